@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { ERROR_CODES, API_ERROR_CODES } from './errors.ts';
+import { ToolDescriptor, ToolName, ToolResult } from './tool.ts';
+
+/**
+ * The daemon's local API (gateway and CLI → briefcased). Paths are versioned; every body has a
+ * schema named after what it accepts. Agent routes live under /v1/agent, admin routes under
+ * /v1/admin; the agent token is refused (403) on every admin route.
+ */
+export const API_PATHS = {
+  health: '/v1/health',
+  agentTools: '/v1/agent/tools',
+  agentCall: '/v1/agent/tools/call',
+  agentApproval: '/v1/agent/approvals/', // + id
+  adminStatus: '/v1/admin/status',
+  adminTools: '/v1/admin/tools',
+  adminCall: '/v1/admin/tools/call',
+  adminApprovals: '/v1/admin/approvals',
+  adminPolicy: '/v1/admin/policy',
+  adminPolicyCheck: '/v1/admin/policy/check',
+  adminSecrets: '/v1/admin/secrets',
+  adminReceiptsExport: '/v1/admin/receipts/export',
+  adminReceiptsCheckpoint: '/v1/admin/receipts/checkpoint',
+} as const;
+
+export const JsonObject = z.record(z.string(), z.unknown());
+
+export const ToolCallRequest = z
+  .object({
+    tool: z.string().min(1).max(256),
+    args: JsonObject.default({}),
+  })
+  .strict();
+export type ToolCallRequest = z.infer<typeof ToolCallRequest>;
+
+export const ApprovalTier = z.enum(['local', 'presence', 'signer']);
+export type ApprovalTier = z.infer<typeof ApprovalTier>;
+
+export const ApprovalStatus = z.enum(['pending', 'approved', 'rejected', 'expired', 'consumed']);
+export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
+
+/** What a human sees before approving (DESIGN.md §4, AC-2.3). */
+export const ApprovalView = z.object({
+  id: z.string(),
+  status: ApprovalStatus,
+  tier: ApprovalTier,
+  tool: z.string(),
+  origin: z.string(),
+  category: z.string(),
+  args: JsonObject,
+  call_hash: z.string(),
+  reason: z.string(),
+  reads: z.string().nullable(),
+  changes: z.string().nullable(),
+  estimated_cost: z.number().int(),
+  currency: z.string(),
+  requested_by: z.enum(['agent', 'admin']),
+  created_at: z.string(),
+  expires_at: z.string(),
+  decided_at: z.string().nullable(),
+});
+export type ApprovalView = z.infer<typeof ApprovalView>;
+
+/** Present on `approval_required`: where and how to approve, and how long the gateway may hold. */
+export const ApprovalHint = z.object({
+  approval_id: z.string(),
+  expires_at: z.string(),
+  wait_ms: z.number().int().min(0),
+  approve_command: z.string(),
+});
+export type ApprovalHint = z.infer<typeof ApprovalHint>;
+
+export const WireError = z.object({
+  code: z.enum([...ERROR_CODES, ...API_ERROR_CODES]),
+  message: z.string(),
+  approval: ApprovalHint.optional(),
+});
+export type WireError = z.infer<typeof WireError>;
+
+export const ToolCallResponse = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    result: ToolResult,
+    receipt_id: z.string(),
+    origin: z.string(),
+  }),
+  z.object({
+    ok: z.literal(false),
+    error: WireError,
+    receipt_id: z.string().nullable(),
+  }),
+]);
+export type ToolCallResponse = z.infer<typeof ToolCallResponse>;
+
+export const ToolListResponse = z.object({ tools: z.array(ToolDescriptor) });
+export type ToolListResponse = z.infer<typeof ToolListResponse>;
+
+export const ApprovalListResponse = z.object({ approvals: z.array(ApprovalView) });
+
+export const PolicyDocument = z.object({ text: z.string().max(1_000_000) }).strict();
+export type PolicyDocument = z.infer<typeof PolicyDocument>;
+
+export const PolicyCheckResponse = z.object({
+  ok: z.boolean(),
+  errors: z.array(z.string()),
+  warnings: z.array(z.string()),
+  hash: z.string().nullable(),
+});
+export type PolicyCheckResponse = z.infer<typeof PolicyCheckResponse>;
+
+export const SecretPutRequest = z
+  .object({
+    value: z
+      .string()
+      .min(1)
+      .max(64 * 1024),
+    description: z.string().max(500).optional(),
+  })
+  .strict();
+
+export const SecretMetadata = z.object({
+  name: z.string(),
+  description: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  length: z.number().int(),
+});
+export type SecretMetadata = z.infer<typeof SecretMetadata>;
+
+export { ToolName };

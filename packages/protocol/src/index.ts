@@ -1,0 +1,4 @@
+export * from './errors.ts';
+export * from './tool.ts';
+export * from './manifest.ts';
+export * from './api.ts';

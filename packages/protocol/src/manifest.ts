@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { ToolCategory, ToolName } from './tool.ts';
+
+/** `{{secret:NAME}}`: a reference to a vault secret, resolved only at egress. */
+export const SECRET_REF = /\{\{secret:([A-Za-z0-9_.-]{1,64})\}\}/g;
+
+export const SecretName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'secret names use 1-64 characters of A-Z a-z 0-9 _ - .');
+
+/**
+ * A declarative HTTP connector (one tool): the daemon turns validated arguments into one HTTP
+ * request, injects vault secrets into headers as the request leaves, and enforces the egress
+ * allowlist on the final URL.
+ */
+export const HttpConnectorManifest = z
+  .object({
+    kind: z.literal('http'),
+    name: ToolName,
+    title: z.string().max(200).optional(),
+    description: z.string().min(1).max(4000),
+    category: ToolCategory,
+    tags: z.array(z.string().max(64)).max(32).default([]),
+    input_schema: z.record(z.string(), z.unknown()),
+    request: z
+      .object({
+        method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
+        /** `{arg}` placeholders are URL-encoded argument values; no secrets allowed here. */
+        url: z.string().min(1),
+        headers: z.record(z.string(), z.string()).default({}),
+        /** Arguments sent as a JSON body (POST/PUT/PATCH). */
+        body_args: z.array(z.string()).optional(),
+        timeout_ms: z.number().int().min(100).max(120_000).default(15_000),
+      })
+      .strict(),
+    /** host[:port] entries the final URL must match exactly; `*.example.com` matches subdomains. */
+    egress: z.array(z.string().min(1)).min(1),
+    cost: z
+      .object({
+        estimate: z.number().int().min(0).default(0),
+        currency: z.string().default('USD'),
+        /** A response header carrying the actual cost in minor units, if the API reports it. */
+        actual_header: z.string().optional(),
+      })
+      .strict()
+      .default({ estimate: 0, currency: 'USD' }),
+    sensitive_args: z.array(z.string()).default([]),
+    reads: z.string().max(500).optional(),
+    changes: z.string().max(500).optional(),
+    max_response_bytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(10 * 1024 * 1024)
+      .default(1024 * 1024),
+  })
+  .strict();
+export type HttpConnectorManifest = z.infer<typeof HttpConnectorManifest>;

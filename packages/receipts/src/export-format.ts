@@ -1,0 +1,46 @@
+import type { Ed25519PublicJwk } from '@briefcase/crypto';
+import type { Checkpoint, ReceiptRecord } from './record.ts';
+
+/**
+ * The export is JSON Lines: one header line, then every signed checkpoint, then every record in
+ * order. Checkpoints come first so that cutting records off the end of the file leaves checkpoints
+ * that point past it: tail truncation below the last checkpoint is always detected.
+ */
+export const EXPORT_FORMAT = 'briefcase-receipts';
+
+export interface ExportHeader {
+  type: 'header';
+  format: typeof EXPORT_FORMAT;
+  v: 1;
+  exported_at: string;
+  /** Informational: a verifier should trust keys it got another way (the data dir, --public-key). */
+  public_keys: { key_id: string; jwk: Ed25519PublicJwk }[];
+}
+
+export interface RecordLine {
+  type: 'record';
+  hash: string;
+  record: ReceiptRecord;
+}
+
+export interface CheckpointLine {
+  type: 'checkpoint';
+  checkpoint: Checkpoint;
+}
+
+export type ExportLine = ExportHeader | RecordLine | CheckpointLine;
+
+export function* exportLines(
+  header: ExportHeader,
+  /** Records as stored: their JSON text is copied verbatim, so damage in storage shows in the export. */
+  records: Iterable<{ hash: string; json: string }>,
+  checkpoints: Checkpoint[],
+): Generator<string> {
+  yield JSON.stringify(header);
+  for (const checkpoint of checkpoints) {
+    yield JSON.stringify({ type: 'checkpoint', checkpoint } satisfies CheckpointLine);
+  }
+  for (const { hash, json } of records) {
+    yield `{"type":"record","hash":${JSON.stringify(hash)},"record":${json}}`;
+  }
+}

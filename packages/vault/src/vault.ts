@@ -1,0 +1,128 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BriefcaseError } from '@briefcase/protocol';
+import { writeFileAtomic } from './files.ts';
+import { open, seal, type Sealed } from './seal.ts';
+import { Secret } from './secret.ts';
+
+export const VAULT_FILE = 'vault.json';
+const SECRET_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+interface StoredSecret {
+  sealed: Sealed;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+  length: number;
+}
+
+interface VaultFile {
+  v: 1;
+  secrets: Record<string, StoredSecret>;
+}
+
+export interface SecretInfo {
+  name: string;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+  length: number;
+}
+
+/**
+ * Secrets by name, each sealed with AES-256-GCM under the master key with the name as AAD, so a
+ * ciphertext moved to another name does not open. The file is replaced atomically on each change.
+ */
+export class Vault {
+  readonly #path: string;
+  readonly #key: Uint8Array;
+  #file: VaultFile;
+
+  private constructor(path: string, key: Uint8Array, file: VaultFile) {
+    this.#path = path;
+    this.#key = key;
+    this.#file = file;
+  }
+
+  static open(dataDir: string, masterKey: Uint8Array): Vault {
+    const path = join(dataDir, VAULT_FILE);
+    const file: VaultFile = existsSync(path)
+      ? (JSON.parse(readFileSync(path, 'utf8')) as VaultFile)
+      : { v: 1, secrets: {} };
+    const vault = new Vault(path, masterKey, file);
+    // Fail at start-up, not at first use, if the master key does not open this vault.
+    for (const name of Object.keys(file.secrets)) vault.get(name);
+    return vault;
+  }
+
+  static validName(name: string): boolean {
+    return SECRET_NAME.test(name);
+  }
+
+  set(name: string, value: Secret, description?: string): SecretInfo {
+    if (!Vault.validName(name)) {
+      throw new BriefcaseError('bad_request', 'secret names use 1-64 characters of A-Z a-z 0-9 _ - .');
+    }
+    const now = new Date().toISOString();
+    const previous = this.#file.secrets[name];
+    const stored: StoredSecret = {
+      sealed: seal(this.#key, Buffer.from(value.expose(), 'utf8'), aad(name)),
+      description: description ?? previous?.description ?? null,
+      created_at: previous?.created_at ?? now,
+      updated_at: now,
+      length: value.length,
+    };
+    const next: VaultFile = { v: 1, secrets: { ...this.#file.secrets, [name]: stored } };
+    writeFileAtomic(this.#path, `${JSON.stringify(next, null, 2)}\n`);
+    this.#file = next;
+    return info(name, stored);
+  }
+
+  get(name: string): Secret | undefined {
+    const stored = this.#file.secrets[name];
+    if (!stored) return undefined;
+    try {
+      return new Secret(open(this.#key, stored.sealed, aad(name)).toString('utf8'));
+    } catch {
+      throw new BriefcaseError('vault_locked', `secret "${name}" does not open with this master key`);
+    }
+  }
+
+  has(name: string): boolean {
+    return name in this.#file.secrets;
+  }
+
+  remove(name: string): boolean {
+    if (!this.has(name)) return false;
+    const { [name]: _removed, ...rest } = this.#file.secrets;
+    const next: VaultFile = { v: 1, secrets: rest };
+    writeFileAtomic(this.#path, `${JSON.stringify(next, null, 2)}\n`);
+    this.#file = next;
+    return true;
+  }
+
+  list(): SecretInfo[] {
+    return Object.entries(this.#file.secrets)
+      .map(([name, stored]) => info(name, stored))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Every secret's plaintext, for the output firewall and log scrubber only. */
+  allValues(): string[] {
+    return Object.keys(this.#file.secrets).map((name) => this.get(name)?.expose() ?? '');
+  }
+}
+
+function aad(name: string): string {
+  return `briefcase.vault.v1:${name}`;
+}
+
+function info(name: string, stored: StoredSecret): SecretInfo {
+  return {
+    name,
+    description: stored.description,
+    created_at: stored.created_at,
+    updated_at: stored.updated_at,
+    length: stored.length,
+  };
+}
