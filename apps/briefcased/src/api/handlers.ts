@@ -1,0 +1,269 @@
+import { sha256Hex } from '@briefcase/crypto';
+import { compilePolicy, PolicyEngine } from '@briefcase/policy';
+import {
+  BriefcaseError,
+  PolicyDocument,
+  SecretPutRequest,
+  ToolCallRequest,
+  type ApprovalView,
+  type PolicyCheckResponse,
+  type ToolCallResponse,
+} from '@briefcase/protocol';
+import { Secret, Vault, writeFileAtomic } from '@briefcase/vault';
+import { z } from 'zod';
+import type { Services } from '../daemon.ts';
+import { transaction } from '../store/db.ts';
+import { readJson, sendJson } from './http.ts';
+import type { Route } from './routes.ts';
+
+const ID = '([A-Za-z0-9_-]{1,64})';
+const NAME = '([A-Za-z0-9_.%-]{1,200})';
+const MAX_WAIT_MS = 60_000;
+
+export function buildRoutes(s: Services): Route[] {
+  const limit = s.config.limits.max_request_bytes;
+
+  const call = async (role: 'agent' | 'admin', ctx: Parameters<Route['handle']>[0]) => {
+    const body = await readJson(ctx.req, limit, ToolCallRequest);
+    const response: ToolCallResponse = await s.pipeline.call(body.tool, body.args, role, ctx.signal);
+    sendJson(ctx.res, 200, response);
+  };
+
+  const approvalOr404 = (id: string): ApprovalView => {
+    const a = s.approvals.get(id);
+    if (!a) throw new BriefcaseError('not_found', `no approval ${id}`);
+    return a;
+  };
+
+  const decide = (id: string, to: 'approved' | 'rejected'): ApprovalView => {
+    const a = approvalOr404(id);
+    if (a.status !== 'pending') throw new BriefcaseError('conflict', `approval ${id} is ${a.status}, not pending`);
+    if (to === 'approved' && a.tier !== 'local') {
+      throw new BriefcaseError(
+        'conflict',
+        `approval ${id} needs the ${a.tier} tier, which the CLI cannot give (only "local"); it can still be rejected`,
+      );
+    }
+    transaction(s.db, () => {
+      if (!s.approvals.transition(id, 'pending', to)) {
+        throw new BriefcaseError('conflict', `approval ${id} expired or was decided meanwhile`);
+      }
+      s.receipts.append('approval', 'admin', {
+        event: to,
+        approval_id: id,
+        call_hash: a.call_hash,
+        tool: a.tool,
+        tier: a.tier,
+      });
+    });
+    s.approvals.notify(id);
+    s.logger.info(`approval ${to}`, { approval: id, tool: a.tool });
+    return approvalOr404(id);
+  };
+
+  const checkPolicy = (text: string): PolicyCheckResponse => {
+    const compiled = compilePolicy(text);
+    return compiled.ok
+      ? { ok: true, errors: [], warnings: compiled.value.warnings, hash: sha256Hex(text) }
+      : { ok: false, errors: compiled.error, warnings: [], hash: null };
+  };
+
+  return [
+    {
+      method: 'GET',
+      path: /^\/v1\/health$/,
+      role: 'any',
+      handle: ({ res, role }) => sendJson(res, 200, { ok: true, version: '0.1.0', role }),
+    },
+    // Agent surface: list tools, call tools, read its own approvals. Nothing else.
+    {
+      method: 'GET',
+      path: /^\/v1\/agent\/tools$/,
+      role: 'agent',
+      handle: ({ res }) => sendJson(res, 200, { tools: s.registry.list() }),
+    },
+    { method: 'POST', path: /^\/v1\/agent\/tools\/call$/, role: 'agent', handle: (ctx) => call('agent', ctx) },
+    {
+      method: 'GET',
+      path: new RegExp(`^/v1/agent/approvals/${ID}$`),
+      role: 'agent',
+      handle: async ({ res, params, query, signal }) => {
+        const id = params[0]!;
+        let a = s.approvals.get(id);
+        if (!a || a.requested_by !== 'agent') throw new BriefcaseError('not_found', `no approval ${id}`);
+        const wait = Math.min(Number(query.get('wait_ms') ?? 0) || 0, MAX_WAIT_MS);
+        if (wait > 0 && a.status === 'pending') {
+          await s.approvals.waitForChange(id, wait, signal);
+          a = s.approvals.get(id) ?? a;
+        }
+        sendJson(res, 200, { id: a.id, status: a.status, tool: a.tool, expires_at: a.expires_at });
+      },
+    },
+    // Admin surface.
+    {
+      method: 'GET',
+      path: /^\/v1\/admin\/status$/,
+      role: 'admin',
+      handle: ({ res }) =>
+        sendJson(res, 200, {
+          version: '0.1.0',
+          pid: process.pid,
+          started_at: s.startedAt.toISOString(),
+          home: s.paths.home,
+          tools: s.registry.list().length,
+          receipts: { seq: s.receipts.seq, key_id: s.signer.keyId },
+          policy_sha256: s.policy.hash,
+          pending_approvals: s.approvals.list('pending').length,
+          spend: s.ledger.totals(),
+          key_source: s.keySource,
+          keys: [
+            {
+              role: 'receipts',
+              backend: s.signer.backend,
+              non_exportable: s.signer.nonExportable,
+              key_id: s.signer.keyId,
+            },
+          ],
+        }),
+    },
+    {
+      method: 'GET',
+      path: /^\/v1\/admin\/tools$/,
+      role: 'admin',
+      handle: ({ res }) => sendJson(res, 200, { tools: s.registry.list() }),
+    },
+    { method: 'POST', path: /^\/v1\/admin\/tools\/call$/, role: 'admin', handle: (ctx) => call('admin', ctx) },
+    {
+      method: 'GET',
+      path: /^\/v1\/admin\/approvals$/,
+      role: 'admin',
+      handle: ({ res, query }) => {
+        const status = z
+          .enum(['pending', 'approved', 'rejected', 'expired', 'consumed'])
+          .optional()
+          .safeParse(query.get('status') ?? undefined);
+        if (!status.success)
+          throw new BriefcaseError('bad_request', 'status must be pending, approved, rejected, expired or consumed');
+        sendJson(res, 200, { approvals: s.approvals.list(status.data) });
+      },
+    },
+    {
+      method: 'GET',
+      path: new RegExp(`^/v1/admin/approvals/${ID}$`),
+      role: 'admin',
+      handle: ({ res, params }) => sendJson(res, 200, approvalOr404(params[0]!)),
+    },
+    {
+      method: 'POST',
+      path: new RegExp(`^/v1/admin/approvals/${ID}/approve$`),
+      role: 'admin',
+      handle: ({ res, params }) => sendJson(res, 200, decide(params[0]!, 'approved')),
+    },
+    {
+      method: 'POST',
+      path: new RegExp(`^/v1/admin/approvals/${ID}/reject$`),
+      role: 'admin',
+      handle: ({ res, params }) => sendJson(res, 200, decide(params[0]!, 'rejected')),
+    },
+    {
+      method: 'GET',
+      path: /^\/v1\/admin\/policy$/,
+      role: 'admin',
+      handle: ({ res }) => sendJson(res, 200, { text: s.policy.engine.text, hash: s.policy.hash }),
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/admin\/policy\/check$/,
+      role: 'admin',
+      handle: async ({ req, res }) =>
+        sendJson(res, 200, checkPolicy((await readJson(req, limit, PolicyDocument)).text)),
+    },
+    {
+      method: 'PUT',
+      path: /^\/v1\/admin\/policy$/,
+      role: 'admin',
+      handle: async ({ req, res }) => {
+        const { text } = await readJson(req, limit, PolicyDocument);
+        const engine = PolicyEngine.load(text);
+        if (!engine.ok) {
+          sendJson(res, 400, {
+            error: { code: 'invalid_policy', message: engine.error.join('\n') },
+            errors: engine.error,
+          });
+          return;
+        }
+        const oldHash = s.policy.hash;
+        const newHash = sha256Hex(text);
+        transaction(s.db, () => {
+          s.receipts.append('policy', 'admin', { event: 'applied', old_sha256: oldHash, new_sha256: newHash });
+          writeFileAtomic(s.paths.policy, text);
+        });
+        s.policy.engine = engine.value;
+        s.policy.hash = newHash;
+        s.logger.info('policy applied', { old_sha256: oldHash, new_sha256: newHash });
+        sendJson(res, 200, { ok: true, old_hash: oldHash, hash: newHash, warnings: engine.value.warnings });
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/v1\/admin\/secrets$/,
+      role: 'admin',
+      handle: ({ res }) => sendJson(res, 200, { secrets: s.vault.list() }),
+    },
+    {
+      method: 'PUT',
+      path: new RegExp(`^/v1/admin/secrets/${NAME}$`),
+      role: 'admin',
+      handle: async ({ req, res, params }) => {
+        const name = params[0]!;
+        if (!Vault.validName(name))
+          throw new BriefcaseError('bad_request', 'secret names use 1-64 characters of A-Z a-z 0-9 _ - .');
+        const body = await readJson(req, limit, SecretPutRequest);
+        const existed = s.vault.has(name);
+        // The scrubber learns the value before anything could echo it.
+        s.scrubber.setValues([...s.vault.allValues(), body.value]);
+        const info = s.vault.set(name, new Secret(body.value), body.description);
+        s.receipts.append('secret', 'admin', { event: existed ? 'updated' : 'created', name });
+        s.logger.info('secret stored', { name });
+        sendJson(res, 200, info);
+      },
+    },
+    {
+      method: 'DELETE',
+      path: new RegExp(`^/v1/admin/secrets/${NAME}$`),
+      role: 'admin',
+      handle: ({ res, params }) => {
+        const name = params[0]!;
+        if (!s.vault.remove(name)) throw new BriefcaseError('not_found', `no secret named ${name}`);
+        s.receipts.append('secret', 'admin', { event: 'removed', name });
+        s.logger.info('secret removed', { name });
+        sendJson(res, 200, { ok: true, name });
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/v1\/admin\/receipts\/export$/,
+      role: 'admin',
+      handle: async ({ res }) => {
+        await s.receipts.checkpoint();
+        res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+        for (const line of s.receipts.exportLines()) {
+          if (!res.write(`${line}\n`)) await new Promise((r) => res.once('drain', r));
+        }
+        res.end();
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/admin\/receipts\/checkpoint$/,
+      role: 'admin',
+      handle: async ({ res }) => sendJson(res, 200, { checkpoint: await s.receipts.checkpoint() }),
+    },
+    {
+      method: 'GET',
+      path: /^\/v1\/admin\/receipts\/public-key$/,
+      role: 'admin',
+      handle: ({ res }) => sendJson(res, 200, { key_id: s.signer.keyId, jwk: s.signer.publicJwk }),
+    },
+  ];
+}

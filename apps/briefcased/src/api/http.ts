@@ -1,0 +1,64 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
+import { BriefcaseError, type AnyErrorCode } from '@briefcase/protocol';
+
+const STATUS: Partial<Record<AnyErrorCode, number>> = {
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  bad_request: 400,
+  invalid_policy: 400,
+  invalid_config: 400,
+  payload_too_large: 413,
+  conflict: 409,
+  unavailable: 503,
+  vault_locked: 503,
+  internal: 500,
+};
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, error: BriefcaseError): void {
+  sendJson(res, STATUS[error.code] ?? 400, { error: { code: error.code, message: error.message } });
+}
+
+/** Read a JSON body up to `limit` bytes; oversize, bad JSON and schema errors are 4xx with a reason. */
+export async function readJson<T extends z.ZodType>(
+  req: IncomingMessage,
+  limit: number,
+  schema: T,
+): Promise<z.infer<T>> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    throw new BriefcaseError('payload_too_large', `request body is ${declared} bytes; the limit is ${limit}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new BriefcaseError('payload_too_large', `request body is over the ${limit}-byte limit`);
+    chunks.push(chunk as Buffer);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+  } catch (e) {
+    throw new BriefcaseError('bad_request', `request body is not valid JSON: ${(e as Error).message}`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : 'body';
+    throw new BriefcaseError('bad_request', `${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}

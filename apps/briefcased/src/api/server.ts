@@ -1,0 +1,124 @@
+import { chmodSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { isIP } from 'node:net';
+import { BriefcaseError } from '@briefcase/protocol';
+import type { Services } from '../daemon.ts';
+import { tokenMatches } from '../tokens.ts';
+import { sendError, sendJson } from './http.ts';
+import { matchRoute, type Role, type Route } from './routes.ts';
+
+/**
+ * The daemon API: bearer-token auth (agent or admin), routing, and errors with stable codes.
+ * An unexpected failure is logged and answered as `internal` without details; the server keeps
+ * serving.
+ */
+export function createApiServer(routes: Route[], services: Services): Server {
+  const { logger } = services;
+  const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://daemon');
+    const role = authenticate(req.headers.authorization, services);
+    if (!role) {
+      req.resume();
+      sendError(res, new BriefcaseError('unauthorized', 'missing or invalid bearer token'));
+      return;
+    }
+    const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
+    if (match === null) {
+      req.resume();
+      sendError(res, new BriefcaseError('not_found', `no such endpoint: ${req.method} ${url.pathname}`));
+      return;
+    }
+    if (match === 'method') {
+      req.resume();
+      sendJson(res, 405, {
+        error: { code: 'bad_request', message: `${req.method} is not allowed on ${url.pathname}` },
+      });
+      return;
+    }
+    const { route, params } = match;
+    if (route.role !== 'any' && route.role !== role) {
+      req.resume();
+      sendError(res, new BriefcaseError('forbidden', `this endpoint needs the ${route.role} credential`));
+      return;
+    }
+    const abort = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    Promise.resolve()
+      .then(() => route.handle({ req, res, params, query: url.searchParams, role, signal: abort.signal }))
+      .catch((e: unknown) => {
+        if (e instanceof BriefcaseError) {
+          if (!res.headersSent) sendError(res, e);
+          return;
+        }
+        logger.error('API handler failed', { path: url.pathname, error: e });
+        if (!res.headersSent) sendError(res, new BriefcaseError('internal', 'internal error'));
+        else res.destroy();
+      });
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  });
+  return server;
+}
+
+function authenticate(header: string | undefined, services: Services): Role | null {
+  if (!header?.startsWith('Bearer ')) return null;
+  const token = header.slice(7).trim();
+  if (tokenMatches(token, services.tokens.admin)) return 'admin';
+  if (tokenMatches(token, services.tokens.agent)) return 'agent';
+  return null;
+}
+
+/** Listen on the Unix socket, created with mode 0600 (no window where it is wider). */
+export function listenSocket(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const previous = process.umask(0o177);
+    server.once('error', (e) => {
+      process.umask(previous);
+      reject(
+        (e as NodeJS.ErrnoException).code === 'EADDRINUSE'
+          ? new BriefcaseError('conflict', `socket ${path} is in use`)
+          : e,
+      );
+    });
+    server.listen(path, () => {
+      process.umask(previous);
+      chmodSync(path, 0o600);
+      resolve();
+    });
+  });
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1';
+  return false;
+}
+
+/** The optional TCP listener: loopback only, and a port in use is a clear error. */
+export function listenHttp(server: Server, host: string, port: number): Promise<{ host: string; port: number }> {
+  if (!isLoopback(host)) {
+    return Promise.reject(
+      new BriefcaseError(
+        'public_bind_forbidden',
+        `refusing to bind ${host}: the daemon API only listens on loopback (127.0.0.1 or ::1)`,
+      ),
+    );
+  }
+  return new Promise((resolve, reject) => {
+    server.once('error', (e) => {
+      reject(
+        (e as NodeJS.ErrnoException).code === 'EADDRINUSE'
+          ? new BriefcaseError('port_in_use', `port ${port} on ${host} is already in use: choose another with --port`)
+          : e,
+      );
+    });
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve({ host, port: typeof address === 'object' && address ? address.port : port });
+    });
+  });
+}

@@ -1,0 +1,148 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { BriefcaseError, err, ok, SECRET_REF, type Result } from '@briefcase/protocol';
+
+const BudgetCapConfig = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    scope: z.enum(['tool', 'category', 'all']),
+    match: z.string().optional(),
+    window: z.enum(['call', 'day', 'month']),
+    limit: z.number().int().min(0),
+    on_exceed: z.enum(['approval', 'deny']).default('approval'),
+  })
+  .strict()
+  .refine((c) => c.scope === 'all' || (c.match !== undefined && c.match.length > 0), {
+    message: 'a tool or category cap needs "match" (the tool name or category)',
+  });
+
+/** The daemon's configuration file, `$BRIEFCASE_HOME/config.json`. It never holds a secret. */
+export const Config = z
+  .object({
+    version: z.literal(1),
+    daemon: z
+      .object({
+        http: z
+          .object({
+            enabled: z.boolean().default(false),
+            host: z.string().default('127.0.0.1'),
+            port: z.number().int().min(1).max(65535).default(38080),
+          })
+          .strict()
+          .default({ enabled: false, host: '127.0.0.1', port: 38080 }),
+      })
+      .strict()
+      .default({ http: { enabled: false, host: '127.0.0.1', port: 38080 } }),
+    approvals: z
+      .object({
+        ttl_seconds: z.number().int().min(10).max(86_400).default(600),
+        /** How long the gateway holds a tools/call open while an approval is pending. */
+        wait_seconds: z.number().int().min(0).max(3600).default(120),
+      })
+      .strict()
+      .default({ ttl_seconds: 600, wait_seconds: 120 }),
+    budgets: z
+      .object({
+        currency: z.string().default('USD'),
+        caps: z.array(BudgetCapConfig).default([]),
+      })
+      .strict()
+      .default({ currency: 'USD', caps: [] }),
+    receipts: z
+      .object({
+        checkpoint_every: z.number().int().min(1).max(100_000).default(100),
+        checkpoint_seconds: z.number().int().min(1).max(86_400).default(30),
+      })
+      .strict()
+      .default({ checkpoint_every: 100, checkpoint_seconds: 30 }),
+    limits: z
+      .object({
+        max_request_bytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(64 * 1024 * 1024)
+          .default(1024 * 1024),
+        max_result_bytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(64 * 1024 * 1024)
+          .default(1024 * 1024),
+      })
+      .strict()
+      .default({ max_request_bytes: 1024 * 1024, max_result_bytes: 1024 * 1024 }),
+    demo: z
+      .object({
+        enabled: z.boolean().default(false),
+        api_port: z.number().int().min(0).max(65535).default(38089),
+      })
+      .strict()
+      .default({ enabled: false, api_port: 38089 }),
+    log: z
+      .object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict();
+export type Config = z.infer<typeof Config>;
+
+const SECRETISH_KEY = /pass(word|phrase)?$|secret$|token$|api[-_]?key$|private[-_]?key$|credential/i;
+const SECRETISH_VALUE =
+  /^(sk-|sk_live_|ghp_|gho_|github_pat_|xox[abp]-|AKIA|AIza|Bearer\s)|-----BEGIN [A-Z ]*PRIVATE KEY/;
+
+/**
+ * Values that look like secrets, by key name or by shape. Config and manifests reference secrets
+ * by name (`{{secret:NAME}}`); a literal secret in them is refused with its path.
+ */
+export function findSecretValues(value: unknown, path = ''): string[] {
+  const found: string[] = [];
+  const visit = (v: unknown, p: string, key: string) => {
+    if (typeof v === 'string') {
+      const withoutRefs = v.replace(SECRET_REF, '');
+      if (SECRETISH_VALUE.test(withoutRefs.trim())) found.push(`${p || '(root)'}: looks like a literal secret`);
+      else if (SECRETISH_KEY.test(key) && withoutRefs.trim().length > 0 && v === withoutRefs) {
+        found.push(`${p}: a "${key}" must be a {{secret:NAME}} reference, not a literal value`);
+      }
+      return;
+    }
+    if (Array.isArray(v)) v.forEach((item, i) => visit(item, `${p}[${i}]`, key));
+    else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) visit(child, p ? `${p}.${k}` : k, k);
+    }
+  };
+  visit(value, path, '');
+  return found;
+}
+
+export function formatIssues(file: string, error: z.ZodError): string[] {
+  return error.issues.map((i) => `${file}: ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+}
+
+/** Validate a parsed config; every error carries the file, the path and the reason. */
+export function parseConfig(file: string, raw: unknown): Result<Config, string[]> {
+  const secrets = findSecretValues(raw).map((m) => `${file}: ${m} (store it with \`briefcase secrets set\`)`);
+  if (secrets.length > 0) return err(secrets);
+  const parsed = Config.safeParse(raw);
+  if (!parsed.success) return err(formatIssues(file, parsed.error));
+  return ok(parsed.data);
+}
+
+export function loadConfig(file: string): Config {
+  if (!existsSync(file)) {
+    throw new BriefcaseError('invalid_config', `${file} does not exist: run \`briefcase init\``);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new BriefcaseError('invalid_config', `${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  const result = parseConfig(file, raw);
+  if (!result.ok) throw new BriefcaseError('invalid_config', result.error.join('\n'));
+  return result.value;
+}
+
+export function defaultConfig(demo: boolean): Config {
+  return Config.parse({ version: 1, demo: { enabled: demo } });
+}

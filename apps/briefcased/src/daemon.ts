@@ -1,0 +1,279 @@
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import type { Server } from 'node:http';
+import type { DatabaseSync } from 'node:sqlite';
+import { sha256Hex } from '@briefcase/crypto';
+import { SoftwareSigner } from '@briefcase/keys';
+import { PolicyEngine } from '@briefcase/policy';
+import { BriefcaseError } from '@briefcase/protocol';
+import { ReceiptLog } from '@briefcase/receipts/node';
+import { Logger } from '@briefcase/telemetry';
+import { loadMasterKey, Scrubber, Vault } from '@briefcase/vault';
+import { ApprovalStore } from './approvals/store.ts';
+import { buildRoutes } from './api/handlers.ts';
+import { listenHttp, listenSocket, createApiServer } from './api/server.ts';
+import { SpendLedger } from './budget/ledger.ts';
+import { loadConfig, type Config } from './config.ts';
+import { DEMO_API_SECRET, startDemoApi } from './demo/demo-api.ts';
+import { dataPaths, type DataPaths } from './paths.ts';
+import { CallPipeline } from './pipeline/pipeline.ts';
+import { openDatabase } from './store/db.ts';
+import { readToken } from './tokens.ts';
+import { loadRegistry } from './tools/registry.ts';
+
+export const VERSION = '0.1.0';
+
+export interface DaemonOptions {
+  home: string;
+  /** Serve the HTTP API on 127.0.0.1:port as well (overrides config). */
+  httpPort?: number;
+  /** Host for the HTTP API; only loopback addresses are accepted. */
+  httpHost?: string;
+  /** Log to stderr as well as logs/daemon.log (foreground runs). */
+  foreground?: boolean;
+  passphrase?: string | undefined;
+}
+
+/** Everything the API handlers may use. */
+export interface Services {
+  paths: DataPaths;
+  config: Config;
+  db: DatabaseSync;
+  logger: Logger;
+  vault: Vault;
+  scrubber: Scrubber;
+  signer: SoftwareSigner;
+  receipts: ReceiptLog;
+  approvals: ApprovalStore;
+  ledger: SpendLedger;
+  pipeline: CallPipeline;
+  registry: ReturnType<typeof loadRegistry>;
+  policy: { engine: PolicyEngine; hash: string };
+  keySource: 'passphrase' | 'key_file';
+  tokens: { agent: string; admin: string };
+  startedAt: Date;
+}
+
+/**
+ * briefcased: the single enforcement point (DESIGN.md §1). Start-up validates everything first
+ * (config, policy, connectors, keys) and refuses to start with the file, path and reason of
+ * every problem; nothing is listening until all of it is good.
+ */
+export class Daemon {
+  readonly services: Services;
+  readonly #servers: Server[] = [];
+  #sweeper: NodeJS.Timeout | undefined;
+  #stopping: Promise<void> | undefined;
+  httpAddress: { host: string; port: number } | undefined;
+  demoAddress: { port: number } | undefined;
+
+  private constructor(services: Services) {
+    this.services = services;
+  }
+
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const paths = dataPaths(options.home);
+    if (!existsSync(paths.config) || !existsSync(paths.adminToken)) {
+      throw new BriefcaseError('invalid_config', `${paths.home} is not initialised: run \`briefcase init\` first`);
+    }
+    const mode = statSync(paths.home).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      throw new BriefcaseError(
+        'invalid_config',
+        `${paths.home} has mode ${mode.toString(8)}: other users could read it. Run \`chmod 700 ${paths.home}\``,
+      );
+    }
+    const config = loadConfig(paths.config);
+    const logger = new Logger({
+      component: 'briefcased',
+      level: config.log.level,
+      file: `${paths.logs}/daemon.log`,
+      stderr: options.foreground ?? false,
+    });
+
+    const master = loadMasterKey(paths.home, options.passphrase);
+    const vault = Vault.open(paths.home, master.key);
+    const scrubber = new Scrubber(vault.allValues());
+    logger.setScrubber((line) => scrubber.scrub(line));
+    const signer = SoftwareSigner.loadOrCreate(paths.home, 'receipts', master.key);
+
+    const policyText = readFileSync(paths.policy, 'utf8');
+    const engine = PolicyEngine.load(policyText);
+    if (!engine.ok) {
+      throw new BriefcaseError('invalid_policy', engine.error.map((e) => `${paths.policy}: ${e}`).join('\n'));
+    }
+    const registry = loadRegistry(paths.connectors);
+
+    await ensureNotRunning(paths.socket);
+    const db = openDatabase(paths.db);
+    const receipts = new ReceiptLog(db, signer, {
+      checkpointEvery: config.receipts.checkpoint_every,
+      checkpointSeconds: config.receipts.checkpoint_seconds,
+    });
+    const approvals = new ApprovalStore(db);
+    const ledger = new SpendLedger(db);
+    const policy = { engine: engine.value, hash: sha256Hex(policyText) };
+
+    const services: Services = {
+      paths,
+      config,
+      db,
+      logger,
+      vault,
+      scrubber,
+      signer,
+      receipts,
+      approvals,
+      ledger,
+      registry,
+      policy,
+      keySource: master.source,
+      tokens: { agent: readToken(paths.agentToken), admin: readToken(paths.adminToken) },
+      startedAt: new Date(),
+      pipeline: new CallPipeline({
+        db,
+        registry,
+        policy: () => policy.engine,
+        approvals,
+        ledger,
+        receipts,
+        vault,
+        scrubber,
+        logger,
+        dataDir: paths.home,
+        settings: () => ({
+          caps: config.budgets.caps,
+          approvalTtlSeconds: config.approvals.ttl_seconds,
+          approvalWaitMs: config.approvals.wait_seconds * 1000,
+          maxResultBytes: config.limits.max_result_bytes,
+        }),
+      }),
+    };
+    const daemon = new Daemon(services);
+    daemon.#recover();
+    receipts.append('daemon', 'daemon', {
+      event: 'started',
+      version: VERSION,
+      pid: process.pid,
+      policy_sha256: policy.hash,
+      tools: registry.list().length,
+    });
+
+    const api = createApiServer(buildRoutes(services), services);
+    await listenSocket(api, paths.socket);
+    daemon.#servers.push(api);
+    const httpEnabled = options.httpPort !== undefined || config.daemon.http.enabled;
+    if (httpEnabled) {
+      const host = options.httpHost ?? config.daemon.http.host;
+      const port = options.httpPort ?? config.daemon.http.port;
+      const httpApi = createApiServer(buildRoutes(services), services);
+      try {
+        daemon.httpAddress = await listenHttp(httpApi, host, port);
+      } catch (e) {
+        await daemon.stop();
+        throw e;
+      }
+      daemon.#servers.push(httpApi);
+    }
+    if (config.demo.enabled) {
+      const key = vault.get(DEMO_API_SECRET);
+      if (key) {
+        try {
+          const demo = await startDemoApi(key.expose(), config.demo.api_port);
+          daemon.#servers.push(demo);
+          const address = demo.address();
+          daemon.demoAddress = { port: typeof address === 'object' && address ? address.port : config.demo.api_port };
+        } catch (e) {
+          logger.warn('demo API could not start', { port: config.demo.api_port, error: e });
+        }
+      }
+    }
+    writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
+    daemon.#sweeper = setInterval(() => daemon.#expireApprovals(), 1000);
+    daemon.#sweeper.unref();
+    logger.info('briefcased started', { socket: paths.socket, http: daemon.httpAddress ?? null, pid: process.pid });
+    return daemon;
+  }
+
+  /** Start-up recovery: spend reserved by a run that crashed keeps counting, and is receipted. */
+  #recover(): void {
+    const { ledger, receipts, logger } = this.services;
+    for (const open of ledger.recoverOpen()) {
+      receipts.append('recovery', 'daemon', {
+        event: 'spend_in_doubt',
+        spend_id: open.id,
+        tool: open.tool,
+        amount: open.estimated,
+        note: 'the daemon stopped during this call; its estimated cost stays counted against budgets',
+      });
+      logger.warn('spend in doubt after an unclean stop', { tool: open.tool, amount: open.estimated });
+    }
+    this.#expireApprovals();
+  }
+
+  #expireApprovals(): void {
+    const { approvals, receipts, db } = this.services;
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      const expired = approvals.expireDue();
+      for (const a of expired) {
+        receipts.append('approval', 'daemon', {
+          event: 'expired',
+          approval_id: a.id,
+          call_hash: a.call_hash,
+          tool: a.tool,
+        });
+      }
+      db.exec('COMMIT');
+      for (const a of expired) approvals.notify(a.id);
+    } catch (e) {
+      db.exec('ROLLBACK');
+      receipts.resync();
+      this.services.logger.error('approval expiry failed', { error: e });
+    }
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    const { receipts, db, logger, paths } = this.services;
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    await Promise.all(
+      this.#servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+    try {
+      receipts.append('daemon', 'daemon', { event: 'stopped', pid: process.pid });
+      await receipts.close();
+      db.close();
+    } catch (e) {
+      logger.error('shutdown: could not close the receipt log cleanly', { error: e });
+    }
+    rmSync(paths.pidFile, { force: true });
+    logger.info('briefcased stopped');
+    logger.close();
+  }
+}
+
+/** A live daemon on the socket is an error; a stale socket file from a crash is removed. */
+async function ensureNotRunning(socket: string): Promise<void> {
+  if (!existsSync(socket)) return;
+  const alive = await new Promise<boolean>((resolve) => {
+    const s = connect(socket);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+  if (alive) throw new BriefcaseError('conflict', `a daemon is already running on ${socket}`);
+  rmSync(socket, { force: true });
+}

@@ -1,0 +1,40 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Everything the Briefcase keeps, under one directory (mode 0700, files 0600). */
+export interface DataPaths {
+  home: string;
+  config: string;
+  policy: string;
+  connectors: string;
+  db: string;
+  socket: string;
+  agentToken: string;
+  adminToken: string;
+  gatewayHttpToken: string;
+  logs: string;
+  notes: string;
+  pidFile: string;
+}
+
+/** `--home` beats `BRIEFCASE_HOME` beats `~/.briefcase`. */
+export function resolveHome(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(flag ?? env.BRIEFCASE_HOME ?? join(homedir(), '.briefcase'));
+}
+
+export function dataPaths(home: string): DataPaths {
+  return {
+    home,
+    config: join(home, 'config.json'),
+    policy: join(home, 'policy.cedar'),
+    connectors: join(home, 'connectors'),
+    db: join(home, 'briefcase.db'),
+    socket: join(home, 'daemon.sock'),
+    agentToken: join(home, 'agent.token'),
+    adminToken: join(home, 'admin.token'),
+    gatewayHttpToken: join(home, 'gateway-http.token'),
+    logs: join(home, 'logs'),
+    notes: join(home, 'notes.jsonl'),
+    pidFile: join(home, 'daemon.pid'),
+  };
+}

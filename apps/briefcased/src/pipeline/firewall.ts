@@ -1,0 +1,43 @@
+import type { ToolResult } from '@briefcase/protocol';
+import type { Scrubber } from '@briefcase/vault';
+
+/** Phrases that suggest a tool output is trying to instruct the agent (flagged, not removed). */
+const INJECTION_PATTERNS: [string, RegExp][] = [
+  ['ignore_previous_instructions', /ignore (all |any )?(previous|prior|above) (instructions|prompts)/i],
+  ['system_prompt_marker', /<\/?(system|assistant)>|\[\/?INST\]/i],
+  [
+    'exfiltration_request',
+    /(send|post|upload|exfiltrate) (the |your |all )?(api[ _-]?keys?|secrets?|tokens?|passwords?|credentials)/i,
+  ],
+];
+
+export interface FirewallOutcome {
+  result: ToolResult;
+  truncated: boolean;
+  flags: string[];
+}
+
+/**
+ * DESIGN.md §2 step 10. Every secret value the vault holds, and its common encodings, is replaced
+ * in the whole result (text, structured content, error text); the result is capped in size; and
+ * injection-looking phrases are flagged for the receipt (the anomaly detector reads them later).
+ */
+export function firewallOutput(result: ToolResult, scrubber: Scrubber, maxBytes: number): FirewallOutcome {
+  const scrubbed = JSON.parse(scrubber.scrub(JSON.stringify(result))) as ToolResult;
+  const text = scrubbed.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+  const flags = INJECTION_PATTERNS.filter(([, re]) => re.test(text)).map(([name]) => name);
+  const size = Buffer.byteLength(JSON.stringify(scrubbed));
+  if (size <= maxBytes) return { result: scrubbed, truncated: false, flags };
+  const budget = Math.max(0, maxBytes - 256);
+  const full = text.length > budget ? text.slice(0, budget) : text;
+  return {
+    result: {
+      content: [
+        { type: 'text', text: `${full}\n[truncated by Briefcase: the result was ${size} bytes, limit ${maxBytes}]` },
+      ],
+      ...(scrubbed.isError ? { isError: true } : {}),
+    },
+    truncated: true,
+    flags,
+  };
+}

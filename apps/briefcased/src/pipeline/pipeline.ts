@@ -1,0 +1,385 @@
+import type { DatabaseSync } from 'node:sqlite';
+import { callHash, sha256Hex } from '@briefcase/crypto';
+import { maxTier, type BudgetCap, type PolicyEngine, type Tier } from '@briefcase/policy';
+import { BriefcaseError, type ErrorCode, type ToolCallResponse, type ApprovalView } from '@briefcase/protocol';
+import type { ReceiptLog } from '@briefcase/receipts/node';
+import type { Logger } from '@briefcase/telemetry';
+import type { Scrubber, Vault } from '@briefcase/vault';
+import type { ApprovalStore } from '../approvals/store.ts';
+import type { Reservation, SpendLedger } from '../budget/ledger.ts';
+import { transaction } from '../store/db.ts';
+import type { ToolRegistry } from '../tools/registry.ts';
+import type { Tool } from '../tools/tool.ts';
+import { firewallOutput } from './firewall.ts';
+import { forApproval, forReceipt, withoutSensitive } from './redact.ts';
+
+export type Caller = 'agent' | 'admin';
+
+export interface PipelineDeps {
+  db: DatabaseSync;
+  registry: ToolRegistry;
+  policy: () => PolicyEngine;
+  approvals: ApprovalStore;
+  ledger: SpendLedger;
+  receipts: ReceiptLog;
+  vault: Vault;
+  scrubber: Scrubber;
+  logger: Logger;
+  dataDir: string;
+  settings: () => {
+    caps: BudgetCap[];
+    approvalTtlSeconds: number;
+    approvalWaitMs: number;
+    maxResultBytes: number;
+  };
+}
+
+interface CallState {
+  caller: Caller;
+  toolName: string;
+  hash: string;
+  tool?: Tool;
+  receiptArgs?: Record<string, unknown>;
+  policy?: { decision: string; tier: Tier | null; policies: string[] };
+  estimated?: number;
+  budgetOver?: string[];
+  approvalId?: string;
+  started: number;
+}
+
+/**
+ * The tool-call pipeline of DESIGN.md §2, in order: resolve, validate, [pin check: remote MCP
+ * issue], policy, [risk: AI issue], budget, approval, [credentials: OAuth/payments issues; vault
+ * secrets are injected at egress by the tool], execute, firewall, receipt, return.
+ * Every way out appends exactly one `tool_call` receipt, durable before the caller hears back.
+ */
+export class CallPipeline {
+  readonly #d: PipelineDeps;
+
+  constructor(deps: PipelineDeps) {
+    this.#d = deps;
+  }
+
+  async call(
+    toolName: string,
+    args: Record<string, unknown>,
+    caller: Caller,
+    signal: AbortSignal,
+  ): Promise<ToolCallResponse> {
+    const state: CallState = { caller, toolName, hash: callHash(toolName, args), started: performance.now() };
+    try {
+      return await this.#run(state, args, signal);
+    } catch (e) {
+      const error =
+        e instanceof BriefcaseError
+          ? e
+          : new BriefcaseError('internal', 'the Briefcase failed to run this call', String(e));
+      return this.#fail(state, toToolErrorCode(error.code), error.message, error.detail);
+    }
+  }
+
+  async #run(s: CallState, args: Record<string, unknown>, signal: AbortSignal): Promise<ToolCallResponse> {
+    const d = this.#d;
+    const settings = d.settings();
+
+    // 1. Resolve.
+    const tool = d.registry.get(s.toolName);
+    if (!tool) return this.#fail(s, 'unknown_tool', `there is no tool named "${clip(s.toolName)}"`);
+    s.tool = tool;
+
+    // 2. Validate, strictly: the arguments approved are exactly the arguments run.
+    const invalid = d.registry.validateArgs(s.toolName, args);
+    s.receiptArgs = forReceipt(args, tool.sensitiveArgs);
+    if (invalid) return this.#fail(s, 'invalid_args', `invalid arguments for ${s.toolName}: ${invalid}`);
+
+    // 3. Pin check: remote tools only (remote MCP issue).
+
+    // 4. Policy.
+    const now = new Date();
+    const estimated = tool.estimateCost(args);
+    s.estimated = estimated;
+    const decision = d.policy().decide({
+      principal: { type: s.caller === 'agent' ? 'Agent' : 'Admin', id: s.caller },
+      tool: { name: s.toolName, origin: tool.descriptor.origin, category: tool.descriptor.category, tags: tool.tags },
+      context: {
+        estimated_cost: estimated,
+        now: Math.floor(now.getTime() / 1000),
+        hour_utc: now.getUTCHours(),
+        args: withoutSensitive(args, tool.sensitiveArgs),
+      },
+    });
+    if (decision.decision === 'deny') {
+      s.policy = { decision: 'deny', tier: null, policies: decision.policies };
+      const why = decision.errors.length ? `policy error: ${decision.errors.join('; ')}` : undefined;
+      return this.#fail(s, 'denied', `policy does not allow ${s.toolName}`, why);
+    }
+    s.policy = { decision: 'allow', tier: decision.tier, policies: decision.policies };
+    let tier = decision.tier;
+    const reasons: string[] = [];
+    if (tier) reasons.push(`policy ${decision.policies.filter(Boolean).join(', ')} requires ${tier} approval`);
+
+    // 5. Risk (tighten-only): AI issue.
+
+    // 6. Budget.
+    const over = d.ledger.check(settings.caps, s.toolName, tool.descriptor.category, estimated, now);
+    if (over.length > 0) {
+      s.budgetOver = over.map((o) => o.cap.id);
+      const hard = over.find((o) => o.cap.on_exceed === 'deny');
+      if (hard) {
+        return this.#fail(
+          s,
+          'budget_exceeded',
+          `budget cap "${hard.cap.id}" would be exceeded (${hard.spent} spent + ${estimated} estimated > ${hard.cap.limit} ${tool.currency} minor units per ${hard.cap.window})`,
+        );
+      }
+      tier = maxTier(tier, 'local');
+      reasons.push(
+        ...over.map(
+          (o) =>
+            `budget cap "${o.cap.id}" would be exceeded (${o.spent} + ${estimated} > ${o.cap.limit} per ${o.cap.window})`,
+        ),
+      );
+    }
+
+    // 7. Approval: consume a matching one, or ask for one.
+    let approval: ApprovalView | undefined;
+    if (tier) {
+      approval = d.approvals.findUsable(s.hash, s.caller, now);
+      if (!approval) return this.#requireApproval(s, tool, args, tier, reasons.join('; '), estimated);
+      s.approvalId = approval.id;
+    }
+
+    // Consume the approval and reserve the estimated spend before anything leaves the daemon.
+    const reservation = transaction(d.db, () => {
+      if (approval) {
+        if (!d.approvals.transition(approval.id, 'approved', 'consumed')) {
+          throw new BriefcaseError('approval_required', 'the approval was used or expired meanwhile: call again');
+        }
+        d.receipts.append('approval', s.caller, {
+          event: 'consumed',
+          approval_id: approval.id,
+          call_hash: s.hash,
+          tool: s.toolName,
+        });
+      }
+      return estimated > 0 ? d.ledger.reserve(s.toolName, tool.descriptor.category, estimated, now) : undefined;
+    });
+    if (approval) d.approvals.notify(approval.id);
+
+    // 8–9. Credentials (vault secrets, injected at egress by the tool) and execution.
+    let output: Awaited<ReturnType<Tool['execute']>>;
+    try {
+      output = await tool.execute(args, {
+        signal,
+        dataDir: d.dataDir,
+        secret: (name) => {
+          const secret = d.vault.get(name);
+          if (!secret) {
+            throw new BriefcaseError(
+              'unavailable',
+              `${s.toolName} needs the secret "${name}", which is not set`,
+              `briefcase secrets set ${name}`,
+            );
+          }
+          return secret;
+        },
+      });
+    } catch (e) {
+      const error =
+        e instanceof BriefcaseError ? e : new BriefcaseError('upstream_error', `${s.toolName} failed`, String(e));
+      // The request may have reached the upstream: keep the estimate counted unless it never left.
+      const spent = error.code === 'sandbox_violation' || error.code === 'unavailable' ? 0 : estimated;
+      return this.#fail(s, toToolErrorCode(error.code), error.message, error.detail, reservation, spent);
+    }
+
+    // 10. Firewall the output.
+    const fw = firewallOutput(output.result, d.scrubber, settings.maxResultBytes);
+    const actual = output.actualCost ?? estimated;
+
+    // 11. Receipt (with spend settlement), durable before the result is returned.
+    const receipt = transaction(d.db, () => {
+      this.#settle(reservation, tool, actual, now);
+      return d.receipts.append('tool_call', s.caller, {
+        ...this.#body(s),
+        outcome: fw.result.isError ? 'tool_error' : 'ok',
+        cost: { estimated, actual, currency: tool.currency },
+        result_sha256: sha256Hex(JSON.stringify(fw.result)),
+        ...(fw.truncated ? { truncated: true } : {}),
+        ...(fw.flags.length ? { flags: fw.flags } : {}),
+      });
+    });
+    d.logger.info('tool call', {
+      tool: s.toolName,
+      caller: s.caller,
+      outcome: fw.result.isError ? 'tool_error' : 'ok',
+      receipt: receipt.id,
+      ms: elapsed(s),
+    });
+
+    // 12. Return with provenance.
+    return { ok: true, result: fw.result, receipt_id: receipt.id, origin: tool.descriptor.origin };
+  }
+
+  #settle(reservation: Reservation | undefined, tool: Tool, amount: number, now: Date): void {
+    const d = this.#d;
+    if (reservation) d.ledger.settle(reservation, amount, now);
+    else if (amount > 0)
+      d.ledger.settle(d.ledger.reserve(tool.descriptor.name, tool.descriptor.category, amount, now), amount, now);
+  }
+
+  #requireApproval(
+    s: CallState,
+    tool: Tool,
+    args: Record<string, unknown>,
+    tier: Tier,
+    reason: string,
+    estimated: number,
+  ): ToolCallResponse {
+    const d = this.#d;
+    const settings = d.settings();
+    const { approval, receipt } = transaction(d.db, () => {
+      let approval = d.approvals.findPending(s.hash, s.caller);
+      if (!approval) {
+        approval = d.approvals.create({
+          callHash: s.hash,
+          tier,
+          requestedBy: s.caller,
+          tool: s.toolName,
+          origin: tool.descriptor.origin,
+          category: tool.descriptor.category,
+          args: forApproval(args, tool.sensitiveArgs),
+          reason,
+          reads: tool.reads,
+          changes: tool.changes,
+          estimatedCost: estimated,
+          currency: tool.currency,
+          ttlSeconds: settings.approvalTtlSeconds,
+        });
+        d.receipts.append('approval', s.caller, {
+          event: 'created',
+          approval_id: approval.id,
+          call_hash: s.hash,
+          tool: s.toolName,
+          tier,
+          reason,
+          expires_at: approval.expires_at,
+        });
+      }
+      s.approvalId = approval.id;
+      const receipt = d.receipts.append('tool_call', s.caller, {
+        ...this.#body(s),
+        outcome: 'approval_required',
+        error: 'approval_required',
+        detail: reason,
+      });
+      return { approval, receipt };
+    });
+    const command = `briefcase approvals approve ${approval.id}`;
+    d.logger.info('approval required', {
+      tool: s.toolName,
+      caller: s.caller,
+      approval: approval.id,
+      receipt: receipt.id,
+    });
+    return {
+      ok: false,
+      receipt_id: receipt.id,
+      error: {
+        code: 'approval_required',
+        message:
+          `This call to ${s.toolName} needs ${tier} approval (${reason}). ` +
+          `A person must approve it with \`${command}\` (approval ${approval.id}, expires ${approval.expires_at}). ` +
+          'Once approved, retry the identical call: it will go through. A call with different arguments needs its own approval.',
+        approval: {
+          approval_id: approval.id,
+          expires_at: approval.expires_at,
+          wait_ms: settings.approvalWaitMs,
+          approve_command: command,
+        },
+      },
+    };
+  }
+
+  #fail(
+    s: CallState,
+    code: ErrorCode,
+    message: string,
+    detail?: string,
+    reservation?: Reservation,
+    spent = 0,
+  ): ToolCallResponse {
+    const d = this.#d;
+    let receiptId: string | null = null;
+    try {
+      receiptId = transaction(d.db, () => {
+        if (reservation && s.tool) this.#settle(reservation, s.tool, spent, new Date());
+        return d.receipts.append('tool_call', s.caller, {
+          ...this.#body(s),
+          outcome: code,
+          error: code,
+          ...(detail ? { detail: d.scrubber.scrub(clip(detail, 1000)) } : {}),
+          ...(s.estimated !== undefined && reservation ? { cost: { estimated: s.estimated, actual: spent } } : {}),
+        });
+      }).id;
+    } catch (e) {
+      d.receipts.resync();
+      d.logger.error('receipt append failed: failing closed', { tool: s.toolName, error: e });
+      return {
+        ok: false,
+        receipt_id: null,
+        error: { code: 'unavailable', message: 'the Briefcase could not record this call' },
+      };
+    }
+    d.logger.info('tool call', {
+      tool: clip(s.toolName),
+      caller: s.caller,
+      outcome: code,
+      receipt: receiptId,
+      ms: elapsed(s),
+    });
+    return { ok: false, receipt_id: receiptId, error: { code, message } };
+  }
+
+  #body(s: CallState): Record<string, unknown> {
+    return {
+      tool: clip(s.toolName),
+      ...(s.tool ? { origin: s.tool.descriptor.origin, category: s.tool.descriptor.category } : {}),
+      call_hash: s.hash,
+      ...(s.receiptArgs ? { args: s.receiptArgs } : {}),
+      ...(s.policy ? { policy: s.policy } : {}),
+      ...(s.budgetOver ? { budget_over: s.budgetOver } : {}),
+      ...(s.approvalId ? { approval_id: s.approvalId } : {}),
+      ms: elapsed(s),
+    };
+  }
+}
+
+function elapsed(s: CallState): number {
+  return Math.round((performance.now() - s.started) * 1000) / 1000;
+}
+
+function clip(text: string, max = 256): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+const TOOL_ERROR_CODES = new Set<string>([
+  'unknown_tool',
+  'invalid_args',
+  'tool_changed',
+  'denied',
+  'approval_required',
+  'approval_rejected',
+  'budget_exceeded',
+  'oauth_required',
+  'payment_failed',
+  'revoked',
+  'sandbox_violation',
+  'upstream_error',
+  'unavailable',
+  'internal',
+]);
+
+function toToolErrorCode(code: string): ErrorCode {
+  if (code === 'vault_locked') return 'unavailable';
+  return TOOL_ERROR_CODES.has(code) ? (code as ErrorCode) : 'internal';
+}

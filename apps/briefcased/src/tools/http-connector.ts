@@ -1,0 +1,162 @@
+import { BriefcaseError, SECRET_REF, type HttpConnectorManifest } from '@briefcase/protocol';
+import { egressAllowed } from './egress.ts';
+import { textResult, type Tool, type ToolContext, type ToolOutput } from './tool.ts';
+
+const PLACEHOLDER = /\{([A-Za-z0-9_]+)\}/g;
+
+/**
+ * A declarative HTTP connector: validated arguments become one HTTP request. Secrets are
+ * referenced by name in headers and injected only here, as the request leaves the daemon; they
+ * never appear in the URL, and redirects are not followed (a redirect could leave the allowlist).
+ */
+export class HttpConnectorTool implements Tool {
+  readonly descriptor: Tool['descriptor'];
+  readonly tags: string[];
+  readonly sensitiveArgs: string[];
+  readonly reads: string | null;
+  readonly changes: string | null;
+  readonly currency: string;
+  readonly #manifest: HttpConnectorManifest;
+
+  constructor(manifest: HttpConnectorManifest) {
+    this.#manifest = manifest;
+    this.descriptor = {
+      name: manifest.name,
+      ...(manifest.title ? { title: manifest.title } : {}),
+      description: manifest.description,
+      category: manifest.category,
+      origin: 'http',
+      inputSchema: manifest.input_schema,
+      annotations: { readOnlyHint: manifest.category === 'read', openWorldHint: true },
+    };
+    this.tags = manifest.tags;
+    this.sensitiveArgs = manifest.sensitive_args;
+    this.reads = manifest.reads ?? null;
+    this.changes = manifest.changes ?? null;
+    this.currency = manifest.cost.currency;
+  }
+
+  /** Load-time checks that a schema cannot express; errors name the field. */
+  static check(manifest: HttpConnectorManifest): string[] {
+    const problems: string[] = [];
+    if (SECRET_REF.test(manifest.request.url)) problems.push('request.url: secrets may only be referenced in headers');
+    SECRET_REF.lastIndex = 0;
+    const props = (manifest.input_schema.properties ?? {}) as Record<string, unknown>;
+    for (const m of manifest.request.url.matchAll(PLACEHOLDER)) {
+      if (!(m[1]! in props)) problems.push(`request.url: {${m[1]}} is not an argument in input_schema.properties`);
+    }
+    for (const name of manifest.request.body_args ?? []) {
+      if (!(name in props)) problems.push(`request.body_args: "${name}" is not an argument in input_schema.properties`);
+    }
+    for (const name of manifest.sensitive_args) {
+      if (!(name in props)) problems.push(`sensitive_args: "${name}" is not an argument in input_schema.properties`);
+    }
+    if (manifest.input_schema.type !== 'object') problems.push('input_schema.type: must be "object"');
+    try {
+      const url = new URL(manifest.request.url.replace(PLACEHOLDER, 'x'));
+      if (!egressAllowed(url, manifest.egress)) {
+        problems.push(`request.url: host ${url.host} is not in the connector's egress allowlist`);
+      }
+    } catch {
+      problems.push('request.url: not a valid absolute URL');
+    }
+    return problems;
+  }
+
+  estimateCost(): number {
+    return this.#manifest.cost.estimate;
+  }
+
+  async execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutput> {
+    const m = this.#manifest;
+    const url = new URL(
+      m.request.url.replace(PLACEHOLDER, (_, name: string) => encodeURIComponent(argText(args[name]))),
+    );
+    if (!egressAllowed(url, m.egress)) {
+      throw new BriefcaseError(
+        'sandbox_violation',
+        'the request was blocked by the egress allowlist',
+        `host ${url.host}`,
+      );
+    }
+    const headers = new Headers();
+    for (const [name, template] of Object.entries(m.request.headers)) {
+      headers.set(
+        name,
+        template.replace(SECRET_REF, (_, secretName: string) => ctx.secret(secretName).expose()),
+      );
+    }
+    let body: string | undefined;
+    if (m.request.body_args && m.request.method !== 'GET' && m.request.method !== 'DELETE') {
+      body = JSON.stringify(Object.fromEntries(m.request.body_args.filter((k) => k in args).map((k) => [k, args[k]])));
+      if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: m.request.method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        redirect: 'manual',
+        signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(m.request.timeout_ms)]),
+      });
+    } catch (e) {
+      const reason = (e as Error).name === 'TimeoutError' ? 'timed out' : 'could not be reached';
+      throw new BriefcaseError('upstream_error', `the upstream API ${reason}`, (e as Error).message);
+    }
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      throw new BriefcaseError(
+        'upstream_error',
+        `the upstream API answered with a redirect (${response.status}), which is not followed`,
+      );
+    }
+    const text = await readCapped(response, m.max_response_bytes);
+    const actualCost = m.cost.actual_header ? parseCost(response.headers.get(m.cost.actual_header)) : undefined;
+    if (!response.ok) {
+      return { result: textResult(`upstream API error ${response.status}: ${text}`, true), actualCost };
+    }
+    return { result: resultFromBody(text, response.headers.get('content-type')), actualCost };
+  }
+}
+
+function argText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function parseCost(header: string | null): number | undefined {
+  if (header === null || !/^\d{1,15}$/.test(header.trim())) return undefined;
+  return Number(header.trim());
+}
+
+function resultFromBody(text: string, contentType: string | null): ToolOutput['result'] {
+  if (contentType?.includes('json')) {
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        return { content: [{ type: 'text', text }], structuredContent: parsed as Record<string, unknown> };
+      }
+    } catch {
+      // Not JSON after all: plain text below.
+    }
+  }
+  return { content: [{ type: 'text', text }] };
+}
+
+async function readCapped(response: Response, max: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new BriefcaseError('upstream_error', `the upstream response is larger than ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,37 @@
+import type { ToolDescriptor, ToolResult } from '@briefcase/protocol';
+import type { Secret } from '@briefcase/vault';
+
+/** What a tool may use while it runs; nothing else of the daemon is reachable from a tool. */
+export interface ToolContext {
+  signal: AbortSignal;
+  /** Look up a vault secret by name; every secret looked up is remembered for the firewall. */
+  secret(name: string): Secret;
+  dataDir: string;
+}
+
+export interface ToolOutput {
+  result: ToolResult;
+  /** Cost the upstream reported, in minor units, when it reports one. */
+  actualCost?: number | undefined;
+}
+
+/**
+ * One interface for every kind of tool: builtin, declarative HTTP connector, and later sandboxed
+ * code tools and remote MCP tools. The pipeline only ever talks to this shape.
+ */
+export interface Tool {
+  readonly descriptor: ToolDescriptor;
+  readonly tags: string[];
+  /** Argument names whose values are redacted in approvals, receipts and policy context. */
+  readonly sensitiveArgs: string[];
+  /** Plain-language "what this reads / changes", shown to the approver. */
+  readonly reads: string | null;
+  readonly changes: string | null;
+  readonly currency: string;
+  estimateCost(args: Record<string, unknown>): number;
+  execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutput>;
+}
+
+export function textResult(text: string, isError = false): ToolResult {
+  return isError ? { content: [{ type: 'text', text }], isError: true } : { content: [{ type: 'text', text }] };
+}
