@@ -1,0 +1,111 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, loadRegistry, softwareKeysWarning, type DataPaths } from '@briefcase/briefcased';
+import { readPublicKey } from '@briefcase/keys';
+import { compilePolicy } from '@briefcase/policy';
+import { masterKeyExists } from '@briefcase/vault';
+import type { AdminClient } from '../client.ts';
+import { print, printJson } from '../output.ts';
+
+export interface Check {
+  code: string;
+  ok: boolean;
+  level: 'info' | 'warning' | 'error';
+  message: string;
+}
+
+const pass = (code: string, message: string): Check => ({ code, ok: true, level: 'info', message });
+const fail = (code: string, message: string): Check => ({ code, ok: false, level: 'error', message });
+
+/** Local checks need no daemon; the daemon check runs last. Codes are stable. */
+export async function doctorChecks(paths: DataPaths, client: AdminClient | null): Promise<Check[]> {
+  const checks: Check[] = [];
+  if (!existsSync(paths.home)) {
+    checks.push(fail('data_dir_missing', `${paths.home} does not exist: run \`briefcase init\``));
+    return checks;
+  }
+  checks.push(permissionsCheck(paths.home));
+
+  try {
+    loadConfig(paths.config);
+    checks.push(pass('config_valid', `${paths.config} is valid`));
+  } catch (e) {
+    checks.push(fail('config_invalid', (e as Error).message));
+  }
+  if (existsSync(paths.policy)) {
+    const compiled = compilePolicy(readFileSync(paths.policy, 'utf8'));
+    checks.push(
+      compiled.ok
+        ? pass('policy_valid', `${paths.policy} is valid (${compiled.value.ids.length} policies)`)
+        : fail('policy_invalid', `${paths.policy}: ${compiled.error.join('; ')}`),
+    );
+  } else checks.push(fail('policy_missing', `${paths.policy} does not exist: run \`briefcase init\``));
+  try {
+    const registry = loadRegistry(paths.connectors);
+    checks.push(pass('connectors_valid', `${registry.list().length} tools`));
+  } catch (e) {
+    checks.push(fail('connectors_invalid', (e as Error).message));
+  }
+
+  const source = masterKeyExists(paths.home);
+  const receiptsKey = readPublicKey(paths.home, 'receipts');
+  if (!source) checks.push(fail('keys_missing', 'no vault master key: run `briefcase init`'));
+  else if (!receiptsKey) checks.push(fail('keys_missing', 'no receipt-signing key: run `briefcase init`'));
+  else {
+    checks.push(pass('keys_present', `vault master key (${source}) and receipt-signing key ${receiptsKey.keyId}`));
+    const w = softwareKeysWarning(source);
+    checks.push({ code: w.code, ok: true, level: 'warning', message: w.message });
+  }
+
+  const year = new Date().getUTCFullYear();
+  checks.push(
+    year >= 2025 && year < 2100
+      ? pass('clock_sane', `system clock reads ${new Date().toISOString()}`)
+      : fail('clock_insane', `system clock reads ${new Date().toISOString()}: approvals and receipts need a correct clock`),
+  );
+
+  if (!client) checks.push(fail('daemon_unreachable', 'not initialised'));
+  else {
+    try {
+      const status = await client.get<{ pid: number; version: string; receipts: { seq: number } }>('/v1/admin/status');
+      checks.push(pass('daemon_reachable', `briefcased ${status.version} (pid ${status.pid}) answers; ${status.receipts.seq} receipts`));
+    } catch (e) {
+      checks.push(fail('daemon_unreachable', (e as Error).message));
+    }
+  }
+  return checks;
+}
+
+function permissionsCheck(home: string): Check {
+  const problems: string[] = [];
+  const dirMode = statSync(home).mode & 0o777;
+  if (dirMode & 0o077) problems.push(`${home} is ${dirMode.toString(8)} (want 700)`);
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        const m = statSync(p).mode & 0o777;
+        if (m & 0o077) problems.push(`${p} is ${m.toString(8)} (want 700)`);
+        walk(p);
+      } else if (entry.isFile() || entry.isSocket()) {
+        const m = statSync(p).mode & 0o777;
+        if (m & 0o077) problems.push(`${p} is ${m.toString(8)} (want 600)`);
+      }
+    }
+  };
+  walk(home);
+  return problems.length === 0
+    ? pass('data_dir_permissions', `${home} and everything in it is private to this user`)
+    : fail('data_dir_permissions', `${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`);
+}
+
+export async function doctor(paths: DataPaths, client: AdminClient | null, json: boolean): Promise<number> {
+  const checks = await doctorChecks(paths, client);
+  const ok = checks.every((c) => c.ok);
+  if (json) printJson({ ok, checks });
+  else {
+    for (const c of checks) print(`${c.ok ? (c.level === 'warning' ? 'WARN' : ' ok ') : 'FAIL'}  ${c.code.padEnd(22)} ${c.message}`);
+    print(ok ? '\nAll checks passed.' : '\nSome checks failed.');
+  }
+  return ok ? 0 : 1;
+}

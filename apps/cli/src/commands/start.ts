@@ -1,0 +1,82 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Daemon, dataPaths, initDataDir, isInitialised, softwareKeysWarning, type InitReport } from '@briefcase/briefcased';
+import { print, warn } from '../output.ts';
+
+export interface StartFlags {
+  port?: string;
+  http?: string;
+  initDemo?: boolean;
+}
+
+const BIN = resolve(fileURLToPath(new URL('../../bin/briefcase.js', import.meta.url)));
+
+/** The agent-host configuration for this Briefcase (Claude Desktop / Cursor style). */
+export function mcpClientConfig(home: string): { mcpServers: Record<string, unknown> } {
+  return {
+    mcpServers: {
+      briefcase: { command: process.execPath, args: [BIN, 'mcp'], env: { BRIEFCASE_HOME: home } },
+    },
+  };
+}
+
+export function inspectorCommand(home: string): string {
+  return `BRIEFCASE_HOME=${home} npx @modelcontextprotocol/inspector ${process.execPath} ${BIN} mcp`;
+}
+
+export function printInitReport(report: InitReport): void {
+  if (report.created.length > 0) {
+    print(`Initialised ${report.home}:`);
+    for (const c of report.created) print(`  created ${c}`);
+  }
+}
+
+/** `briefcase start`: the daemon in the foreground until SIGINT/SIGTERM. */
+export async function start(home: string, flags: StartFlags): Promise<void> {
+  let firstRun: InitReport | undefined;
+  if (flags.initDemo && !isInitialised(home)) {
+    firstRun = initDataDir(home, { demo: true, passphrase: process.env.BRIEFCASE_PASSPHRASE });
+    printInitReport(firstRun);
+  }
+  let httpHost: string | undefined;
+  let httpPort: number | undefined;
+  if (flags.http) {
+    const i = flags.http.lastIndexOf(':');
+    httpHost = flags.http.slice(0, i).replace(/^\[|\]$/g, '');
+    httpPort = Number(flags.http.slice(i + 1));
+  } else if (flags.port) {
+    httpHost = '127.0.0.1';
+    httpPort = Number(flags.port);
+  }
+  if (httpPort !== undefined && !(Number.isInteger(httpPort) && httpPort > 0 && httpPort < 65536)) {
+    throw new Error(`--port/--http: "${flags.port ?? flags.http}" is not a valid port`);
+  }
+  const daemon = await Daemon.start({
+    home,
+    foreground: false,
+    passphrase: process.env.BRIEFCASE_PASSPHRASE,
+    ...(httpHost !== undefined ? { httpHost } : {}),
+    ...(httpPort !== undefined ? { httpPort } : {}),
+  });
+  const paths = dataPaths(home);
+  const w = softwareKeysWarning(daemon.services.keySource);
+  warn(`warning [${w.code}]: ${w.message}`);
+  print(`briefcased is running (pid ${process.pid})`);
+  print(`  data directory  ${home}`);
+  print(`  daemon API      unix:${paths.socket}${daemon.httpAddress ? ` and http://${daemon.httpAddress.host}:${daemon.httpAddress.port}` : ''}`);
+  print(`  logs            ${paths.logs}/daemon.log`);
+  print(`  tools           ${daemon.services.registry.list().map((t) => t.name).join(', ')}`);
+  if (daemon.demoAddress) print(`  demo API        http://127.0.0.1:${daemon.demoAddress.port} (key kept in the vault as demo_api_key)`);
+  print('\nConnect an agent host (Claude Desktop, Cursor, …) with this MCP configuration:');
+  print(JSON.stringify(mcpClientConfig(home), null, 2));
+  print(`\nOr try it in the MCP Inspector:\n  ${inspectorCommand(home)}`);
+  print('\nApprove pending calls with `briefcase approvals list` / `briefcase approvals approve <id>`. Ctrl-C stops.');
+  await new Promise<void>((resolveStop) => {
+    const stop = () => {
+      print('\nstopping…');
+      void daemon.stop().then(resolveStop);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,2 @@
+export { mcpClientConfig, inspectorCommand } from './commands/start.ts';
+export { doctorChecks, type Check } from './commands/doctor.ts';

@@ -1,0 +1,187 @@
+import { Command, CommanderError } from 'commander';
+import { dataPaths, initDataDir, resolveHome } from '@briefcase/briefcased';
+import { BriefcaseError } from '@briefcase/protocol';
+import { AdminClient } from './client.ts';
+import {
+  approvalsDecide,
+  approvalsList,
+  approvalsShow,
+  policyApply,
+  policyCheck,
+  policyShow,
+  toolsCall,
+  toolsList,
+} from './commands/admin.ts';
+import { doctor } from './commands/doctor.ts';
+import { mcp } from './commands/mcp.ts';
+import { receiptsExport, receiptsVerify } from './commands/receipts.ts';
+import { secretsList, secretsRemove, secretsSet } from './commands/secrets.ts';
+import { mcpClientConfig, printInitReport, start } from './commands/start.ts';
+import { print, printJson } from './output.ts';
+
+/**
+ * `briefcase`: the admin CLI. Every command honours BRIEFCASE_HOME (or --home); --json prints one
+ * JSON document on stdout. Exit codes: 0 ok, 1 a check or call failed, 2 bad input or config,
+ * 3 the daemon is not reachable.
+ */
+const program = new Command('briefcase')
+  .description('Briefcase: let AI agents act for you without handing them your secrets.')
+  .option('--home <dir>', 'data directory (default: $BRIEFCASE_HOME or ~/.briefcase)')
+  .showHelpAfterError()
+  .exitOverride();
+
+const home = () => resolveHome(program.opts<{ home?: string }>().home);
+const paths = () => dataPaths(home());
+const admin = () => new AdminClient(paths());
+let exitCode = 0;
+
+program
+  .command('init')
+  .description('create the data directory, keys, default config and policy (idempotent)')
+  .option('--demo', 'add the demo tools (a local demo API and its connector)')
+  .option('--force', 'rewrite config.json, policy.cedar and demo files to defaults (never keys, tokens, vault or receipts)')
+  .option('--json', 'print JSON')
+  .action((o: { demo?: boolean; force?: boolean; json?: boolean }) => {
+    const report = initDataDir(home(), { demo: o.demo === true, force: o.force === true, passphrase: process.env.BRIEFCASE_PASSPHRASE });
+    if (o.json) return printJson({ ...report, mcp_client_config: mcpClientConfig(report.home) });
+    printInitReport(report);
+    if (report.created.length === 0) print(`${report.home} is already initialised; nothing changed.`);
+    for (const w of report.warnings) process.stderr.write(`warning [${w.code}]: ${w.message}\n`);
+  });
+
+program
+  .command('start')
+  .description('run the daemon in the foreground')
+  .option('--port <port>', 'also serve the daemon API over HTTP on 127.0.0.1:<port>')
+  .option('--http <host:port>', 'also serve the daemon API over HTTP (loopback addresses only)')
+  .option('--init-demo', 'on first run, initialise with the demo tools first (what `npm start` does)')
+  .action(async (o: { port?: string; http?: string; initDemo?: boolean }) => start(home(), o));
+
+program
+  .command('mcp')
+  .description('the MCP gateway an agent host spawns (stdio), or Streamable HTTP with --http')
+  .option('--http <host:port>', 'serve Streamable HTTP at http://<host:port>/mcp (loopback only; bearer token in gateway-http.token)')
+  .option('--approval-wait <seconds>', 'hold calls at most this long while an approval is pending')
+  .action(async (o: { http?: string; approvalWait?: string }) => mcp(home(), o));
+
+const tools = program.command('tools').description('list and call tools (admin-side, same pipeline)');
+tools
+  .command('list')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => toolsList(admin(), o.json === true));
+tools
+  .command('call <name>')
+  .requiredOption('--args <json>', 'arguments as a JSON object', '{}')
+  .option('--json', 'print JSON')
+  .action(async (name: string, o: { args: string; json?: boolean }) => {
+    exitCode = await toolsCall(admin(), name, o.args, o.json === true);
+  });
+
+const approvals = program.command('approvals').description('see and decide pending approvals');
+approvals
+  .command('list')
+  .option('--all', 'include decided, consumed and expired approvals')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean; all?: boolean }) => approvalsList(admin(), o.json === true, o.all === true));
+approvals
+  .command('show <id>')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: { json?: boolean }) => approvalsShow(admin(), id, o.json === true));
+approvals
+  .command('approve <id>')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: { json?: boolean }) => approvalsDecide(admin(), id, 'approve', o.json === true));
+approvals
+  .command('reject <id>')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: { json?: boolean }) => approvalsDecide(admin(), id, 'reject', o.json === true));
+
+const secrets = program.command('secrets').description('the vault (values never on the command line)');
+secrets
+  .command('set <name>')
+  .description('store a secret; the value is read from stdin or a hidden prompt')
+  .option('--description <text>', 'what this secret is for')
+  .option('--json', 'print JSON')
+  .action(async (name: string, o: { description?: string; json?: boolean }) =>
+    secretsSet(admin(), name, o.description, o.json === true),
+  );
+secrets
+  .command('list')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => secretsList(admin(), o.json === true));
+secrets
+  .command('rm <name>')
+  .option('--json', 'print JSON')
+  .action(async (name: string, o: { json?: boolean }) => secretsRemove(admin(), name, o.json === true));
+
+const policy = program.command('policy').description('the Cedar policy');
+policy
+  .command('show')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => policyShow(admin(), o.json === true));
+policy
+  .command('check <file>')
+  .description('validate a policy file against the schema (no daemon needed)')
+  .option('--json', 'print JSON')
+  .action((file: string, o: { json?: boolean }) => {
+    exitCode = policyCheck(file, o.json === true);
+  });
+policy
+  .command('apply <file>')
+  .description('validate, then make it the active policy (receipted)')
+  .option('--json', 'print JSON')
+  .action(async (file: string, o: { json?: boolean }) => {
+    exitCode = await policyApply(admin(), file, o.json === true);
+  });
+
+const receipts = program.command('receipts').description('the tamper-evident receipt log');
+receipts
+  .command('export')
+  .requiredOption('--out <file>', 'where to write the JSON Lines export')
+  .option('--json', 'print JSON')
+  .action(async (o: { out: string; json?: boolean }) => {
+    let client: AdminClient | null = null;
+    try {
+      client = admin();
+    } catch {
+      client = null;
+    }
+    await receiptsExport(client, paths(), o.out, o.json === true);
+  });
+receipts
+  .command('verify [file]')
+  .description('verify an export (or the local log) offline; names the first bad sequence number')
+  .option('--public-key <file>', 'trust this key ({"key_id","jwk"}) instead of the local one')
+  .option('--json', 'print JSON')
+  .action((file: string | undefined, o: { publicKey?: string; json?: boolean }) => {
+    exitCode = receiptsVerify(paths(), file, o.publicKey, o.json === true);
+  });
+
+program
+  .command('doctor')
+  .description('check the installation and the daemon')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => {
+    let client: AdminClient | null = null;
+    try {
+      client = admin();
+    } catch {
+      client = null;
+    }
+    exitCode = await doctor(paths(), client, o.json === true);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+  process.exitCode = exitCode;
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else if (e instanceof BriefcaseError) {
+    process.stderr.write(`briefcase: ${e.message} [${e.code}]\n`);
+    process.exitCode = e.code === 'daemon_unreachable' ? 3 : 2;
+  } else {
+    process.stderr.write(`briefcase: ${(e as Error).message ?? String(e)}\n`);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,159 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  SetLevelRequestSchema,
+  type CallToolResult,
+  type ServerNotification,
+} from '@modelcontextprotocol/sdk/types.js';
+import { BriefcaseError, type ToolCallResponse } from '@briefcase/protocol';
+import type { Logger } from '@briefcase/telemetry';
+import type { DaemonClient } from './daemon-client.ts';
+
+export const GATEWAY_NAME = 'briefcase';
+export const GATEWAY_VERSION = '0.1.0';
+/** How long one long-poll for an approval lasts; progress is reported between polls. */
+const POLL_MS = 5_000;
+
+export interface GatewayOptions {
+  /** Cap on how long a call is held open for an approval (the daemon proposes, this caps). */
+  maxApprovalWaitMs?: number;
+  pollMs?: number;
+}
+
+/**
+ * The agent-facing MCP server. It holds the agent token only, proxies tools/list and tools/call
+ * to the daemon, and holds a call open while an approval is pending (with progress
+ * notifications when the client asked for them). It never sees a secret and logs no arguments.
+ */
+export function createGatewayServer(client: DaemonClient, logger: Logger, options: GatewayOptions = {}): Server {
+  const server = new Server(
+    { name: GATEWAY_NAME, version: GATEWAY_VERSION },
+    {
+      capabilities: { tools: { listChanged: false }, logging: {} },
+      instructions:
+        'Tools here run through the Briefcase: secrets stay in the Briefcase, some calls need a person to approve them, and every call is receipted.',
+    },
+  );
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    const { tools } = await client.listTools();
+    return {
+      tools: tools.map((t) => ({
+        name: t.name,
+        ...(t.title ? { title: t.title } : {}),
+        description: t.description,
+        inputSchema: t.inputSchema as { type: 'object'; [k: string]: unknown },
+        ...(t.annotations ? { annotations: t.annotations } : {}),
+      })),
+    };
+  });
+
+  server.setRequestHandler(SetLevelRequestSchema, async () => ({}));
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const name = request.params.name;
+    const args = (request.params.arguments ?? {}) as Record<string, unknown>;
+    const progressToken = request.params._meta?.progressToken;
+    const started = Date.now();
+    let response: ToolCallResponse;
+    try {
+      response = await client.callTool(name, args, extra.signal);
+      if (!response.ok && response.error.code === 'approval_required' && response.error.approval) {
+        response = await waitForApproval(client, name, args, response, {
+          signal: extra.signal,
+          maxWaitMs: options.maxApprovalWaitMs ?? Number.POSITIVE_INFINITY,
+          pollMs: options.pollMs ?? POLL_MS,
+          progress: progressToken === undefined
+            ? undefined
+            : (progress, message) =>
+                extra.sendNotification({
+                  method: 'notifications/progress',
+                  params: { progressToken, progress, message },
+                } as ServerNotification),
+        });
+      }
+    } catch (e) {
+      const error = e instanceof BriefcaseError ? e : new BriefcaseError('unavailable', 'the Briefcase daemon could not be reached');
+      logger.warn('tool call failed', { tool: name.slice(0, 128), code: error.code, ms: Date.now() - started });
+      return errorResult(error.code, error.message);
+    }
+    logger.info('tool call', {
+      tool: name.slice(0, 128),
+      outcome: response.ok ? 'ok' : response.error.code,
+      receipt: response.receipt_id,
+      ms: Date.now() - started,
+    });
+    if (!response.ok) return errorResult(response.error.code, response.error.message, response.receipt_id, response.error.approval?.approval_id);
+    return {
+      ...response.result,
+      _meta: { 'dev.briefcase/receipt': response.receipt_id, 'dev.briefcase/origin': response.origin },
+    } as CallToolResult;
+  });
+
+  return server;
+}
+
+interface WaitOptions {
+  signal: AbortSignal;
+  maxWaitMs: number;
+  pollMs: number;
+  progress: ((progress: number, message: string) => Promise<void>) | undefined;
+}
+
+/** Hold the call while a person decides; retry the identical call once it is approved. */
+async function waitForApproval(
+  client: DaemonClient,
+  name: string,
+  args: Record<string, unknown>,
+  pending: Extract<ToolCallResponse, { ok: false }>,
+  o: WaitOptions,
+): Promise<ToolCallResponse> {
+  const approval = pending.error.approval!;
+  const deadline = Date.now() + Math.min(approval.wait_ms, o.maxWaitMs);
+  const started = Date.now();
+  while (Date.now() < deadline && !o.signal.aborted) {
+    await o.progress?.(
+      Math.round((Date.now() - started) / 1000),
+      `Waiting for a person to approve ${name}: \`${approval.approve_command}\``,
+    );
+    const { status } = await client.approvalStatus(
+      approval.approval_id,
+      Math.min(o.pollMs, deadline - Date.now()),
+      o.signal,
+    );
+    if (status === 'approved' || status === 'consumed') return client.callTool(name, args, o.signal);
+    if (status === 'rejected') {
+      return {
+        ok: false,
+        receipt_id: pending.receipt_id,
+        error: {
+          code: 'approval_rejected',
+          message: `A person rejected this call to ${name} (approval ${approval.approval_id}). Do not retry it unchanged.`,
+        },
+      };
+    }
+    if (status === 'expired') {
+      return {
+        ok: false,
+        receipt_id: pending.receipt_id,
+        error: {
+          code: 'approval_required',
+          message: `The approval for this call to ${name} expired before anyone approved it. Calling again asks for a new approval.`,
+        },
+      };
+    }
+  }
+  return pending;
+}
+
+function errorResult(code: string, message: string, receiptId?: string | null, approvalId?: string): CallToolResult {
+  return {
+    content: [{ type: 'text', text: `${message} [${code}]` }],
+    isError: true,
+    _meta: {
+      'dev.briefcase/error': { code, ...(approvalId ? { approval_id: approvalId } : {}) },
+      ...(receiptId ? { 'dev.briefcase/receipt': receiptId } : {}),
+    },
+  };
+}
