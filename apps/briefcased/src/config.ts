@@ -35,7 +35,7 @@ export const Config = z
       .default({ http: { enabled: false, host: '127.0.0.1', port: 38080 } }),
     approvals: z
       .object({
-        ttl_seconds: z.number().int().min(10).max(86_400).default(600),
+        ttl_seconds: z.number().int().min(1).max(86_400).default(600),
         /** How long the gateway holds a tools/call open while an approval is pending. */
         wait_seconds: z.number().int().min(0).max(3600).default(120),
       })

@@ -39,10 +39,20 @@ program
   .command('init')
   .description('create the data directory, keys, default config and policy (idempotent)')
   .option('--demo', 'add the demo tools (a local demo API and its connector)')
+  .option('--demo-port <port>', 'port for the local demo API (default 38089)')
   .option('--force', 'rewrite config.json, policy.cedar and demo files to defaults (never keys, tokens, vault or receipts)')
   .option('--json', 'print JSON')
-  .action((o: { demo?: boolean; force?: boolean; json?: boolean }) => {
-    const report = initDataDir(home(), { demo: o.demo === true, force: o.force === true, passphrase: process.env.BRIEFCASE_PASSPHRASE });
+  .action((o: { demo?: boolean; demoPort?: string; force?: boolean; json?: boolean }) => {
+    const demoPort = o.demoPort === undefined ? undefined : Number(o.demoPort);
+    if (demoPort !== undefined && !(Number.isInteger(demoPort) && demoPort > 0 && demoPort < 65536)) {
+      throw new BriefcaseError('bad_request', `--demo-port: "${o.demoPort}" is not a port number`);
+    }
+    const report = initDataDir(home(), {
+      demo: o.demo === true,
+      force: o.force === true,
+      passphrase: process.env.BRIEFCASE_PASSPHRASE,
+      ...(demoPort !== undefined ? { demoPort } : {}),
+    });
     if (o.json) return printJson({ ...report, mcp_client_config: mcpClientConfig(report.home) });
     printInitReport(report);
     if (report.created.length === 0) print(`${report.home} is already initialised; nothing changed.`);
