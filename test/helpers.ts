@@ -39,6 +39,18 @@ export function cli(home: string, args: string[], input?: string): { code: numbe
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The CLI without blocking this process (needed when this process also runs an upstream server). */
+export function cliAsync(home: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, BRIEFCASE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c) => (stdout += c));
+    p.stderr.on('data', (c) => (stderr += c));
+    p.once('exit', (code) => res({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
 export function cliJson<T = Record<string, unknown>>(home: string, args: string[], input?: string): { code: number; json: T; stderr: string } {
   const r = cli(home, [...args, '--json'], input);
   let json: T;

@@ -168,6 +168,16 @@ receipts
   });
 
 program
+  .command('status')
+  .description('what the running daemon is doing: tools, receipts, approvals, spend')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => {
+    const status = await admin().get<Record<string, unknown>>('/v1/admin/status');
+    if (o.json) printJson(status);
+    else for (const [k, v] of Object.entries(status)) print(`${k.padEnd(18)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  });
+
+program
   .command('doctor')
   .description('check the installation and the daemon')
   .option('--json', 'print JSON')
