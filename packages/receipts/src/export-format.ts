@@ -1,4 +1,4 @@
-import type { Ed25519PublicJwk } from '@briefcase/crypto';
+import { domainHash, type Ed25519PublicJwk } from '@briefcase/crypto';
 import type { Checkpoint, ReceiptRecord } from './record.ts';
 
 /**
@@ -15,6 +15,15 @@ export interface ExportHeader {
   exported_at: string;
   /** Informational: a verifier should trust keys it got another way (the data dir, --public-key). */
   public_keys: { key_id: string; jwk: Ed25519PublicJwk }[];
+  /** Integrity of the header itself, so that no byte of an export goes unchecked. */
+  header_sha256?: string;
+}
+
+export const HEADER_DOMAIN = 'briefcase.receipts-export-header.v1';
+
+export function headerHash(header: ExportHeader): string {
+  const { header_sha256: _omit, ...rest } = header;
+  return domainHash(HEADER_DOMAIN, rest);
 }
 
 export interface RecordLine {
@@ -36,7 +45,7 @@ export function* exportLines(
   records: Iterable<{ hash: string; json: string }>,
   checkpoints: Checkpoint[],
 ): Generator<string> {
-  yield JSON.stringify(header);
+  yield JSON.stringify({ ...header, header_sha256: headerHash(header) });
   for (const checkpoint of checkpoints) {
     yield JSON.stringify({ type: 'checkpoint', checkpoint } satisfies CheckpointLine);
   }

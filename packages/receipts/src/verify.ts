@@ -1,5 +1,5 @@
 import { ed25519Verify, fromBase64Url, isEd25519PublicJwk, type Ed25519PublicJwk } from '@briefcase/crypto';
-import { EXPORT_FORMAT } from './export-format.ts';
+import { EXPORT_FORMAT, headerHash, type ExportHeader } from './export-format.ts';
 import { GENESIS_PREV, checkpointMessage, recordHash, type Checkpoint, type ReceiptRecord } from './record.ts';
 
 export interface VerifyResult {
@@ -56,13 +56,21 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
     try {
       line = JSON.parse(raw) as Record<string, unknown>;
     } catch {
-      if (!inRecords) return fail(0, `line ${lineNo} (header section) is not valid JSON`);
+      // Damage in the first record line still names that record, not the header.
+      if (!inRecords && !raw.includes('"record"')) return fail(0, `line ${lineNo} (header section) is not valid JSON`);
       return fail(expectedSeq, `line ${lineNo} is not valid JSON`);
     }
     if (lineNo === 1) {
       if (line.type !== 'header' || line.format !== EXPORT_FORMAT || line.v !== 1) {
         return fail(0, `line 1 is not a ${EXPORT_FORMAT} v1 header`);
       }
+      let hashOk = false;
+      try {
+        hashOk = headerHash(line as unknown as ExportHeader) === line.header_sha256;
+      } catch {
+        hashOk = false;
+      }
+      if (!hashOk) return fail(0, 'the export header was altered (header_sha256 does not match)');
       keys ??= embeddedKeys(line.public_keys);
       continue;
     }
@@ -112,7 +120,8 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
       expectedSeq++;
       continue;
     }
-    return fail(inRecords ? expectedSeq : 0, `line ${lineNo} has unknown type ${String(line.type)}`);
+    const recordLike = inRecords || 'record' in line;
+    return fail(recordLike ? expectedSeq : 0, `line ${lineNo} has unknown type ${String(line.type)}`);
   }
   if (lineNo === 0) return fail(0, 'the export is empty (no header)');
   const beyond = [...signed.keys()].filter((seq) => seq > count);
