@@ -36,7 +36,11 @@ export async function mcp(home: string, flags: McpFlags): Promise<void> {
   print(`briefcase MCP gateway on http://${host.includes(':') ? `[${host}]` : host}:${actual}/mcp`);
   print(`  bearer token: the contents of ${paths.gatewayHttpToken}`);
   await new Promise<void>((resolve) => {
-    const stop = () => server.close(() => resolve());
+    const stop = () => {
+      server.close(() => resolve());
+      // Open SSE streams would hold close() forever: end them.
+      server.closeAllConnections();
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
