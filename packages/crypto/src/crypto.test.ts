@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { callHash, canonicalize, domainHash, fromBase64Url, toBase64Url } from './index.ts';
+
+const vectors = JSON.parse(readFileSync(new URL('../../../test/vectors/jcs.json', import.meta.url), 'utf8')) as {
+  canonical: { input: unknown; output: string }[];
+  call_hash: { tool: string; args: Record<string, unknown>; canonical: string; sha256: string }[];
+};
+
+describe('JCS and call hashes (test vectors as data)', () => {
+  it('canonicalises per RFC 8785', () => {
+    for (const v of vectors.canonical) assert.equal(canonicalize(v.input), v.output);
+  });
+  it('call_hash = sha256(JCS({tool, args}))', () => {
+    for (const v of vectors.call_hash) {
+      assert.equal(canonicalize({ tool: v.tool, args: v.args }), v.canonical);
+      assert.equal(callHash(v.tool, v.args), v.sha256);
+    }
+  });
+  it('argument order does not change the hash; any value change does', () => {
+    assert.equal(callHash('t', { a: 1, b: 2 }), callHash('t', { b: 2, a: 1 }));
+    assert.notEqual(callHash('t', { a: 1 }), callHash('t', { a: '1' }));
+    assert.notEqual(callHash('t', { a: 1 }), callHash('u', { a: 1 }));
+  });
+  it('domain separation keeps hashes for different purposes apart', () => {
+    assert.notEqual(domainHash('a', { x: 1 }), domainHash('b', { x: 1 }));
+  });
+  it('refuses values without a canonical form', () => {
+    assert.throws(() => canonicalize(undefined));
+    assert.throws(() => canonicalize({ n: Number.NaN }));
+  });
+  it('base64url round-trips', () => {
+    const bytes = new Uint8Array([0, 255, 62, 63, 128]);
+    assert.deepEqual(fromBase64Url(toBase64Url(bytes)), bytes);
+  });
+});

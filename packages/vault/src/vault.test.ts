@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
+import { createMasterKey, loadMasterKey, Scrubber, Secret, Vault } from './index.ts';
+
+describe('Secret', () => {
+  it('refuses to print or serialise itself', () => {
+    const s = new Secret('hunter2-very-secret');
+    for (const rendered of [String(s), `${s}`, JSON.stringify({ s }), inspect(s), inspect({ nested: { s } }), s + '']) {
+      assert.ok(!rendered.includes('hunter2'), rendered);
+    }
+    assert.equal(s.expose(), 'hunter2-very-secret');
+  });
+});
+
+describe('Vault', () => {
+  const dir = () => mkdtempSync(join(tmpdir(), 'bc-vault-'));
+
+  it('stores secrets sealed, by name; a ciphertext moved to another name does not open', () => {
+    const d = dir();
+    try {
+      const { key } = createMasterKey(d, undefined);
+      const v = Vault.open(d, key);
+      v.set('github', new Secret('ghp_canary_value_123'));
+      v.set('other', new Secret('something else'));
+      const file = readFileSync(join(d, 'vault.json'), 'utf8');
+      assert.ok(!file.includes('ghp_canary_value_123'));
+      assert.equal(Vault.open(d, key).get('github')?.expose(), 'ghp_canary_value_123');
+      const swapped = JSON.parse(file);
+      swapped.secrets.other.sealed = swapped.secrets.github.sealed;
+      writeFileSync(join(d, 'vault.json'), JSON.stringify(swapped));
+      assert.throws(() => Vault.open(d, key), /does not open/);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('a wrong master key does not open the vault', () => {
+    const d = dir();
+    try {
+      const { key } = createMasterKey(d, 'a long passphrase');
+      Vault.open(d, key).set('x', new Secret('value-1'));
+      assert.throws(() => loadMasterKey(d, 'another passphrase'), /wrong passphrase/);
+      assert.throws(() => loadMasterKey(d, undefined), /protected by a passphrase/);
+      assert.equal(Vault.open(d, loadMasterKey(d, 'a long passphrase').key).get('x')?.expose(), 'value-1');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Scrubber', () => {
+  it('removes a secret and its common encodings, at every base64 alignment', () => {
+    const secret = 'sk_live_0123456789abcdef';
+    const s = new Scrubber([secret]);
+    const b = Buffer.from(secret);
+    const forms = [
+      secret,
+      b.toString('base64'),
+      b.toString('base64url'),
+      Buffer.from(`u:${secret}`).toString('base64'),
+      Buffer.from(`us:${secret}`).toString('base64'),
+      encodeURIComponent(secret),
+      b.toString('hex'),
+    ];
+    for (const f of forms) {
+      const out = s.scrub(`before ${f} after`);
+      assert.ok(!out.includes(secret) && !out.includes(b.toString('base64').slice(2, -2)), `${f} → ${out}`);
+      assert.match(out, /\[redacted\]/);
+    }
+    assert.equal(s.scrub('nothing to see'), 'nothing to see');
+  });
+});
