@@ -2,7 +2,18 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cli, cliAsync, cliJson, freePort, readJson, receiptRecords, startDaemon, tempHome, writeJson, type DaemonProcess } from './helpers.ts';
+import {
+  cli,
+  cliAsync,
+  cliJson,
+  freePort,
+  readJson,
+  receiptRecords,
+  startDaemon,
+  tempHome,
+  writeJson,
+  type DaemonProcess,
+} from './helpers.ts';
 
 interface Status {
   spend: { day: number; month: number; in_doubt: number };
@@ -21,7 +32,9 @@ describe('budgets survive restarts and crashes without losing or double-counting
   let received: (() => void) | undefined;
 
   const pay = async () =>
-    JSON.parse((await cliAsync(home, ['tools', 'call', 'shop.buy', '--args', '{"item":"widget"}', '--json'])).stdout) as CallResult;
+    JSON.parse(
+      (await cliAsync(home, ['tools', 'call', 'shop.buy', '--args', '{"item":"widget"}', '--json'])).stdout,
+    ) as CallResult;
   const spend = () => cliJson<Status>(home, ['status']).json.spend;
 
   before(async () => {
@@ -40,7 +53,12 @@ describe('budgets survive restarts and crashes without losing or double-counting
       name: 'shop.buy',
       description: 'Buys an item (a payment-like call)',
       category: 'payment',
-      input_schema: { type: 'object', properties: { item: { type: 'string' } }, required: ['item'], additionalProperties: false },
+      input_schema: {
+        type: 'object',
+        properties: { item: { type: 'string' } },
+        required: ['item'],
+        additionalProperties: false,
+      },
       request: { method: 'POST', url: `http://127.0.0.1:${port}/buy`, body_args: ['item'], timeout_ms: 60000 },
       egress: [`127.0.0.1:${port}`],
       cost: { estimate: 60, currency: 'USD', actual_header: 'x-cost' },
@@ -48,7 +66,10 @@ describe('budgets survive restarts and crashes without losing or double-counting
     const config = readJson(join(home, 'config.json'));
     writeJson(join(home, 'config.json'), {
       ...config,
-      budgets: { currency: 'USD', caps: [{ id: 'shop-daily', scope: 'tool', match: 'shop.buy', window: 'day', limit: 150, on_exceed: 'deny' }] },
+      budgets: {
+        currency: 'USD',
+        caps: [{ id: 'shop-daily', scope: 'tool', match: 'shop.buy', window: 'day', limit: 150, on_exceed: 'deny' }],
+      },
     });
     daemon = await startDaemon(home);
   });

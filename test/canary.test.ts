@@ -5,7 +5,16 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { cli, freePort, receiptRecords, startDaemon, stdioClient, tempHome, writeJson, type DaemonProcess } from './helpers.ts';
+import {
+  cli,
+  freePort,
+  receiptRecords,
+  startDaemon,
+  stdioClient,
+  tempHome,
+  writeJson,
+  type DaemonProcess,
+} from './helpers.ts';
 
 /**
  * An attacker's oracle, independent of the product's scrubber: does `text` give away `secret`
@@ -27,7 +36,10 @@ function leaks(text: string, secret: string): string | null {
   if (text.toLowerCase().includes(hex)) return 'hex';
   for (const run of text.match(/[A-Za-z0-9+/_=-]{8,}/g) ?? []) {
     for (let skip = 0; skip < 4; skip++) {
-      const decoded = Buffer.from(run.slice(skip), run.includes('-') || run.includes('_') ? 'base64url' : 'base64').toString('latin1');
+      const decoded = Buffer.from(
+        run.slice(skip),
+        run.includes('-') || run.includes('_') ? 'base64url' : 'base64',
+      ).toString('latin1');
       if (decoded.includes(Buffer.from(secret).toString('latin1'))) return 'base64';
     }
   }
@@ -78,7 +90,11 @@ describe('canary secret never leaves the daemon (AC-1.2, NFR-1)', () => {
         required: ['mode'],
         additionalProperties: false,
       },
-      request: { method: 'GET', url: `http://127.0.0.1:${port}/echo?mode={mode}`, headers: { 'X-Api-Key': '{{secret:canary}}' } },
+      request: {
+        method: 'GET',
+        url: `http://127.0.0.1:${port}/echo?mode={mode}`,
+        headers: { 'X-Api-Key': '{{secret:canary}}' },
+      },
       egress: [`127.0.0.1:${port}`],
     });
     daemon = await startDaemon(home);

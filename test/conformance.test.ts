@@ -89,8 +89,17 @@ describe('MCP conformance suite against the gateway (AC-8)', () => {
     assert.equal(result.code, 0, result.output.slice(-4000));
     // The scenarios the issue names must have run and passed, not merely be absent.
     const baseline = readFileSync(join(ROOT, 'test/conformance/expected-failures.yml'), 'utf8');
-    for (const required of ['server-initialize', 'ping', 'tools-list', 'logging-set-level', 'dns-rebinding-protection']) {
-      assert.ok(!new RegExp(`^\\s*-\\s*${required}\\s*(#.*)?$`, 'm').test(baseline), `${required} may not be an expected failure`);
+    for (const required of [
+      'server-initialize',
+      'ping',
+      'tools-list',
+      'logging-set-level',
+      'dns-rebinding-protection',
+    ]) {
+      assert.ok(
+        !new RegExp(`^\\s*-\\s*${required}\\s*(#.*)?$`, 'm').test(baseline),
+        `${required} may not be an expected failure`,
+      );
       assert.match(result.output, new RegExp(required), `${required} did not run`);
     }
   });

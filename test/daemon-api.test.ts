@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { BIN, cli, cliJson, daemonRequest, startDaemon, stdioClient, tempHome, token, type DaemonProcess } from './helpers.ts';
+import {
+  BIN,
+  cli,
+  cliJson,
+  daemonRequest,
+  startDaemon,
+  stdioClient,
+  tempHome,
+  token,
+  type DaemonProcess,
+} from './helpers.ts';
 
 describe('the daemon API', () => {
   const { home, cleanup } = tempHome();
@@ -93,13 +103,15 @@ describe('the daemon API', () => {
   });
 
   it('the stdio gateway answers malformed and oversized JSON-RPC with errors and keeps serving', async () => {
-    const gw = spawn(process.execPath, [BIN, 'mcp'], { env: { ...process.env, BRIEFCASE_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const gw = spawn(process.execPath, [BIN, 'mcp'], {
+      env: { ...process.env, BRIEFCASE_HOME: home },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const lines: Record<string, unknown>[] = [];
     let buf = '';
     gw.stdout.on('data', (c: Buffer) => {
       buf += c.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
         lines.push(JSON.parse(buf.slice(0, i)));
         buf = buf.slice(i + 1);
       }
@@ -112,14 +124,28 @@ describe('the daemon API', () => {
     send('{this is not json');
     send('[1,2,3]');
     send(JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'x', params: { pad: 'x'.repeat(5 * 1024 * 1024) } }));
-    send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }));
+    send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+      }),
+    );
     await waitFor(4);
     assert.equal((lines[0]!.error as { code: number }).code, -32700);
     assert.equal((lines[1]!.error as { code: number }).code, -32600);
     assert.match((lines[2]!.error as { message: string }).message, /larger than/);
     assert.equal(lines[3]!.id, 1);
     send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
-    send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { text: 'ok' } } }));
+    send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'echo', arguments: { text: 'ok' } },
+      }),
+    );
     await waitFor(5);
     assert.deepEqual((lines[4]!.result as { content: unknown }).content, [{ type: 'text', text: 'ok' }]);
     gw.kill();

@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { cli, cliJson, readJson, receiptRecords, sleep, startDaemon, stdioClient, tempHome, writeJson, type DaemonProcess } from './helpers.ts';
+import {
+  cli,
+  cliJson,
+  readJson,
+  receiptRecords,
+  sleep,
+  startDaemon,
+  stdioClient,
+  tempHome,
+  writeJson,
+  type DaemonProcess,
+} from './helpers.ts';
 
 interface Approval {
   id: string;
@@ -14,7 +25,9 @@ interface Approval {
 }
 
 const errorCode = (r: { _meta?: unknown }) =>
-  ((r._meta as Record<string, { code: string; approval_id?: string }> | undefined)?.['dev.briefcase/error'] ?? { code: 'none' });
+  (r._meta as Record<string, { code: string; approval_id?: string }> | undefined)?.['dev.briefcase/error'] ?? {
+    code: 'none',
+  };
 
 async function pendingFor(home: string, text: string): Promise<Approval> {
   for (let i = 0; i < 200; i++) {
@@ -35,7 +48,10 @@ describe('approvals through the gateway and the CLI (AC-2.1)', () => {
 
   before(async () => {
     assert.equal(cli(home, ['init']).code, 0);
-    writeJson(`${home}/config.json`, { ...readJson(`${home}/config.json`), approvals: { ttl_seconds: 3, wait_seconds: 60 } });
+    writeJson(`${home}/config.json`, {
+      ...readJson<Record<string, unknown>>(`${home}/config.json`),
+      approvals: { ttl_seconds: 3, wait_seconds: 60 },
+    });
     daemon = await startDaemon(home);
     waiting = await stdioClient(home);
     quick = await stdioClient(home, ['--approval-wait', '0']);
@@ -65,7 +81,10 @@ describe('approvals through the gateway and the CLI (AC-2.1)', () => {
     assert.match((result.content as { text: string }[])[0]!.text, /^Saved note /);
     // The SDK client may deliver the progress notification just after the result it preceded.
     for (let i = 0; i < 20 && progress.length === 0; i++) await sleep(50);
-    assert.ok(progress.some((m) => m.includes(`briefcase approvals approve ${pending.id}`)), `progress: ${progress.join('|')}`);
+    assert.ok(
+      progress.some((m) => m.includes(`briefcase approvals approve ${pending.id}`)),
+      `progress: ${progress.join('|')}`,
+    );
     const search = await waiting.callTool({ name: 'notes.search', arguments: { query: 'milk' } });
     assert.match((search.content as { text: string }[])[0]!.text, /buy milk/);
   });
@@ -74,7 +93,10 @@ describe('approvals through the gateway and the CLI (AC-2.1)', () => {
     const first = await quick.callTool({ name: 'notes.add', arguments: { text: 'pay rent' } });
     assert.equal(errorCode(first).code, 'approval_required');
     const approvalId = errorCode(first).approval_id!;
-    assert.match((first.content as { text: string }[])[0]!.text, new RegExp(`briefcase approvals approve ${approvalId}`));
+    assert.match(
+      (first.content as { text: string }[])[0]!.text,
+      new RegExp(`briefcase approvals approve ${approvalId}`),
+    );
     assert.equal(cli(home, ['approvals', 'approve', approvalId]).code, 0);
 
     // Changed arguments: the approval does not apply; a new one is requested.
@@ -94,7 +116,9 @@ describe('approvals through the gateway and the CLI (AC-2.1)', () => {
   });
 
   it('never uses a rejected approval, and tells a waiting agent it was rejected', async () => {
-    const call = waiting.callTool({ name: 'notes.add', arguments: { text: 'delete everything' } }, undefined, { timeout: 60_000 });
+    const call = waiting.callTool({ name: 'notes.add', arguments: { text: 'delete everything' } }, undefined, {
+      timeout: 60_000,
+    });
     const pending = await pendingFor(home, 'delete everything');
     assert.equal(cli(home, ['approvals', 'reject', pending.id]).code, 0);
     const result = await call;
@@ -121,6 +145,7 @@ describe('approvals through the gateway and the CLI (AC-2.1)', () => {
     const events = receiptRecords(home)
       .filter((r) => r.kind === 'approval')
       .map((r) => r.body.event);
-    for (const e of ['created', 'approved', 'consumed', 'rejected', 'expired']) assert.ok(events.includes(e), `no ${e} receipt`);
+    for (const e of ['created', 'approved', 'consumed', 'rejected', 'expired'])
+      assert.ok(events.includes(e), `no ${e} receipt`);
   });
 });

@@ -40,7 +40,7 @@ describe('MCP client → briefcase mcp → briefcased (AC-1.1)', () => {
 
     const unknown = await client.callTool({ name: 'no.such.tool', arguments: {} });
     assert.equal(unknown.isError, true);
-    assert.equal(((unknown._meta as Record<string, { code: string }>)['dev.briefcase/error'])!.code, 'unknown_tool');
+    assert.equal((unknown._meta as Record<string, { code: string }>)['dev.briefcase/error']!.code, 'unknown_tool');
   };
 
   it('over stdio', async () => {
@@ -64,11 +64,17 @@ describe('MCP client → briefcase mcp → briefcased (AC-1.1)', () => {
         gw.once('exit', (code) => rej(new Error(`gateway exited ${code}`)));
       });
       const url = new URL(`http://127.0.0.1:${port}/mcp`);
-      const unauthorised = await fetch(url, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+      const unauthorised = await fetch(url, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(unauthorised.status, 401);
       const client = new Client({ name: 'http-agent', version: '1.0.0' });
       await client.connect(
-        new StreamableHTTPClientTransport(url, { requestInit: { headers: { authorization: `Bearer ${token(home, 'gateway-http')}` } } }),
+        new StreamableHTTPClientTransport(url, {
+          requestInit: { headers: { authorization: `Bearer ${token(home, 'gateway-http')}` } },
+        }),
       );
       try {
         await exercise(client);

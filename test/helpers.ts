@@ -42,7 +42,10 @@ export function cli(home: string, args: string[], input?: string): { code: numbe
 /** The CLI without blocking this process (needed when this process also runs an upstream server). */
 export function cliAsync(home: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, BRIEFCASE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, BRIEFCASE_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (c) => (stdout += c));
@@ -51,7 +54,11 @@ export function cliAsync(home: string, args: string[]): Promise<{ code: number; 
   });
 }
 
-export function cliJson<T = Record<string, unknown>>(home: string, args: string[], input?: string): { code: number; json: T; stderr: string } {
+export function cliJson<T = Record<string, unknown>>(
+  home: string,
+  args: string[],
+  input?: string,
+): { code: number; json: T; stderr: string } {
   const r = cli(home, [...args, '--json'], input);
   let json: T;
   try {
@@ -70,7 +77,11 @@ export interface DaemonProcess {
 }
 
 /** Start `briefcase start` as a real process and wait until its socket answers. */
-export async function startDaemon(home: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
+export async function startDaemon(
+  home: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<DaemonProcess> {
   const proc = spawn(process.execPath, [BIN, 'start', ...args], {
     env: { ...process.env, BRIEFCASE_HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -108,10 +119,13 @@ export function healthy(home: string): Promise<boolean> {
   if (!existsSync(sock) || !existsSync(join(home, 'admin.token'))) return Promise.resolve(false);
   const token = readFileSync(join(home, 'admin.token'), 'utf8').trim();
   return new Promise((res) => {
-    const r = request({ socketPath: sock, path: '/v1/health', headers: { authorization: `Bearer ${token}` } }, (resp) => {
-      resp.resume();
-      res(resp.statusCode === 200);
-    });
+    const r = request(
+      { socketPath: sock, path: '/v1/health', headers: { authorization: `Bearer ${token}` } },
+      (resp) => {
+        resp.resume();
+        res(resp.statusCode === 200);
+      },
+    );
     r.on('error', () => res(false));
     r.end();
   });
@@ -131,7 +145,10 @@ export function daemonRequest(
         socketPath: join(home, 'daemon.sock'),
         method,
         path,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
       },
       (resp) => {
         let text = '';
@@ -173,12 +190,18 @@ export function readJson<T = Record<string, unknown>>(path: string): T {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every receipt record in the daemon's log, read through the offline export path. */
-export function receiptRecords(home: string): { seq: number; kind: string; actor: string; body: Record<string, unknown> }[] {
+export function receiptRecords(
+  home: string,
+): { seq: number; kind: string; actor: string; body: Record<string, unknown> }[] {
   const out = join(home, '..', `export-${Date.now()}-${Math.random()}.jsonl`);
   const r = cli(home, ['receipts', 'export', '--out', out]);
   if (r.code !== 0) throw new Error(`export failed: ${r.stderr}`);
   return readFileSync(out, 'utf8')
     .split('\n')
     .filter((l) => l.startsWith('{"type":"record"'))
-    .map((l) => (JSON.parse(l) as { record: { seq: number; kind: string; actor: string; body: Record<string, unknown> } }).record);
+    .map(
+      (l) =>
+        (JSON.parse(l) as { record: { seq: number; kind: string; actor: string; body: Record<string, unknown> } })
+          .record,
+    );
 }

@@ -22,7 +22,13 @@ describe('briefcase receipts verify (AC-1.3)', () => {
     assert.equal(cli(home, ['init']).code, 0);
     const d = await startDaemon(home);
     for (let i = 0; i < 8; i++) {
-      await daemonRequest(home, 'POST', '/v1/agent/tools/call', token(home, 'agent'), JSON.stringify({ tool: 'echo', args: { text: `n${i}` } }));
+      await daemonRequest(
+        home,
+        'POST',
+        '/v1/agent/tools/call',
+        token(home, 'agent'),
+        JSON.stringify({ tool: 'echo', args: { text: `n${i}` } }),
+      );
     }
     await d.stop(); // a clean stop signs a final checkpoint
     total = cliJson<Verify>(home, ['receipts', 'verify']).json.count;

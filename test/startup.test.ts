@@ -38,7 +38,10 @@ describe('start-up validation', () => {
       [{ ...goodConfig, approvals: { ttl_seconds: 'ten' } }, /config\.json: approvals\.ttl_seconds: .*number/],
       [{ ...goodConfig, surprise: true }, /config\.json: .*surprise/],
       [{ ...goodConfig, daemon: { http: { enabled: true, host: '127.0.0.1', port: 99999 } } }, /daemon\.http\.port/],
-      [{ ...goodConfig, notes: { github_token: 'ghp_abcdefghijklmnopqrstuvwxyz0123456789' } }, /notes\.github_token.*secret/],
+      [
+        { ...goodConfig, notes: { github_token: 'ghp_abcdefghijklmnopqrstuvwxyz0123456789' } },
+        /notes\.github_token.*secret/,
+      ],
     ];
     for (const [config, expected] of cases) {
       writeJson(join(home, 'config.json'), config);
@@ -64,7 +67,11 @@ describe('start-up validation', () => {
       description: 'a literal key in a header',
       category: 'read',
       input_schema: { type: 'object' },
-      request: { method: 'GET', url: 'https://api.example.com/x', headers: { Authorization: 'Bearer sk-live-abcdef123456' } },
+      request: {
+        method: 'GET',
+        url: 'https://api.example.com/x',
+        headers: { Authorization: 'Bearer sk-live-abcdef123456' },
+      },
       egress: ['api.example.com'],
     });
     assert.match(startFails(), /bad\.json: request\.headers\.Authorization: looks like a literal secret/);
@@ -93,15 +100,20 @@ describe('start-up validation', () => {
     const blocker = createServer().listen(port, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));
     try {
-      const r = await import('node:child_process').then(({ spawn }) =>
-        new Promise<{ code: number | null; err: string }>((res) => {
-          const p = spawn(process.execPath, [join(import.meta.dirname, '..', 'apps/cli/bin/briefcase.js'), 'start', '--port', String(port)], {
-            env: { ...process.env, BRIEFCASE_HOME: home },
-          });
-          let err = '';
-          p.stderr.on('data', (c) => (err += c));
-          p.once('exit', (code) => res({ code, err }));
-        }),
+      const r = await import('node:child_process').then(
+        ({ spawn }) =>
+          new Promise<{ code: number | null; err: string }>((res) => {
+            const p = spawn(
+              process.execPath,
+              [join(import.meta.dirname, '..', 'apps/cli/bin/briefcase.js'), 'start', '--port', String(port)],
+              {
+                env: { ...process.env, BRIEFCASE_HOME: home },
+              },
+            );
+            let err = '';
+            p.stderr.on('data', (c) => (err += c));
+            p.once('exit', (code) => res({ code, err }));
+          }),
       );
       assert.notEqual(r.code, 0);
       assert.match(r.err, /port_in_use/);
@@ -150,14 +162,24 @@ describe('passphrase-protected vault', () => {
     const { spawnSync } = await import('node:child_process');
     const bin = join(import.meta.dirname, '..', 'apps/cli/bin/briefcase.js');
     assert.equal(spawnSync(process.execPath, [bin, 'init', '--demo'], { env }).status, 0);
-    const before = ['vault.json', 'master.passphrase.json', 'keys/receipts.json'].map((f) => readFileSync(join(home, f), 'utf8'));
+    const before = ['vault.json', 'master.passphrase.json', 'keys/receipts.json'].map((f) =>
+      readFileSync(join(home, f), 'utf8'),
+    );
     assert.ok(!before[2]!.includes('PRIVATE KEY'));
-    const wrong = spawnSync(process.execPath, [bin, 'start'], { env: { ...env, BRIEFCASE_PASSPHRASE: 'wrong passphrase!' }, encoding: 'utf8' });
+    const wrong = spawnSync(process.execPath, [bin, 'start'], {
+      env: { ...env, BRIEFCASE_PASSPHRASE: 'wrong passphrase!' },
+      encoding: 'utf8',
+    });
     assert.notEqual(wrong.status, 0);
     assert.match(wrong.stderr, /wrong passphrase/);
-    const missing = spawnSync(process.execPath, [bin, 'start'], { env: { ...env, BRIEFCASE_PASSPHRASE: '' }, encoding: 'utf8' });
+    const missing = spawnSync(process.execPath, [bin, 'start'], {
+      env: { ...env, BRIEFCASE_PASSPHRASE: '' },
+      encoding: 'utf8',
+    });
     assert.match(missing.stderr, /protected by a passphrase/);
-    const after = ['vault.json', 'master.passphrase.json', 'keys/receipts.json'].map((f) => readFileSync(join(home, f), 'utf8'));
+    const after = ['vault.json', 'master.passphrase.json', 'keys/receipts.json'].map((f) =>
+      readFileSync(join(home, f), 'utf8'),
+    );
     assert.deepEqual(after, before);
     const d = await startDaemon(home, [], { BRIEFCASE_PASSPHRASE: 'correct horse battery' });
     assert.match(d.output(), /software keys, protected by a passphrase/);

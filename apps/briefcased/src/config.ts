@@ -106,7 +106,9 @@ export function findSecretValues(value: unknown, path = ''): string[] {
       }
       return;
     }
-    if (Array.isArray(v)) v.forEach((item, i) => visit(item, `${p}[${i}]`, key));
+    if (Array.isArray(v)) {
+      for (const [i, item] of v.entries()) visit(item, `${p}[${i}]`, key);
+    }
     else if (v !== null && typeof v === 'object') {
       for (const [k, child] of Object.entries(v)) visit(child, p ? `${p}.${k}` : k, k);
     }

@@ -40,7 +40,10 @@ program
   .description('create the data directory, keys, default config and policy (idempotent)')
   .option('--demo', 'add the demo tools (a local demo API and its connector)')
   .option('--demo-port <port>', 'port for the local demo API (default 38089)')
-  .option('--force', 'rewrite config.json, policy.cedar and demo files to defaults (never keys, tokens, vault or receipts)')
+  .option(
+    '--force',
+    'rewrite config.json, policy.cedar and demo files to defaults (never keys, tokens, vault or receipts)',
+  )
   .option('--json', 'print JSON')
   .action((o: { demo?: boolean; demoPort?: string; force?: boolean; json?: boolean }) => {
     const demoPort = o.demoPort === undefined ? undefined : Number(o.demoPort);
@@ -70,7 +73,10 @@ program
 program
   .command('mcp')
   .description('the MCP gateway an agent host spawns (stdio), or Streamable HTTP with --http')
-  .option('--http <host:port>', 'serve Streamable HTTP at http://<host:port>/mcp (loopback only; bearer token in gateway-http.token)')
+  .option(
+    '--http <host:port>',
+    'serve Streamable HTTP at http://<host:port>/mcp (loopback only; bearer token in gateway-http.token)',
+  )
   .option('--approval-wait <seconds>', 'hold calls at most this long while an approval is pending')
   .action(async (o: { http?: string; approvalWait?: string }) => mcp(home(), o));
 
@@ -174,7 +180,9 @@ program
   .action(async (o: { json?: boolean }) => {
     const status = await admin().get<Record<string, unknown>>('/v1/admin/status');
     if (o.json) printJson(status);
-    else for (const [k, v] of Object.entries(status)) print(`${k.padEnd(18)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    else
+      for (const [k, v] of Object.entries(status))
+        print(`${k.padEnd(18)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
   });
 
 program

@@ -78,7 +78,8 @@ export class DaemonClient {
       );
       req.on('error', (e) => {
         if ((e as Error).name === 'AbortError') reject(e);
-        else reject(new BriefcaseError('unavailable', 'the Briefcase daemon is not running or not reachable', e.message));
+        else
+          reject(new BriefcaseError('unavailable', 'the Briefcase daemon is not running or not reachable', e.message));
       });
       if (payload !== undefined) req.write(payload);
       req.end();

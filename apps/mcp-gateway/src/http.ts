@@ -33,7 +33,10 @@ const SESSION_IDLE_MS = 30 * 60 * 1000;
  */
 export async function serveHttp(client: DaemonClient, logger: Logger, o: HttpGatewayOptions): Promise<Server> {
   if (!LOOPBACK_HOSTNAMES.has(o.host)) {
-    throw new BriefcaseError('public_bind_forbidden', `refusing to bind ${o.host}: the gateway only listens on loopback`);
+    throw new BriefcaseError(
+      'public_bind_forbidden',
+      `refusing to bind ${o.host}: the gateway only listens on loopback`,
+    );
   }
   const sessions = new Map<string, Session>();
   const maxBytes = o.maxMessageBytes ?? 4 * 1024 * 1024;

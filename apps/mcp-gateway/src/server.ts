@@ -64,17 +64,21 @@ export function createGatewayServer(client: DaemonClient, logger: Logger, option
           signal: extra.signal,
           maxWaitMs: options.maxApprovalWaitMs ?? Number.POSITIVE_INFINITY,
           pollMs: options.pollMs ?? POLL_MS,
-          progress: progressToken === undefined
-            ? undefined
-            : (progress, message) =>
-                extra.sendNotification({
-                  method: 'notifications/progress',
-                  params: { progressToken, progress, message },
-                } as ServerNotification),
+          progress:
+            progressToken === undefined
+              ? undefined
+              : (progress, message) =>
+                  extra.sendNotification({
+                    method: 'notifications/progress',
+                    params: { progressToken, progress, message },
+                  } as ServerNotification),
         });
       }
     } catch (e) {
-      const error = e instanceof BriefcaseError ? e : new BriefcaseError('unavailable', 'the Briefcase daemon could not be reached');
+      const error =
+        e instanceof BriefcaseError
+          ? e
+          : new BriefcaseError('unavailable', 'the Briefcase daemon could not be reached');
       logger.warn('tool call failed', { tool: name.slice(0, 128), code: error.code, ms: Date.now() - started });
       return errorResult(error.code, error.message);
     }
@@ -84,7 +88,13 @@ export function createGatewayServer(client: DaemonClient, logger: Logger, option
       receipt: response.receipt_id,
       ms: Date.now() - started,
     });
-    if (!response.ok) return errorResult(response.error.code, response.error.message, response.receipt_id, response.error.approval?.approval_id);
+    if (!response.ok)
+      return errorResult(
+        response.error.code,
+        response.error.message,
+        response.receipt_id,
+        response.error.approval?.approval_id,
+      );
     return {
       ...response.result,
       _meta: { 'dev.briefcase/receipt': response.receipt_id, 'dev.briefcase/origin': response.origin },

@@ -12,7 +12,9 @@ export async function serveStdio(
   logger: Logger,
   options: GatewayOptions & { maxMessageBytes?: number } = {},
 ): Promise<{ closed: Promise<void> }> {
-  const guard = new LineGuard(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, (reply) => process.stdout.write(reply));
+  const guard = new LineGuard(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, (reply) =>
+    process.stdout.write(reply),
+  );
   process.stdin.pipe(guard);
   const transport = new StdioServerTransport(guard, process.stdout);
   const server = createGatewayServer(client, logger, options);

@@ -46,8 +46,14 @@ describe('policy validation', () => {
     assert.equal(compilePolicy('permit(principal, action').ok, false);
   });
   it('refuses unknown approval tiers and @approval on forbid', () => {
-    assert.match(JSON.stringify(compilePolicy('@approval("maybe") permit(principal, action, resource);')), /must be one of/);
-    assert.match(JSON.stringify(compilePolicy('@approval("local") forbid(principal, action, resource);')), /only makes sense on a permit/);
+    assert.match(
+      JSON.stringify(compilePolicy('@approval("maybe") permit(principal, action, resource);')),
+      /must be one of/,
+    );
+    assert.match(
+      JSON.stringify(compilePolicy('@approval("local") forbid(principal, action, resource);')),
+      /only makes sense on a permit/,
+    );
   });
   it('the strongest tier among determining permits wins; forbid beats permit', () => {
     const e = PolicyEngine.load(`

@@ -45,7 +45,9 @@ describe('receipt log verification (AC-1.3)', () => {
     let lineIndex = 0;
     for (const b of bytes) {
       const line = lines[lineIndex] ?? '';
-      owner.push(line.startsWith('{"type":"record"') ? (JSON.parse(line) as { record: { seq: number } }).record.seq : 0);
+      owner.push(
+        line.startsWith('{"type":"record"') ? (JSON.parse(line) as { record: { seq: number } }).record.seq : 0,
+      );
       if (b === 0x0a) lineIndex++;
     }
     let checked = 0;

@@ -90,7 +90,7 @@ export function buildRoutes(s: Services): Route[] {
       handle: async ({ res, params, query, signal }) => {
         const id = params[0]!;
         let a = s.approvals.get(id);
-        if (!a || a.requested_by !== 'agent') throw new BriefcaseError('not_found', `no approval ${id}`);
+        if (a?.requested_by !== 'agent') throw new BriefcaseError('not_found', `no approval ${id}`);
         const wait = Math.min(Number(query.get('wait_ms') ?? 0) || 0, MAX_WAIT_MS);
         if (wait > 0 && a.status === 'pending') {
           await s.approvals.waitForChange(id, wait, signal);

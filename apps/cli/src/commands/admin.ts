@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { API_PATHS, BriefcaseError, type ApprovalView, type ToolCallResponse, type ToolDescriptor } from '@briefcase/protocol';
+import {
+  API_PATHS,
+  BriefcaseError,
+  type ApprovalView,
+  type ToolCallResponse,
+  type ToolDescriptor,
+} from '@briefcase/protocol';
 import { compilePolicy } from '@briefcase/policy';
 import type { AdminClient } from '../client.ts';
 import { print, printJson, table } from '../output.ts';
@@ -7,7 +13,12 @@ import { print, printJson, table } from '../output.ts';
 export async function toolsList(c: AdminClient, json: boolean): Promise<void> {
   const { tools } = await c.get<{ tools: ToolDescriptor[] }>(API_PATHS.adminTools);
   if (json) return printJson({ tools });
-  print(table([['NAME', 'CATEGORY', 'ORIGIN', 'DESCRIPTION'], ...tools.map((t) => [t.name, t.category, t.origin, t.description.slice(0, 70)])]));
+  print(
+    table([
+      ['NAME', 'CATEGORY', 'ORIGIN', 'DESCRIPTION'],
+      ...tools.map((t) => [t.name, t.category, t.origin, t.description.slice(0, 70)]),
+    ]),
+  );
 }
 
 /** Returns the exit code: 0 when the call succeeded. */
@@ -38,7 +49,15 @@ export async function approvalsList(c: AdminClient, json: boolean, all: boolean)
   print(
     table([
       ['ID', 'STATUS', 'TOOL', 'BY', 'COST', 'EXPIRES', 'WHY'],
-      ...approvals.map((a) => [a.id, a.status, a.tool, a.requested_by, `${a.estimated_cost}`, a.expires_at, a.reason.slice(0, 60)]),
+      ...approvals.map((a) => [
+        a.id,
+        a.status,
+        a.tool,
+        a.requested_by,
+        `${a.estimated_cost}`,
+        a.expires_at,
+        a.reason.slice(0, 60),
+      ]),
     ]),
   );
 }
@@ -63,10 +82,18 @@ export async function approvalsShow(c: AdminClient, id: string, json: boolean): 
   else print(describeApproval(a));
 }
 
-export async function approvalsDecide(c: AdminClient, id: string, decision: 'approve' | 'reject', json: boolean): Promise<void> {
+export async function approvalsDecide(
+  c: AdminClient,
+  id: string,
+  decision: 'approve' | 'reject',
+  json: boolean,
+): Promise<void> {
   const a = await c.post<ApprovalView>(`${API_PATHS.adminApprovals}/${encodeURIComponent(id)}/${decision}`);
   if (json) printJson(a);
-  else print(`${decision === 'approve' ? 'Approved' : 'Rejected'} ${a.id} (${a.tool}).${decision === 'approve' ? ' The identical call can now run once.' : ''}`);
+  else
+    print(
+      `${decision === 'approve' ? 'Approved' : 'Rejected'} ${a.id} (${a.tool}).${decision === 'approve' ? ' The identical call can now run once.' : ''}`,
+    );
 }
 
 export async function policyShow(c: AdminClient, json: boolean): Promise<void> {

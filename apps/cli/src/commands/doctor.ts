@@ -61,14 +61,22 @@ export async function doctorChecks(paths: DataPaths, client: AdminClient | null)
   checks.push(
     year >= 2025 && year < 2100
       ? pass('clock_sane', `system clock reads ${new Date().toISOString()}`)
-      : fail('clock_insane', `system clock reads ${new Date().toISOString()}: approvals and receipts need a correct clock`),
+      : fail(
+          'clock_insane',
+          `system clock reads ${new Date().toISOString()}: approvals and receipts need a correct clock`,
+        ),
   );
 
   if (!client) checks.push(fail('daemon_unreachable', 'not initialised'));
   else {
     try {
       const status = await client.get<{ pid: number; version: string; receipts: { seq: number } }>('/v1/admin/status');
-      checks.push(pass('daemon_reachable', `briefcased ${status.version} (pid ${status.pid}) answers; ${status.receipts.seq} receipts`));
+      checks.push(
+        pass(
+          'daemon_reachable',
+          `briefcased ${status.version} (pid ${status.pid}) answers; ${status.receipts.seq} receipts`,
+        ),
+      );
     } catch (e) {
       checks.push(fail('daemon_unreachable', (e as Error).message));
     }
@@ -96,7 +104,10 @@ function permissionsCheck(home: string): Check {
   walk(home);
   return problems.length === 0
     ? pass('data_dir_permissions', `${home} and everything in it is private to this user`)
-    : fail('data_dir_permissions', `${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`);
+    : fail(
+        'data_dir_permissions',
+        `${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`,
+      );
 }
 
 export async function doctor(paths: DataPaths, client: AdminClient | null, json: boolean): Promise<number> {
@@ -104,7 +115,8 @@ export async function doctor(paths: DataPaths, client: AdminClient | null, json:
   const ok = checks.every((c) => c.ok);
   if (json) printJson({ ok, checks });
   else {
-    for (const c of checks) print(`${c.ok ? (c.level === 'warning' ? 'WARN' : ' ok ') : 'FAIL'}  ${c.code.padEnd(22)} ${c.message}`);
+    for (const c of checks)
+      print(`${c.ok ? (c.level === 'warning' ? 'WARN' : ' ok ') : 'FAIL'}  ${c.code.padEnd(22)} ${c.message}`);
     print(ok ? '\nAll checks passed.' : '\nSome checks failed.');
   }
   return ok ? 0 : 1;

@@ -14,7 +14,12 @@ function localKeys(paths: DataPaths): { key_id: string; jwk: Ed25519PublicJwk }[
 }
 
 /** Export through the daemon when it runs (it signs a fresh checkpoint first), else from the file. */
-export async function receiptsExport(c: AdminClient | null, paths: DataPaths, out: string, json: boolean): Promise<void> {
+export async function receiptsExport(
+  c: AdminClient | null,
+  paths: DataPaths,
+  out: string,
+  json: boolean,
+): Promise<void> {
   let text: string;
   let via: 'daemon' | 'database';
   try {
@@ -30,15 +35,24 @@ export async function receiptsExport(c: AdminClient | null, paths: DataPaths, ou
   writeFileSync(out, text, { mode: 0o600 });
   const records = text.split('\n').filter((l) => l.startsWith('{"type":"record"')).length;
   if (json) printJson({ ok: true, out, records, via });
-  else print(`Exported ${records} receipts to ${out}${via === 'database' ? ' (daemon not running: read from the database)' : ''}`);
+  else
+    print(
+      `Exported ${records} receipts to ${out}${via === 'database' ? ' (daemon not running: read from the database)' : ''}`,
+    );
 }
 
 /** Offline verification. Returns the exit code: 1 when the log does not verify. */
-export function receiptsVerify(paths: DataPaths, file: string | undefined, publicKeyFile: string | undefined, json: boolean): number {
+export function receiptsVerify(
+  paths: DataPaths,
+  file: string | undefined,
+  publicKeyFile: string | undefined,
+  json: boolean,
+): number {
   let keys = localKeys(paths);
   if (publicKeyFile) {
     const parsed = JSON.parse(readFileSync(publicKeyFile, 'utf8')) as { key_id?: string; jwk?: Ed25519PublicJwk };
-    if (!parsed.key_id || !parsed.jwk) throw new BriefcaseError('bad_request', `${publicKeyFile}: expected {"key_id": …, "jwk": …}`);
+    if (!parsed.key_id || !parsed.jwk)
+      throw new BriefcaseError('bad_request', `${publicKeyFile}: expected {"key_id": …, "jwk": …}`);
     keys = [{ key_id: parsed.key_id, jwk: parsed.jwk }];
   }
   let lines: string[];
@@ -60,8 +74,11 @@ export function receiptsVerify(paths: DataPaths, file: string | undefined, publi
       key_source: result.key_source,
     });
   } else if (result.ok) {
-    print(`OK: ${result.count} receipts, ${result.checkpoints} signed checkpoints (last at seq ${result.last_checkpoint_seq ?? '-'})`);
-    if (result.key_source === 'embedded') print('note: verified with the key embedded in the export; pass --public-key to check against a key you trust');
+    print(
+      `OK: ${result.count} receipts, ${result.checkpoints} signed checkpoints (last at seq ${result.last_checkpoint_seq ?? '-'})`,
+    );
+    if (result.key_source === 'embedded')
+      print('note: verified with the key embedded in the export; pass --public-key to check against a key you trust');
   } else print(`FAILED at seq ${result.first_bad_seq}: ${result.reason}`);
   return result.ok ? 0 : 1;
 }

@@ -7,7 +7,9 @@ async function readSecretValue(name: string): Promise<string> {
   if (!process.stdin.isTTY) {
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    return Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
   }
   process.stderr.write(`Value for ${name} (input hidden): `);
   process.stdin.setRawMode(true);
@@ -40,7 +42,12 @@ async function readSecretValue(name: string): Promise<string> {
   });
 }
 
-export async function secretsSet(c: AdminClient, name: string, description: string | undefined, json: boolean): Promise<void> {
+export async function secretsSet(
+  c: AdminClient,
+  name: string,
+  description: string | undefined,
+  json: boolean,
+): Promise<void> {
   const value = await readSecretValue(name);
   if (value.length === 0) throw new BriefcaseError('bad_request', 'the secret value is empty: nothing stored');
   const info = await c.put<SecretMetadata>(`${API_PATHS.adminSecrets}/${encodeURIComponent(name)}`, {
@@ -55,7 +62,9 @@ export async function secretsList(c: AdminClient, json: boolean): Promise<void> 
   const { secrets } = await c.get<{ secrets: SecretMetadata[] }>(API_PATHS.adminSecrets);
   if (json) return printJson({ secrets });
   if (secrets.length === 0) return print('No secrets.');
-  print(table([['NAME', 'UPDATED', 'DESCRIPTION'], ...secrets.map((s) => [s.name, s.updated_at, s.description ?? ''])]));
+  print(
+    table([['NAME', 'UPDATED', 'DESCRIPTION'], ...secrets.map((s) => [s.name, s.updated_at, s.description ?? ''])]),
+  );
 }
 
 export async function secretsRemove(c: AdminClient, name: string, json: boolean): Promise<void> {

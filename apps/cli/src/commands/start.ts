@@ -1,6 +1,13 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Daemon, dataPaths, initDataDir, isInitialised, softwareKeysWarning, type InitReport } from '@briefcase/briefcased';
+import {
+  Daemon,
+  dataPaths,
+  initDataDir,
+  isInitialised,
+  softwareKeysWarning,
+  type InitReport,
+} from '@briefcase/briefcased';
 import { print, warn } from '../output.ts';
 
 export interface StartFlags {
@@ -63,10 +70,18 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
   warn(`warning [${w.code}]: ${w.message}`);
   print(`briefcased is running (pid ${process.pid})`);
   print(`  data directory  ${home}`);
-  print(`  daemon API      unix:${paths.socket}${daemon.httpAddress ? ` and http://${daemon.httpAddress.host}:${daemon.httpAddress.port}` : ''}`);
+  print(
+    `  daemon API      unix:${paths.socket}${daemon.httpAddress ? ` and http://${daemon.httpAddress.host}:${daemon.httpAddress.port}` : ''}`,
+  );
   print(`  logs            ${paths.logs}/daemon.log`);
-  print(`  tools           ${daemon.services.registry.list().map((t) => t.name).join(', ')}`);
-  if (daemon.demoAddress) print(`  demo API        http://127.0.0.1:${daemon.demoAddress.port} (key kept in the vault as demo_api_key)`);
+  print(
+    `  tools           ${daemon.services.registry
+      .list()
+      .map((t) => t.name)
+      .join(', ')}`,
+  );
+  if (daemon.demoAddress)
+    print(`  demo API        http://127.0.0.1:${daemon.demoAddress.port} (key kept in the vault as demo_api_key)`);
   print('\nConnect an agent host (Claude Desktop, Cursor, …) with this MCP configuration:');
   print(JSON.stringify(mcpClientConfig(home), null, 2));
   print(`\nOr try it in the MCP Inspector:\n  ${inspectorCommand(home)}`);
