@@ -108,8 +108,7 @@ export function findSecretValues(value: unknown, path = ''): string[] {
     }
     if (Array.isArray(v)) {
       for (const [i, item] of v.entries()) visit(item, `${p}[${i}]`, key);
-    }
-    else if (v !== null && typeof v === 'object') {
+    } else if (v !== null && typeof v === 'object') {
       for (const [k, child] of Object.entries(v)) visit(child, p ? `${p}.${k}` : k, k);
     }
   };
