@@ -75,16 +75,16 @@ describe('approvals through the gateway and the CLI (AC-2.1)', () => {
     assert.match(pending.reason, /write-tools-need-approval/);
     const shown = cliJson<Approval>(home, ['approvals', 'show', pending.id]).json;
     assert.equal(shown.call_hash, pending.call_hash);
-    assert.equal(cli(home, ['approvals', 'approve', pending.id]).code, 0);
-    const result = await call;
-    assert.equal(result.isError, undefined, JSON.stringify(result));
-    assert.match((result.content as { text: string }[])[0]!.text, /^Saved note /);
-    // The SDK client may deliver the progress notification just after the result it preceded.
-    for (let i = 0; i < 20 && progress.length === 0; i++) await sleep(50);
+    // While it is pending, the waiting agent hears why and how it gets approved.
+    for (let i = 0; i < 100 && progress.length === 0; i++) await sleep(50);
     assert.ok(
       progress.some((m) => m.includes(`briefcase approvals approve ${pending.id}`)),
       `progress: ${progress.join('|')}`,
     );
+    assert.equal(cli(home, ['approvals', 'approve', pending.id]).code, 0);
+    const result = await call;
+    assert.equal(result.isError, undefined, JSON.stringify(result));
+    assert.match((result.content as { text: string }[])[0]!.text, /^Saved note /);
     const search = await waiting.callTool({ name: 'notes.search', arguments: { query: 'milk' } });
     assert.match((search.content as { text: string }[])[0]!.text, /buy milk/);
   });
