@@ -48,7 +48,11 @@ async function latency(target: Spawn) {
   await client.close();
   samples.sort((a, b) => a - b);
   const round = (n: number) => Math.round(n * 1000) / 1000;
-  return { p50: round(percentile(samples, 50)), p95: round(percentile(samples, 95)), p99: round(percentile(samples, 99)) };
+  return {
+    p50: round(percentile(samples, 50)),
+    p95: round(percentile(samples, 95)),
+    p99: round(percentile(samples, 99)),
+  };
 }
 
 async function throughput(target: Spawn, clients: number): Promise<number> {
@@ -79,7 +83,11 @@ for (let i = 0; i < 100; i++) {
   await new Promise((r) => setTimeout(r, 100));
 }
 
-const direct: Spawn = { command: process.execPath, args: [join(ROOT, 'bench/plain-echo-server.ts')], env: { PATH: env.PATH } };
+const direct: Spawn = {
+  command: process.execPath,
+  args: [join(ROOT, 'bench/plain-echo-server.ts')],
+  env: { PATH: env.PATH },
+};
 const briefcase: Spawn = { command: process.execPath, args: [BIN, 'mcp'], env };
 
 try {
@@ -94,13 +102,20 @@ try {
   const d16 = await throughput(direct, 16);
   const b16 = await throughput(briefcase, 16);
   const round = (n: number) => Math.round(n * 1000) / 1000;
-  const overhead = { p50: round(bLat.p50 - dLat.p50), p95: round(bLat.p95 - dLat.p95), p99: round(bLat.p99 - dLat.p99) };
+  const overhead = {
+    p50: round(bLat.p50 - dLat.p50),
+    p95: round(bLat.p95 - dLat.p95),
+    p99: round(bLat.p99 - dLat.p99),
+  };
   const result = {
     benchmark: 'gateway-overhead',
     machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.versions.node },
     method: { calls: CALLS, warmup: WARMUP, throughput_seconds: THROUGHPUT_MS / 1000 },
     latency_ms: { direct: dLat, briefcase: bLat, overhead },
-    throughput_calls_per_s: { direct: { clients_1: d1, clients_16: d16 }, briefcase: { clients_1: b1, clients_16: b16 } },
+    throughput_calls_per_s: {
+      direct: { clients_1: d1, clients_16: d16 },
+      briefcase: { clients_1: b1, clients_16: b16 },
+    },
     targets: {
       overhead_p50_le_1ms: overhead.p50 <= 1,
       overhead_p99_le_5ms: overhead.p99 <= 5,

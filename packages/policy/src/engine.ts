@@ -1,5 +1,7 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { err, ok, type Result } from '@briefcase/protocol';
+import { canonicalize } from '@briefcase/crypto';
+import { contextRefs, type ContextRefs } from './context-refs.ts';
 import { CEDAR_SCHEMA } from './schema.ts';
 import { isTier, maxTier, type Tier } from './tiers.ts';
 
@@ -21,30 +23,39 @@ export interface CompiledPolicy {
 }
 
 let nextSetId = 0;
+const CACHE_LIMIT = 10_000;
 
 /**
  * Cedar policy evaluation. The policy set is parsed and cached in the WASM module once per load
  * (`preparsePolicySet`); each decision is one `statefulIsAuthorized` call (~0.1 ms here).
  * Cedar answers allow/deny; the approval tier comes from `@approval` annotations on the permits
  * that determined an allow, the strongest one winning.
+ *
+ * Decisions are cached per engine, keyed on the principal, the tool's attributes and only the
+ * context attributes some policy mentions (see context-refs.ts): Cedar is deterministic, so the
+ * same key always gets the same answer, and a new policy gets a new engine and an empty cache.
  */
 export class PolicyEngine {
   #setId: string;
   #compiled: CompiledPolicy;
+  #refs: ContextRefs;
+  #cache = new Map<string, PolicyDecision>();
 
-  private constructor(setId: string, compiled: CompiledPolicy) {
+  private constructor(setId: string, compiled: CompiledPolicy, refs: ContextRefs) {
     this.#setId = setId;
     this.#compiled = compiled;
+    this.#refs = refs;
   }
 
   static load(text: string): Result<PolicyEngine, string[]> {
     const compiled = compilePolicy(text);
     if (!compiled.ok) return compiled;
     const setId = `briefcase-${nextSetId++}`;
-    const staticPolicies = Object.fromEntries(compiled.value.ids.map((id, i) => [id, splitPolicies(text)[i] ?? '']));
+    const texts = splitPolicies(text);
+    const staticPolicies = Object.fromEntries(compiled.value.ids.map((id, i) => [id, texts[i] ?? '']));
     const parsed = cedar.preparsePolicySet(setId, { staticPolicies });
     if (parsed.type !== 'success') return err(parsed.errors.map((e) => e.message));
-    return ok(new PolicyEngine(setId, compiled.value));
+    return ok(new PolicyEngine(setId, compiled.value, contextRefs(texts)));
   }
 
   get text(): string {
@@ -56,6 +67,23 @@ export class PolicyEngine {
   }
 
   decide(req: PolicyRequest): PolicyDecision {
+    const key = this.#cacheKey(req);
+    const cached = this.#cache.get(key);
+    if (cached) return cached;
+    const decision = this.#evaluate(req);
+    if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
+    this.#cache.set(key, decision);
+    return decision;
+  }
+
+  #cacheKey(req: PolicyRequest): string {
+    const context = this.#refs.all
+      ? req.context
+      : Object.fromEntries(Object.entries(req.context).filter(([k]) => this.#refs.attrs.has(k)));
+    return canonicalize({ p: req.principal, t: req.tool, c: context });
+  }
+
+  #evaluate(req: PolicyRequest): PolicyDecision {
     const toolUid = { type: 'Briefcase::Tool', id: req.tool.name };
     const answer = cedar.statefulIsAuthorized({
       principal: { type: `Briefcase::${req.principal.type}`, id: req.principal.id },

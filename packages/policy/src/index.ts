@@ -11,3 +11,4 @@ export {
   type BudgetScope,
   type BudgetWindow,
 } from './budget.ts';
+export { contextRefs, type ContextRefs } from './context-refs.ts';

@@ -71,3 +71,28 @@ describe('policy validation', () => {
     assert.equal(e.value.decide(req('read', 'Agent', 1, { repo: 'prod' })).decision, 'deny');
   });
 });
+
+describe('decision cache', () => {
+  it('keys on every context attribute a policy mentions, so cached answers stay right', () => {
+    const e = PolicyEngine.load(`
+      @id("ok") permit(principal, action, resource) when { context.hour_utc < 18 };
+      @id("args") forbid(principal, action, resource) when { context.args has to && context.args.to == "evil" };
+    `);
+    assert.ok(e.ok);
+    const at = (hour: number, args: Record<string, unknown>) =>
+      e.value.decide({ ...req('read'), context: { estimated_cost: 0, now: 1, hour_utc: hour, args } }).decision;
+    for (let round = 0; round < 2; round++) {
+      assert.equal(at(9, { to: 'friend' }), 'allow');
+      assert.equal(at(20, { to: 'friend' }), 'deny');
+      assert.equal(at(9, { to: 'evil' }), 'deny');
+    }
+  });
+  it('finds context references, and treats a whole-context use as all of them', async () => {
+    const { contextRefs } = await import('./index.ts');
+    const refs = contextRefs([
+      'permit(principal, action, resource) when { context.estimated_cost > 1 && context has now };',
+    ]);
+    assert.deepEqual([refs.all, [...refs.attrs].sort()], [false, ['estimated_cost', 'now']]);
+    assert.equal(contextRefs(['permit(principal, action, resource) when { context == {} };']).all, true);
+  });
+});

@@ -150,20 +150,23 @@ export class CallPipeline {
     }
 
     // Consume the approval and reserve the estimated spend before anything leaves the daemon.
-    const reservation = transaction(d.db, () => {
-      if (approval) {
-        if (!d.approvals.transition(approval.id, 'approved', 'consumed')) {
-          throw new BriefcaseError('approval_required', 'the approval was used or expired meanwhile: call again');
-        }
-        d.receipts.append('approval', s.caller, {
-          event: 'consumed',
-          approval_id: approval.id,
-          call_hash: s.hash,
-          tool: s.toolName,
+    const needsCommit = approval !== undefined || estimated > 0;
+    const reservation = !needsCommit
+      ? undefined
+      : transaction(d.db, () => {
+          if (approval) {
+            if (!d.approvals.transition(approval.id, 'approved', 'consumed')) {
+              throw new BriefcaseError('approval_required', 'the approval was used or expired meanwhile: call again');
+            }
+            d.receipts.append('approval', s.caller, {
+              event: 'consumed',
+              approval_id: approval.id,
+              call_hash: s.hash,
+              tool: s.toolName,
+            });
+          }
+          return estimated > 0 ? d.ledger.reserve(s.toolName, tool.descriptor.category, estimated, now) : undefined;
         });
-      }
-      return estimated > 0 ? d.ledger.reserve(s.toolName, tool.descriptor.category, estimated, now) : undefined;
-    });
     if (approval) d.approvals.notify(approval.id);
 
     // 8–9. Credentials (vault secrets, injected at egress by the tool) and execution.
