@@ -17,6 +17,7 @@ import { loadConfig, type Config } from './config.ts';
 import { DEMO_API_SECRET, startDemoApi } from './demo/demo-api.ts';
 import { dataPaths, type DataPaths } from './paths.ts';
 import { CallPipeline } from './pipeline/pipeline.ts';
+import { CommitQueue } from './store/commit-queue.ts';
 import { openDatabase } from './store/db.ts';
 import { readToken } from './tokens.ts';
 import { loadRegistry } from './tools/registry.ts';
@@ -132,6 +133,7 @@ export class Daemon {
       startedAt: new Date(),
       pipeline: new CallPipeline({
         db,
+        commits: new CommitQueue(db, () => receipts.resync()),
         registry,
         policy: () => policy.engine,
         approvals,

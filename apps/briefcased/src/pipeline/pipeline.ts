@@ -7,7 +7,7 @@ import type { Logger } from '@briefcase/telemetry';
 import type { Scrubber, Vault } from '@briefcase/vault';
 import type { ApprovalStore } from '../approvals/store.ts';
 import type { Reservation, SpendLedger } from '../budget/ledger.ts';
-import { transaction } from '../store/db.ts';
+import type { CommitQueue } from '../store/commit-queue.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { Tool } from '../tools/tool.ts';
 import { firewallOutput } from './firewall.ts';
@@ -17,6 +17,7 @@ export type Caller = 'agent' | 'admin';
 
 export interface PipelineDeps {
   db: DatabaseSync;
+  commits: CommitQueue;
   registry: ToolRegistry;
   policy: () => PolicyEngine;
   approvals: ApprovalStore;
@@ -74,7 +75,7 @@ export class CallPipeline {
         e instanceof BriefcaseError
           ? e
           : new BriefcaseError('internal', 'the Briefcase failed to run this call', String(e));
-      return this.#fail(state, toToolErrorCode(error.code), error.message, error.detail);
+      return await this.#fail(state, toToolErrorCode(error.code), error.message, error.detail);
     }
   }
 
@@ -153,7 +154,7 @@ export class CallPipeline {
     const needsCommit = approval !== undefined || estimated > 0;
     const reservation = !needsCommit
       ? undefined
-      : transaction(d.db, () => {
+      : await d.commits.run(() => {
           if (approval) {
             if (!d.approvals.transition(approval.id, 'approved', 'consumed')) {
               throw new BriefcaseError('approval_required', 'the approval was used or expired meanwhile: call again');
@@ -200,7 +201,7 @@ export class CallPipeline {
     const actual = output.actualCost ?? estimated;
 
     // 11. Receipt (with spend settlement), durable before the result is returned.
-    const receipt = transaction(d.db, () => {
+    const receipt = await d.commits.run(() => {
       this.#settle(reservation, tool, actual, now);
       return d.receipts.append('tool_call', s.caller, {
         ...this.#body(s),
@@ -230,17 +231,17 @@ export class CallPipeline {
       d.ledger.settle(d.ledger.reserve(tool.descriptor.name, tool.descriptor.category, amount, now), amount, now);
   }
 
-  #requireApproval(
+  async #requireApproval(
     s: CallState,
     tool: Tool,
     args: Record<string, unknown>,
     tier: Tier,
     reason: string,
     estimated: number,
-  ): ToolCallResponse {
+  ): Promise<ToolCallResponse> {
     const d = this.#d;
     const settings = d.settings();
-    const { approval, receipt } = transaction(d.db, () => {
+    const { approval, receipt } = await d.commits.run(() => {
       let approval = d.approvals.findPending(s.hash, s.caller);
       if (!approval) {
         approval = d.approvals.create({
@@ -303,29 +304,30 @@ export class CallPipeline {
     };
   }
 
-  #fail(
+  async #fail(
     s: CallState,
     code: ErrorCode,
     message: string,
     detail?: string,
     reservation?: Reservation,
     spent = 0,
-  ): ToolCallResponse {
+  ): Promise<ToolCallResponse> {
     const d = this.#d;
     let receiptId: string | null = null;
     try {
-      receiptId = transaction(d.db, () => {
-        if (reservation && s.tool) this.#settle(reservation, s.tool, spent, new Date());
-        return d.receipts.append('tool_call', s.caller, {
-          ...this.#body(s),
-          outcome: code,
-          error: code,
-          ...(detail ? { detail: d.scrubber.scrub(clip(detail, 1000)) } : {}),
-          ...(s.estimated !== undefined && reservation ? { cost: { estimated: s.estimated, actual: spent } } : {}),
-        });
-      }).id;
+      receiptId = (
+        await d.commits.run(() => {
+          if (reservation && s.tool) this.#settle(reservation, s.tool, spent, new Date());
+          return d.receipts.append('tool_call', s.caller, {
+            ...this.#body(s),
+            outcome: code,
+            error: code,
+            ...(detail ? { detail: d.scrubber.scrub(clip(detail, 1000)) } : {}),
+            ...(s.estimated !== undefined && reservation ? { cost: { estimated: s.estimated, actual: spent } } : {}),
+          });
+        })
+      ).id;
     } catch (e) {
-      d.receipts.resync();
       d.logger.error('receipt append failed: failing closed', { tool: s.toolName, error: e });
       return {
         ok: false,
