@@ -63,12 +63,30 @@ describe('budgets survive restarts and crashes without losing or double-counting
       egress: [`127.0.0.1:${port}`],
       cost: { estimate: 60, currency: 'USD', actual_header: 'x-cost' },
     });
+    writeJson(join(home, 'connectors', 'gift.json'), {
+      kind: 'http',
+      name: 'shop.gift',
+      description: 'Sends a gift (a payment-like call with its own per-call cap)',
+      category: 'payment',
+      input_schema: {
+        type: 'object',
+        properties: { item: { type: 'string' } },
+        required: ['item'],
+        additionalProperties: false,
+      },
+      request: { method: 'POST', url: `http://127.0.0.1:${port}/gift`, body_args: ['item'] },
+      egress: [`127.0.0.1:${port}`],
+      cost: { estimate: 70, currency: 'USD', actual_header: 'x-cost' },
+    });
     const config = readJson(join(home, 'config.json'));
     writeJson(join(home, 'config.json'), {
       ...config,
       budgets: {
         currency: 'USD',
-        caps: [{ id: 'shop-daily', scope: 'tool', match: 'shop.buy', window: 'day', limit: 150, on_exceed: 'deny' }],
+        caps: [
+          { id: 'shop-daily', scope: 'tool', match: 'shop.buy', window: 'day', limit: 150, on_exceed: 'deny' },
+          { id: 'gift-per-call', scope: 'tool', match: 'shop.gift', window: 'call', limit: 65, on_exceed: 'approval' },
+        ],
       },
     });
     daemon = await startDaemon(home);
@@ -122,5 +140,26 @@ describe('budgets survive restarts and crashes without losing or double-counting
     assert.equal(r.error?.code, 'budget_exceeded');
     assert.match(r.error?.message ?? '', /shop-daily/);
     assert.equal(spend().day, 110);
+  });
+
+  it('a cap configured for approval asks a person, and the approved call goes through', async () => {
+    const gift = async () =>
+      JSON.parse(
+        (await cliAsync(home, ['tools', 'call', 'shop.gift', '--args', '{"item":"flowers"}', '--json'])).stdout,
+      ) as CallResult & {
+        error?: { approval?: { approval_id: string } };
+      };
+    const first = await gift();
+    assert.equal(first.error?.code, 'approval_required');
+    assert.match(first.error?.message ?? '', /gift-per-call/);
+    assert.equal(cli(home, ['approvals', 'approve', first.error!.approval!.approval_id]).code, 0);
+    const second = await gift();
+    assert.equal(second.ok, true, JSON.stringify(second));
+    const calls = receiptRecords(home).filter((r) => r.kind === 'tool_call' && String(r.body.tool).startsWith('shop.'));
+    assert.ok(calls.length >= 4);
+    assert.ok(
+      calls.every((r) => r.actor === 'admin'),
+      'admin-side calls are receipted with actor admin',
+    );
   });
 });

@@ -186,3 +186,26 @@ describe('passphrase-protected vault', () => {
     await d.stop();
   });
 });
+
+describe('first run (npm start)', () => {
+  const { home, cleanup } = tempHome();
+  after(cleanup);
+
+  it('initialises, says what it created and warns, and prints the MCP client configuration', async () => {
+    const d = await startDaemon(home, ['--init-demo']);
+    try {
+      const out = d.output();
+      assert.match(out, /Initialised [^\n]*\n(\s+created [^\n]*\n)*\s+created [^\n]*master\.key/);
+      assert.match(out, /warning \[software_keys\]: software keys, protected by a file/);
+      const config = JSON.parse(out.slice(out.indexOf('{\n  "mcpServers"'), out.indexOf('\n}\n') + 2)) as {
+        mcpServers: { briefcase: { command: string; args: string[]; env: { BRIEFCASE_HOME: string } } };
+      };
+      assert.equal(config.mcpServers.briefcase.env.BRIEFCASE_HOME, home);
+      assert.deepEqual(config.mcpServers.briefcase.args.slice(-1), ['mcp']);
+      assert.match(out, /npx @modelcontextprotocol\/inspector/);
+      assert.match(out, /demo\.weather/);
+    } finally {
+      await d.stop();
+    }
+  });
+});

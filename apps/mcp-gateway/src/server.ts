@@ -82,7 +82,7 @@ export function createGatewayServer(client: DaemonClient, logger: Logger, option
       logger.warn('tool call failed', { tool: name.slice(0, 128), code: error.code, ms: Date.now() - started });
       return errorResult(error.code, error.message);
     }
-    logger.info('tool call', {
+    (response.ok ? logger.debug : logger.info).call(logger, 'tool call', {
       tool: name.slice(0, 128),
       outcome: response.ok ? 'ok' : response.error.code,
       receipt: response.receipt_id,

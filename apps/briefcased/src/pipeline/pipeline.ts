@@ -212,7 +212,8 @@ export class CallPipeline {
         ...(fw.flags.length ? { flags: fw.flags } : {}),
       });
     });
-    d.logger.info('tool call', {
+    // Successful calls are on record in the receipt log; the log line is for debugging.
+    d.logger.debug('tool call', {
       tool: s.toolName,
       caller: s.caller,
       outcome: fw.result.isError ? 'tool_error' : 'ok',

@@ -60,7 +60,7 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
   }
   const daemon = await Daemon.start({
     home,
-    foreground: false,
+    foreground: true,
     passphrase: process.env.BRIEFCASE_PASSPHRASE,
     ...(httpHost !== undefined ? { httpHost } : {}),
     ...(httpPort !== undefined ? { httpPort } : {}),
