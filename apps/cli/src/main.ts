@@ -33,6 +33,14 @@ const program = new Command('briefcase')
 const home = () => resolveHome(program.opts<{ home?: string }>().home);
 const paths = () => dataPaths(home());
 const admin = () => new AdminClient(paths());
+/** For commands that also work without a daemon (or before init). */
+const adminIfInitialised = (): AdminClient | null => {
+  try {
+    return admin();
+  } catch {
+    return null;
+  }
+};
 let exitCode = 0;
 
 program
@@ -156,12 +164,7 @@ receipts
   .requiredOption('--out <file>', 'where to write the JSON Lines export')
   .option('--json', 'print JSON')
   .action(async (o: { out: string; json?: boolean }) => {
-    let client: AdminClient | null = null;
-    try {
-      client = admin();
-    } catch {
-      client = null;
-    }
+    const client = adminIfInitialised();
     await receiptsExport(client, paths(), o.out, o.json === true);
   });
 receipts
@@ -190,12 +193,7 @@ program
   .description('check the installation and the daemon')
   .option('--json', 'print JSON')
   .action(async (o: { json?: boolean }) => {
-    let client: AdminClient | null = null;
-    try {
-      client = admin();
-    } catch {
-      client = null;
-    }
+    const client = adminIfInitialised();
     exitCode = await doctor(paths(), client, o.json === true);
   });
 

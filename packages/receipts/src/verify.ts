@@ -64,7 +64,7 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
       if (line.type !== 'header' || line.format !== EXPORT_FORMAT || line.v !== 1) {
         return fail(0, `line 1 is not a ${EXPORT_FORMAT} v1 header`);
       }
-      let hashOk = false;
+      let hashOk: boolean;
       try {
         hashOk = headerHash(line as unknown as ExportHeader) === line.header_sha256;
       } catch {
@@ -82,7 +82,7 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
       }
       const key = keys?.get(cp.key_id);
       if (!key) return fail(cp.seq, `checkpoint at seq ${cp.seq} is signed by an unknown key (${String(cp.key_id)})`);
-      let sigOk = false;
+      let sigOk: boolean;
       try {
         sigOk = ed25519Verify(key, checkpointMessage(cp), fromBase64Url(cp.sig));
       } catch {

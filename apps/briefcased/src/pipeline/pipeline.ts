@@ -314,7 +314,7 @@ export class CallPipeline {
     spent = 0,
   ): Promise<ToolCallResponse> {
     const d = this.#d;
-    let receiptId: string | null = null;
+    let receiptId: string;
     try {
       receiptId = (
         await d.commits.run(() => {

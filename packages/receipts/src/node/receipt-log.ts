@@ -90,8 +90,7 @@ export class ReceiptLog {
   /** Re-read the head from the database (start-up, or after a rolled-back transaction). */
   resync(): void {
     const row = this.#db.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1').get() as
-      | { seq: number; hash: string }
-      | undefined;
+      { seq: number; hash: string } | undefined;
     this.#seq = row?.seq ?? 0;
     this.#head = row?.hash ?? GENESIS_PREV;
     const cp = this.#db.prepare('SELECT MAX(seq) AS seq FROM checkpoints').get() as { seq: number | null };
@@ -161,8 +160,7 @@ export class ReceiptLog {
   /** One record, parsed (tests, and the CLI's `receipts show`). */
   get(seq: number): ReceiptRecord | undefined {
     const row = this.#db.prepare('SELECT record FROM receipts WHERE seq = ?').get(seq) as
-      | { record: string }
-      | undefined;
+      { record: string } | undefined;
     return row ? (JSON.parse(row.record) as ReceiptRecord) : undefined;
   }
 
