@@ -123,9 +123,9 @@ describe('start-up validation', () => {
   });
 
   it('doctor --json reports stable codes, the software-key warning and the daemon (AC-9)', async () => {
-    const offline = cliJson<{ ok: boolean; checks: Check[] }>(home, ['doctor']);
+    const offline = cliJson<Check[]>(home, ['doctor']);
     const byCode = (checks: Check[]) => new Map(checks.map((c) => [c.code, c]));
-    let codes = byCode(offline.json.checks);
+    let codes = byCode(offline.json);
     assert.equal(offline.code, 1);
     assert.equal(codes.get('daemon_unreachable')?.ok, false);
     for (const code of ['data_dir_permissions', 'config_valid', 'policy_valid', 'keys_present', 'clock_sane']) {
@@ -136,15 +136,15 @@ describe('start-up validation', () => {
 
     const d = await startDaemon(home);
     try {
-      const online = cliJson<{ ok: boolean; checks: Check[] }>(home, ['doctor']);
+      const online = cliJson<Check[]>(home, ['doctor']);
       assert.equal(online.code, 0, JSON.stringify(online.json));
-      assert.equal(byCode(online.json.checks).get('daemon_reachable')?.ok, true);
+      assert.equal(byCode(online.json).get('daemon_reachable')?.ok, true);
     } finally {
       await d.stop();
     }
     chmodSync(home, 0o755);
     writeJson(join(home, 'config.json'), { ...goodConfig, version: 2 });
-    codes = byCode(cliJson<{ ok: boolean; checks: Check[] }>(home, ['doctor']).json.checks);
+    codes = byCode(cliJson<Check[]>(home, ['doctor']).json);
     assert.equal(codes.get('data_dir_permissions')?.ok, false);
     assert.match(codes.get('data_dir_permissions')?.message ?? '', /755/);
     assert.equal(codes.get('config_invalid')?.ok, false);
@@ -207,5 +207,17 @@ describe('first run (npm start)', () => {
     } finally {
       await d.stop();
     }
+  });
+});
+
+describe('the briefcase bin', () => {
+  it('works as `npx briefcase` from the repository root', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync('npx', ['--no-install', 'briefcase', '--version'], {
+      cwd: join(import.meta.dirname, '..'),
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '0.1.0');
   });
 });

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { dataPaths, initDataDir, resolveHome } from '@briefcase/briefcased';
+import { dataPaths, initDataDir, resolveHome, VERSION } from '@briefcase/briefcased';
 import { BriefcaseError } from '@briefcase/protocol';
 import { AdminClient } from './client.ts';
 import {
@@ -26,6 +26,7 @@ import { print, printJson } from './output.ts';
  */
 const program = new Command('briefcase')
   .description('Briefcase: let AI agents act for you without handing them your secrets.')
+  .version(VERSION)
   .option('--home <dir>', 'data directory (default: $BRIEFCASE_HOME or ~/.briefcase)')
   .showHelpAfterError()
   .exitOverride();
