@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { DaemonConnection } from '@briefcase/api-client';
 import {
   API_PATHS,
   BriefcaseError,
@@ -8,17 +8,14 @@ import {
 } from '@briefcase/protocol';
 
 /**
- * The gateway's only line to the daemon: the agent surface of the daemon API over its Unix
- * socket, with the agent token. Connections are kept alive; every response is schema-checked.
+ * The gateway's only line to the daemon: the agent surface of the daemon API, with the agent
+ * token. Every answer is schema-checked; daemon errors become tool-level codes.
  */
 export class DaemonClient {
-  readonly #socket: string;
-  readonly #token: string;
-  readonly #agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  readonly #conn: DaemonConnection;
 
   constructor(socket: string, token: string) {
-    this.#socket = socket;
-    this.#token = token;
+    this.#conn = new DaemonConnection(socket, token);
   }
 
   async listTools(): Promise<ToolListResponse> {
@@ -35,60 +32,21 @@ export class DaemonClient {
   }
 
   close(): void {
-    this.#agent.destroy();
+    this.#conn.close();
   }
 
-  #request(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          socketPath: this.#socket,
-          path,
-          method,
-          agent: this.#agent,
-          ...(signal ? { signal } : {}),
-          headers: {
-            authorization: `Bearer ${this.#token}`,
-            ...(payload !== undefined
-              ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-              : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            let json: unknown;
-            try {
-              json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            } catch {
-              reject(new BriefcaseError('unavailable', 'the Briefcase daemon sent an unreadable answer'));
-              return;
-            }
-            if ((res.statusCode ?? 500) >= 400) {
-              const e = (json as { error?: { code?: string; message?: string } }).error;
-              reject(new BriefcaseError(mapCode(e?.code), e?.message ?? `daemon answered ${res.statusCode}`));
-              return;
-            }
-            resolve(json);
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', (e) => {
-        if ((e as Error).name === 'AbortError') reject(e);
-        else
-          reject(new BriefcaseError('unavailable', 'the Briefcase daemon is not running or not reachable', e.message));
-      });
-      if (payload !== undefined) req.write(payload);
-      req.end();
-    });
+  async #request(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+    try {
+      return await this.#conn.request(method, path, body, signal ? { signal } : {});
+    } catch (e) {
+      if (!(e instanceof BriefcaseError)) throw e;
+      // The agent sees tool-level codes only.
+      if (e.code === 'bad_request' || e.code === 'payload_too_large')
+        throw new BriefcaseError('invalid_args', e.message);
+      if (e.code === 'daemon_unreachable' || e.code === 'vault_locked') {
+        throw new BriefcaseError('unavailable', 'the Briefcase daemon is not running or not reachable', e.detail);
+      }
+      throw e.code === 'unavailable' ? e : new BriefcaseError('internal', e.message);
+    }
   }
-}
-
-function mapCode(code: string | undefined): 'invalid_args' | 'unavailable' | 'internal' {
-  if (code === 'bad_request' || code === 'payload_too_large') return 'invalid_args';
-  if (code === 'unavailable' || code === 'vault_locked') return 'unavailable';
-  return 'internal';
 }

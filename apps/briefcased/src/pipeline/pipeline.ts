@@ -1,7 +1,13 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { callHash, sha256Hex } from '@briefcase/crypto';
 import { maxTier, type BudgetCap, type PolicyEngine, type Tier } from '@briefcase/policy';
-import { BriefcaseError, type ErrorCode, type ToolCallResponse, type ApprovalView } from '@briefcase/protocol';
+import {
+  BriefcaseError,
+  ERROR_CODES,
+  type ErrorCode,
+  type ToolCallResponse,
+  type ApprovalView,
+} from '@briefcase/protocol';
 import type { ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
 import type { Scrubber, Vault } from '@briefcase/vault';
@@ -368,24 +374,7 @@ function clip(text: string, max = 256): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-const TOOL_ERROR_CODES = new Set<string>([
-  'unknown_tool',
-  'invalid_args',
-  'tool_changed',
-  'denied',
-  'approval_required',
-  'approval_rejected',
-  'budget_exceeded',
-  'oauth_required',
-  'payment_failed',
-  'revoked',
-  'sandbox_violation',
-  'upstream_error',
-  'unavailable',
-  'internal',
-]);
-
 function toToolErrorCode(code: string): ErrorCode {
   if (code === 'vault_locked') return 'unavailable';
-  return TOOL_ERROR_CODES.has(code) ? (code as ErrorCode) : 'internal';
+  return (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'internal';
 }

@@ -1,0 +1,1 @@
+export { DaemonConnection, type RequestOptions } from './connection.ts';
