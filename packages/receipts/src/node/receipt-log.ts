@@ -129,15 +129,17 @@ export class ReceiptLog {
       ts: new Date().toISOString(),
       key_id: this.#signer.keyId,
     };
+    let signed: Checkpoint | null = null;
     const sign = this.#signer.sign(checkpointMessage(cp)).then((sig) => {
-      this.#insertCheckpoint.run(cp.seq, cp.hash, cp.ts, cp.key_id, toBase64Url(sig));
+      signed = { ...cp, sig: toBase64Url(sig) };
+      this.#insertCheckpoint.run(cp.seq, cp.hash, cp.ts, cp.key_id, signed.sig);
       this.#checkpointedSeq = Math.max(this.#checkpointedSeq, cp.seq);
     });
     this.#signing = sign.finally(() => {
       this.#signing = undefined;
     });
     await this.#signing;
-    return { ...cp, sig: (this.readCheckpoints().find((c) => c.seq === cp.seq) as Checkpoint).sig };
+    return signed;
   }
 
   async close(): Promise<void> {
