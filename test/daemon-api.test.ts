@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   BIN,
   cli,
   cliJson,
   daemonRequest,
+  receiptRecords,
   startDaemon,
   stdioClient,
   tempHome,
@@ -89,9 +92,17 @@ describe('the daemon API', () => {
   });
 
   it('every outcome appends exactly one tool_call receipt (AC-1.3)', async () => {
+    // A policy that denies one particular echo, applied through the CLI (validated, receipted).
+    const policyFile = join(home, '..', 'deny-echo.cedar');
+    writeFileSync(
+      policyFile,
+      `${cli(home, ['policy', 'show']).stdout}\n@id("no-deny-me")\nforbid (principal, action, resource == Briefcase::Tool::"echo")\nwhen { context.args has text && context.args.text == "deny-me" };\n`,
+    );
+    assert.equal(cli(home, ['policy', 'apply', policyFile]).code, 0);
     const before = cliJson<{ count: number }>(home, ['receipts', 'verify']).json.count;
     const agent = token(home, 'agent');
     const calls = [
+      { tool: 'echo', args: { text: 'deny-me' } }, // denied
       { tool: 'echo', args: { text: 'a' } }, // ok
       { tool: 'missing', args: {} }, // unknown_tool
       { tool: 'echo', args: {} }, // invalid_args
@@ -100,6 +111,12 @@ describe('the daemon API', () => {
     for (const c of calls) await daemonRequest(home, 'POST', '/v1/agent/tools/call', agent, JSON.stringify(c));
     const after = cliJson<{ count: number }>(home, ['receipts', 'verify']).json.count;
     assert.equal(after - before, calls.length + 1);
+    const records = receiptRecords(home);
+    const denied = records.find((r) => r.kind === 'tool_call' && r.body.outcome === 'denied');
+    assert.deepEqual((denied?.body.policy as { policies: string[] }).policies, ['no-deny-me']);
+    const applied = records.find((r) => r.kind === 'policy');
+    assert.match(String(applied?.body.old_sha256), /^[0-9a-f]{64}$/);
+    assert.notEqual(applied?.body.old_sha256, applied?.body.new_sha256);
   });
 
   it('the stdio gateway answers malformed and oversized JSON-RPC with errors and keeps serving', async () => {
