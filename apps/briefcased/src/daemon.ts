@@ -17,6 +17,8 @@ import { loadConfig, type Config } from './config.ts';
 import { DEMO_API_SECRET, startDemoApi } from './demo/demo-api.ts';
 import { dataPaths, type DataPaths } from './paths.ts';
 import { CallPipeline } from './pipeline/pipeline.ts';
+import { RemoteManager } from './remote/manager.ts';
+import { PinStore } from './remote/pins.ts';
 import { CommitQueue } from './store/commit-queue.ts';
 import { openDatabase } from './store/db.ts';
 import { readToken } from './tokens.ts';
@@ -49,6 +51,7 @@ export interface Services {
   ledger: SpendLedger;
   pipeline: CallPipeline;
   registry: ReturnType<typeof loadRegistry>;
+  remotes: RemoteManager;
   policy: { engine: PolicyEngine; hash: string };
   keySource: 'passphrase' | 'key_file';
   tokens: { agent: string; admin: string };
@@ -114,6 +117,15 @@ export class Daemon {
     const approvals = new ApprovalStore(db);
     const ledger = new SpendLedger(db);
     const policy = { engine: engine.value, hash: sha256Hex(policyText) };
+    const remotes = new RemoteManager({
+      home: paths.home,
+      registry,
+      pins: new PinStore(db),
+      receipts,
+      vault,
+      logger,
+      maxResultBytes: config.limits.max_result_bytes,
+    });
 
     const services: Services = {
       paths,
@@ -127,6 +139,7 @@ export class Daemon {
       approvals,
       ledger,
       registry,
+      remotes,
       policy,
       keySource: master.source,
       tokens: { agent: readToken(paths.agentToken), admin: readToken(paths.adminToken) },
@@ -161,6 +174,7 @@ export class Daemon {
       tools: registry.list().length,
     });
 
+    remotes.start();
     const api = createApiServer(buildRoutes(services), services);
     await listenSocket(api, paths.socket);
     daemon.#servers.push(api);
@@ -252,6 +266,7 @@ export class Daemon {
           }),
       ),
     );
+    await this.services.remotes.close();
     try {
       receipts.append('daemon', 'daemon', { event: 'stopped', pid: process.pid });
       await receipts.close();

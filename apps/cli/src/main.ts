@@ -15,6 +15,7 @@ import {
 import { doctor } from './commands/doctor.ts';
 import { mcp } from './commands/mcp.ts';
 import { receiptsExport, receiptsVerify } from './commands/receipts.ts';
+import { remoteAdd, remoteList, remotePin, remoteRemove, type RemoteAddFlags } from './commands/remote.ts';
 import { secretsList, secretsRemove, secretsSet } from './commands/secrets.ts';
 import { mcpClientConfig, printInitReport, start } from './commands/start.ts';
 import { print, printJson } from './output.ts';
@@ -158,6 +159,39 @@ policy
   .action(async (file: string, o: { json?: boolean }) => {
     exitCode = await policyApply(admin(), file, o.json === true);
   });
+
+const remote = program
+  .command('remote')
+  .description('MCP servers behind the Briefcase (their tools appear as server.tool)');
+remote
+  .command('add <name> [command...]')
+  .description('add a server: --stdio -- COMMAND ARGS… (spawned by the daemon) or --url URL (Streamable HTTP)')
+  .option('--stdio', 'a local server the daemon spawns; the command follows --')
+  .option('--url <url>', 'a remote Streamable HTTP server')
+  .option(
+    '--env-allow <var...>',
+    'environment variables passed to a stdio server (besides PATH, HOME, LANG, LC_ALL, TMPDIR, USER)',
+  )
+  .option('--env-secret <VAR=secret...>', 'set an environment variable of a stdio server from a vault secret')
+  .option('--timeout <ms>', 'per-call timeout (default 60000)')
+  .option('--json', 'print JSON')
+  .action(async (name: string, command: string[], o: RemoteAddFlags & { json?: boolean }) =>
+    remoteAdd(admin(), name, command, o, o.json === true),
+  );
+remote
+  .command('list')
+  .description('servers, status, auth state, tools and their pinned definition hashes')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => remoteList(admin(), o.json === true));
+remote
+  .command('pin <name>')
+  .description('accept the current (changed) tool definitions of a server after review')
+  .option('--json', 'print JSON')
+  .action(async (name: string, o: { json?: boolean }) => remotePin(admin(), name, o.json === true));
+remote
+  .command('rm <name>')
+  .option('--json', 'print JSON')
+  .action(async (name: string, o: { json?: boolean }) => remoteRemove(admin(), name, o.json === true));
 
 const receipts = program.command('receipts').description('the tamper-evident receipt log');
 receipts

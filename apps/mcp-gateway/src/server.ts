@@ -44,6 +44,7 @@ export function createGatewayServer(client: DaemonClient, logger: Logger, option
         ...(t.title ? { title: t.title } : {}),
         description: t.description,
         inputSchema: t.inputSchema as { type: 'object'; [k: string]: unknown },
+        ...(t.outputSchema ? { outputSchema: t.outputSchema as { type: 'object'; [k: string]: unknown } } : {}),
         ...(t.annotations ? { annotations: t.annotations } : {}),
       })),
     };

@@ -7,7 +7,7 @@ import { isTier, maxTier, type Tier } from './tiers.ts';
 
 export interface PolicyRequest {
   principal: { type: 'Agent' | 'Admin'; id: string };
-  tool: { name: string; origin: string; category: string; tags: string[] };
+  tool: { name: string; origin: string; server: string; category: string; tags: string[] };
   context: { estimated_cost: number; now: number; hour_utc: number; args: Record<string, unknown> };
 }
 

@@ -10,7 +10,7 @@ const engine = (() => {
 
 const req = (category: string, principal: 'Agent' | 'Admin' = 'Agent', cost = 0, args = {}): PolicyRequest => ({
   principal: { type: principal, id: principal.toLowerCase() },
-  tool: { name: `t.${category}`, origin: 'builtin', category, tags: [] },
+  tool: { name: `t.${category}`, origin: 'builtin', server: 'briefcase', category, tags: [] },
   context: { estimated_cost: cost, now: 1_800_000_000, hour_utc: 12, args },
 });
 

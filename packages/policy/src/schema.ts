@@ -2,6 +2,9 @@
  * The Cedar schema every Briefcase policy is validated against. Principals are the agent (through
  * the gateway) and the admin (the CLI's own tool calls); the resource is the tool being called.
  *
+ * `resource.server` names the remote MCP server a tool comes from ("briefcase" for the daemon's
+ * own builtin and HTTP tools).
+ *
  * `context.args` carries the call's arguments with sensitive ones removed. Argument shapes differ
  * per tool, so the schema declares an empty record: conditions on arguments must test `has` first
  * (`context.args has repo && context.args.repo == "x"`), and the validator's "policy is
@@ -13,6 +16,7 @@ export const CEDAR_SCHEMA = `namespace Briefcase {
   entity Tool {
     name: String,
     origin: String,
+    server: String,
     category: String,
     tags: Set<String>,
   };

@@ -19,6 +19,7 @@ export const ToolDescriptor = z.object({
   title: z.string().optional(),
   description: z.string(),
   inputSchema: z.record(z.string(), z.unknown()),
+  outputSchema: z.record(z.string(), z.unknown()).optional(),
   category: ToolCategory,
   origin: ToolOrigin,
   annotations: z
@@ -32,15 +33,23 @@ export const ToolDescriptor = z.object({
 });
 export type ToolDescriptor = z.infer<typeof ToolDescriptor>;
 
-/** MCP content blocks the daemon returns (a subset now; remote MCP adds the rest). */
+/**
+ * MCP content blocks (MCP 2025-11-25 §tools "Tool Result"): text, image, audio, resource links and
+ * embedded resources. Objects are loose so that annotations and `_meta` pass through intact.
+ */
 export const ContentBlock = z.union([
-  z.object({ type: z.literal('text'), text: z.string() }),
-  z.object({ type: z.literal('image'), data: z.string(), mimeType: z.string() }),
-  z.object({ type: z.literal('audio'), data: z.string(), mimeType: z.string() }),
+  z.looseObject({ type: z.literal('text'), text: z.string() }),
+  z.looseObject({ type: z.literal('image'), data: z.string(), mimeType: z.string() }),
+  z.looseObject({ type: z.literal('audio'), data: z.string(), mimeType: z.string() }),
+  z.looseObject({ type: z.literal('resource_link'), uri: z.string(), name: z.string() }),
+  z.looseObject({
+    type: z.literal('resource'),
+    resource: z.looseObject({ uri: z.string(), text: z.string().optional(), blob: z.string().optional() }),
+  }),
 ]);
 export type ContentBlock = z.infer<typeof ContentBlock>;
 
-export const ToolResult = z.object({
+export const ToolResult = z.looseObject({
   content: z.array(ContentBlock),
   structuredContent: z.record(z.string(), z.unknown()).optional(),
   isError: z.boolean().optional(),

@@ -13,6 +13,7 @@ export const RECEIPT_KINDS = [
   'sync',
   'daemon',
   'recovery',
+  'remote',
 ] as const;
 export type ReceiptKind = (typeof RECEIPT_KINDS)[number];
 

@@ -2,6 +2,7 @@ import { sha256Hex } from '@briefcase/crypto';
 import { compilePolicy, PolicyEngine } from '@briefcase/policy';
 import {
   BriefcaseError,
+  JsonObject,
   PolicyDocument,
   SecretPutRequest,
   ToolCallRequest,
@@ -258,6 +259,33 @@ export function buildRoutes(s: Services): Route[] {
       path: /^\/v1\/admin\/receipts\/checkpoint$/,
       role: 'admin',
       handle: async ({ res }) => sendJson(res, 200, { checkpoint: await s.receipts.checkpoint() }),
+    },
+    {
+      method: 'GET',
+      path: /^\/v1\/admin\/remotes$/,
+      role: 'admin',
+      handle: ({ res }) => sendJson(res, 200, { servers: s.remotes.list() }),
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/admin\/remotes$/,
+      role: 'admin',
+      handle: async ({ req, res }) => sendJson(res, 200, await s.remotes.add(await readJson(req, limit, JsonObject))),
+    },
+    {
+      method: 'DELETE',
+      path: new RegExp(`^/v1/admin/remotes/${ID}$`),
+      role: 'admin',
+      handle: async ({ res, params }) => {
+        await s.remotes.remove(params[0]!);
+        sendJson(res, 200, { ok: true, name: params[0] });
+      },
+    },
+    {
+      method: 'POST',
+      path: new RegExp(`^/v1/admin/remotes/${ID}/pin$`),
+      role: 'admin',
+      handle: ({ res, params }) => sendJson(res, 200, s.remotes.pin(params[0]!)),
     },
     {
       method: 'GET',

@@ -99,7 +99,16 @@ export class CallPipeline {
     s.receiptArgs = forReceipt(args, tool.sensitiveArgs);
     if (invalid) return this.#fail(s, 'invalid_args', `invalid arguments for ${s.toolName}: ${invalid}`);
 
-    // 3. Pin check: remote tools only (remote MCP issue).
+    // 3. Pin check: a remote tool whose definition changed since it was pinned does not run.
+    const changed = tool.pinProblem?.();
+    if (changed) {
+      return this.#fail(
+        s,
+        'tool_changed',
+        `the definition of ${s.toolName} changed since it was reviewed; an admin must run \`briefcase remote pin ${tool.server}\``,
+        changed,
+      );
+    }
 
     // 4. Policy.
     const now = new Date();
@@ -107,7 +116,13 @@ export class CallPipeline {
     s.estimated = estimated;
     const decision = d.policy().decide({
       principal: { type: s.caller === 'agent' ? 'Agent' : 'Admin', id: s.caller },
-      tool: { name: s.toolName, origin: tool.descriptor.origin, category: tool.descriptor.category, tags: tool.tags },
+      tool: {
+        name: s.toolName,
+        origin: tool.descriptor.origin,
+        server: tool.server,
+        category: tool.descriptor.category,
+        tags: tool.tags,
+      },
       context: {
         estimated_cost: estimated,
         now: Math.floor(now.getTime() / 1000),
@@ -355,7 +370,9 @@ export class CallPipeline {
   #body(s: CallState): Record<string, unknown> {
     return {
       tool: clip(s.toolName),
-      ...(s.tool ? { origin: s.tool.descriptor.origin, category: s.tool.descriptor.category } : {}),
+      ...(s.tool
+        ? { origin: s.tool.descriptor.origin, server: s.tool.server, category: s.tool.descriptor.category }
+        : {}),
       call_hash: s.hash,
       ...(s.receiptArgs ? { args: s.receiptArgs } : {}),
       ...(s.policy ? { policy: s.policy } : {}),

@@ -7,6 +7,7 @@ const NOTES_FILE = 'notes.jsonl';
 
 abstract class BuiltinTool implements Tool {
   abstract readonly descriptor: Tool['descriptor'];
+  readonly server = 'briefcase';
   readonly tags: string[] = ['demo'];
   readonly sensitiveArgs: string[] = [];
   readonly reads: string | null = null;

@@ -11,6 +11,7 @@ const PLACEHOLDER = /\{([A-Za-z0-9_]+)\}/g;
  */
 export class HttpConnectorTool implements Tool {
   readonly descriptor: Tool['descriptor'];
+  readonly server = 'briefcase';
   readonly tags: string[];
   readonly sensitiveArgs: string[];
   readonly reads: string | null;

@@ -1,11 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { BriefcaseError, HttpConnectorManifest, err, ok, type Result, type ToolDescriptor } from '@briefcase/protocol';
 import { findSecretValues, formatIssues } from '../config.ts';
 import { builtinTools } from './builtin.ts';
 import { HttpConnectorTool } from './http-connector.ts';
 import type { Tool } from './tool.ts';
+
+const NO_COERCION = { allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false } as const;
 
 interface Entry {
   tool: Tool;
@@ -19,23 +22,30 @@ interface Entry {
  */
 export class ToolRegistry {
   readonly #entries = new Map<string, Entry>();
-  readonly #ajv = new Ajv({
-    strict: true,
-    allErrors: false,
-    coerceTypes: false,
-    useDefaults: false,
-    removeAdditional: false,
-  });
+  readonly #ajv = new Ajv({ ...NO_COERCION, strict: true });
+  /** Remote servers' schemas are theirs, not ours: unknown keywords are tolerated, coercion never. */
+  readonly #lenient07 = new Ajv({ ...NO_COERCION, strict: false });
+  readonly #lenient2020 = new Ajv2020({ ...NO_COERCION, strict: false });
 
-  add(tool: Tool): Result<void, string> {
+  add(tool: Tool, options: { lenient?: boolean } = {}): Result<void, string> {
     const name = tool.descriptor.name;
     if (this.#entries.has(name)) return err(`tool "${name}" is defined twice`);
+    const schema = tool.descriptor.inputSchema;
+    const ajv = !options.lenient
+      ? this.#ajv
+      : String(schema.$schema ?? '').includes('draft-07') || String(schema.$schema ?? '').includes('draft-04')
+        ? this.#lenient07
+        : this.#lenient2020;
     try {
-      this.#entries.set(name, { tool, validate: this.#ajv.compile(tool.descriptor.inputSchema) });
+      this.#entries.set(name, { tool, validate: ajv.compile(schema) });
     } catch (e) {
       return err(`input_schema: ${(e as Error).message}`);
     }
     return ok(undefined);
+  }
+
+  remove(name: string): boolean {
+    return this.#entries.delete(name);
   }
 
   get(name: string): Tool | undefined {

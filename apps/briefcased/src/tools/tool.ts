@@ -21,6 +21,8 @@ export interface ToolOutput {
  */
 export interface Tool {
   readonly descriptor: ToolDescriptor;
+  /** The MCP server a tool comes from; "briefcase" for the daemon's own tools. */
+  readonly server: string;
   readonly tags: string[];
   /** Argument names whose values are redacted in approvals, receipts and policy context. */
   readonly sensitiveArgs: string[];
@@ -30,6 +32,11 @@ export interface Tool {
   readonly currency: string;
   estimateCost(args: Record<string, unknown>): number;
   execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutput>;
+  /**
+   * DESIGN.md §2 step 3, for tools whose definition can change under us (remote MCP): null when
+   * the definition matches the pinned one, else why not.
+   */
+  pinProblem?(): string | null;
 }
 
 export function textResult(text: string, isError = false): ToolResult {

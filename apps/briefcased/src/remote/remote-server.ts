@@ -1,0 +1,177 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { ProgressCallback } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  CallToolResultSchema,
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+  type Tool as McpTool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { BriefcaseError } from '@briefcase/protocol';
+import type { Logger } from '@briefcase/telemetry';
+import type { Secret } from '@briefcase/vault';
+import { DEFAULT_ENV_ALLOW, type RemoteConfig } from './config.ts';
+
+export type RemoteStatus = 'connecting' | 'connected' | 'disconnected' | 'failed';
+
+export interface RemoteServerDeps {
+  logger: Logger;
+  secret(name: string): Secret | undefined;
+  /** Called with the server's full tool list whenever it is (re)read. */
+  onTools(tools: McpTool[]): void;
+}
+
+/**
+ * Where a stdio server's process will be wrapped in OS isolation (the sandbox issue). Today it
+ * runs the command as given, with only the allow-listed environment.
+ */
+export function sandboxedCommand(command: string, args: string[]): { command: string; args: string[] } {
+  return { command, args };
+}
+
+const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
+
+/**
+ * One remote MCP server, as the daemon's client: a pooled session that is reused for every call,
+ * reconnected with backoff when it drops, and whose tool list is cached and re-read on
+ * `notifications/tools/list_changed`.
+ */
+export class RemoteServer {
+  readonly config: RemoteConfig;
+  status: RemoteStatus = 'disconnected';
+  lastError: string | null = null;
+  tools: McpTool[] = [];
+  readonly #deps: RemoteServerDeps;
+  #client: Client | undefined;
+  #connecting: Promise<Client> | undefined;
+  #attempt = 0;
+  #retry: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(config: RemoteConfig, deps: RemoteServerDeps) {
+    this.config = config;
+    this.#deps = deps;
+  }
+
+  /** Connect (or join a connection in progress) and return the live client. */
+  connect(): Promise<Client> {
+    if (this.#client) return Promise.resolve(this.#client);
+    this.#connecting ??= this.#open().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  async callTool(
+    name: string,
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+    onProgress?: ProgressCallback,
+  ): Promise<CallToolResult> {
+    let client: Client;
+    try {
+      client = await this.connect();
+    } catch (e) {
+      throw new BriefcaseError('upstream_error', `the MCP server "${this.config.name}" is not available`, String(e));
+    }
+    try {
+      return (await client.callTool({ name, arguments: args }, CallToolResultSchema, {
+        signal,
+        timeout: this.config.timeout_ms,
+        ...(onProgress ? { onprogress: onProgress, resetTimeoutOnProgress: true } : {}),
+      })) as CallToolResult;
+    } catch (e) {
+      const message = (e as Error).message ?? String(e);
+      const what = /timed out|timeout/i.test(message) ? 'did not answer in time' : 'failed';
+      throw new BriefcaseError('upstream_error', `the MCP server "${this.config.name}" ${what}`, message);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#retry) clearTimeout(this.#retry);
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.close().catch(() => undefined);
+  }
+
+  async #open(): Promise<Client> {
+    this.status = 'connecting';
+    const client = new Client({ name: 'briefcased', version: '0.1.0' }, { capabilities: {} });
+    const transport = this.#transport();
+    client.onclose = () => this.#dropped(client);
+    client.onerror = (e) =>
+      this.#deps.logger.debug('remote MCP transport error', { server: this.config.name, error: e });
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+      await this.#refreshTools(client).catch((e) =>
+        this.#deps.logger.warn('could not re-read tools after list_changed', { server: this.config.name, error: e }),
+      );
+    });
+    try {
+      await client.connect(transport, { timeout: this.config.timeout_ms });
+      await this.#refreshTools(client);
+    } catch (e) {
+      this.status = 'failed';
+      this.lastError = (e as Error).message ?? String(e);
+      await client.close().catch(() => undefined);
+      this.#scheduleReconnect();
+      throw e;
+    }
+    this.#client = client;
+    this.status = 'connected';
+    this.lastError = null;
+    this.#attempt = 0;
+    this.#deps.logger.info('remote MCP server connected', { server: this.config.name, tools: this.tools.length });
+    return client;
+  }
+
+  async #refreshTools(client: Client): Promise<void> {
+    const tools: McpTool[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : {}, { timeout: this.config.timeout_ms });
+      tools.push(...page.tools);
+      cursor = page.nextCursor;
+    } while (cursor && tools.length < 10_000);
+    this.tools = tools;
+    this.#deps.onTools(tools);
+  }
+
+  #transport(): Transport {
+    const c = this.config;
+    if (c.transport === 'http') return new StreamableHTTPClientTransport(new URL(c.url));
+    const env: Record<string, string> = {};
+    for (const name of [...DEFAULT_ENV_ALLOW, ...c.env_allow]) {
+      const value = process.env[name];
+      if (value !== undefined) env[name] = value;
+    }
+    for (const [name, secretName] of Object.entries(c.env_secrets)) {
+      const secret = this.#deps.secret(secretName);
+      if (!secret) throw new BriefcaseError('unavailable', `secret "${secretName}" for ${c.name}'s ${name} is not set`);
+      env[name] = secret.expose();
+    }
+    const { command, args } = sandboxedCommand(c.command, c.args);
+    return new StdioClientTransport({ command, args, env, ...(c.cwd ? { cwd: c.cwd } : {}), stderr: 'ignore' });
+  }
+
+  #dropped(client: Client): void {
+    if (this.#client !== client) return;
+    this.#client = undefined;
+    this.status = 'disconnected';
+    this.#deps.logger.warn('remote MCP server disconnected', { server: this.config.name });
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed || this.#retry) return;
+    const delay = BACKOFF_MS[Math.min(this.#attempt, BACKOFF_MS.length - 1)]!;
+    this.#attempt++;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      if (!this.#closed && !this.#client) this.connect().catch(() => undefined);
+    }, delay);
+    this.#retry.unref();
+  }
+}

@@ -1,0 +1,76 @@
+import type { CallToolResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
+import { BriefcaseError, type ToolResult } from '@briefcase/protocol';
+import type { Tool, ToolContext, ToolOutput } from '../tools/tool.ts';
+import type { RemoteServer } from './remote-server.ts';
+
+/**
+ * A tool of a remote MCP server, gated and receipted like a local one. A tool not marked
+ * read-only is treated as a write (MCP annotations are hints from the server, so only the safe
+ * direction is trusted).
+ */
+export class RemoteMcpTool implements Tool {
+  readonly descriptor: Tool['descriptor'];
+  readonly server: string;
+  readonly tags: string[];
+  readonly sensitiveArgs: string[] = [];
+  readonly reads: string | null;
+  readonly changes: string | null;
+  readonly currency = 'USD';
+  readonly #remote: RemoteServer;
+  readonly #original: string;
+  readonly #pinProblem: () => string | null;
+
+  readonly #maxResultBytes: number;
+
+  constructor(
+    qualified: string,
+    def: McpTool,
+    remote: RemoteServer,
+    pinProblem: () => string | null,
+    maxResultBytes: number,
+  ) {
+    this.#maxResultBytes = maxResultBytes;
+    this.#remote = remote;
+    this.#original = def.name;
+    this.#pinProblem = pinProblem;
+    this.server = remote.config.name;
+    this.tags = [`server:${this.server}`];
+    const readOnly = def.annotations?.readOnlyHint === true;
+    this.descriptor = {
+      name: qualified,
+      ...(def.title ? { title: def.title } : {}),
+      description: def.description ?? '',
+      inputSchema: def.inputSchema as Record<string, unknown>,
+      ...(def.outputSchema ? { outputSchema: def.outputSchema as Record<string, unknown> } : {}),
+      category: readOnly ? 'read' : 'write',
+      origin: 'remote_mcp',
+      ...(def.annotations ? { annotations: def.annotations } : {}),
+    };
+    const where = `the MCP server "${this.server}" (tool ${def.name})`;
+    this.reads = readOnly ? `whatever ${where} reads` : null;
+    this.changes = readOnly ? null : `whatever ${where} changes; the server does not mark it read-only`;
+  }
+
+  estimateCost(): number {
+    return 0;
+  }
+
+  pinProblem(): string | null {
+    return this.#pinProblem();
+  }
+
+  async execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutput> {
+    const result: CallToolResult = await this.#remote.callTool(this.#original, args, ctx.signal);
+    const size = Buffer.byteLength(JSON.stringify(result));
+    if (size > this.#maxResultBytes) {
+      throw new BriefcaseError(
+        'upstream_error',
+        `the MCP server "${this.server}" returned ${size} bytes, over the ${this.#maxResultBytes}-byte limit`,
+      );
+    }
+    const out: ToolResult = { content: (result.content ?? []) as ToolResult['content'] };
+    if (result.structuredContent) out.structuredContent = result.structuredContent;
+    if (result.isError) out.isError = true;
+    return { result: out };
+  }
+}

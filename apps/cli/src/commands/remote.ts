@@ -1,0 +1,92 @@
+import { BriefcaseError } from '@briefcase/protocol';
+import type { AdminClient } from '../client.ts';
+import { print, printJson, table } from '../output.ts';
+
+interface RemoteSummary {
+  name: string;
+  transport: string;
+  target: string;
+  status: string;
+  error: string | null;
+  auth: string;
+  tools: { name: string; remote_name: string; hash: string; pinned: string | null; changed: boolean }[];
+}
+
+export interface RemoteAddFlags {
+  stdio?: boolean;
+  url?: string;
+  envAllow?: string[];
+  envSecret?: string[];
+  timeout?: string;
+}
+
+/** `briefcase remote add NAME --stdio -- CMD ARGS…` or `briefcase remote add NAME --url URL`. */
+export async function remoteAdd(
+  c: AdminClient,
+  name: string,
+  command: string[],
+  o: RemoteAddFlags,
+  json: boolean,
+): Promise<void> {
+  if (o.stdio === (o.url !== undefined)) {
+    throw new BriefcaseError('bad_request', 'give exactly one of --stdio -- COMMAND ARGS… or --url URL');
+  }
+  const timeout = o.timeout === undefined ? {} : { timeout_ms: Number(o.timeout) };
+  let body: Record<string, unknown>;
+  if (o.stdio) {
+    if (command.length === 0)
+      throw new BriefcaseError('bad_request', 'after --stdio, give the command: -- npx some-mcp-server');
+    const envSecrets: Record<string, string> = {};
+    for (const pair of o.envSecret ?? []) {
+      const [variable, secret] = pair.split('=');
+      if (!variable || !secret)
+        throw new BriefcaseError('bad_request', `--env-secret ${pair}: expected VAR=secret_name`);
+      envSecrets[variable] = secret;
+    }
+    body = {
+      name,
+      transport: 'stdio',
+      command: command[0],
+      args: command.slice(1),
+      env_allow: o.envAllow ?? [],
+      env_secrets: envSecrets,
+      ...timeout,
+    };
+  } else body = { name, transport: 'http', url: o.url, ...timeout };
+  const summary = await c.post<RemoteSummary>('/v1/admin/remotes', body);
+  if (json) return printJson(summary);
+  print(`Added ${summary.name} (${summary.status}${summary.error ? `: ${summary.error}` : ''}).`);
+  if (summary.tools.length) print(`Tools: ${summary.tools.map((t) => t.name).join(', ')}`);
+}
+
+export async function remoteList(c: AdminClient, json: boolean): Promise<void> {
+  const { servers } = await c.get<{ servers: RemoteSummary[] }>('/v1/admin/remotes');
+  if (json) return printJson({ servers });
+  if (servers.length === 0) return print('No remote MCP servers. Add one with `briefcase remote add`.');
+  print(
+    table([
+      ['NAME', 'TRANSPORT', 'STATUS', 'AUTH', 'TOOLS', 'CHANGED', 'TARGET'],
+      ...servers.map((s) => [
+        s.name,
+        s.transport,
+        s.status,
+        s.auth,
+        String(s.tools.length),
+        String(s.tools.filter((t) => t.changed).length),
+        s.target.slice(0, 60),
+      ]),
+    ]),
+  );
+}
+
+export async function remotePin(c: AdminClient, name: string, json: boolean): Promise<void> {
+  const summary = await c.post<RemoteSummary>(`/v1/admin/remotes/${encodeURIComponent(name)}/pin`);
+  if (json) return printJson(summary);
+  print(`Pinned the current definitions of ${summary.tools.length} tools of ${name}.`);
+}
+
+export async function remoteRemove(c: AdminClient, name: string, json: boolean): Promise<void> {
+  await c.delete(`/v1/admin/remotes/${encodeURIComponent(name)}`);
+  if (json) printJson({ ok: true, name });
+  else print(`Removed ${name}.`);
+}
