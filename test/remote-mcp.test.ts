@@ -148,6 +148,45 @@ describe('remote MCP servers over stdio', () => {
     }
   });
 
+  it('progress notifications from the remote server reach the agent; cancelling stops the call in the daemon (AC 3)', async () => {
+    const progress: number[] = [];
+    const r = await agent.callTool(
+      { name: 'everything.trigger-long-running-operation', arguments: { duration: 1, steps: 4 } },
+      undefined,
+      { onprogress: (p) => progress.push(p.progress), timeout: 30_000 },
+    );
+    assert.equal(r.isError, undefined, JSON.stringify(r));
+    for (let i = 0; i < 20 && progress.length < 4; i++) await sleep(25);
+    assert.ok(progress.length >= 3, `progress: ${progress.join(',')}`);
+    assert.deepEqual(
+      [...progress].sort((a, b) => a - b),
+      progress,
+      'progress only increases',
+    );
+
+    const abort = new AbortController();
+    const started = Date.now();
+    const cancelled = agent.callTool(
+      { name: 'everything.trigger-long-running-operation', arguments: { duration: 20, steps: 20 } },
+      undefined,
+      { signal: abort.signal, timeout: 60_000 },
+    );
+    setTimeout(() => abort.abort(), 500);
+    await assert.rejects(cancelled);
+    let receipt: { body: Record<string, unknown> } | undefined;
+    for (let i = 0; i < 100 && !receipt; i++) {
+      await sleep(100);
+      receipt = receiptRecords(home).find(
+        (x) =>
+          x.kind === 'tool_call' &&
+          x.body.tool === 'everything.trigger-long-running-operation' &&
+          x.body.outcome !== 'ok',
+      );
+    }
+    assert.equal(receipt?.body.outcome, 'upstream_error');
+    assert.ok(Date.now() - started < 15_000, 'the daemon stopped waiting long before the 20 s operation would end');
+  });
+
   it('names that MCP does not allow are made valid', async () => {
     const { tools } = await agent.listTools();
     assert.ok(tools.some((t) => t.name === 'flaky.bad_name_'));

@@ -6,6 +6,21 @@ import {
   ToolListResponse,
   type ApprovalStatus,
 } from '@briefcase/protocol';
+import { z } from 'zod';
+
+export interface ProgressUpdate {
+  progress: number;
+  total?: number | undefined;
+  message?: string | undefined;
+}
+
+/** A progress line of the daemon's streamed tool-call answer. */
+const ToolProgressLine = z.object({
+  type: z.literal('progress'),
+  progress: z.number(),
+  total: z.number().optional(),
+  message: z.string().optional(),
+});
 
 /**
  * The gateway's only line to the daemon: the agent surface of the daemon API, with the agent
@@ -22,8 +37,28 @@ export class DaemonClient {
     return ToolListResponse.parse(await this.#request('GET', API_PATHS.agentTools));
   }
 
-  async callTool(tool: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolCallResponse> {
-    return ToolCallResponse.parse(await this.#request('POST', API_PATHS.agentCall, { tool, args }, signal));
+  /** With `onProgress`, the daemon streams the tool's progress before the response. */
+  async callTool(
+    tool: string,
+    args: Record<string, unknown>,
+    signal?: AbortSignal,
+    onProgress?: (p: ProgressUpdate) => void,
+  ): Promise<ToolCallResponse> {
+    if (!onProgress)
+      return ToolCallResponse.parse(await this.#request('POST', API_PATHS.agentCall, { tool, args }, signal));
+    const last = await this.#guard(() =>
+      this.#conn.stream(
+        'POST',
+        API_PATHS.agentCall,
+        { tool, args },
+        (line) => {
+          const p = ToolProgressLine.safeParse(line);
+          if (p.success) onProgress(p.data);
+        },
+        signal ? { signal } : {},
+      ),
+    );
+    return ToolCallResponse.parse(last);
   }
 
   async approvalStatus(id: string, waitMs: number, signal?: AbortSignal): Promise<{ status: ApprovalStatus }> {
@@ -35,9 +70,13 @@ export class DaemonClient {
     this.#conn.close();
   }
 
-  async #request(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+  #request(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+    return this.#guard(() => this.#conn.request(method, path, body, signal ? { signal } : {}));
+  }
+
+  async #guard(send: () => Promise<unknown>): Promise<unknown> {
     try {
-      return await this.#conn.request(method, path, body, signal ? { signal } : {});
+      return await send();
     } catch (e) {
       if (!(e instanceof BriefcaseError)) throw e;
       // The agent sees tool-level codes only.

@@ -8,7 +8,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { BriefcaseError, type ToolCallResponse } from '@briefcase/protocol';
 import type { Logger } from '@briefcase/telemetry';
-import type { DaemonClient } from './daemon-client.ts';
+import type { DaemonClient, ProgressUpdate } from './daemon-client.ts';
+import { ProgressRelay } from './progress-relay.ts';
 
 export const GATEWAY_NAME = 'briefcase';
 export const GATEWAY_VERSION = '0.1.0';
@@ -56,23 +57,26 @@ export function createGatewayServer(client: DaemonClient, logger: Logger, option
     const name = request.params.name;
     const args = (request.params.arguments ?? {}) as Record<string, unknown>;
     const progressToken = request.params._meta?.progressToken;
+    const relay =
+      progressToken === undefined
+        ? undefined
+        : new ProgressRelay((p) =>
+            extra.sendNotification({
+              method: 'notifications/progress',
+              params: { progressToken, ...p },
+            } as ServerNotification),
+          );
+    const onProgress = relay ? (p: ProgressUpdate) => void relay.forward(p) : undefined;
     const started = Date.now();
     let response: ToolCallResponse;
     try {
-      response = await client.callTool(name, args, extra.signal);
+      response = await client.callTool(name, args, extra.signal, onProgress);
       if (!response.ok && response.error.code === 'approval_required' && response.error.approval) {
         response = await waitForApproval(client, name, args, response, {
           signal: extra.signal,
           maxWaitMs: options.maxApprovalWaitMs ?? Number.POSITIVE_INFINITY,
           pollMs: options.pollMs ?? POLL_MS,
-          progress:
-            progressToken === undefined
-              ? undefined
-              : (progress, message) =>
-                  extra.sendNotification({
-                    method: 'notifications/progress',
-                    params: { progressToken, progress, message },
-                  } as ServerNotification),
+          relay,
         });
       }
     } catch (e) {
@@ -109,7 +113,7 @@ interface WaitOptions {
   signal: AbortSignal;
   maxWaitMs: number;
   pollMs: number;
-  progress: ((progress: number, message: string) => Promise<void>) | undefined;
+  relay: ProgressRelay | undefined;
 }
 
 /** Hold the call while a person decides; retry the identical call once it is approved. */
@@ -124,16 +128,19 @@ async function waitForApproval(
   const deadline = Date.now() + Math.min(approval.wait_ms, o.maxWaitMs);
   const started = Date.now();
   while (Date.now() < deadline && !o.signal.aborted) {
-    await o.progress?.(
-      Math.round((Date.now() - started) / 1000),
-      `Waiting for a person to approve ${name}: \`${approval.approve_command}\``,
-    );
+    await o.relay?.forward({
+      progress: Math.round((Date.now() - started) / 1000),
+      message: `Waiting for a person to approve ${name}: \`${approval.approve_command}\``,
+    });
     const { status } = await client.approvalStatus(
       approval.approval_id,
       Math.min(o.pollMs, deadline - Date.now()),
       o.signal,
     );
-    if (status === 'approved' || status === 'consumed') return client.callTool(name, args, o.signal);
+    if (status === 'approved' || status === 'consumed') {
+      o.relay?.phase();
+      return client.callTool(name, args, o.signal, o.relay ? (p) => void o.relay?.forward(p) : undefined);
+    }
     if (status === 'rejected') {
       return {
         ok: false,

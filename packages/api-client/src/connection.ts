@@ -30,7 +30,59 @@ export class DaemonConnection {
     this.#agent.destroy();
   }
 
+  /**
+   * A request whose answer is JSON Lines (`application/x-ndjson`): every line but the last goes
+   * to `onLine` as it arrives; the promise resolves with the last line.
+   */
+  stream(
+    method: string,
+    path: string,
+    body: unknown,
+    onLine: (line: unknown) => void,
+    options: Omit<RequestOptions, 'raw'> = {},
+  ): Promise<unknown> {
+    let buffer = '';
+    let last: unknown;
+    const take = (line: string) => {
+      if (line.trim() === '') return;
+      if (last !== undefined) onLine(last);
+      last = JSON.parse(line);
+    };
+    return this.#send(method, path, body, options.signal, 'application/x-ndjson', (chunk) => {
+      buffer += chunk;
+      for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+        take(buffer.slice(0, i));
+        buffer = buffer.slice(i + 1);
+      }
+    }).then(() => {
+      take(buffer);
+      if (last === undefined) throw new BriefcaseError('internal', 'the Briefcase daemon sent an empty answer');
+      return last;
+    });
+  }
+
   request(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<unknown> {
+    let text = '';
+    return this.#send(method, path, body, options.signal, 'application/json', (chunk) => {
+      text += chunk;
+    }).then(() => {
+      if (options.raw) return text;
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new BriefcaseError('internal', 'the Briefcase daemon sent an unreadable answer');
+      }
+    });
+  }
+
+  #send(
+    method: string,
+    path: string,
+    body: unknown,
+    signal: AbortSignal | undefined,
+    accept: string,
+    onData: (chunk: string) => void,
+  ): Promise<void> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request(
@@ -39,33 +91,34 @@ export class DaemonConnection {
           path,
           method,
           agent: this.#agent,
-          ...(options.signal ? { signal: options.signal } : {}),
+          ...(signal ? { signal } : {}),
           headers: {
             authorization: `Bearer ${this.#token}`,
+            accept,
             ...(payload !== undefined
               ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
               : {}),
           },
         },
         (res) => {
+          const failed = (res.statusCode ?? 500) >= 400;
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            if (failed) chunks.push(Buffer.from(c));
+            else {
+              try {
+                onData(c);
+              } catch (e) {
+                res.destroy();
+                reject(e);
+              }
+            }
+          });
           res.on('error', reject);
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            if ((res.statusCode ?? 500) >= 400) {
-              reject(errorFrom(res.statusCode ?? 500, text));
-              return;
-            }
-            if (options.raw) {
-              resolve(text);
-              return;
-            }
-            try {
-              resolve(JSON.parse(text));
-            } catch {
-              reject(new BriefcaseError('internal', 'the Briefcase daemon sent an unreadable answer'));
-            }
+            if (failed) reject(errorFrom(res.statusCode ?? 500, Buffer.concat(chunks).toString('utf8')));
+            else resolve();
           });
         },
       );

@@ -24,10 +24,23 @@ const MAX_WAIT_MS = 60_000;
 export function buildRoutes(s: Services): Route[] {
   const limit = s.config.limits.max_request_bytes;
 
+  /**
+   * A tool call. With `Accept: application/x-ndjson` the answer streams: progress lines
+   * (`{"type":"progress",…}`, scrubbed like results) and then the response as the last line.
+   */
   const call = async (role: 'agent' | 'admin', ctx: Parameters<Route['handle']>[0]) => {
     const body = await readJson(ctx.req, limit, ToolCallRequest);
-    const response: ToolCallResponse = await s.pipeline.call(body.tool, body.args, role, ctx.signal);
-    sendJson(ctx.res, 200, response);
+    if (!ctx.req.headers.accept?.includes('application/x-ndjson')) {
+      const response: ToolCallResponse = await s.pipeline.call(body.tool, body.args, role, ctx.signal);
+      sendJson(ctx.res, 200, response);
+      return;
+    }
+    ctx.res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+    const response = await s.pipeline.call(body.tool, body.args, role, ctx.signal, (p) => {
+      const line = s.scrubber.scrub(JSON.stringify({ type: 'progress', ...p }));
+      ctx.res.write(`${line}\n`);
+    });
+    ctx.res.end(`${JSON.stringify(response)}\n`);
   };
 
   const approvalOr404 = (id: string): ApprovalView => {

@@ -15,7 +15,7 @@ import type { ApprovalStore } from '../approvals/store.ts';
 import type { Reservation, SpendLedger } from '../budget/ledger.ts';
 import type { CommitQueue } from '../store/commit-queue.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
-import type { Tool } from '../tools/tool.ts';
+import type { Tool, ToolProgress } from '../tools/tool.ts';
 import { firewallOutput } from './firewall.ts';
 import { forApproval, forReceipt, withoutSensitive } from './redact.ts';
 
@@ -72,10 +72,11 @@ export class CallPipeline {
     args: Record<string, unknown>,
     caller: Caller,
     signal: AbortSignal,
+    onProgress?: (progress: ToolProgress) => void,
   ): Promise<ToolCallResponse> {
     const state: CallState = { caller, toolName, hash: callHash(toolName, args), started: performance.now() };
     try {
-      return await this.#run(state, args, signal);
+      return await this.#run(state, args, signal, onProgress);
     } catch (e) {
       const error =
         e instanceof BriefcaseError
@@ -85,7 +86,12 @@ export class CallPipeline {
     }
   }
 
-  async #run(s: CallState, args: Record<string, unknown>, signal: AbortSignal): Promise<ToolCallResponse> {
+  async #run(
+    s: CallState,
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+    onProgress: ((progress: ToolProgress) => void) | undefined,
+  ): Promise<ToolCallResponse> {
     const d = this.#d;
     const settings = d.settings();
 
@@ -196,6 +202,7 @@ export class CallPipeline {
     try {
       output = await tool.execute(args, {
         signal,
+        onProgress,
         dataDir: d.dataDir,
         secret: (name) => {
           const secret = d.vault.get(name);

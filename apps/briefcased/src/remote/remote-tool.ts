@@ -60,7 +60,19 @@ export class RemoteMcpTool implements Tool {
   }
 
   async execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutput> {
-    const result: CallToolResult = await this.#remote.callTool(this.#original, args, ctx.signal);
+    const result: CallToolResult = await this.#remote.callTool(
+      this.#original,
+      args,
+      ctx.signal,
+      ctx.onProgress
+        ? (p) =>
+            ctx.onProgress?.({
+              progress: p.progress,
+              ...(p.total !== undefined ? { total: p.total } : {}),
+              ...(p.message !== undefined ? { message: p.message } : {}),
+            })
+        : undefined,
+    );
     const size = Buffer.byteLength(JSON.stringify(result));
     if (size > this.#maxResultBytes) {
       throw new BriefcaseError(

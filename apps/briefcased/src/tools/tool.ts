@@ -7,6 +7,14 @@ export interface ToolContext {
   /** Look up a vault secret by name; every secret looked up is remembered for the firewall. */
   secret(name: string): Secret;
   dataDir: string;
+  /** Progress from a long-running tool, relayed to the agent when it asked for progress. */
+  onProgress?: ((progress: ToolProgress) => void) | undefined;
+}
+
+export interface ToolProgress {
+  progress: number;
+  total?: number | undefined;
+  message?: string | undefined;
 }
 
 export interface ToolOutput {
