@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +11,7 @@ import {
   cli,
   cliAsync,
   cliJson,
+  freePort,
   receiptRecords,
   sleep,
   startDaemon,
@@ -240,5 +242,49 @@ describe('remote MCP servers over stdio', () => {
     const ok = await agent.callTool({ name: 'flaky.describe', arguments: {} });
     assert.deepEqual(ok.content, [{ type: 'text', text: 'described' }]);
     assert.ok(receiptRecords(home).some((r) => r.kind === 'remote' && r.body.event === 'pinned'));
+  });
+});
+
+/** Streamable HTTP servers (no authorization; OAuth-protected servers are not supported yet). */
+describe('remote MCP servers over Streamable HTTP', () => {
+  const { home, cleanup } = tempHome();
+  let daemon: DaemonProcess;
+  let server: ChildProcess;
+
+  before(async () => {
+    const port = await freePort();
+    server = spawn(process.execPath, [join(ROOT, 'bench/plain-echo-server.ts'), '--http', String(port)], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    await new Promise<void>((r) => server.stdout?.once('data', () => r()));
+    assert.equal(cli(home, ['init']).code, 0);
+    daemon = await startDaemon(home);
+    const added = await cliAsync(home, ['remote', 'add', 'web', '--url', `http://127.0.0.1:${port}/mcp`, '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    await connected(home, 'web');
+  });
+  after(async () => {
+    server?.kill();
+    await daemon?.stop();
+    cleanup();
+  });
+
+  it('lists and calls its tools through the gateway, and can be removed', async () => {
+    const agent = await stdioClient(home);
+    try {
+      const { tools } = await agent.listTools();
+      assert.ok(tools.some((t) => t.name === 'web.echo'));
+      const r = await agent.callTool({ name: 'web.echo', arguments: { text: 'over http' } });
+      assert.deepEqual(r.content, [{ type: 'text', text: 'over http' }]);
+    } finally {
+      await agent.close();
+    }
+    const listed = cliJson<{ servers: Remote[] }>(home, ['remote', 'list']).json.servers;
+    assert.deepEqual(
+      listed.map((s) => [s.name, s.status]),
+      [['web', 'connected']],
+    );
+    assert.equal(cliJson(home, ['remote', 'rm', 'web']).code, 0);
+    assert.deepEqual(cliJson<{ servers: Remote[] }>(home, ['remote', 'list']).json.servers, []);
   });
 });

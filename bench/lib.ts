@@ -1,0 +1,78 @@
+/** Shared pieces of the benchmark programs: spawning a daemon, MCP clients, percentiles. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const BIN = join(ROOT, 'apps/cli/bin/briefcase.js');
+export const CALLS = Number(process.env.BENCH_CALLS ?? 3000);
+export const WARMUP = 300;
+
+export type Target = { command: string; args: string[]; env: Record<string, string> } | { url: string };
+
+export async function connect(target: Target): Promise<Client> {
+  const client = new Client({ name: 'bench', version: '1.0.0' });
+  const transport =
+    'url' in target
+      ? new StreamableHTTPClientTransport(new URL(target.url))
+      : new StdioClientTransport({ ...target, stderr: 'ignore' });
+  await client.connect(transport);
+  return client;
+}
+
+export const round = (n: number) => Math.round(n * 1000) / 1000;
+
+export function percentiles(samples: number[]): { p50: number; p95: number; p99: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!);
+  return { p50: at(50), p95: at(95), p99: at(99) };
+}
+
+/** Sequential `tool` calls after a warm-up, as latency percentiles in ms. */
+export async function latency(target: Target, tool: string, args: (i: number) => Record<string, unknown>) {
+  const client = await connect(target);
+  for (let i = 0; i < WARMUP; i++) await client.callTool({ name: tool, arguments: args(i) });
+  const samples: number[] = [];
+  for (let i = 0; i < CALLS; i++) {
+    const t = performance.now();
+    const r = await client.callTool({ name: tool, arguments: args(i) });
+    samples.push(performance.now() - t);
+    if (r.isError) throw new Error(`${tool} failed: ${JSON.stringify(r)}`);
+  }
+  await client.close();
+  return percentiles(samples);
+}
+
+export interface BenchDaemon {
+  home: string;
+  env: Record<string, string>;
+  cli(args: string[]): ReturnType<typeof spawnSync>;
+  stop(): Promise<void>;
+}
+
+/** A fresh data directory and a running `briefcase start`. */
+export async function startDaemon(): Promise<BenchDaemon> {
+  const base = mkdtempSync(join(tmpdir(), 'bc-bench-'));
+  const home = join(base, 'h');
+  const env = { PATH: process.env.PATH ?? '', BRIEFCASE_HOME: home };
+  spawnSync(process.execPath, [BIN, 'init'], { env });
+  const daemon: ChildProcess = spawn(process.execPath, [BIN, 'start'], { env, stdio: 'ignore' });
+  for (let i = 0; i < 200; i++) {
+    if (spawnSync(process.execPath, [BIN, 'status', '--json'], { env }).status === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    home,
+    env,
+    cli: (args) => spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' }),
+    async stop() {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => daemon.once('exit', r));
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * `npm run bench [-- --json]`: every benchmark, one after the other, on this machine. Figures
+ * only: nothing here passes or fails the test suite. See docs/benchmarks.md for the method.
+ */
+import { run as gateway } from './gateway-overhead.ts';
+import { run as remote } from './remote-overhead.ts';
+
+const json = process.argv.includes('--json');
+const log = (m: string) => {
+  if (!json) process.stderr.write(`${m}\n`);
+};
+const results = { gateway: await gateway(log), remote: await remote(log) };
+if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+else {
+  const g = results.gateway;
+  const r = results.remote;
+  const line = (label: string, p: { p50: number; p95: number; p99: number }) =>
+    console.log(`${label.padEnd(34)} p50 ${p.p50} ms  p95 ${p.p95} ms  p99 ${p.p99} ms`);
+  line('gateway: direct', g.latency_ms.direct);
+  line('gateway: through the Briefcase', g.latency_ms.briefcase);
+  line('gateway: overhead', g.latency_ms.overhead);
+  console.log(
+    `gateway: throughput 1 / 16 clients  ${g.throughput_calls_per_s.briefcase.clients_1} / ${g.throughput_calls_per_s.briefcase.clients_16} calls/s (direct ${g.throughput_calls_per_s.direct.clients_1} / ${g.throughput_calls_per_s.direct.clients_16})`,
+  );
+  line('remote stdio: added', r.latency_ms.stdio.added);
+  line('remote HTTP: added', r.latency_ms.http.added);
+  console.log(
+    `remote cold start (3 stdio servers)  ${r.cold_start_ms.three_servers} ms (${r.cold_start_ms.per_server.join(', ')})`,
+  );
+}
