@@ -1,0 +1,1 @@
+export { BriefcaseOAuthProvider, MemoryOAuthStore, type OAuthStore, type ProviderOptions } from './provider.ts';
