@@ -1,7 +1,7 @@
 import type { Ed25519PublicJwk } from '@briefcase/crypto';
 
 /** Separate keys for separate jobs (DESIGN.md §5). More roles arrive with key custody. */
-export type KeyRole = 'receipts';
+export type KeyRole = 'receipts' | 'dpop';
 
 /**
  * A signing key, wherever it lives. Hardware backends (PKCS#11, TPM) implement the same shape and

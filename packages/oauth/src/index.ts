@@ -1,1 +1,2 @@
 export { BriefcaseOAuthProvider, MemoryOAuthStore, type OAuthStore, type ProviderOptions } from './provider.ts';
+export * from './dpop/index.ts';
