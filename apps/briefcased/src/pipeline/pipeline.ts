@@ -1,13 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { callHash, sha256Hex } from '@briefcase/crypto';
 import { maxTier, type BudgetCap, type PolicyEngine, type Tier } from '@briefcase/policy';
-import {
-  BriefcaseError,
-  ERROR_CODES,
-  type ErrorCode,
-  type ToolCallResponse,
-  type ApprovalView,
-} from '@briefcase/protocol';
+import { BriefcaseError, type ErrorCode, type ToolCallResponse, type ApprovalView } from '@briefcase/protocol';
 import type { ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
 import type { Scrubber, Vault } from '@briefcase/vault';
@@ -17,9 +11,8 @@ import type { CommitQueue } from '../store/commit-queue.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { Tool, ToolProgress } from '../tools/tool.ts';
 import { firewallOutput } from './firewall.ts';
+import { clip, elapsed, toToolErrorCode, type Caller, type CallState } from './call-state.ts';
 import { forApproval, forReceipt, withoutSensitive } from './redact.ts';
-
-export type Caller = 'agent' | 'admin';
 
 export interface PipelineDeps {
   db: DatabaseSync;
@@ -41,23 +34,10 @@ export interface PipelineDeps {
   };
 }
 
-interface CallState {
-  caller: Caller;
-  toolName: string;
-  hash: string;
-  tool?: Tool;
-  receiptArgs?: Record<string, unknown>;
-  policy?: { decision: string; tier: Tier | null; policies: string[] };
-  estimated?: number;
-  budgetOver?: string[];
-  approvalId?: string;
-  started: number;
-}
-
 /**
- * The tool-call pipeline of DESIGN.md §2, in order: resolve, validate, [pin check: remote MCP
- * issue], policy, [risk: AI issue], budget, approval, [credentials: OAuth/payments issues; vault
- * secrets are injected at egress by the tool], execute, firewall, receipt, return.
+ * The tool-call pipeline of DESIGN.md §2, in order: resolve, validate, pin check (remote tools),
+ * policy, [risk: AI issue], budget, approval, [credentials: OAuth/payments issues; vault secrets
+ * are injected at egress by the tool], execute, firewall, receipt, return.
  * Every way out appends exactly one `tool_call` receipt, durable before the caller hears back.
  */
 export class CallPipeline {
@@ -388,17 +368,4 @@ export class CallPipeline {
       ms: elapsed(s),
     };
   }
-}
-
-function elapsed(s: CallState): number {
-  return Math.round((performance.now() - s.started) * 1000) / 1000;
-}
-
-function clip(text: string, max = 256): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}
-
-function toToolErrorCode(code: string): ErrorCode {
-  if (code === 'vault_locked') return 'unavailable';
-  return (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'internal';
 }

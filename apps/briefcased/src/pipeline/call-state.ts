@@ -1,0 +1,32 @@
+import type { Tier } from '@briefcase/policy';
+import { ERROR_CODES, type ErrorCode } from '@briefcase/protocol';
+import type { Tool } from '../tools/tool.ts';
+
+export type Caller = 'agent' | 'admin';
+
+/** What the pipeline has learnt about one call so far; the receipt body is built from it. */
+export interface CallState {
+  caller: Caller;
+  toolName: string;
+  hash: string;
+  tool?: Tool;
+  receiptArgs?: Record<string, unknown>;
+  policy?: { decision: string; tier: Tier | null; policies: string[] };
+  estimated?: number;
+  budgetOver?: string[];
+  approvalId?: string;
+  started: number;
+}
+
+export function elapsed(s: CallState): number {
+  return Math.round((performance.now() - s.started) * 1000) / 1000;
+}
+
+export function clip(text: string, max = 256): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+export function toToolErrorCode(code: string): ErrorCode {
+  if (code === 'vault_locked') return 'unavailable';
+  return (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'internal';
+}
