@@ -125,6 +125,8 @@ export class Daemon {
       vault,
       logger,
       maxResultBytes: config.limits.max_result_bytes,
+      dpopKey: SoftwareSigner.loadOrCreate(paths.home, 'dpop', master.key),
+      onSecret: (value) => scrubber.add(value),
     });
 
     const services: Services = {

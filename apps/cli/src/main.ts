@@ -15,7 +15,15 @@ import {
 import { doctor } from './commands/doctor.ts';
 import { mcp } from './commands/mcp.ts';
 import { receiptsExport, receiptsVerify } from './commands/receipts.ts';
-import { remoteAdd, remoteList, remotePin, remoteRemove, type RemoteAddFlags } from './commands/remote.ts';
+import {
+  remoteAdd,
+  remoteList,
+  remoteLogin,
+  remoteLogout,
+  remotePin,
+  remoteRemove,
+  type RemoteAddFlags,
+} from './commands/remote.ts';
 import { secretsList, secretsRemove, secretsSet } from './commands/secrets.ts';
 import { mcpClientConfig, printInitReport, start } from './commands/start.ts';
 import { print, printJson } from './output.ts';
@@ -183,6 +191,19 @@ remote
   .description('servers, status, auth state, tools and their pinned definition hashes')
   .option('--json', 'print JSON')
   .action(async (o: { json?: boolean }) => remoteList(admin(), o.json === true));
+remote
+  .command('login <name>')
+  .description('authorize the Briefcase at an OAuth-protected server (prints the URL to open)')
+  .option('--no-wait', 'print the URL and return without waiting for the login to finish')
+  .option('--json', 'print JSON')
+  .action(async (name: string, o: { wait: boolean; json?: boolean }) => {
+    exitCode = await remoteLogin(admin(), name, o.wait, o.json === true);
+  });
+remote
+  .command('logout <name>')
+  .description('revoke the tokens at the server (RFC 7009) where it can, and forget them')
+  .option('--json', 'print JSON')
+  .action(async (name: string, o: { json?: boolean }) => remoteLogout(admin(), name, o.json === true));
 remote
   .command('pin <name>')
   .description('accept the current (changed) tool definitions of a server after review')

@@ -80,7 +80,9 @@ export class BriefcaseOAuthProvider implements OAuthClientProvider {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'none',
-    };
+      // RFC 8252: a native app with a loopback redirect (any port on 127.0.0.1).
+      application_type: 'native',
+    } as OAuthClientMetadata;
   }
 
   state(): string {

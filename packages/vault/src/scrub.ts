@@ -37,14 +37,22 @@ export function secretVariants(value: string): string[] {
 
 export class Scrubber {
   #pattern: RegExp | null = null;
+  #values = new Set<string>();
 
   constructor(values: Iterable<string> = []) {
     this.setValues(values);
   }
 
+  /** Also scrub `value` from now on (an access token that lives outside the vault). */
+  add(value: string): void {
+    if (this.#values.has(value)) return;
+    this.setValues([...this.#values, value]);
+  }
+
   setValues(values: Iterable<string>): void {
+    this.#values = new Set(values);
     const all = new Set<string>();
-    for (const v of values) for (const variant of secretVariants(v)) all.add(variant);
+    for (const v of this.#values) for (const variant of secretVariants(v)) all.add(variant);
     if (all.size === 0) {
       this.#pattern = null;
       return;

@@ -296,6 +296,18 @@ export function buildRoutes(s: Services): Route[] {
     },
     {
       method: 'POST',
+      path: new RegExp(`^/v1/admin/remotes/${ID}/login$`),
+      role: 'admin',
+      handle: async ({ res, params }) => sendJson(res, 200, await s.remotes.login(params[0]!)),
+    },
+    {
+      method: 'POST',
+      path: new RegExp(`^/v1/admin/remotes/${ID}/logout$`),
+      role: 'admin',
+      handle: async ({ res, params }) => sendJson(res, 200, await s.remotes.logout(params[0]!)),
+    },
+    {
+      method: 'POST',
       path: new RegExp(`^/v1/admin/remotes/${ID}/pin$`),
       role: 'admin',
       handle: ({ res, params }) => sendJson(res, 200, s.remotes.pin(params[0]!)),

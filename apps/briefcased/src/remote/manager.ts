@@ -2,6 +2,7 @@ import type { Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import { BriefcaseError } from '@briefcase/protocol';
 import type { ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
+import type { DpopKey } from '@briefcase/oauth';
 import type { Vault } from '@briefcase/vault';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { loadRemotes, RemoteConfig, saveRemotes } from './config.ts';
@@ -16,7 +17,8 @@ export interface RemoteSummary {
   target: string;
   status: RemoteStatus;
   error: string | null;
-  auth: 'none';
+  /** `none`: no OAuth in use; `authorized`: tokens held; `required`: run `briefcase remote login`. */
+  auth: 'none' | 'authorized' | 'required';
   tools: { name: string; remote_name: string; hash: string; pinned: string | null; changed: boolean }[];
 }
 
@@ -28,6 +30,8 @@ export interface RemoteManagerDeps {
   vault: Vault;
   logger: Logger;
   maxResultBytes: number;
+  dpopKey: DpopKey | undefined;
+  onSecret(value: string): void;
 }
 
 /**
@@ -101,6 +105,28 @@ export class RemoteManager {
     return this.summary(name);
   }
 
+  /** `briefcase remote login`: the authorization URL; the result is receipted when it arrives. */
+  async login(name: string): Promise<{ authorization_url: string }> {
+    const server = this.#get(name);
+    const url = await server.login((error) => {
+      this.#d.receipts.append('oauth', 'admin', {
+        event: error ? 'login_failed' : 'logged_in',
+        server: name,
+        ...(error ? { reason: error.message.slice(0, 300) } : {}),
+      });
+      if (error) this.#d.logger.warn('remote login failed', { server: name, error });
+    });
+    this.#d.receipts.append('oauth', 'admin', { event: 'login_started', server: name });
+    return { authorization_url: url };
+  }
+
+  /** `briefcase remote logout`: revoke at the server (RFC 7009) where possible, then forget. */
+  async logout(name: string): Promise<{ revoked: string[] }> {
+    const result = await this.#get(name).logout();
+    this.#d.receipts.append('oauth', 'admin', { event: 'logged_out', server: name, revoked: result.revoked });
+    return result;
+  }
+
   list(): RemoteSummary[] {
     return [...this.#servers.keys()].sort().map((n) => this.summary(n));
   }
@@ -118,7 +144,7 @@ export class RemoteManager {
       target: target(server.config),
       status: server.status,
       error: server.lastError,
-      auth: 'none',
+      auth: server.oauth?.authorized ? 'authorized' : server.status === 'auth_required' ? 'required' : 'none',
       tools: server.tools.map((t) => {
         const hash = definitionHash(t);
         const pinned = pins.get(t.name) ?? null;
@@ -140,6 +166,9 @@ export class RemoteManager {
   #spawn(config: RemoteConfig): RemoteServer {
     const server: RemoteServer = new RemoteServer(config, {
       logger: this.#d.logger,
+      vault: this.#d.vault,
+      dpopKey: this.#d.dpopKey,
+      onSecret: (v) => this.#d.onSecret(v),
       secret: (n) => this.#d.vault.get(n),
       onTools: (tools) => this.#sync(server, tools),
     });

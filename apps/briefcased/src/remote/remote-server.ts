@@ -11,13 +11,21 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { BriefcaseError } from '@briefcase/protocol';
 import type { Logger } from '@briefcase/telemetry';
-import type { Secret } from '@briefcase/vault';
+import type { Secret, Vault } from '@briefcase/vault';
+import type { DpopKey } from '@briefcase/oauth';
 import { DEFAULT_ENV_ALLOW, type RemoteConfig } from './config.ts';
+import { OAuthSession } from './oauth-session.ts';
+import { VaultOAuthStore } from './oauth-store.ts';
 
-export type RemoteStatus = 'connecting' | 'connected' | 'disconnected' | 'failed';
+export type RemoteStatus = 'connecting' | 'connected' | 'disconnected' | 'failed' | 'auth_required';
 
 export interface RemoteServerDeps {
   logger: Logger;
+  vault: Vault;
+  /** The key DPoP proofs are signed with (HTTP servers whose authorization server supports DPoP). */
+  dpopKey: DpopKey | undefined;
+  /** A credential that is not in the vault (an access token) and must be scrubbed all the same. */
+  onSecret(value: string): void;
   secret(name: string): Secret | undefined;
   /** Called with the server's full tool list whenever it is (re)read. */
   onTools(tools: McpTool[]): void;
@@ -40,6 +48,8 @@ const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
  */
 export class RemoteServer {
   readonly config: RemoteConfig;
+  /** OAuth for Streamable HTTP servers; stdio servers take credentials from their environment. */
+  readonly oauth: OAuthSession | undefined;
   status: RemoteStatus = 'disconnected';
   lastError: string | null = null;
   tools: McpTool[] = [];
@@ -53,6 +63,32 @@ export class RemoteServer {
   constructor(config: RemoteConfig, deps: RemoteServerDeps) {
     this.config = config;
     this.#deps = deps;
+    this.oauth =
+      config.transport === 'http'
+        ? new OAuthSession(config.name, new URL(config.url), new VaultOAuthStore(deps.vault, config.name), deps.dpopKey)
+        : undefined;
+  }
+
+  /** Start `briefcase remote login`: the URL a person opens; the session reconnects when done. */
+  async login(onDone: (error: Error | null) => void): Promise<string> {
+    if (!this.oauth) throw new BriefcaseError('bad_request', `${this.config.name} is a stdio server: it has no login`);
+    return this.oauth.login(async (error) => {
+      if (!error) {
+        this.#secretsChanged();
+        await this.#reset();
+        await this.connect().catch(() => undefined);
+      }
+      onDone(error);
+    });
+  }
+
+  async logout(): Promise<{ revoked: string[] }> {
+    if (!this.oauth) throw new BriefcaseError('bad_request', `${this.config.name} is a stdio server: it has no login`);
+    const result = await this.oauth.logout();
+    await this.#reset();
+    this.status = 'auth_required';
+    this.lastError = this.oauth.loginHint();
+    return result;
   }
 
   /** Connect (or join a connection in progress) and return the live client. */
@@ -72,8 +108,10 @@ export class RemoteServer {
   ): Promise<CallToolResult> {
     let client: Client;
     try {
+      if (this.oauth?.authorized) await this.oauth.ensureFresh();
       client = await this.connect();
     } catch (e) {
+      if (this.oauth?.isAuthError(e)) throw new BriefcaseError('oauth_required', this.oauth.loginHint());
       throw new BriefcaseError('upstream_error', `the MCP server "${this.config.name}" is not available`, String(e));
     }
     try {
@@ -83,6 +121,7 @@ export class RemoteServer {
         ...(onProgress ? { onprogress: onProgress, resetTimeoutOnProgress: true } : {}),
       })) as CallToolResult;
     } catch (e) {
+      if (this.oauth?.isAuthError(e)) throw new BriefcaseError('oauth_required', this.oauth.loginHint());
       const message = (e as Error).message ?? String(e);
       const what = /timed out|timeout/i.test(message) ? 'did not answer in time' : 'failed';
       throw new BriefcaseError('upstream_error', `the MCP server "${this.config.name}" ${what}`, message);
@@ -110,15 +149,23 @@ export class RemoteServer {
       );
     });
     try {
+      if (this.oauth?.authorized) await this.oauth.ensureFresh();
       await client.connect(transport, { timeout: this.config.timeout_ms });
       await this.#refreshTools(client);
     } catch (e) {
+      await client.close().catch(() => undefined);
+      if (this.oauth?.isAuthError(e)) {
+        // Nothing to retry until a person logs in.
+        this.status = 'auth_required';
+        this.lastError = this.oauth.loginHint();
+        throw e;
+      }
       this.status = 'failed';
       this.lastError = (e as Error).message ?? String(e);
-      await client.close().catch(() => undefined);
       this.#scheduleReconnect();
       throw e;
     }
+    this.#secretsChanged();
     this.#client = client;
     this.status = 'connected';
     this.lastError = null;
@@ -141,7 +188,12 @@ export class RemoteServer {
 
   #transport(): Transport {
     const c = this.config;
-    if (c.transport === 'http') return new StreamableHTTPClientTransport(new URL(c.url));
+    if (c.transport === 'http') {
+      return new StreamableHTTPClientTransport(new URL(c.url), {
+        authProvider: this.oauth!.provider,
+        fetch: this.oauth!.fetch,
+      });
+    }
     const env: Record<string, string> = {};
     for (const name of [...DEFAULT_ENV_ALLOW, ...c.env_allow]) {
       const value = process.env[name];
@@ -154,6 +206,17 @@ export class RemoteServer {
     }
     const { command, args } = sandboxedCommand(c.command, c.args);
     return new StdioClientTransport({ command, args, env, ...(c.cwd ? { cwd: c.cwd } : {}), stderr: 'ignore' });
+  }
+
+  #secretsChanged(): void {
+    const token = this.oauth?.accessToken();
+    if (token) this.#deps.onSecret(token);
+  }
+
+  async #reset(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.close().catch(() => undefined);
   }
 
   #dropped(client: Client): void {

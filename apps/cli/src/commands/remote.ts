@@ -90,3 +90,38 @@ export async function remoteRemove(c: AdminClient, name: string, json: boolean):
   if (json) printJson({ ok: true, name });
   else print(`Removed ${name}.`);
 }
+
+/** Prints the authorization URL, then waits until the daemon has the tokens (or gives up). */
+export async function remoteLogin(c: AdminClient, name: string, wait: boolean, json: boolean): Promise<number> {
+  const { authorization_url } = await c.post<{ authorization_url: string }>(
+    `/v1/admin/remotes/${encodeURIComponent(name)}/login`,
+  );
+  if (json && !wait) {
+    printJson({ authorization_url });
+    return 0;
+  }
+  if (!json) {
+    print(`Open this URL in a browser to authorize the Briefcase for ${name}:\n\n  ${authorization_url}\n`);
+    print('Waiting for the authorization server to send you back (Ctrl-C to stop waiting)…');
+  }
+  const deadline = Date.now() + 10 * 60 * 1000;
+  while (Date.now() < deadline) {
+    const { servers } = await c.get<{ servers: RemoteSummary[] }>('/v1/admin/remotes');
+    const s = servers.find((x) => x.name === name);
+    if (s?.auth === 'authorized' && s.status === 'connected') {
+      if (json) printJson({ authorization_url, ok: true, status: s.status, tools: s.tools.length });
+      else print(`Logged in: ${name} is connected with ${s.tools.length} tools.`);
+      return 0;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (json) printJson({ authorization_url, ok: false });
+  else print('Gave up waiting; `briefcase remote list` shows the state.');
+  return 1;
+}
+
+export async function remoteLogout(c: AdminClient, name: string, json: boolean): Promise<void> {
+  const r = await c.post<{ revoked: string[] }>(`/v1/admin/remotes/${encodeURIComponent(name)}/logout`);
+  if (json) printJson({ ok: true, name, revoked: r.revoked });
+  else print(`Logged out of ${name}${r.revoked.length ? ` (revoked at the server: ${r.revoked.join(', ')})` : ''}.`);
+}

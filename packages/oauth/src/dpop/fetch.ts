@@ -9,12 +9,16 @@ export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promi
  * server; §9: 401 with `WWW-Authenticate: DPoP error="use_dpop_nonce"` from a resource server),
  * the request is retried once with the nonce from `DPoP-Nonce`. Nonces are kept per origin.
  */
-export function dpopFetch(key: DpopKey, base: Fetch = fetch): Fetch {
+export function dpopFetch(key: DpopKey, base: Fetch = fetch, options: { bindBearer?: () => boolean } = {}): Fetch {
   const nonces = new Map<string, string>();
   return async (input, init = {}) => {
     const url = new URL(input instanceof Request ? input.url : input);
     const method = (init.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
     const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
+    // The SDK sends `Bearer`; a DPoP-bound token must travel as `DPoP` (RFC 9449 §7.1).
+    const bearer = headers.get('authorization');
+    if (bearer?.startsWith('Bearer ') && options.bindBearer?.())
+      headers.set('authorization', `DPoP ${bearer.slice(7)}`);
     const auth = headers.get('authorization');
     const accessToken = auth?.toLowerCase().startsWith('dpop ') ? auth.slice(5).trim() : undefined;
     const send = async (): Promise<Response> => {

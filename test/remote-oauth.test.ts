@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { loadMasterKey, Vault } from '@briefcase/vault';
+import { browse, startOAuthWorld, type OAuthWorld } from './fixtures/oauth-world.ts';
+import {
+  cli,
+  cliAsync,
+  receiptRecords,
+  sleep,
+  startDaemon,
+  stdioClient,
+  tempHome,
+  type DaemonProcess,
+} from './helpers.ts';
+
+interface Remote {
+  name: string;
+  status: string;
+  auth: string;
+  tools: { name: string }[];
+}
+
+async function remoteState(home: string, name: string): Promise<Remote | undefined> {
+  const r = await cliAsync(home, ['remote', 'list', '--json']);
+  return (JSON.parse(r.stdout) as { servers: Remote[] }).servers.find((s) => s.name === name);
+}
+
+const code = (r: { _meta?: unknown }) =>
+  (r._meta as Record<string, { code: string }> | undefined)?.['dev.briefcase/error']?.code;
+
+/**
+ * Remote MCP issue AC 1 (FR-2, FR-3, AC-4.2, AC-4.3): SDK client → briefcase mcp → briefcased → a
+ * Streamable HTTP MCP server protected by a real authorization server (oidc-provider: PKCE,
+ * resource indicators, DPoP, dynamic registration, revocation) that checks token audience.
+ */
+describe('remote MCP server behind OAuth with DPoP', () => {
+  const { home, cleanup } = tempHome();
+  let world: OAuthWorld;
+  let daemon: DaemonProcess;
+  let agent: Client;
+
+  before(async () => {
+    world = await startOAuthWorld({ accessTokenTTL: 40 });
+    assert.equal(cli(home, ['init']).code, 0);
+    daemon = await startDaemon(home);
+    const added = await cliAsync(home, ['remote', 'add', 'secure', '--url', world.resource]);
+    assert.equal(added.code, 0, added.stderr);
+    agent = await stdioClient(home);
+  });
+  after(async () => {
+    await agent?.close();
+    await daemon?.stop();
+    await world?.close();
+    cleanup();
+  });
+
+  it('before login the server needs authorization and says how to get it', async () => {
+    const s = await remoteState(home, 'secure');
+    assert.equal(s?.status, 'auth_required');
+    assert.equal(s?.auth, 'required');
+    assert.ok(world.refused.includes('no token'));
+  });
+
+  it('logs in through the loopback redirect and calls the tool with a DPoP-bound, audience-bound token', async () => {
+    const login = await cliAsync(home, ['remote', 'login', 'secure', '--no-wait', '--json']);
+    assert.equal(login.code, 0, login.stderr);
+    const url = new URL((JSON.parse(login.stdout) as { authorization_url: string }).authorization_url);
+    assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+    assert.equal(url.searchParams.get('resource'), world.resource);
+    assert.ok(url.searchParams.get('state'));
+    await browse(url.toString());
+    for (let i = 0; i < 100; i++) {
+      const s = await remoteState(home, 'secure');
+      if (s?.status === 'connected' && s.auth === 'authorized') break;
+      await sleep(100);
+    }
+    const r = await agent.callTool({ name: 'secure.whoami', arguments: {} });
+    assert.equal(r.isError, undefined, JSON.stringify(r));
+    const who = JSON.parse((r.content as { text: string }[])[0]!.text) as { sub: string; aud: string; dpop: boolean };
+    assert.deepEqual(who, { ...who, sub: 'alice', aud: world.resource, dpop: true });
+    assert.ok(world.accepted.length > 0);
+  });
+
+  it('refreshes the access token before it expires', async () => {
+    const before = new Set(world.accepted);
+    await sleep(11_000); // 40 s tokens are refreshed in their last 30 s
+    const r = await agent.callTool({ name: 'secure.whoami', arguments: {} });
+    assert.equal(r.isError, undefined, JSON.stringify(r));
+    assert.ok(
+      world.accepted.some((t) => !before.has(t)),
+      'a new access token was used',
+    );
+  });
+
+  it('never shows a token to the agent, the logs or the receipts', async () => {
+    const vault = Vault.open(home, loadMasterKey(home, undefined).key);
+    const refresh = vault.get('oauth.secure.refresh')?.expose();
+    assert.ok(refresh, 'the refresh token lives in the vault');
+    const secrets = [refresh, ...new Set(world.accepted)];
+    const r = await agent.callTool({ name: 'secure.whoami', arguments: {} });
+    const places = [
+      JSON.stringify(r),
+      JSON.stringify(await agent.listTools()),
+      ...readdirSync(join(home, 'logs')).map((f) => readFileSync(join(home, 'logs', f), 'utf8')),
+      JSON.stringify(receiptRecords(home)),
+      daemon.output(),
+      cli(home, ['remote', 'list', '--json']).stdout,
+    ];
+    for (const place of places) for (const s of secrets) assert.ok(!place.includes(s), 'a token leaked');
+  });
+
+  it('logs out: revokes at the server, forgets the tokens; the revoked refresh token is refused', async () => {
+    const vault = Vault.open(home, loadMasterKey(home, undefined).key);
+    const refresh = vault.get('oauth.secure.refresh')!.expose();
+    const client = JSON.parse(vault.get('oauth.secure.client')!.expose()) as { client_id: string };
+    const out = await cliAsync(home, ['remote', 'logout', 'secure', '--json']);
+    assert.equal(out.code, 0, out.stderr);
+    assert.ok((JSON.parse(out.stdout) as { revoked: string[] }).revoked.includes('refresh_token'));
+    assert.equal(Vault.open(home, loadMasterKey(home, undefined).key).get('oauth.secure.refresh'), undefined);
+    const token = await fetch(`${world.issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh, client_id: client.client_id }),
+    });
+    assert.equal(token.status, 400);
+    assert.equal(((await token.json()) as { error: string }).error, 'invalid_grant');
+    const r = await agent.callTool({ name: 'secure.whoami', arguments: {} });
+    assert.equal(code(r), 'oauth_required');
+    assert.match(JSON.stringify(r), /briefcase remote login secure/);
+    const events = receiptRecords(home)
+      .filter((x) => x.kind === 'oauth')
+      .map((x) => x.body.event);
+    assert.deepEqual(events, ['login_started', 'logged_in', 'logged_out']);
+  });
+});
