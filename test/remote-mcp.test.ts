@@ -189,6 +189,20 @@ describe('remote MCP servers over stdio', () => {
     assert.ok(Date.now() - started < 15_000, 'the daemon stopped waiting long before the 20 s operation would end');
   });
 
+  it('re-reads the tool list when the server announces a change (list_changed)', async () => {
+    const before = (await agent.listTools()).tools.map((t) => t.name);
+    assert.ok(!before.includes('flaky.grown'));
+    await agent.callTool({ name: 'flaky.grow', arguments: {} });
+    let names: string[] = [];
+    for (let i = 0; i < 50 && !names.includes('flaky.grown'); i++) {
+      await sleep(100);
+      names = (await agent.listTools()).tools.map((t) => t.name);
+    }
+    assert.ok(names.includes('flaky.grown'));
+    const r = await agent.callTool({ name: 'flaky.grown', arguments: {} });
+    assert.deepEqual(r.content, [{ type: 'text', text: 'grown' }]);
+  });
+
   it('names that MCP does not allow are made valid', async () => {
     const { tools } = await agent.listTools();
     assert.ok(tools.some((t) => t.name === 'flaky.bad_name_'));

@@ -82,6 +82,7 @@ describe('remote MCP server behind OAuth with DPoP', () => {
     const who = JSON.parse((r.content as { text: string }[])[0]!.text) as { sub: string; aud: string; dpop: boolean };
     assert.deepEqual(who, { ...who, sub: 'alice', aud: world.resource, dpop: true });
     assert.ok(world.accepted.length > 0);
+    assert.equal(world.registrations, 1, 'with no client configured, the Briefcase registers dynamically (RFC 7591)');
   });
 
   it('refreshes the access token before it expires', async () => {
@@ -134,5 +135,48 @@ describe('remote MCP server behind OAuth with DPoP', () => {
       .filter((x) => x.kind === 'oauth')
       .map((x) => x.body.event);
     assert.deepEqual(events, ['login_started', 'logged_in', 'logged_out']);
+  });
+});
+
+describe('remote MCP server behind OAuth with a pre-registered client', () => {
+  const { home, cleanup } = tempHome();
+  let world: OAuthWorld;
+  let daemon: DaemonProcess;
+
+  before(async () => {
+    world = await startOAuthWorld();
+    assert.equal(cli(home, ['init']).code, 0);
+    daemon = await startDaemon(home);
+  });
+  after(async () => {
+    await daemon?.stop();
+    await world?.close();
+    cleanup();
+  });
+
+  it('uses the pre-registered client ID instead of registering', async () => {
+    const added = await cliAsync(home, [
+      'remote',
+      'add',
+      'pre',
+      '--url',
+      world.resource,
+      '--client-id',
+      'briefcase-preregistered',
+    ]);
+    assert.equal(added.code, 0, added.stderr);
+    const login = await cliAsync(home, ['remote', 'login', 'pre', '--no-wait', '--json']);
+    const url = new URL((JSON.parse(login.stdout) as { authorization_url: string }).authorization_url);
+    assert.equal(url.searchParams.get('client_id'), 'briefcase-preregistered');
+    await browse(url.toString());
+    for (let i = 0; i < 100 && (await remoteState(home, 'pre'))?.status !== 'connected'; i++) await sleep(100);
+    const agent = await stdioClient(home);
+    try {
+      const r = await agent.callTool({ name: 'pre.whoami', arguments: {} });
+      assert.equal(r.isError, undefined, JSON.stringify(r));
+    } finally {
+      await agent.close();
+    }
+    assert.equal(world.registrations, 0);
   });
 });

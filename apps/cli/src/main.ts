@@ -182,6 +182,12 @@ remote
   )
   .option('--env-secret <VAR=secret...>', 'set an environment variable of a stdio server from a vault secret')
   .option('--timeout <ms>', 'per-call timeout (default 60000)')
+  .option('--client-id <id>', "OAuth: a client pre-registered at the server's authorization server")
+  .option(
+    '--client-secret-name <secret>',
+    "OAuth: the vault secret holding that client's secret (confidential clients)",
+  )
+  .option('--client-metadata-url <url>', "OAuth: the Briefcase's client ID metadata document, if you publish one")
   .option('--json', 'print JSON')
   .action(async (name: string, command: string[], o: RemoteAddFlags & { json?: boolean }) =>
     remoteAdd(admin(), name, command, o, o.json === true),

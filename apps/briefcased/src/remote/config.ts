@@ -34,11 +34,30 @@ export const StdioRemote = z
   })
   .strict();
 
+/**
+ * How the Briefcase identifies itself to the server's authorization server, in the order MCP
+ * 2025-11-25 prefers: pre-registered credentials, else a client ID metadata document URL, else
+ * dynamic registration (the default when nothing is given).
+ */
+export const RemoteOAuthConfig = z
+  .object({
+    client_id: z.string().min(1).optional(),
+    /** Vault secret name holding the client secret of a confidential pre-registered client. */
+    client_secret_name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+      .optional(),
+    client_metadata_url: z.url().optional(),
+  })
+  .strict();
+export type RemoteOAuthConfig = z.infer<typeof RemoteOAuthConfig>;
+
 export const HttpRemote = z
   .object({
     name: RemoteName,
     transport: z.literal('http'),
     url: z.url(),
+    oauth: RemoteOAuthConfig.default({}),
     timeout_ms: z.number().int().min(100).max(600_000).default(60_000),
   })
   .strict();

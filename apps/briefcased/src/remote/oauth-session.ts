@@ -2,6 +2,7 @@ import { auth, discoverOAuthServerInfo, UnauthorizedError } from '@modelcontextp
 import { BriefcaseOAuthProvider, dpopFetch, type DpopKey, type Fetch } from '@briefcase/oauth';
 import { BriefcaseError } from '@briefcase/protocol';
 import { loopbackListener } from './loopback.ts';
+import type { RemoteOAuthConfig } from './config.ts';
 import type { VaultOAuthStore } from './oauth-store.ts';
 
 const LOGIN_TIMEOUT_MS = 10 * 60 * 1000;
@@ -20,7 +21,26 @@ export class OAuthSession {
   readonly #server: string;
   #expiresAt = 0;
 
-  constructor(server: string, url: URL, store: VaultOAuthStore, dpopKey: DpopKey | undefined) {
+  readonly #client: { preRegistered?: { client_id: string; client_secret?: string }; clientMetadataUrl?: string };
+
+  constructor(
+    server: string,
+    url: URL,
+    store: VaultOAuthStore,
+    dpopKey: DpopKey | undefined,
+    client: RemoteOAuthConfig & { clientSecret?: string | undefined } = {},
+  ) {
+    this.#client = {
+      ...(client.client_id
+        ? {
+            preRegistered: {
+              client_id: client.client_id,
+              ...(client.clientSecret ? { client_secret: client.clientSecret } : {}),
+            },
+          }
+        : {}),
+      ...(client.client_metadata_url ? { clientMetadataUrl: client.client_metadata_url } : {}),
+    };
     this.#server = server;
     this.#url = url;
     this.#store = store;
@@ -149,6 +169,7 @@ export class OAuthSession {
     return new BriefcaseOAuthProvider({
       redirectUrl,
       clientName: 'Briefcase',
+      ...this.#client,
       store: {
         clientInformation: () => store.clientInformation(),
         saveClientInformation: (info) => store.saveClientInformation(info),

@@ -65,7 +65,18 @@ export class RemoteServer {
     this.#deps = deps;
     this.oauth =
       config.transport === 'http'
-        ? new OAuthSession(config.name, new URL(config.url), new VaultOAuthStore(deps.vault, config.name), deps.dpopKey)
+        ? new OAuthSession(
+            config.name,
+            new URL(config.url),
+            new VaultOAuthStore(deps.vault, config.name),
+            deps.dpopKey,
+            {
+              ...config.oauth,
+              clientSecret: config.oauth.client_secret_name
+                ? deps.vault.get(config.oauth.client_secret_name)?.expose()
+                : undefined,
+            },
+          )
         : undefined;
   }
 

@@ -18,6 +18,9 @@ export interface RemoteAddFlags {
   envAllow?: string[];
   envSecret?: string[];
   timeout?: string;
+  clientId?: string;
+  clientSecretName?: string;
+  clientMetadataUrl?: string;
 }
 
 /** `briefcase remote add NAME --stdio -- CMD ARGS…` or `briefcase remote add NAME --url URL`. */
@@ -52,7 +55,14 @@ export async function remoteAdd(
       env_secrets: envSecrets,
       ...timeout,
     };
-  } else body = { name, transport: 'http', url: o.url, ...timeout };
+  } else {
+    const oauth = {
+      ...(o.clientId ? { client_id: o.clientId } : {}),
+      ...(o.clientSecretName ? { client_secret_name: o.clientSecretName } : {}),
+      ...(o.clientMetadataUrl ? { client_metadata_url: o.clientMetadataUrl } : {}),
+    };
+    body = { name, transport: 'http', url: o.url, oauth, ...timeout };
+  }
   const summary = await c.post<RemoteSummary>('/v1/admin/remotes', body);
   if (json) return printJson(summary);
   print(`Added ${summary.name} (${summary.status}${summary.error ? `: ${summary.error}` : ''}).`);
