@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Client as SdkClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import {
   ROOT,
   cli,
@@ -187,6 +188,22 @@ describe('remote MCP servers over stdio', () => {
     }
     assert.equal(receipt?.body.outcome, 'upstream_error');
     assert.ok(Date.now() - started < 15_000, 'the daemon stopped waiting long before the 20 s operation would end');
+  });
+
+  it("the remote server's log messages during a call reach the agent, at the agent's level (AC 3)", async () => {
+    const logs: unknown[] = [];
+    agent.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      logs.push(n.params);
+    });
+    await agent.setLoggingLevel('info');
+    const r = await agent.callTool({ name: 'flaky.chatty', arguments: {} });
+    assert.deepEqual(r.content, [{ type: 'text', text: 'done' }]);
+    for (let i = 0; i < 20 && logs.length === 0; i++) await sleep(25);
+    assert.deepEqual(
+      logs,
+      [{ level: 'info', logger: 'chatty', data: 'starting the work' }],
+      'debug is below the level',
+    );
   });
 
   it('re-reads the tool list when the server announces a change (list_changed)', async () => {

@@ -14,13 +14,26 @@ export interface ProgressUpdate {
   message?: string | undefined;
 }
 
-/** A progress line of the daemon's streamed tool-call answer. */
-const ToolProgressLine = z.object({
-  type: z.literal('progress'),
-  progress: z.number(),
-  total: z.number().optional(),
-  message: z.string().optional(),
-});
+/** The lines of the daemon's streamed tool-call answer that come before the response. */
+const EventLine = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('progress'),
+    progress: z.number(),
+    total: z.number().optional(),
+    message: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal('log'),
+    level: z.enum(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']),
+    logger: z.string().optional(),
+    data: z.unknown(),
+  }),
+]);
+
+export type DaemonEvent =
+  ({ type: 'progress' } & ProgressUpdate) | { type: 'log'; log: { level: LogLevel; logger?: string; data: unknown } };
+
+type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';
 
 /**
  * The gateway's only line to the daemon: the agent surface of the daemon API, with the agent
@@ -37,14 +50,14 @@ export class DaemonClient {
     return ToolListResponse.parse(await this.#request('GET', API_PATHS.agentTools));
   }
 
-  /** With `onProgress`, the daemon streams the tool's progress before the response. */
+  /** With `onEvent`, the daemon streams the tool's progress and log messages before the response. */
   async callTool(
     tool: string,
     args: Record<string, unknown>,
     signal?: AbortSignal,
-    onProgress?: (p: ProgressUpdate) => void,
+    onEvent?: (e: DaemonEvent) => void,
   ): Promise<ToolCallResponse> {
-    if (!onProgress)
+    if (!onEvent)
       return ToolCallResponse.parse(await this.#request('POST', API_PATHS.agentCall, { tool, args }, signal));
     const last = await this.#guard(() =>
       this.#conn.stream(
@@ -52,8 +65,15 @@ export class DaemonClient {
         API_PATHS.agentCall,
         { tool, args },
         (line) => {
-          const p = ToolProgressLine.safeParse(line);
-          if (p.success) onProgress(p.data);
+          const e = EventLine.safeParse(line);
+          if (!e.success) return;
+          if (e.data.type === 'progress') {
+            const { type: _type, ...p } = e.data;
+            onEvent({ type: 'progress', ...p });
+          } else {
+            const { level, logger, data } = e.data;
+            onEvent({ type: 'log', log: { level, ...(logger !== undefined ? { logger } : {}), data } });
+          }
         },
         signal ? { signal } : {},
       ),

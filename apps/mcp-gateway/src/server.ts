@@ -2,13 +2,12 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
   ListToolsRequestSchema,
-  SetLevelRequestSchema,
   type CallToolResult,
   type ServerNotification,
 } from '@modelcontextprotocol/sdk/types.js';
 import { BriefcaseError, type ToolCallResponse } from '@briefcase/protocol';
 import type { Logger } from '@briefcase/telemetry';
-import type { DaemonClient, ProgressUpdate } from './daemon-client.ts';
+import type { DaemonClient, DaemonEvent } from './daemon-client.ts';
 import { ProgressRelay } from './progress-relay.ts';
 
 export const GATEWAY_NAME = 'briefcase';
@@ -51,7 +50,8 @@ export function createGatewayServer(client: DaemonClient, logger: Logger, option
     };
   });
 
-  server.setRequestHandler(SetLevelRequestSchema, async () => ({}));
+  // logging/setLevel is the SDK's own handler (declared `logging` capability): it records the
+  // agent's level, and sendLoggingMessage below honours it.
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const name = request.params.name;
@@ -66,17 +66,22 @@ export function createGatewayServer(client: DaemonClient, logger: Logger, option
               params: { progressToken, ...p },
             } as ServerNotification),
           );
-    const onProgress = relay ? (p: ProgressUpdate) => void relay.forward(p) : undefined;
+    // Everything a running tool reports: progress (under the agent's token) and log messages.
+    const onEvent = (e: DaemonEvent) => {
+      if (e.type === 'progress') void relay?.forward(e);
+      else void server.sendLoggingMessage(e.log, extra.sessionId).catch(() => undefined);
+    };
     const started = Date.now();
     let response: ToolCallResponse;
     try {
-      response = await client.callTool(name, args, extra.signal, onProgress);
+      response = await client.callTool(name, args, extra.signal, onEvent);
       if (!response.ok && response.error.code === 'approval_required' && response.error.approval) {
         response = await waitForApproval(client, name, args, response, {
           signal: extra.signal,
           maxWaitMs: options.maxApprovalWaitMs ?? Number.POSITIVE_INFINITY,
           pollMs: options.pollMs ?? POLL_MS,
           relay,
+          onEvent,
         });
       }
     } catch (e) {
@@ -114,6 +119,7 @@ interface WaitOptions {
   maxWaitMs: number;
   pollMs: number;
   relay: ProgressRelay | undefined;
+  onEvent: (e: DaemonEvent) => void;
 }
 
 /** Hold the call while a person decides; retry the identical call once it is approved. */
@@ -139,7 +145,7 @@ async function waitForApproval(
     );
     if (status === 'approved' || status === 'consumed') {
       o.relay?.phase();
-      return client.callTool(name, args, o.signal, o.relay ? (p) => void o.relay?.forward(p) : undefined);
+      return client.callTool(name, args, o.signal, o.onEvent);
     }
     if (status === 'rejected') {
       return {

@@ -25,8 +25,8 @@ export function buildRoutes(s: Services): Route[] {
   const limit = s.config.limits.max_request_bytes;
 
   /**
-   * A tool call. With `Accept: application/x-ndjson` the answer streams: progress lines
-   * (`{"type":"progress",…}`, scrubbed like results) and then the response as the last line.
+   * A tool call. With `Accept: application/x-ndjson` the answer streams: progress and log lines
+   * (`{"type":"progress"|"log",…}`, scrubbed like results) and then the response as the last line.
    */
   const call = async (role: 'agent' | 'admin', ctx: Parameters<Route['handle']>[0]) => {
     const body = await readJson(ctx.req, limit, ToolCallRequest);
@@ -36,9 +36,10 @@ export function buildRoutes(s: Services): Route[] {
       return;
     }
     ctx.res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-    const response = await s.pipeline.call(body.tool, body.args, role, ctx.signal, (p) => {
-      const line = s.scrubber.scrub(JSON.stringify({ type: 'progress', ...p }));
-      ctx.res.write(`${line}\n`);
+    const emit = (event: Record<string, unknown>) => ctx.res.write(`${s.scrubber.scrub(JSON.stringify(event))}\n`);
+    const response = await s.pipeline.call(body.tool, body.args, role, ctx.signal, {
+      onProgress: (p) => emit({ type: 'progress', ...p }),
+      onLog: (l) => emit({ type: 'log', ...l }),
     });
     ctx.res.end(`${JSON.stringify(response)}\n`);
   };

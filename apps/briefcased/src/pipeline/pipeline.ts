@@ -9,10 +9,16 @@ import type { ApprovalStore } from '../approvals/store.ts';
 import type { Reservation, SpendLedger } from '../budget/ledger.ts';
 import type { CommitQueue } from '../store/commit-queue.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
-import type { Tool, ToolProgress } from '../tools/tool.ts';
+import type { Tool, ToolLog, ToolProgress } from '../tools/tool.ts';
 import { firewallOutput } from './firewall.ts';
 import { clip, elapsed, toToolErrorCode, type Caller, type CallState } from './call-state.ts';
 import { forApproval, forReceipt, withoutSensitive } from './redact.ts';
+
+/** What a running tool reports before its result, relayed to the agent when it listens. */
+export interface CallEvents {
+  onProgress?: ((progress: ToolProgress) => void) | undefined;
+  onLog?: ((entry: ToolLog) => void) | undefined;
+}
 
 export interface PipelineDeps {
   db: DatabaseSync;
@@ -52,11 +58,11 @@ export class CallPipeline {
     args: Record<string, unknown>,
     caller: Caller,
     signal: AbortSignal,
-    onProgress?: (progress: ToolProgress) => void,
+    events: CallEvents = {},
   ): Promise<ToolCallResponse> {
     const state: CallState = { caller, toolName, hash: callHash(toolName, args), started: performance.now() };
     try {
-      return await this.#run(state, args, signal, onProgress);
+      return await this.#run(state, args, signal, events);
     } catch (e) {
       const error =
         e instanceof BriefcaseError
@@ -70,7 +76,7 @@ export class CallPipeline {
     s: CallState,
     args: Record<string, unknown>,
     signal: AbortSignal,
-    onProgress: ((progress: ToolProgress) => void) | undefined,
+    events: CallEvents,
   ): Promise<ToolCallResponse> {
     const d = this.#d;
     const settings = d.settings();
@@ -182,7 +188,8 @@ export class CallPipeline {
     try {
       output = await tool.execute(args, {
         signal,
-        onProgress,
+        onProgress: events.onProgress,
+        onLog: events.onLog,
         dataDir: d.dataDir,
         secret: (name) => {
           const secret = d.vault.get(name);

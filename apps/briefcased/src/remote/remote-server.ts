@@ -5,6 +5,7 @@ import type { ProgressCallback } from '@modelcontextprotocol/sdk/shared/protocol
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolResultSchema,
+  LoggingMessageNotificationSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
   type Tool as McpTool,
@@ -13,6 +14,7 @@ import { BriefcaseError } from '@briefcase/protocol';
 import type { Logger } from '@briefcase/telemetry';
 import type { Secret, Vault } from '@briefcase/vault';
 import type { DpopKey } from '@briefcase/oauth';
+import type { ToolLog } from '../tools/tool.ts';
 import { DEFAULT_ENV_ALLOW, type RemoteConfig } from './config.ts';
 import { OAuthSession } from './oauth-session.ts';
 import { VaultOAuthStore } from './oauth-store.ts';
@@ -59,6 +61,7 @@ export class RemoteServer {
   #attempt = 0;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
+  readonly #logListeners = new Set<(entry: ToolLog) => void>();
 
   constructor(config: RemoteConfig, deps: RemoteServerDeps) {
     this.config = config;
@@ -116,6 +119,7 @@ export class RemoteServer {
     args: Record<string, unknown>,
     signal: AbortSignal,
     onProgress?: ProgressCallback,
+    onLog?: (entry: ToolLog) => void,
   ): Promise<CallToolResult> {
     let client: Client;
     try {
@@ -125,6 +129,9 @@ export class RemoteServer {
       if (this.oauth?.isAuthError(e)) throw new BriefcaseError('oauth_required', this.oauth.loginHint());
       throw new BriefcaseError('upstream_error', `the MCP server "${this.config.name}" is not available`, String(e));
     }
+    // MCP log messages belong to the session, not to a request: while a call runs, the
+    // server's log messages are relayed to that call's agent.
+    if (onLog) this.#logListeners.add(onLog);
     try {
       return (await client.callTool({ name, arguments: args }, CallToolResultSchema, {
         signal,
@@ -136,6 +143,8 @@ export class RemoteServer {
       const message = (e as Error).message ?? String(e);
       const what = /timed out|timeout/i.test(message) ? 'did not answer in time' : 'failed';
       throw new BriefcaseError('upstream_error', `the MCP server "${this.config.name}" ${what}`, message);
+    } finally {
+      if (onLog) this.#logListeners.delete(onLog);
     }
   }
 
@@ -154,6 +163,9 @@ export class RemoteServer {
     client.onclose = () => this.#dropped(client);
     client.onerror = (e) =>
       this.#deps.logger.debug('remote MCP transport error', { server: this.config.name, error: e });
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      for (const listener of this.#logListeners) listener(n.params);
+    });
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
       await this.#refreshTools(client).catch((e) =>
         this.#deps.logger.warn('could not re-read tools after list_changed', { server: this.config.name, error: e }),
@@ -162,6 +174,7 @@ export class RemoteServer {
     try {
       if (this.oauth?.authorized) await this.oauth.ensureFresh();
       await client.connect(transport, { timeout: this.config.timeout_ms });
+      if (client.getServerCapabilities()?.logging) await client.setLoggingLevel('debug').catch(() => undefined);
       await this.#refreshTools(client);
     } catch (e) {
       await client.close().catch(() => undefined);

@@ -72,6 +72,7 @@ export class RemoteMcpTool implements Tool {
               ...(p.message !== undefined ? { message: p.message } : {}),
             })
         : undefined,
+      ctx.onLog,
     );
     const size = Buffer.byteLength(JSON.stringify(result));
     if (size > this.#maxResultBytes) {

@@ -9,6 +9,14 @@ export interface ToolContext {
   dataDir: string;
   /** Progress from a long-running tool, relayed to the agent when it asked for progress. */
   onProgress?: ((progress: ToolProgress) => void) | undefined;
+  /** Log messages a remote server sends while the call runs (MCP notifications/message). */
+  onLog?: ((entry: ToolLog) => void) | undefined;
+}
+
+export interface ToolLog {
+  level: string;
+  logger?: string | undefined;
+  data: unknown;
 }
 
 export interface ToolProgress {
