@@ -45,7 +45,17 @@ export class OAuthSession {
     this.#url = url;
     this.#store = store;
     // RFC 9449 §7.1: a DPoP-bound access token travels as `Authorization: DPoP`, not Bearer.
-    this.fetch = dpopKey ? dpopFetch(dpopKey, fetch, { bindBearer: () => this.#isDpop() }) : fetch;
+    // Proofs go only where they matter: token requests (to get a DPoP-bound token) and requests
+    // carrying a DPoP-bound token. An MCP server that needs no OAuth never sees one.
+    this.fetch = dpopKey
+      ? dpopFetch(dpopKey, fetch, {
+          bindBearer: () => this.#isDpop(),
+          needsProof: (_url, method, headers, body) =>
+            (headers.has('authorization') && this.#isDpop()) ||
+            (method === 'POST' &&
+              (body instanceof URLSearchParams ? body.has('grant_type') : /(^|&)grant_type=/.test(String(body ?? '')))),
+        })
+      : fetch;
     this.provider = this.#provider('http://127.0.0.1/callback', () => {
       throw new BriefcaseError('oauth_required', this.#loginHint());
     });

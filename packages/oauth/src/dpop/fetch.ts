@@ -9,7 +9,14 @@ export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promi
  * server; §9: 401 with `WWW-Authenticate: DPoP error="use_dpop_nonce"` from a resource server),
  * the request is retried once with the nonce from `DPoP-Nonce`. Nonces are kept per origin.
  */
-export function dpopFetch(key: DpopKey, base: Fetch = fetch, options: { bindBearer?: () => boolean } = {}): Fetch {
+export interface DpopFetchOptions {
+  /** True when the current access token is DPoP-bound: `Bearer` is then sent as `DPoP`. */
+  bindBearer?: () => boolean;
+  /** Which requests get a proof (default: all). Proofs cost a signature; most requests need none. */
+  needsProof?: (url: URL, method: string, headers: Headers, body: unknown) => boolean;
+}
+
+export function dpopFetch(key: DpopKey, base: Fetch = fetch, options: DpopFetchOptions = {}): Fetch {
   const nonces = new Map<string, string>();
   return async (input, init = {}) => {
     const url = new URL(input instanceof Request ? input.url : input);
@@ -19,6 +26,9 @@ export function dpopFetch(key: DpopKey, base: Fetch = fetch, options: { bindBear
     const bearer = headers.get('authorization');
     if (bearer?.startsWith('Bearer ') && options.bindBearer?.())
       headers.set('authorization', `DPoP ${bearer.slice(7)}`);
+    if (options.needsProof && !options.needsProof(url, method, headers, init.body)) {
+      return base(input instanceof Request ? input.url : input, { ...init, method, headers });
+    }
     const auth = headers.get('authorization');
     const accessToken = auth?.toLowerCase().startsWith('dpop ') ? auth.slice(5).trim() : undefined;
     const send = async (): Promise<Response> => {
