@@ -118,6 +118,19 @@ describe('remote MCP servers over stdio', () => {
     );
   });
 
+  it('policy sees the server a tool comes from (resource.server)', async () => {
+    const file = join(home, '..', 'no-memory-deletes.cedar');
+    writeFileSync(
+      file,
+      `${cli(home, ['policy', 'show']).stdout}\n@id("no-memory-deletes")\nforbid (principal, action, resource)\nwhen { resource.server == "memory" && resource.name like "memory.delete_*" };\n`,
+    );
+    assert.equal(cli(home, ['policy', 'apply', file]).code, 0);
+    const r = await agent.callTool({ name: 'memory.delete_entities', arguments: { entityNames: ['Ada'] } });
+    assert.equal(code(r)?.code, 'denied');
+    const read = await agent.callTool({ name: 'memory.read_graph', arguments: {} });
+    assert.equal(read.isError, undefined);
+  });
+
   it('every content type reaches the agent intact (AC 3)', async () => {
     const direct = new SdkClient({ name: 'direct', version: '1' });
     await direct.connect(
