@@ -54,6 +54,7 @@ describe('remote MCP servers over stdio', () => {
     assert.equal(cli(home, ['init']).code, 0);
     writeFileSync(join(home, '..', 'description.txt'), 'first description');
     daemon = await startDaemon(home, [], {
+      BC_NOT_FOR_SERVERS: 'the daemon environment is not passed through',
       MEMORY_FILE_PATH: join(home, '..', 'memory.jsonl'),
       TEST_DESCRIPTION_FILE: join(home, '..', 'description.txt'),
     });
@@ -62,7 +63,22 @@ describe('remote MCP servers over stdio', () => {
       (await add(['memory', '--env-allow', 'MEMORY_FILE_PATH', '--stdio', '--', process.execPath, MEMORY])).code,
       0,
     );
-    assert.equal((await add(['everything', '--stdio', '--', process.execPath, EVERYTHING, 'stdio'])).code, 0);
+    assert.equal(cli(home, ['secrets', 'set', 'everything_key'], 'sk-everything-0123456789').code, 0);
+    assert.equal(
+      (
+        await add([
+          'everything',
+          '--env-secret',
+          'EVERYTHING_KEY=everything_key',
+          '--stdio',
+          '--',
+          process.execPath,
+          EVERYTHING,
+          'stdio',
+        ])
+      ).code,
+      0,
+    );
     assert.equal(
       (
         await add([
@@ -116,6 +132,15 @@ describe('remote MCP servers over stdio', () => {
         ['ok', 'remote_mcp', 'memory'],
       ],
     );
+  });
+
+  it('a stdio server gets only the allow-listed environment and its mapped secrets, never shown to the agent', async () => {
+    const r = await agent.callTool({ name: 'everything.get-env', arguments: {} });
+    const text = JSON.stringify(r);
+    assert.match(text, /EVERYTHING_KEY/, 'the mapped secret is set');
+    assert.ok(!text.includes('sk-everything-0123456789'), 'and its value is scrubbed from the result');
+    assert.ok(!text.includes('BC_NOT_FOR_SERVERS'), "the daemon's own environment is not passed through");
+    assert.match(text, /PATH/);
   });
 
   it('policy sees the server a tool comes from (resource.server)', async () => {

@@ -112,6 +112,14 @@ export class BriefcaseOAuthProvider implements OAuthClientProvider {
   }
 
   async redirectToAuthorization(url: URL): Promise<void> {
+    // MCP 2025-11-25 §authorization code protection: PKCE S256 is mandatory, and a client must
+    // refuse an authorization server whose metadata does not advertise it (the SDK only refuses
+    // when the field is present without S256).
+    const metadata = this.#discovery?.authorizationServerMetadata as
+      { code_challenge_methods_supported?: string[] } | undefined;
+    if (metadata && !metadata.code_challenge_methods_supported?.includes('S256')) {
+      throw new Error('the authorization server does not advertise PKCE S256: refusing to authorize there');
+    }
     // Step-up (MCP 2025-11-25 §scope challenge handling): a 403 insufficient_scope names the
     // scopes the operation needs; asking for those alone would drop what was already granted, so
     // the request carries the union.
