@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import type { Server } from 'node:http';
 import type { DatabaseSync } from 'node:sqlite';
 import { sha256Hex } from '@briefcase/crypto';
-import { SoftwareSigner } from '@briefcase/keys';
+import { readPublicKeys, SoftwareSigner } from '@briefcase/keys';
 import { PolicyEngine } from '@briefcase/policy';
 import { BriefcaseError } from '@briefcase/protocol';
 import { ReceiptLog } from '@briefcase/receipts/node';
@@ -45,7 +45,10 @@ export interface Services {
   logger: Logger;
   vault: Vault;
   scrubber: Scrubber;
+  /** The receipts-role key; replaced by a rotation. */
   signer: SoftwareSigner;
+  /** The vault master key, to open or create keys (rotation). Never leaves the daemon. */
+  masterKey: Uint8Array;
   receipts: ReceiptLog;
   approvals: ApprovalStore;
   ledger: SpendLedger;
@@ -113,6 +116,9 @@ export class Daemon {
     const receipts = new ReceiptLog(db, signer, {
       checkpointEvery: config.receipts.checkpoint_every,
       checkpointSeconds: config.receipts.checkpoint_seconds,
+      knownKeys: readPublicKeys(paths.home, 'receipts')
+        .slice(1)
+        .map((k) => ({ key_id: k.keyId, jwk: k.jwk })),
     });
     const approvals = new ApprovalStore(db);
     const ledger = new SpendLedger(db);
@@ -137,6 +143,7 @@ export class Daemon {
       vault,
       scrubber,
       signer,
+      masterKey: master.key,
       receipts,
       approvals,
       ledger,

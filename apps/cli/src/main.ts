@@ -13,6 +13,7 @@ import {
   toolsList,
 } from './commands/admin.ts';
 import { doctor } from './commands/doctor.ts';
+import { keysList, keysRotate } from './commands/keys.ts';
 import { mcp } from './commands/mcp.ts';
 import { receiptsExport, receiptsVerify } from './commands/receipts.ts';
 import {
@@ -219,6 +220,19 @@ remote
   .command('rm <name>')
   .option('--json', 'print JSON')
   .action(async (name: string, o: { json?: boolean }) => remoteRemove(admin(), name, o.json === true));
+
+const keys = program.command('keys').description('the keys the Briefcase signs with');
+keys
+  .command('list')
+  .description('role, algorithm, backend, non-exportable?, thumbprint — current and rotated-out keys')
+  .option('--json', 'print JSON')
+  .action((o: { json?: boolean }) => keysList(paths(), o.json === true));
+keys
+  .command('rotate')
+  .description('a new key for a role; old public keys stay known so old records still verify (receipted)')
+  .requiredOption('--role <role>', 'receipts')
+  .option('--json', 'print JSON')
+  .action(async (o: { role: string; json?: boolean }) => keysRotate(admin(), o.role, o.json === true));
 
 const receipts = program.command('receipts').description('the tamper-evident receipt log');
 receipts

@@ -1,2 +1,2 @@
 export type { Signer, KeyRole } from './signer.ts';
-export { SoftwareSigner, readPublicKey, keyFilePath } from './software-signer.ts';
+export { SoftwareSigner, readPublicKey, readPublicKeys, keyFilePath, type RetiredKey } from './software-signer.ts';

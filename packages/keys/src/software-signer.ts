@@ -6,6 +6,14 @@ import { BriefcaseError } from '@briefcase/protocol';
 import { open, seal, writeFileAtomic, type Sealed } from '@briefcase/vault';
 import type { KeyRole, Signer } from './signer.ts';
 
+/** A key this role used before a rotation: kept so records it signed still verify. */
+export interface RetiredKey {
+  key_id: string;
+  public_jwk: Ed25519PublicJwk;
+  created_at: string;
+  retired_at: string;
+}
+
 interface StoredKey {
   v: 1;
   role: KeyRole;
@@ -16,6 +24,8 @@ interface StoredKey {
   created_at: string;
   /** PKCS#8 DER of the private key, sealed under the vault master key. */
   sealed_private: Sealed;
+  /** Earlier keys of this role, newest first. Their private halves are gone. */
+  previous?: RetiredKey[];
 }
 
 export function keyFilePath(dataDir: string, role: KeyRole): string {
@@ -49,6 +59,28 @@ export class SoftwareSigner implements Signer {
     const path = keyFilePath(dataDir, role);
     if (existsSync(path)) return SoftwareSigner.load(dataDir, role, masterKey);
     mkdirSync(join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
+    return SoftwareSigner.#generate(dataDir, role, masterKey, []);
+  }
+
+  /**
+   * A new key for the role. The old public key is kept (with when it was retired) so that what
+   * it signed still verifies; its private key is deleted.
+   */
+  static rotate(dataDir: string, role: KeyRole, masterKey: Uint8Array): SoftwareSigner {
+    const old = readStoredKey(dataDir, role);
+    // Opening the old key first proves the master key is right before anything is replaced.
+    SoftwareSigner.load(dataDir, role, masterKey);
+    const retired: RetiredKey = {
+      key_id: old.key_id,
+      public_jwk: old.public_jwk,
+      created_at: old.created_at,
+      retired_at: new Date().toISOString(),
+    };
+    return SoftwareSigner.#generate(dataDir, role, masterKey, [retired, ...(old.previous ?? [])]);
+  }
+
+  static #generate(dataDir: string, role: KeyRole, masterKey: Uint8Array, previous: RetiredKey[]): SoftwareSigner {
+    const path = keyFilePath(dataDir, role);
     const { privateKey } = generateKeyPairSync('ed25519');
     const signer = new SoftwareSigner(role, privateKey);
     const der = privateKey.export({ format: 'der', type: 'pkcs8' });
@@ -61,6 +93,7 @@ export class SoftwareSigner implements Signer {
       key_id: signer.keyId,
       created_at: new Date().toISOString(),
       sealed_private: seal(masterKey, der, aad(role)),
+      ...(previous.length ? { previous } : {}),
     };
     writeFileAtomic(path, `${JSON.stringify(stored, null, 2)}\n`);
     return signer;
@@ -91,6 +124,24 @@ export function readPublicKey(dataDir: string, role: KeyRole): { jwk: Ed25519Pub
   if (!existsSync(keyFilePath(dataDir, role))) return null;
   const stored = readStoredKey(dataDir, role);
   return { jwk: stored.public_jwk, keyId: stored.key_id };
+}
+
+/** Every public key the role has had, current first: what a verifier of its records trusts. */
+export function readPublicKeys(
+  dataDir: string,
+  role: KeyRole,
+): { keyId: string; jwk: Ed25519PublicJwk; createdAt: string; retiredAt: string | null }[] {
+  if (!existsSync(keyFilePath(dataDir, role))) return [];
+  const stored = readStoredKey(dataDir, role);
+  return [
+    { keyId: stored.key_id, jwk: stored.public_jwk, createdAt: stored.created_at, retiredAt: null },
+    ...(stored.previous ?? []).map((k) => ({
+      keyId: k.key_id,
+      jwk: k.public_jwk,
+      createdAt: k.created_at,
+      retiredAt: k.retired_at,
+    })),
+  ];
 }
 
 function readStoredKey(dataDir: string, role: KeyRole): StoredKey {

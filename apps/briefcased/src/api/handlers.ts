@@ -10,6 +10,7 @@ import {
   type PolicyCheckResponse,
   type ToolCallResponse,
 } from '@briefcase/protocol';
+import { SoftwareSigner } from '@briefcase/keys';
 import { Secret, Vault, writeFileAtomic } from '@briefcase/vault';
 import { z } from 'zod';
 import type { Services } from '../daemon.ts';
@@ -312,6 +313,28 @@ export function buildRoutes(s: Services): Route[] {
       path: new RegExp(`^/v1/admin/remotes/${ID}/pin$`),
       role: 'admin',
       handle: ({ res, params }) => sendJson(res, 200, s.remotes.pin(params[0]!)),
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/admin\/keys\/rotate$/,
+      role: 'admin',
+      handle: async ({ req, res }) => {
+        const { role } = await readJson(req, limit, z.object({ role: z.enum(['receipts', 'dpop']) }).strict());
+        if (role === 'dpop') {
+          throw new BriefcaseError(
+            'conflict',
+            'rotating the dpop key is not supported yet: tokens of logged-in servers are bound to it',
+          );
+        }
+        const old = s.signer;
+        const next = SoftwareSigner.rotate(s.paths.home, 'receipts', s.masterKey);
+        await s.receipts.rotateSigner(next);
+        s.signer = next;
+        s.receipts.append('signer', 'admin', { event: 'rotated', role, old_key_id: old.keyId, new_key_id: next.keyId });
+        await s.receipts.checkpoint();
+        s.logger.info('key rotated', { role, old_key_id: old.keyId, new_key_id: next.keyId });
+        sendJson(res, 200, { role, old_key_id: old.keyId, key_id: next.keyId });
+      },
     },
     {
       method: 'GET',

@@ -1,16 +1,16 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { DataPaths } from '@briefcase/briefcased';
 import type { Ed25519PublicJwk } from '@briefcase/crypto';
-import { readPublicKey } from '@briefcase/keys';
+import { readPublicKeys } from '@briefcase/keys';
 import { API_PATHS, BriefcaseError } from '@briefcase/protocol';
 import { verifyExport } from '@briefcase/receipts';
 import { readLogExport } from '@briefcase/receipts/node';
 import type { AdminClient } from '../client.ts';
 import { print, printJson } from '../output.ts';
 
+/** Every receipts key this Briefcase has had (current and rotated out). */
 function localKeys(paths: DataPaths): { key_id: string; jwk: Ed25519PublicJwk }[] {
-  const key = readPublicKey(paths.home, 'receipts');
-  return key ? [{ key_id: key.keyId, jwk: key.jwk }] : [];
+  return readPublicKeys(paths.home, 'receipts').map((k) => ({ key_id: k.keyId, jwk: k.jwk }));
 }
 
 /** Export through the daemon when it runs (it signs a fresh checkpoint first), else from the file. */

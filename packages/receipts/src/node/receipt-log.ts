@@ -57,10 +57,10 @@ CREATE TABLE IF NOT EXISTS checkpoints (
  */
 export class ReceiptLog {
   readonly #db: DatabaseSync;
-  readonly #signer: CheckpointSigner;
+  #signer: CheckpointSigner;
   readonly #every: number;
   readonly #seconds: number;
-  readonly #knownKeys: { key_id: string; jwk: Ed25519PublicJwk }[];
+  #knownKeys: { key_id: string; jwk: Ed25519PublicJwk }[];
   readonly #insert: StatementSync;
   readonly #insertCheckpoint: StatementSync;
   #seq = 0;
@@ -140,6 +140,16 @@ export class ReceiptLog {
     });
     await this.#signing;
     return signed;
+  }
+
+  /**
+   * Switch to a new checkpoint key (rotation): everything so far is checkpointed with the old key
+   * first, and the old public key stays in the export header.
+   */
+  async rotateSigner(next: CheckpointSigner): Promise<void> {
+    await this.checkpoint();
+    this.#knownKeys = [{ key_id: this.#signer.keyId, jwk: this.#signer.publicJwk }, ...this.#knownKeys];
+    this.#signer = next;
   }
 
   async close(): Promise<void> {
