@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import type { Server } from 'node:http';
 import type { DatabaseSync } from 'node:sqlite';
 import { sha256Hex } from '@briefcase/crypto';
-import { readPublicKeys, SoftwareSigner } from '@briefcase/keys';
+import { loadSigner, Pkcs11Signer, readPublicKeys, SoftwareSigner, type Signer } from '@briefcase/keys';
 import { PolicyEngine } from '@briefcase/policy';
 import { BriefcaseError } from '@briefcase/protocol';
 import { ReceiptLog } from '@briefcase/receipts/node';
@@ -45,8 +45,8 @@ export interface Services {
   logger: Logger;
   vault: Vault;
   scrubber: Scrubber;
-  /** The receipts-role key; replaced by a rotation. */
-  signer: SoftwareSigner;
+  /** The receipts-role key (software or PKCS#11); replaced by a rotation. */
+  signer: Signer;
   /** The vault master key, to open or create keys (rotation). Never leaves the daemon. */
   masterKey: Uint8Array;
   receipts: ReceiptLog;
@@ -102,7 +102,7 @@ export class Daemon {
     const vault = Vault.open(paths.home, master.key);
     const scrubber = new Scrubber(vault.allValues());
     logger.setScrubber((line) => scrubber.scrub(line));
-    const signer = SoftwareSigner.loadOrCreate(paths.home, 'receipts', master.key);
+    const signer = loadSigner(paths.home, 'receipts', master.key, process.env.BRIEFCASE_PKCS11_PIN);
 
     const policyText = readFileSync(paths.policy, 'utf8');
     const engine = PolicyEngine.load(policyText);
@@ -280,6 +280,7 @@ export class Daemon {
       receipts.append('daemon', 'daemon', { event: 'stopped', pid: process.pid });
       await receipts.close();
       db.close();
+      if (this.services.signer instanceof Pkcs11Signer) this.services.signer.close();
     } catch (e) {
       logger.error('shutdown: could not close the receipt log cleanly', { error: e });
     }

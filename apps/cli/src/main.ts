@@ -13,7 +13,7 @@ import {
   toolsList,
 } from './commands/admin.ts';
 import { doctor } from './commands/doctor.ts';
-import { keysList, keysRotate } from './commands/keys.ts';
+import { keysBackends, keysCreate, keysList, keysRotate, type KeysCreateFlags } from './commands/keys.ts';
 import { mcp } from './commands/mcp.ts';
 import { receiptsExport, receiptsVerify } from './commands/receipts.ts';
 import {
@@ -227,6 +227,23 @@ keys
   .description('role, algorithm, backend, non-exportable?, thumbprint — current and rotated-out keys')
   .option('--json', 'print JSON')
   .action((o: { json?: boolean }) => keysList(paths(), o.json === true));
+keys
+  .command('backends')
+  .description('what this machine offers: software, PKCS#11 modules found, and what is not available')
+  .option('--json', 'print JSON')
+  .action((o: { json?: boolean }) => keysBackends(o.json === true));
+keys
+  .command('create')
+  .description(
+    "make a new key on a PKCS#11 token the role's key (the daemon must be stopped; PIN from BRIEFCASE_PKCS11_PIN)",
+  )
+  .requiredOption('--role <role>', 'receipts')
+  .requiredOption('--backend <backend>', 'pkcs11')
+  .option('--module <path>', 'the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so')
+  .option('--token <label>', 'the token label')
+  .option('--label <label>', 'the key label on the token (default briefcase-receipts)')
+  .option('--json', 'print JSON')
+  .action(async (o: KeysCreateFlags & { json?: boolean }) => keysCreate(paths(), o, o.json === true));
 keys
   .command('rotate')
   .description('a new key for a role; old public keys stay known so old records still verify (receipted)')

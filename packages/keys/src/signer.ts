@@ -1,4 +1,4 @@
-import type { Ed25519PublicJwk } from '@briefcase/crypto';
+import type { PublicJwk } from '@briefcase/crypto';
 
 /** Separate keys for separate jobs (DESIGN.md §5). More roles arrive with key custody. */
 export type KeyRole = 'receipts' | 'dpop';
@@ -9,11 +9,12 @@ export type KeyRole = 'receipts' | 'dpop';
  */
 export interface Signer {
   readonly role: KeyRole;
-  readonly algorithm: 'EdDSA';
-  readonly backend: 'software';
+  readonly algorithm: 'EdDSA' | 'ES256';
+  readonly backend: 'software' | 'pkcs11';
   readonly nonExportable: boolean;
-  readonly publicJwk: Ed25519PublicJwk;
+  readonly publicJwk: PublicJwk;
   /** RFC 7638 thumbprint of the public key; names the key in checkpoints. */
   readonly keyId: string;
+  /** The JOSE-form signature of `message` (ES256: raw r‖s over its SHA-256). */
   sign(message: Uint8Array): Promise<Uint8Array>;
 }

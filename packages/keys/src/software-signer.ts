@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { jwkThumbprint, type Ed25519PublicJwk } from '@briefcase/crypto';
+import { jwkThumbprint, type Ed25519PublicJwk, type PublicJwk } from '@briefcase/crypto';
 import { BriefcaseError } from '@briefcase/protocol';
 import { open, seal, writeFileAtomic, type Sealed } from '@briefcase/vault';
 import type { KeyRole, Signer } from './signer.ts';
@@ -9,21 +9,24 @@ import type { KeyRole, Signer } from './signer.ts';
 /** A key this role used before a rotation: kept so records it signed still verify. */
 export interface RetiredKey {
   key_id: string;
-  public_jwk: Ed25519PublicJwk;
+  public_jwk: PublicJwk;
   created_at: string;
   retired_at: string;
 }
 
-interface StoredKey {
+/** `keys/<role>.json`: the role's current key (wherever it lives) and the keys it replaced. */
+export interface StoredKey {
   v: 1;
   role: KeyRole;
-  algorithm: 'EdDSA';
-  backend: 'software';
-  public_jwk: Ed25519PublicJwk;
+  algorithm: 'EdDSA' | 'ES256';
+  backend: 'software' | 'pkcs11';
+  public_jwk: PublicJwk;
   key_id: string;
   created_at: string;
-  /** PKCS#8 DER of the private key, sealed under the vault master key. */
-  sealed_private: Sealed;
+  /** Software keys: PKCS#8 DER of the private key, sealed under the vault master key. */
+  sealed_private?: Sealed;
+  /** PKCS#11 keys: where the key lives; the private key never leaves the token. */
+  pkcs11?: { module: string; token_label: string; key_label: string };
   /** Earlier keys of this role, newest first. Their private halves are gone. */
   previous?: RetiredKey[];
 }
@@ -69,14 +72,8 @@ export class SoftwareSigner implements Signer {
   static rotate(dataDir: string, role: KeyRole, masterKey: Uint8Array): SoftwareSigner {
     const old = readStoredKey(dataDir, role);
     // Opening the old key first proves the master key is right before anything is replaced.
-    SoftwareSigner.load(dataDir, role, masterKey);
-    const retired: RetiredKey = {
-      key_id: old.key_id,
-      public_jwk: old.public_jwk,
-      created_at: old.created_at,
-      retired_at: new Date().toISOString(),
-    };
-    return SoftwareSigner.#generate(dataDir, role, masterKey, [retired, ...(old.previous ?? [])]);
+    if (old.backend === 'software') SoftwareSigner.load(dataDir, role, masterKey);
+    return SoftwareSigner.#generate(dataDir, role, masterKey, retire(old));
   }
 
   static #generate(dataDir: string, role: KeyRole, masterKey: Uint8Array, previous: RetiredKey[]): SoftwareSigner {
@@ -101,6 +98,9 @@ export class SoftwareSigner implements Signer {
 
   static load(dataDir: string, role: KeyRole, masterKey: Uint8Array): SoftwareSigner {
     const stored = readStoredKey(dataDir, role);
+    if (!stored.sealed_private) {
+      throw new BriefcaseError('bad_request', `the ${role} key is a ${stored.backend} key, not a software key`);
+    }
     let der: Buffer;
     try {
       der = open(masterKey, stored.sealed_private, aad(role));
@@ -120,7 +120,7 @@ export class SoftwareSigner implements Signer {
 }
 
 /** The public half, readable without the master key (offline verification, doctor). */
-export function readPublicKey(dataDir: string, role: KeyRole): { jwk: Ed25519PublicJwk; keyId: string } | null {
+export function readPublicKey(dataDir: string, role: KeyRole): { jwk: PublicJwk; keyId: string } | null {
   if (!existsSync(keyFilePath(dataDir, role))) return null;
   const stored = readStoredKey(dataDir, role);
   return { jwk: stored.public_jwk, keyId: stored.key_id };
@@ -130,21 +130,48 @@ export function readPublicKey(dataDir: string, role: KeyRole): { jwk: Ed25519Pub
 export function readPublicKeys(
   dataDir: string,
   role: KeyRole,
-): { keyId: string; jwk: Ed25519PublicJwk; createdAt: string; retiredAt: string | null }[] {
+): {
+  keyId: string;
+  jwk: PublicJwk;
+  createdAt: string;
+  retiredAt: string | null;
+  backend: string;
+  algorithm: string;
+}[] {
   if (!existsSync(keyFilePath(dataDir, role))) return [];
   const stored = readStoredKey(dataDir, role);
   return [
-    { keyId: stored.key_id, jwk: stored.public_jwk, createdAt: stored.created_at, retiredAt: null },
+    {
+      keyId: stored.key_id,
+      jwk: stored.public_jwk,
+      createdAt: stored.created_at,
+      retiredAt: null,
+      backend: stored.backend,
+      algorithm: stored.algorithm,
+    },
     ...(stored.previous ?? []).map((k) => ({
       keyId: k.key_id,
       jwk: k.public_jwk,
       createdAt: k.created_at,
       retiredAt: k.retired_at,
+      backend: 'retired',
+      algorithm: k.public_jwk.kty === 'OKP' ? 'EdDSA' : 'ES256',
     })),
   ];
 }
 
-function readStoredKey(dataDir: string, role: KeyRole): StoredKey {
+/** The current key, as a retired entry, followed by the keys it had already replaced. */
+export function retire(old: StoredKey): RetiredKey[] {
+  const retired: RetiredKey = {
+    key_id: old.key_id,
+    public_jwk: old.public_jwk,
+    created_at: old.created_at,
+    retired_at: new Date().toISOString(),
+  };
+  return [retired, ...(old.previous ?? [])];
+}
+
+export function readStoredKey(dataDir: string, role: KeyRole): StoredKey {
   return JSON.parse(readFileSync(keyFilePath(dataDir, role), 'utf8')) as StoredKey;
 }
 

@@ -1,4 +1,4 @@
-import { domainHash, type Ed25519PublicJwk } from '@briefcase/crypto';
+import { domainHash, type PublicJwk } from '@briefcase/crypto';
 import type { Checkpoint, ReceiptRecord } from './record.ts';
 
 /**
@@ -14,7 +14,7 @@ export interface ExportHeader {
   v: 1;
   exported_at: string;
   /** Informational: a verifier should trust keys it got another way (the data dir, --public-key). */
-  public_keys: { key_id: string; jwk: Ed25519PublicJwk }[];
+  public_keys: { key_id: string; jwk: PublicJwk }[];
   /** Integrity of the header itself, so that no byte of an export goes unchecked. */
   header_sha256?: string;
 }

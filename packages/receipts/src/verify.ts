@@ -1,4 +1,4 @@
-import { ed25519Verify, fromBase64Url, isEd25519PublicJwk, type Ed25519PublicJwk } from '@briefcase/crypto';
+import { fromBase64Url, isPublicJwk, verifySignature, type PublicJwk } from '@briefcase/crypto';
 import { EXPORT_FORMAT, headerHash, type ExportHeader } from './export-format.ts';
 import { GENESIS_PREV, checkpointMessage, recordHash, type Checkpoint, type ReceiptRecord } from './record.ts';
 
@@ -16,7 +16,7 @@ export interface VerifyResult {
 
 export interface VerifyOptions {
   /** Keys the verifier trusts, by key id. Without them, the export's embedded keys are used. */
-  trustedKeys?: Map<string, Ed25519PublicJwk>;
+  trustedKeys?: Map<string, PublicJwk>;
 }
 
 /**
@@ -84,7 +84,7 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
       if (!key) return fail(cp.seq, `checkpoint at seq ${cp.seq} is signed by an unknown key (${String(cp.key_id)})`);
       let sigOk: boolean;
       try {
-        sigOk = ed25519Verify(key, checkpointMessage(cp), fromBase64Url(cp.sig));
+        sigOk = verifySignature(key, checkpointMessage(cp), fromBase64Url(cp.sig));
       } catch {
         sigOk = false;
       }
@@ -134,12 +134,12 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
   return result(true, null, null);
 }
 
-function embeddedKeys(entries: unknown): Map<string, Ed25519PublicJwk> {
-  const keys = new Map<string, Ed25519PublicJwk>();
+function embeddedKeys(entries: unknown): Map<string, PublicJwk> {
+  const keys = new Map<string, PublicJwk>();
   if (!Array.isArray(entries)) return keys;
   for (const entry of entries) {
     const e = entry as { key_id?: unknown; jwk?: unknown };
-    if (typeof e.key_id === 'string' && isEd25519PublicJwk(e.jwk)) keys.set(e.key_id, e.jwk);
+    if (typeof e.key_id === 'string' && isPublicJwk(e.jwk)) keys.set(e.key_id, e.jwk);
   }
   return keys;
 }

@@ -135,6 +135,7 @@ export function buildRoutes(s: Services): Route[] {
           keys: [
             {
               role: 'receipts',
+              algorithm: s.signer.algorithm,
               backend: s.signer.backend,
               non_exportable: s.signer.nonExportable,
               key_id: s.signer.keyId,
@@ -327,6 +328,12 @@ export function buildRoutes(s: Services): Route[] {
           );
         }
         const old = s.signer;
+        if (old.backend !== 'software') {
+          throw new BriefcaseError(
+            'conflict',
+            `the receipts key lives on a ${old.backend} token: make a new one there with \`briefcase keys create --backend ${old.backend}\``,
+          );
+        }
         const next = SoftwareSigner.rotate(s.paths.home, 'receipts', s.masterKey);
         await s.receipts.rotateSigner(next);
         s.signer = next;

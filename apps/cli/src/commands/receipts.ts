@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { DataPaths } from '@briefcase/briefcased';
-import type { Ed25519PublicJwk } from '@briefcase/crypto';
+import type { PublicJwk } from '@briefcase/crypto';
 import { readPublicKeys } from '@briefcase/keys';
 import { API_PATHS, BriefcaseError } from '@briefcase/protocol';
 import { verifyExport } from '@briefcase/receipts';
@@ -9,7 +9,7 @@ import type { AdminClient } from '../client.ts';
 import { print, printJson } from '../output.ts';
 
 /** Every receipts key this Briefcase has had (current and rotated out). */
-function localKeys(paths: DataPaths): { key_id: string; jwk: Ed25519PublicJwk }[] {
+function localKeys(paths: DataPaths): { key_id: string; jwk: PublicJwk }[] {
   return readPublicKeys(paths.home, 'receipts').map((k) => ({ key_id: k.keyId, jwk: k.jwk }));
 }
 
@@ -50,7 +50,7 @@ export function receiptsVerify(
 ): number {
   let keys = localKeys(paths);
   if (publicKeyFile) {
-    const parsed = JSON.parse(readFileSync(publicKeyFile, 'utf8')) as { key_id?: string; jwk?: Ed25519PublicJwk };
+    const parsed = JSON.parse(readFileSync(publicKeyFile, 'utf8')) as { key_id?: string; jwk?: PublicJwk };
     if (!parsed.key_id || !parsed.jwk)
       throw new BriefcaseError('bad_request', `${publicKeyFile}: expected {"key_id": …, "jwk": …}`);
     keys = [{ key_id: parsed.key_id, jwk: parsed.jwk }];

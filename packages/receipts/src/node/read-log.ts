@@ -1,5 +1,5 @@
 import { DatabaseSync } from 'node:sqlite';
-import type { Ed25519PublicJwk } from '@briefcase/crypto';
+import type { PublicJwk } from '@briefcase/crypto';
 import { EXPORT_FORMAT, exportLines, type ExportHeader } from '../export-format.ts';
 import type { Checkpoint } from '../record.ts';
 
@@ -7,7 +7,7 @@ import type { Checkpoint } from '../record.ts';
  * Read a daemon's log straight from its database file, read-only, for offline verification and
  * export when the daemon is not running. Safe beside a running daemon (WAL readers).
  */
-export function readLogExport(dbPath: string, keys: { key_id: string; jwk: Ed25519PublicJwk }[]): string[] {
+export function readLogExport(dbPath: string, keys: { key_id: string; jwk: PublicJwk }[]): string[] {
   const db = new DatabaseSync(dbPath, { readOnly: true });
   try {
     const header: ExportHeader = {

@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { toBase64Url, type Ed25519PublicJwk } from '@briefcase/crypto';
+import { toBase64Url, type PublicJwk } from '@briefcase/crypto';
 import { BriefcaseError } from '@briefcase/protocol';
 import { EXPORT_FORMAT, exportLines, type ExportHeader } from '../export-format.ts';
 import {
@@ -16,7 +16,7 @@ import {
 /** The part of a Signer the log needs: receipts are signed by the receipts-role key only. */
 export interface CheckpointSigner {
   readonly keyId: string;
-  readonly publicJwk: Ed25519PublicJwk;
+  readonly publicJwk: PublicJwk;
   sign(message: Uint8Array): Promise<Uint8Array>;
 }
 
@@ -26,7 +26,7 @@ export interface ReceiptLogOptions {
   /** …or this long after the first unsigned record, whichever comes first. */
   checkpointSeconds?: number;
   /** Keys that signed earlier checkpoints (kept after rotation so old checkpoints verify). */
-  knownKeys?: { key_id: string; jwk: Ed25519PublicJwk }[];
+  knownKeys?: { key_id: string; jwk: PublicJwk }[];
 }
 
 export interface AppendedReceipt {
@@ -60,7 +60,7 @@ export class ReceiptLog {
   #signer: CheckpointSigner;
   readonly #every: number;
   readonly #seconds: number;
-  #knownKeys: { key_id: string; jwk: Ed25519PublicJwk }[];
+  #knownKeys: { key_id: string; jwk: PublicJwk }[];
   readonly #insert: StatementSync;
   readonly #insertCheckpoint: StatementSync;
   #seq = 0;

@@ -1,0 +1,143 @@
+import * as graphene from 'graphene-pk11';
+import { sha256, toBase64Url, jwkThumbprint, type P256PublicJwk } from '@briefcase/crypto';
+import { BriefcaseError } from '@briefcase/protocol';
+import type { KeyRole, Signer } from './signer.ts';
+
+export interface Pkcs11Location {
+  /** The PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so, a YubiKey's libykcs11.so). */
+  module: string;
+  /** The token's label. */
+  token_label: string;
+  /** The key pair's label on the token. */
+  key_label: string;
+}
+
+/**
+ * A P-256 key that lives on a PKCS#11 token (HSM, smart card, YubiKey; SoftHSM in tests).
+ * Generated on the token as sensitive and non-extractable, so its private value never leaves it:
+ * the token signs a SHA-256 digest with CKM_ECDSA and returns r‖s, which is already the JOSE
+ * (ES256) form. The PIN comes from BRIEFCASE_PKCS11_PIN, never from a file.
+ */
+export class Pkcs11Signer implements Signer {
+  readonly role: KeyRole;
+  readonly algorithm = 'ES256' as const;
+  readonly backend = 'pkcs11' as const;
+  readonly nonExportable = true;
+  readonly publicJwk: P256PublicJwk;
+  readonly keyId: string;
+  readonly location: Pkcs11Location;
+  readonly #module: graphene.Module;
+  readonly #session: graphene.Session;
+  readonly #privateKey: graphene.PrivateKey;
+
+  private constructor(
+    role: KeyRole,
+    location: Pkcs11Location,
+    mod: graphene.Module,
+    session: graphene.Session,
+    privateKey: graphene.PrivateKey,
+    publicJwk: P256PublicJwk,
+  ) {
+    this.role = role;
+    this.location = location;
+    this.#module = mod;
+    this.#session = session;
+    this.#privateKey = privateKey;
+    this.publicJwk = publicJwk;
+    this.keyId = jwkThumbprint(publicJwk);
+  }
+
+  /** Open the key pair labelled `key_label` on the token; with `create`, generate it first. */
+  static open(role: KeyRole, location: Pkcs11Location, pin: string | undefined, create = false): Pkcs11Signer {
+    if (!pin) {
+      throw new BriefcaseError('vault_locked', 'the PKCS#11 token needs its PIN: set BRIEFCASE_PKCS11_PIN');
+    }
+    let mod: graphene.Module;
+    try {
+      mod = graphene.Module.load(location.module, 'briefcase');
+      mod.initialize();
+    } catch (e) {
+      throw new BriefcaseError('unavailable', `cannot load the PKCS#11 module ${location.module}`, String(e));
+    }
+    try {
+      const slots = mod.getSlots(true);
+      let slot: graphene.Slot | undefined;
+      for (let i = 0; i < slots.length; i++) {
+        const s = slots.items(i);
+        if (s.getToken().label.trim() === location.token_label) slot = s;
+      }
+      if (!slot) throw new BriefcaseError('unavailable', `no PKCS#11 token labelled "${location.token_label}"`);
+      const session = slot.open(graphene.SessionFlag.SERIAL_SESSION | graphene.SessionFlag.RW_SESSION);
+      try {
+        session.login(pin);
+      } catch {
+        throw new BriefcaseError('vault_locked', `the PIN does not open the token "${location.token_label}"`);
+      }
+      const found = session.find({ class: graphene.ObjectClass.PRIVATE_KEY, label: location.key_label });
+      if (found.length === 0 && !create) {
+        throw new BriefcaseError('unavailable', `no key labelled "${location.key_label}" on the token`);
+      }
+      if (found.length > 0 && create) {
+        throw new BriefcaseError('conflict', `a key labelled "${location.key_label}" already exists on the token`);
+      }
+      if (create) {
+        session.generateKeyPair(
+          graphene.KeyGenMechanism.EC,
+          {
+            keyType: graphene.KeyType.EC,
+            token: true,
+            verify: true,
+            label: location.key_label,
+            paramsEC: graphene.NamedCurve.getByName('secp256r1').value,
+          },
+          {
+            keyType: graphene.KeyType.EC,
+            token: true,
+            sign: true,
+            private: true,
+            sensitive: true,
+            extractable: false,
+            label: location.key_label,
+          },
+        );
+      }
+      const privateKey = session
+        .find({ class: graphene.ObjectClass.PRIVATE_KEY, label: location.key_label })
+        .items(0)
+        .toType<graphene.PrivateKey>();
+      const publicKey = session
+        .find({ class: graphene.ObjectClass.PUBLIC_KEY, label: location.key_label })
+        .items(0)
+        .toType<graphene.PublicKey>();
+      return new Pkcs11Signer(role, location, mod, session, privateKey, publicJwkOf(publicKey));
+    } catch (e) {
+      mod.finalize();
+      throw e;
+    }
+  }
+
+  async sign(message: Uint8Array): Promise<Uint8Array> {
+    // SoftHSM and most tokens offer CKM_ECDSA over a digest, not CKM_ECDSA_SHA256.
+    const signature = this.#session.createSign('ECDSA', this.#privateKey).once(Buffer.from(sha256(message)));
+    return new Uint8Array(signature);
+  }
+
+  close(): void {
+    try {
+      this.#session.logout();
+      this.#session.close();
+    } finally {
+      this.#module.finalize();
+    }
+  }
+}
+
+/** CKA_EC_POINT is a DER OCTET STRING around the uncompressed point 04 ‖ X ‖ Y. */
+function publicJwkOf(key: graphene.PublicKey): P256PublicJwk {
+  const der = key.getAttribute({ pointEC: null }).pointEC as Buffer;
+  const point = der[0] === 0x04 && der.length === 67 ? der.subarray(2) : der;
+  if (point.length !== 65 || point[0] !== 0x04) {
+    throw new BriefcaseError('internal', 'unexpected EC point encoding from the token');
+  }
+  return { kty: 'EC', crv: 'P-256', x: toBase64Url(point.subarray(1, 33)), y: toBase64Url(point.subarray(33)) };
+}
