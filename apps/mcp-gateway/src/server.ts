@@ -67,9 +67,13 @@ export function createGatewayServer(client: DaemonClient, logger: Logger, option
             } as ServerNotification),
           );
     // Everything a running tool reports: progress (under the agent's token) and log messages.
+    // Sent in order, and all of them before the result: a notification that overtook its
+    // result would be dropped by the client, whose progress handler ends with the request.
+    let sent: Promise<unknown> = Promise.resolve();
     const onEvent = (e: DaemonEvent) => {
-      if (e.type === 'progress') void relay?.forward(e);
-      else void server.sendLoggingMessage(e.log, extra.sessionId).catch(() => undefined);
+      sent = sent
+        .then(() => (e.type === 'progress' ? relay?.forward(e) : server.sendLoggingMessage(e.log, extra.sessionId)))
+        .catch(() => undefined);
     };
     const started = Date.now();
     let response: ToolCallResponse;
@@ -92,6 +96,7 @@ export function createGatewayServer(client: DaemonClient, logger: Logger, option
       logger.warn('tool call failed', { tool: name.slice(0, 128), code: error.code, ms: Date.now() - started });
       return errorResult(error.code, error.message);
     }
+    await sent;
     (response.ok ? logger.debug : logger.info).call(logger, 'tool call', {
       tool: name.slice(0, 128),
       outcome: response.ok ? 'ok' : response.error.code,

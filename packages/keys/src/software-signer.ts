@@ -10,6 +10,7 @@ import type { KeyRole, Signer } from './signer.ts';
 export interface RetiredKey {
   key_id: string;
   public_jwk: PublicJwk;
+  backend?: 'software' | 'pkcs11';
   created_at: string;
   retired_at: string;
 }
@@ -154,7 +155,7 @@ export function readPublicKeys(
       jwk: k.public_jwk,
       createdAt: k.created_at,
       retiredAt: k.retired_at,
-      backend: 'retired',
+      backend: k.backend ?? 'software',
       algorithm: k.public_jwk.kty === 'OKP' ? 'EdDSA' : 'ES256',
     })),
   ];
@@ -165,6 +166,7 @@ export function retire(old: StoredKey): RetiredKey[] {
   const retired: RetiredKey = {
     key_id: old.key_id,
     public_jwk: old.public_jwk,
+    backend: old.backend,
     created_at: old.created_at,
     retired_at: new Date().toISOString(),
   };
