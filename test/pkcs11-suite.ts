@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { webcrypto } from 'node:crypto';
 import * as graphene from 'graphene-pk11';
 import { Pkcs11Signer } from '@briefcase/keys';
+import { createProof, DpopVerifier } from '@briefcase/oauth';
 import { cli, cliJson, daemonRequest, startDaemon, tempHome, token } from './helpers.ts';
 
 export interface TokenSetup {
@@ -86,6 +87,24 @@ export function describePkcs11Token(
         session.close();
       } finally {
         mod.finalize();
+      }
+    });
+
+    it('signs DPoP proofs that a real verifier (jose) accepts, and a replayed proof is refused (AC-3.3)', async () => {
+      const signer = Pkcs11Signer.open(
+        'dpop',
+        { module, token_label: 'briefcase', key_label: 'probe' },
+        env.BRIEFCASE_PKCS11_PIN,
+      );
+      try {
+        const verifier = new DpopVerifier();
+        const proof = await createProof(signer, { htm: 'POST', htu: 'https://mcp.example/mcp', accessToken: 'at-1' });
+        const request = { method: 'POST', url: 'https://mcp.example/mcp', proof, accessToken: 'at-1' };
+        const first = await verifier.verify(request);
+        assert.deepEqual(first, { ok: true, jkt: signer.keyId });
+        assert.deepEqual(await verifier.verify(request), { ok: false, error: 'replayed_proof' });
+      } finally {
+        signer.close();
       }
     });
 
