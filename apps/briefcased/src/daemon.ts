@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import type { Server } from 'node:http';
 import type { DatabaseSync } from 'node:sqlite';
 import { sha256Hex } from '@briefcase/crypto';
-import { loadSigner, Pkcs11Signer, readPublicKeys, SoftwareSigner, type Signer } from '@briefcase/keys';
+import { loadSigner, Pkcs11Signer, readPublicKeys, type Signer } from '@briefcase/keys';
 import { PolicyEngine } from '@briefcase/policy';
 import { BriefcaseError } from '@briefcase/protocol';
 import { ReceiptLog } from '@briefcase/receipts/node';
@@ -131,7 +131,7 @@ export class Daemon {
       vault,
       logger,
       maxResultBytes: config.limits.max_result_bytes,
-      dpopKey: SoftwareSigner.loadOrCreate(paths.home, 'dpop', master.key),
+      dpopKey: loadSigner(paths.home, 'dpop', master.key, process.env.BRIEFCASE_PKCS11_PIN),
       onSecret: (value) => scrubber.add(value),
     });
 

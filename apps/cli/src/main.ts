@@ -237,7 +237,7 @@ keys
   .description(
     "make a new key on a PKCS#11 token the role's key (the daemon must be stopped; PIN from BRIEFCASE_PKCS11_PIN)",
   )
-  .requiredOption('--role <role>', 'receipts')
+  .requiredOption('--role <role>', 'receipts or dpop')
   .requiredOption('--backend <backend>', 'pkcs11')
   .option('--module <path>', 'the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so')
   .option('--token <label>', 'the token label')
