@@ -54,12 +54,16 @@ export interface BenchDaemon {
   stop(): Promise<void>;
 }
 
-/** A fresh data directory and a running `briefcase start`. */
-export async function startDaemon(): Promise<BenchDaemon> {
+/** A fresh data directory and a running `briefcase start`; `prepare` runs after init. */
+export async function startDaemon(
+  prepare?: (home: string, cli: (args: string[]) => ReturnType<typeof spawnSync>) => void,
+): Promise<BenchDaemon> {
   const base = mkdtempSync(join(tmpdir(), 'bc-bench-'));
   const home = join(base, 'h');
-  const env = { PATH: process.env.PATH ?? '', BRIEFCASE_HOME: home };
-  spawnSync(process.execPath, [BIN, 'init'], { env });
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), BRIEFCASE_HOME: home };
+  const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' });
+  cli(['init']);
+  prepare?.(home, cli);
   const daemon: ChildProcess = spawn(process.execPath, [BIN, 'start'], { env, stdio: 'ignore' });
   for (let i = 0; i < 200; i++) {
     if (spawnSync(process.execPath, [BIN, 'status', '--json'], { env }).status === 0) break;
@@ -68,7 +72,7 @@ export async function startDaemon(): Promise<BenchDaemon> {
   return {
     home,
     env,
-    cli: (args) => spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' }),
+    cli,
     async stop() {
       daemon.kill('SIGTERM');
       await new Promise((r) => daemon.once('exit', r));

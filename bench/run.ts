@@ -4,12 +4,13 @@
  */
 import { run as gateway } from './gateway-overhead.ts';
 import { run as remote } from './remote-overhead.ts';
+import { run as signRate } from './sign-rate.ts';
 
 const json = process.argv.includes('--json');
 const log = (m: string) => {
   if (!json) process.stderr.write(`${m}\n`);
 };
-const results = { gateway: await gateway(log), remote: await remote(log) };
+const results = { gateway: await gateway(log), remote: await remote(log), keys: await signRate(log) };
 if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 else {
   const g = results.gateway;

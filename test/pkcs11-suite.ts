@@ -9,11 +9,7 @@ import { Pkcs11Signer } from '@briefcase/keys';
 import { createProof, DpopVerifier } from '@briefcase/oauth';
 import { cli, cliJson, daemonRequest, startDaemon, tempHome, token } from './helpers.ts';
 
-export interface TokenSetup {
-  /** Environment the module, the CLI and the daemon need (PIN included). */
-  env: Record<string, string>;
-  teardown(): Promise<void> | void;
-}
+import type { TokenSetup } from './fixtures/tokens.ts';
 
 /**
  * The key-custody checks every PKCS#11 backend must pass (key-custody issue AC 1 and 2, AC-3.1):

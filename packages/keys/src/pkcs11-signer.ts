@@ -116,10 +116,19 @@ export class Pkcs11Signer implements Signer {
     }
   }
 
-  async sign(message: Uint8Array): Promise<Uint8Array> {
-    // SoftHSM and most tokens offer CKM_ECDSA over a digest, not CKM_ECDSA_SHA256.
-    const signature = this.#session.createSign('ECDSA', this.#privateKey).once(Buffer.from(sha256(message)));
-    return new Uint8Array(signature);
+  /**
+   * SoftHSM and most tokens offer CKM_ECDSA over a digest, not CKM_ECDSA_SHA256. The call runs
+   * on the binding's worker thread: a TPM takes ~10 ms per signature, which must not block the
+   * daemon's event loop (and with it every tool call in flight).
+   */
+  sign(message: Uint8Array): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      this.#session
+        .createSign('ECDSA', this.#privateKey)
+        .once(Buffer.from(sha256(message)), (error, signature) =>
+          error ? reject(error) : resolve(new Uint8Array(signature)),
+        );
+    });
   }
 
   close(): void {
