@@ -154,6 +154,21 @@ export function describePkcs11Token(
       assert.equal(verified.code, 0, JSON.stringify(verified.json));
     });
 
+    it('strict mode: a software key refuses the start, the token key passes', async () => {
+      const strict = spawnSync(
+        process.execPath,
+        [join(import.meta.dirname, '..', 'apps/cli/bin/briefcase.js'), 'start', '--strict', 'receipts,dpop'],
+        {
+          env: { ...process.env, BRIEFCASE_HOME: home },
+          encoding: 'utf8',
+        },
+      );
+      assert.notEqual(strict.status, 0);
+      assert.match(strict.stderr, /strict mode: the dpop key is a software key/);
+      const d = await startDaemon(home, ['--strict', 'receipts']);
+      await d.stop();
+    });
+
     it('without the PIN the daemon refuses to start, saying what it needs', () => {
       const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'apps/cli/bin/briefcase.js'), 'start'], {
         env: { ...process.env, BRIEFCASE_HOME: home, BRIEFCASE_PKCS11_PIN: '' },

@@ -79,6 +79,13 @@ export const Config = z
       })
       .strict()
       .default({ enabled: false, api_port: 38089 }),
+    keys: z
+      .object({
+        /** Roles whose key must be non-exportable (on a token): a software key refuses the start. */
+        strict: z.array(z.enum(['receipts', 'dpop'])).default([]),
+      })
+      .strict()
+      .default({ strict: [] }),
     log: z
       .object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
       .strict()

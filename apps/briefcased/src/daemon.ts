@@ -35,6 +35,8 @@ export interface DaemonOptions {
   /** Log to stderr as well as logs/daemon.log (foreground runs). */
   foreground?: boolean;
   passphrase?: string | undefined;
+  /** Roles whose key must be non-exportable, in addition to config `keys.strict`. */
+  strictRoles?: ('receipts' | 'dpop')[];
 }
 
 /** Everything the API handlers may use. */
@@ -103,6 +105,17 @@ export class Daemon {
     const scrubber = new Scrubber(vault.allValues());
     logger.setScrubber((line) => scrubber.scrub(line));
     const signer = loadSigner(paths.home, 'receipts', master.key, process.env.BRIEFCASE_PKCS11_PIN);
+    const dpopKey = loadSigner(paths.home, 'dpop', master.key, process.env.BRIEFCASE_PKCS11_PIN);
+    // Strict mode: a role that must be hardware-backed does not start on a software key.
+    for (const role of new Set([...config.keys.strict, ...(options.strictRoles ?? [])])) {
+      const key = role === 'receipts' ? signer : dpopKey;
+      if (!key.nonExportable) {
+        throw new BriefcaseError(
+          'invalid_config',
+          `strict mode: the ${role} key is a ${key.backend} key, which can be copied; put it on a token with \`briefcase keys create --role ${role} --backend pkcs11 …\` or drop "${role}" from keys.strict`,
+        );
+      }
+    }
 
     const policyText = readFileSync(paths.policy, 'utf8');
     const engine = PolicyEngine.load(policyText);
@@ -131,7 +144,7 @@ export class Daemon {
       vault,
       logger,
       maxResultBytes: config.limits.max_result_bytes,
-      dpopKey: loadSigner(paths.home, 'dpop', master.key, process.env.BRIEFCASE_PKCS11_PIN),
+      dpopKey,
       onSecret: (value) => scrubber.add(value),
     });
 

@@ -87,7 +87,8 @@ program
   .option('--port <port>', 'also serve the daemon API over HTTP on 127.0.0.1:<port>')
   .option('--http <host:port>', 'also serve the daemon API over HTTP (loopback addresses only)')
   .option('--init-demo', 'on first run, initialise with the demo tools first (what `npm start` does)')
-  .action(async (o: { port?: string; http?: string; initDemo?: boolean }) => start(home(), o));
+  .option('--strict <roles>', 'refuse to start if these key roles (receipts,dpop) are software keys')
+  .action(async (o: { port?: string; http?: string; initDemo?: boolean; strict?: string }) => start(home(), o));
 
 program
   .command('mcp')

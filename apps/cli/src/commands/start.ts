@@ -14,6 +14,7 @@ export interface StartFlags {
   port?: string;
   http?: string;
   initDemo?: boolean;
+  strict?: string;
 }
 
 const BIN = resolve(fileURLToPath(new URL('../../bin/briefcase.js', import.meta.url)));
@@ -58,9 +59,14 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
   if (httpPort !== undefined && !(Number.isInteger(httpPort) && httpPort > 0 && httpPort < 65536)) {
     throw new Error(`--port/--http: "${flags.port ?? flags.http}" is not a valid port`);
   }
+  const strictRoles = (flags.strict ?? '').split(',').filter(Boolean);
+  for (const r of strictRoles) {
+    if (r !== 'receipts' && r !== 'dpop') throw new Error(`--strict: "${r}" is not a key role (receipts, dpop)`);
+  }
   const daemon = await Daemon.start({
     home,
     foreground: true,
+    strictRoles: strictRoles as ('receipts' | 'dpop')[],
     passphrase: process.env.BRIEFCASE_PASSPHRASE,
     ...(httpHost !== undefined ? { httpHost } : {}),
     ...(httpPort !== undefined ? { httpPort } : {}),
