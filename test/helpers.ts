@@ -205,3 +205,17 @@ export function receiptRecords(
           .record,
     );
 }
+
+/** A remote MCP server as `briefcase remote list --json` shows it. */
+export interface RemoteSummary {
+  name: string;
+  status: string;
+  auth: string;
+  tools: { name: string; remote_name: string; hash: string; pinned: string | null; changed: boolean }[];
+}
+
+/** One server from `briefcase remote list --json` (without blocking this process). */
+export async function remoteState(home: string, name: string): Promise<RemoteSummary | undefined> {
+  const r = await cliAsync(home, ['remote', 'list', '--json']);
+  return (JSON.parse(r.stdout) as { servers: RemoteSummary[] }).servers.find((s) => s.name === name);
+}

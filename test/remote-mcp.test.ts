@@ -14,6 +14,8 @@ import {
   cliJson,
   freePort,
   receiptRecords,
+  remoteState,
+  type RemoteSummary,
   sleep,
   startDaemon,
   stdioClient,
@@ -25,16 +27,11 @@ const MEMORY = join(ROOT, 'node_modules/@modelcontextprotocol/server-memory/dist
 const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const FIXTURE = join(ROOT, 'test/fixtures/test-mcp-server.ts');
 
-interface Remote {
-  name: string;
-  status: string;
-  tools: { name: string; remote_name: string; hash: string; pinned: string | null; changed: boolean }[];
-}
+type Remote = RemoteSummary;
 
 async function connected(home: string, name: string): Promise<Remote> {
   for (let i = 0; i < 200; i++) {
-    const r = await cliAsync(home, ['remote', 'list', '--json']);
-    const server = (JSON.parse(r.stdout) as { servers: Remote[] }).servers.find((s) => s.name === name);
+    const server = await remoteState(home, name);
     if (server?.status === 'connected') return server;
     await sleep(100);
   }

@@ -9,24 +9,13 @@ import {
   cli,
   cliAsync,
   receiptRecords,
+  remoteState,
   sleep,
   startDaemon,
   stdioClient,
   tempHome,
   type DaemonProcess,
 } from './helpers.ts';
-
-interface Remote {
-  name: string;
-  status: string;
-  auth: string;
-  tools: { name: string }[];
-}
-
-async function remoteState(home: string, name: string): Promise<Remote | undefined> {
-  const r = await cliAsync(home, ['remote', 'list', '--json']);
-  return (JSON.parse(r.stdout) as { servers: Remote[] }).servers.find((s) => s.name === name);
-}
 
 const code = (r: { _meta?: unknown }) =>
   (r._meta as Record<string, { code: string }> | undefined)?.['dev.briefcase/error']?.code;
