@@ -15,11 +15,12 @@ interface Key {
   role: string;
   key_id: string;
   retired_at: string | null;
+  algorithm: string;
   backend: string;
   non_exportable: boolean;
 }
 
-/** Key-custody issue AC 5: records signed before and after a rotation all verify. */
+/** Key-custody issue AC 5: records signed before and after a rotation (EdDSA → ES256) all verify. */
 describe('receipt key rotation', () => {
   const { home, cleanup } = tempHome();
   let oldKey = '';
@@ -37,7 +38,16 @@ describe('receipt key rotation', () => {
         JSON.stringify({ tool: 'echo', args: { text } }),
       );
     for (let i = 0; i < 5; i++) await call(`before ${i}`);
-    const rotated = cliJson<{ old_key_id: string; key_id: string }>(home, ['keys', 'rotate', '--role', 'receipts']);
+    // Ed25519 before, software P-256 after: one log, checkpoints in both algorithms.
+    const rotated = cliJson<{ old_key_id: string; key_id: string; algorithm: string }>(home, [
+      'keys',
+      'rotate',
+      '--role',
+      'receipts',
+      '--algorithm',
+      'ES256',
+    ]);
+    assert.equal(rotated.json.algorithm, 'ES256');
     assert.equal(rotated.code, 0, rotated.stderr);
     oldKey = rotated.json.old_key_id;
     newKey = rotated.json.key_id;
@@ -57,6 +67,18 @@ describe('receipt key rotation', () => {
       ],
     );
     assert.ok(receipts.every((k) => k.backend === 'software' && k.non_exportable === false));
+    assert.deepEqual(
+      receipts.map((k) => k.algorithm),
+      ['ES256', 'EdDSA'],
+    );
+    assert.deepEqual(
+      keys.filter((k) => k.retired_at === null).map((k) => [k.role, k.algorithm]),
+      [
+        ['identity', 'EdDSA'],
+        ['receipts', 'ES256'],
+        ['dpop', 'ES256'],
+      ],
+    );
   });
 
   it('verifies records and checkpoints signed before and after the rotation', () => {
@@ -72,7 +94,13 @@ describe('receipt key rotation', () => {
     assert.deepEqual([...signers].sort(), [newKey, oldKey].sort());
     assert.equal(cliJson<Verify>(home, ['receipts', 'verify', out]).json.ok, true);
     const rotation = receiptRecords(home).find((r) => r.kind === 'signer');
-    assert.deepEqual(rotation?.body, { event: 'rotated', role: 'receipts', old_key_id: oldKey, new_key_id: newKey });
+    assert.deepEqual(rotation?.body, {
+      event: 'rotated',
+      role: 'receipts',
+      old_key_id: oldKey,
+      new_key_id: newKey,
+      algorithm: 'ES256',
+    });
   });
 
   it('a checkpoint signed by a key the verifier does not know fails with a clear reason', () => {

@@ -32,7 +32,7 @@ export function describePkcs11Token(
       token_ = await setup(home);
       env = token_.env;
       Object.assign(process.env, env);
-      assert.equal(cli(home, ['init']).code, 0);
+      assert.equal(cli(home, ['init', '--master-key', 'file']).code, 0);
     });
     after(async () => {
       await token_?.teardown();

@@ -86,7 +86,7 @@ describe('remote MCP server behind OAuth with DPoP', () => {
   });
 
   it('never shows a token to the agent, the logs or the receipts', async () => {
-    const vault = Vault.open(home, loadMasterKey(home, undefined).key);
+    const vault = Vault.open(home, (await loadMasterKey(home)).key);
     const refresh = vault.get('oauth.secure.refresh')?.expose();
     assert.ok(refresh, 'the refresh token lives in the vault');
     const secrets = [refresh, ...new Set(world.accepted)];
@@ -103,13 +103,13 @@ describe('remote MCP server behind OAuth with DPoP', () => {
   });
 
   it('logs out: revokes at the server, forgets the tokens; the revoked refresh token is refused', async () => {
-    const vault = Vault.open(home, loadMasterKey(home, undefined).key);
+    const vault = Vault.open(home, (await loadMasterKey(home)).key);
     const refresh = vault.get('oauth.secure.refresh')!.expose();
     const client = JSON.parse(vault.get('oauth.secure.client')!.expose()) as { client_id: string };
     const out = await cliAsync(home, ['remote', 'logout', 'secure', '--json']);
     assert.equal(out.code, 0, out.stderr);
     assert.ok((JSON.parse(out.stdout) as { revoked: string[] }).revoked.includes('refresh_token'));
-    assert.equal(Vault.open(home, loadMasterKey(home, undefined).key).get('oauth.secure.refresh'), undefined);
+    assert.equal(Vault.open(home, (await loadMasterKey(home)).key).get('oauth.secure.refresh'), undefined);
     const token = await fetch(`${world.issuer}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -125,7 +125,64 @@ describe('remote MCP server behind OAuth with DPoP', () => {
       .map((x) => x.body.event);
     assert.deepEqual(events, ['login_started', 'logged_in', 'logged_out']);
   });
+
+  it('rotating the DPoP key revokes the tokens bound to the old key; a new login binds to the new key', async () => {
+    await login(home);
+    const before = await whoami(agent);
+    const keys = () =>
+      (JSON.parse(cli(home, ['keys', 'list', '--json']).stdout) as { keys: { role: string; key_id: string }[] }).keys;
+    const oldKey = keys().find((k) => k.role === 'dpop')!.key_id;
+    assert.equal(before.jkt, oldKey, 'the token is bound to the dpop key');
+    const vault = Vault.open(home, (await loadMasterKey(home)).key);
+    const refresh = vault.get('oauth.secure.refresh')!.expose();
+    const client = JSON.parse(vault.get('oauth.secure.client')!.expose()) as { client_id: string };
+
+    const rotated = await cliAsync(home, ['keys', 'rotate', '--role', 'dpop', '--json']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const r = JSON.parse(rotated.stdout) as { old_key_id: string; key_id: string; logged_out: string[] };
+    assert.deepEqual([r.old_key_id, r.logged_out], [oldKey, ['secure']]);
+    const token = await fetch(`${world.issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh, client_id: client.client_id }),
+    });
+    assert.equal(token.status, 400, 'the old refresh token was revoked');
+    assert.equal(code(await agent.callTool({ name: 'secure.whoami', arguments: {} })), 'oauth_required');
+
+    await login(home);
+    const after = await whoami(agent);
+    assert.equal(after.jkt, r.key_id, 'the new token is bound to the new key');
+    assert.notEqual(after.jkt, oldKey);
+    const rotation = receiptRecords(home).find((x) => x.kind === 'signer' && x.body.role === 'dpop');
+    assert.deepEqual(rotation?.body, {
+      event: 'rotated',
+      role: 'dpop',
+      old_key_id: oldKey,
+      new_key_id: r.key_id,
+      algorithm: 'ES256',
+      logged_out: ['secure'],
+    });
+  });
 });
+
+/** `briefcase remote login secure` and the person's browser, until the server is connected. */
+async function login(home: string): Promise<void> {
+  const login = await cliAsync(home, ['remote', 'login', 'secure', '--no-wait', '--json']);
+  assert.equal(login.code, 0, login.stderr);
+  await browse((JSON.parse(login.stdout) as { authorization_url: string }).authorization_url);
+  for (let i = 0; i < 100; i++) {
+    const s = await remoteState(home, 'secure');
+    if (s?.status === 'connected' && s.auth === 'authorized') return;
+    await sleep(100);
+  }
+  assert.fail('the server did not connect after login');
+}
+
+async function whoami(agent: Client): Promise<{ sub: string; jkt: string }> {
+  const r = await agent.callTool({ name: 'secure.whoami', arguments: {} });
+  assert.equal(r.isError, undefined, JSON.stringify(r));
+  return JSON.parse((r.content as { text: string }[])[0]!.text) as { sub: string; jkt: string };
+}
 
 describe('remote MCP server behind OAuth with a pre-registered client', () => {
   const { home, cleanup } = tempHome();

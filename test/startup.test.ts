@@ -3,6 +3,9 @@ import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createPrivateKey } from 'node:crypto';
+import { KEY_ROLES, readStoredKey } from '@briefcase/keys';
+import { loadMasterKey, open } from '@briefcase/vault';
 import { cli, cliJson, freePort, readJson, startDaemon, tempHome, writeJson } from './helpers.ts';
 
 interface Check {
@@ -165,7 +168,18 @@ describe('passphrase-protected vault', () => {
     const before = ['vault.json', 'master.passphrase.json', 'keys/receipts.json'].map((f) =>
       readFileSync(join(home, f), 'utf8'),
     );
-    assert.ok(!before[2]!.includes('PRIVATE KEY'));
+    // Every role's private key is sealed: neither its PKCS#8 bytes nor its JWK `d` are in the file.
+    const master = await loadMasterKey(home, { passphrase: 'correct horse battery' });
+    for (const role of KEY_ROLES) {
+      const file = readFileSync(join(home, 'keys', `${role}.json`), 'utf8');
+      const der = open(master.key, readStoredKey(home, role).sealed_private!, `briefcase.key.v1:${role}`);
+      const d = (
+        createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'jwk' }) as { d: string }
+      ).d;
+      for (const raw of [der.toString('base64'), der.toString('hex'), d, Buffer.from(d, 'base64url').toString('hex')]) {
+        assert.ok(!file.includes(raw), `${role}.json holds its private key in the clear`);
+      }
+    }
     const wrong = spawnSync(process.execPath, [bin, 'start'], {
       env: { ...env, BRIEFCASE_PASSPHRASE: 'wrong passphrase!' },
       encoding: 'utf8',
@@ -182,7 +196,10 @@ describe('passphrase-protected vault', () => {
     );
     assert.deepEqual(after, before);
     const d = await startDaemon(home, [], { BRIEFCASE_PASSPHRASE: 'correct horse battery' });
-    assert.match(d.output(), /software keys, protected by a passphrase/);
+    assert.match(
+      d.output(),
+      /warning \[software_keys\]: software keys \(identity, receipts, dpop\): sealed under a passphrase-derived master key/,
+    );
     await d.stop();
   });
 });
@@ -196,7 +213,11 @@ describe('first run (npm start)', () => {
     try {
       const out = d.output();
       assert.match(out, /Initialised [^\n]*\n(\s+created [^\n]*\n)*\s+created [^\n]*master\.key/);
-      assert.match(out, /warning \[software_keys\]: software keys, protected by a file/);
+      assert.match(
+        out,
+        /warning \[software_keys\]: software keys \(identity, receipts, dpop\): sealed under a master key kept in a file/,
+      );
+      assert.match(out, /warning \[no_keychain\]: no OS keychain answered \(no D-Bus session bus/);
       const config = JSON.parse(out.slice(out.indexOf('{\n  "mcpServers"'), out.indexOf('\n}\n') + 2)) as {
         mcpServers: { briefcase: { command: string; args: string[]; env: { BRIEFCASE_HOME: string } } };
       };

@@ -82,7 +82,7 @@ export const Config = z
     keys: z
       .object({
         /** Roles whose key must be non-exportable (on a token): a software key refuses the start. */
-        strict: z.array(z.enum(['receipts', 'dpop'])).default([]),
+        strict: z.array(z.enum(['identity', 'receipts', 'dpop'])).default([]),
       })
       .strict()
       .default({ strict: [] }),

@@ -3,12 +3,12 @@ import { connect } from 'node:net';
 import type { Server } from 'node:http';
 import type { DatabaseSync } from 'node:sqlite';
 import { sha256Hex } from '@briefcase/crypto';
-import { loadSigner, Pkcs11Signer, readPublicKeys, type Signer } from '@briefcase/keys';
+import { KEY_ROLES, loadSigner, pinSecretName, readPublicKeys, type KeyRole, type Signer } from '@briefcase/keys';
 import { PolicyEngine } from '@briefcase/policy';
 import { BriefcaseError } from '@briefcase/protocol';
 import { ReceiptLog } from '@briefcase/receipts/node';
 import { Logger } from '@briefcase/telemetry';
-import { loadMasterKey, Scrubber, Vault } from '@briefcase/vault';
+import { loadMasterKey, Scrubber, Vault, type MasterKeySource } from '@briefcase/vault';
 import { ApprovalStore } from './approvals/store.ts';
 import { buildRoutes } from './api/handlers.ts';
 import { listenHttp, listenSocket, createApiServer } from './api/server.ts';
@@ -36,7 +36,12 @@ export interface DaemonOptions {
   foreground?: boolean;
   passphrase?: string | undefined;
   /** Roles whose key must be non-exportable, in addition to config `keys.strict`. */
-  strictRoles?: ('receipts' | 'dpop')[];
+  strictRoles?: KeyRole[];
+  /**
+   * Ask a person for a token's PIN (a foreground start in a terminal). Tried after
+   * BRIEFCASE_PKCS11_PIN and the vault secret `pkcs11.pin.<token label>`.
+   */
+  askPin?: (tokenLabel: string) => Promise<string | undefined>;
 }
 
 /** Everything the API handlers may use. */
@@ -47,8 +52,8 @@ export interface Services {
   logger: Logger;
   vault: Vault;
   scrubber: Scrubber;
-  /** The receipts-role key (software or PKCS#11); replaced by a rotation. */
-  signer: Signer;
+  /** Each role's key (software or PKCS#11); a rotation replaces one. */
+  keys: Record<KeyRole, Signer>;
   /** The vault master key, to open or create keys (rotation). Never leaves the daemon. */
   masterKey: Uint8Array;
   receipts: ReceiptLog;
@@ -58,7 +63,7 @@ export interface Services {
   registry: ReturnType<typeof loadRegistry>;
   remotes: RemoteManager;
   policy: { engine: PolicyEngine; hash: string };
-  keySource: 'passphrase' | 'key_file';
+  keySource: MasterKeySource;
   tokens: { agent: string; admin: string };
   startedAt: Date;
 }
@@ -100,22 +105,23 @@ export class Daemon {
       stderr: options.foreground ?? false,
     });
 
-    const master = loadMasterKey(paths.home, options.passphrase);
+    const master = await loadMasterKey(paths.home, { passphrase: options.passphrase });
     const vault = Vault.open(paths.home, master.key);
     const scrubber = new Scrubber(vault.allValues());
     logger.setScrubber((line) => scrubber.scrub(line));
-    const signer = loadSigner(paths.home, 'receipts', master.key, process.env.BRIEFCASE_PKCS11_PIN);
-    const dpopKey = loadSigner(paths.home, 'dpop', master.key, process.env.BRIEFCASE_PKCS11_PIN);
+    const keys = await loadKeys(paths.home, master.key, vault, options.askPin);
     // Strict mode: a role that must be hardware-backed does not start on a software key.
     for (const role of new Set([...config.keys.strict, ...(options.strictRoles ?? [])])) {
-      const key = role === 'receipts' ? signer : dpopKey;
-      if (!key.nonExportable) {
+      if (!keys[role].nonExportable) {
+        for (const k of Object.values(keys)) k.close();
         throw new BriefcaseError(
           'invalid_config',
-          `strict mode: the ${role} key is a ${key.backend} key, which can be copied; put it on a token with \`briefcase keys create --role ${role} --backend pkcs11 …\` or drop "${role}" from keys.strict`,
+          `strict mode: the ${role} key is a ${keys[role].backend} key, which can be copied; put it on a token with \`briefcase keys create --role ${role} --backend pkcs11 …\` or drop "${role}" from keys.strict`,
         );
       }
     }
+    const signer = keys.receipts;
+    const dpopKey = keys.dpop;
 
     const policyText = readFileSync(paths.policy, 'utf8');
     const engine = PolicyEngine.load(policyText);
@@ -155,7 +161,7 @@ export class Daemon {
       logger,
       vault,
       scrubber,
-      signer,
+      keys,
       masterKey: master.key,
       receipts,
       approvals,
@@ -293,7 +299,7 @@ export class Daemon {
       receipts.append('daemon', 'daemon', { event: 'stopped', pid: process.pid });
       await receipts.close();
       db.close();
-      if (this.services.signer instanceof Pkcs11Signer) this.services.signer.close();
+      for (const key of Object.values(this.services.keys)) key.close();
     } catch (e) {
       logger.error('shutdown: could not close the receipt log cleanly', { error: e });
     }
@@ -316,4 +322,34 @@ async function ensureNotRunning(socket: string): Promise<void> {
   });
   if (alive) throw new BriefcaseError('conflict', `a daemon is already running on ${socket}`);
   rmSync(socket, { force: true });
+}
+
+/**
+ * Every role's key. A token's PIN comes from BRIEFCASE_PKCS11_PIN, else the vault secret
+ * `pkcs11.pin.<token label>`, else a person at the terminal; never from a config file.
+ */
+async function loadKeys(
+  home: string,
+  masterKey: Uint8Array,
+  vault: Vault,
+  askPin: DaemonOptions['askPin'],
+): Promise<Record<KeyRole, Signer>> {
+  const asked = new Map<string, string | undefined>();
+  const pin = async (location: { token_label: string }) => {
+    const fromEnv = process.env.BRIEFCASE_PKCS11_PIN;
+    if (fromEnv) return fromEnv;
+    const fromVault = vault.get(pinSecretName(location.token_label))?.expose();
+    if (fromVault) return fromVault;
+    if (!askPin) return undefined;
+    if (!asked.has(location.token_label)) asked.set(location.token_label, await askPin(location.token_label));
+    return asked.get(location.token_label);
+  };
+  const keys: Partial<Record<KeyRole, Signer>> = {};
+  try {
+    for (const role of KEY_ROLES) keys[role] = await loadSigner(home, role, masterKey, pin);
+  } catch (e) {
+    for (const k of Object.values(keys)) k.close();
+    throw e;
+  }
+  return keys as Record<KeyRole, Signer>;
 }

@@ -1,9 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { SoftwareSigner } from '@briefcase/keys';
+import { KEY_ROLES, readStoredKey, SoftwareSigner, type KeyRole } from '@briefcase/keys';
 import { DEFAULT_POLICY } from '@briefcase/policy';
-import { createMasterKey, Secret, Vault, writeFileAtomic } from '@briefcase/vault';
+import {
+  createMasterKey,
+  masterKeyExists,
+  Secret,
+  Vault,
+  writeFileAtomic,
+  type MasterKeyChoice,
+  type MasterKeySource,
+} from '@briefcase/vault';
 import { defaultConfig } from './config.ts';
 import { DEMO_API_SECRET, demoConnectorManifest } from './demo/demo-api.ts';
 import { dataPaths } from './paths.ts';
@@ -14,6 +22,8 @@ export interface InitOptions {
   /** Rewrite config.json, policy.cedar and the demo connector to defaults. Never keys, tokens, vault or receipts. */
   force?: boolean;
   passphrase?: string | undefined;
+  /** Where a new master key goes; `auto` prefers the OS keychain. Ignored once one exists. */
+  masterKey?: MasterKeyChoice;
   demoPort?: number;
 }
 
@@ -22,22 +32,49 @@ export interface InitReport {
   created: string[];
   kept: string[];
   warnings: { code: string; message: string }[];
-  key_source: 'passphrase' | 'key_file';
+  key_source: MasterKeySource;
 }
 
-/** Said by `npm start`, `init` and `doctor` until hardware-backed keys arrive (key-custody issue). */
-export function softwareKeysWarning(source: 'passphrase' | 'key_file'): { code: string; message: string } {
-  return source === 'key_file'
-    ? {
-        code: 'software_keys',
-        message:
-          'software keys, protected by a file: anyone who can read the data directory can copy the vault master key and the receipt-signing key (see docs/security.md)',
-      }
-    : {
-        code: 'software_keys',
-        message:
-          'software keys, protected by a passphrase: keys are encrypted at rest, but anyone with the passphrase and the data directory can copy them (see docs/security.md)',
-      };
+export interface Warning {
+  code: string;
+  message: string;
+}
+
+const PROTECTED_BY: Record<MasterKeySource, string> = {
+  keychain:
+    'sealed under the vault master key, which is in the OS keychain: any program running as you while the keychain is unlocked can copy them',
+  passphrase:
+    'sealed under a passphrase-derived master key: anyone with the passphrase and the data directory can copy them',
+  key_file:
+    'sealed under a master key kept in a file: anyone who can read the data directory can copy the master key and with it these keys',
+};
+
+/**
+ * Said by `npm start`, `init` and `doctor` (stable code `software_keys`) while any role's key is
+ * in software: such a key is encrypted at rest but exportable (docs/keys.md).
+ */
+export function softwareKeysWarning(home: string, source?: MasterKeySource | null): Warning | null {
+  const roles = KEY_ROLES.filter((r) => {
+    try {
+      return readStoredKey(home, r).backend === 'software';
+    } catch {
+      return false;
+    }
+  });
+  const from = source ?? masterKeyExists(home);
+  if (roles.length === 0 || !from) return null;
+  return {
+    code: 'software_keys',
+    message: `software keys (${roles.join(', ')}): ${PROTECTED_BY[from]}. Put them on a token with \`briefcase keys create --backend pkcs11\` (see docs/keys.md)`,
+  };
+}
+
+/** Said when `auto` wanted the OS keychain and found none (stable code `no_keychain`). */
+export function noKeychainWarning(reason: string, source: MasterKeySource): Warning {
+  return {
+    code: 'no_keychain',
+    message: `no OS keychain answered (${reason}); the vault master key is ${source === 'passphrase' ? 'derived from BRIEFCASE_PASSPHRASE' : 'in a file in the data directory'} instead`,
+  };
 }
 
 export function isInitialised(home: string): boolean {
@@ -46,7 +83,7 @@ export function isInitialised(home: string): boolean {
 }
 
 /** Create the data directory and everything in it. Idempotent; see InitOptions.force. */
-export function initDataDir(home: string, options: InitOptions = {}): InitReport {
+export async function initDataDir(home: string, options: InitOptions = {}): Promise<InitReport> {
   const p = dataPaths(home);
   const created: string[] = [];
   const kept: string[] = [];
@@ -64,13 +101,14 @@ export function initDataDir(home: string, options: InitOptions = {}): InitReport
     note(dir, made);
   }
 
-  const hadKey = existsSync(join(home, 'master.key')) || existsSync(join(home, 'master.passphrase.json'));
-  const master = createMasterKey(home, options.passphrase);
-  note(master.source === 'key_file' ? join(home, 'master.key') : join(home, 'master.passphrase.json'), !hadKey);
+  const hadKey = masterKeyExists(home) !== null;
+  const master = await createMasterKey(home, {
+    passphrase: options.passphrase,
+    ...(options.masterKey ? { choice: options.masterKey } : {}),
+  });
+  note(join(home, MASTER_KEY_FILES[master.source]), !hadKey);
 
-  const hadReceiptsKey = existsSync(join(home, 'keys', 'receipts.json'));
-  SoftwareSigner.loadOrCreate(home, 'receipts', master.key);
-  note(join(home, 'keys', 'receipts.json'), !hadReceiptsKey);
+  for (const role of KEY_ROLES) note(join(home, 'keys', `${role}.json`), ensureKey(home, role, master.key));
 
   note(p.agentToken, ensureToken(p.agentToken, 'agent'));
   note(p.adminToken, ensureToken(p.adminToken, 'admin'));
@@ -102,11 +140,22 @@ export function initDataDir(home: string, options: InitOptions = {}): InitReport
     );
   }
 
-  return {
-    home,
-    created,
-    kept,
-    warnings: [softwareKeysWarning(master.source)],
-    key_source: master.source,
-  };
+  const warnings = [
+    ...(master.keychainUnavailable ? [noKeychainWarning(master.keychainUnavailable, master.source)] : []),
+    softwareKeysWarning(home, master.source),
+  ].filter((w): w is Warning => w !== null);
+  return { home, created, kept, warnings, key_source: master.source };
+}
+
+const MASTER_KEY_FILES: Record<MasterKeySource, string> = {
+  keychain: 'master.keychain.json',
+  passphrase: 'master.passphrase.json',
+  key_file: 'master.key',
+};
+
+/** A software key for a role that has none yet; true if one was made. */
+function ensureKey(home: string, role: KeyRole, masterKey: Uint8Array): boolean {
+  if (existsSync(join(home, 'keys', `${role}.json`))) return false;
+  SoftwareSigner.loadOrCreate(home, role, masterKey);
+  return true;
 }

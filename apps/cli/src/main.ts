@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { dataPaths, initDataDir, resolveHome, VERSION } from '@briefcase/briefcased';
+import { MASTER_KEY_CHOICES, type MasterKeyChoice } from '@briefcase/vault';
 import { BriefcaseError } from '@briefcase/protocol';
 import { AdminClient } from './client.ts';
 import {
@@ -63,16 +64,25 @@ program
     '--force',
     'rewrite config.json, policy.cedar and demo files to defaults (never keys, tokens, vault or receipts)',
   )
+  .option(
+    '--master-key <where>',
+    'where a new vault master key goes: auto (OS keychain if one answers, else BRIEFCASE_PASSPHRASE, else a file), keychain, passphrase or file',
+    'auto',
+  )
   .option('--json', 'print JSON')
-  .action((o: { demo?: boolean; demoPort?: string; force?: boolean; json?: boolean }) => {
+  .action(async (o: { demo?: boolean; demoPort?: string; force?: boolean; masterKey: string; json?: boolean }) => {
     const demoPort = o.demoPort === undefined ? undefined : Number(o.demoPort);
     if (demoPort !== undefined && !(Number.isInteger(demoPort) && demoPort > 0 && demoPort < 65536)) {
       throw new BriefcaseError('bad_request', `--demo-port: "${o.demoPort}" is not a port number`);
     }
-    const report = initDataDir(home(), {
+    if (!(MASTER_KEY_CHOICES as readonly string[]).includes(o.masterKey)) {
+      throw new BriefcaseError('bad_request', `--master-key must be one of ${MASTER_KEY_CHOICES.join(', ')}`);
+    }
+    const report = await initDataDir(home(), {
       demo: o.demo === true,
       force: o.force === true,
       passphrase: process.env.BRIEFCASE_PASSPHRASE,
+      masterKey: o.masterKey as MasterKeyChoice,
       ...(demoPort !== undefined ? { demoPort } : {}),
     });
     if (o.json) return printJson({ ...report, mcp_client_config: mcpClientConfig(report.home) });
@@ -87,7 +97,7 @@ program
   .option('--port <port>', 'also serve the daemon API over HTTP on 127.0.0.1:<port>')
   .option('--http <host:port>', 'also serve the daemon API over HTTP (loopback addresses only)')
   .option('--init-demo', 'on first run, initialise with the demo tools first (what `npm start` does)')
-  .option('--strict <roles>', 'refuse to start if these key roles (receipts,dpop) are software keys')
+  .option('--strict <roles>', 'refuse to start if these key roles (identity,receipts,dpop) are software keys')
   .action(async (o: { port?: string; http?: string; initDemo?: boolean; strict?: string }) => start(home(), o));
 
 program
@@ -230,27 +240,28 @@ keys
   .action((o: { json?: boolean }) => keysList(paths(), o.json === true));
 keys
   .command('backends')
-  .description('what this machine offers: software, PKCS#11 modules found, and what is not available')
+  .description('what this machine offers: software, PKCS#11 modules and TPM, the OS keychain, what is not available')
   .option('--json', 'print JSON')
-  .action((o: { json?: boolean }) => keysBackends(o.json === true));
+  .action(async (o: { json?: boolean }) => keysBackends(o.json === true));
 keys
   .command('create')
-  .description(
-    "make a new key on a PKCS#11 token the role's key (the daemon must be stopped; PIN from BRIEFCASE_PKCS11_PIN)",
-  )
-  .requiredOption('--role <role>', 'receipts or dpop')
-  .requiredOption('--backend <backend>', 'pkcs11')
-  .option('--module <path>', 'the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so')
-  .option('--token <label>', 'the token label')
-  .option('--label <label>', 'the key label on the token (default briefcase-receipts)')
+  .description("make a new key the role's key; the old one is retired, not forgotten (the daemon must be stopped)")
+  .requiredOption('--role <role>', 'identity, receipts or dpop')
+  .requiredOption('--backend <backend>', 'software or pkcs11 (a TPM is a PKCS#11 module: libtpm2_pkcs11.so)')
+  .option('--algorithm <alg>', 'software keys: EdDSA (Ed25519) or ES256 (P-256); default EdDSA, ES256 for dpop')
+  .option('--module <path>', 'pkcs11: the module, e.g. /usr/lib/softhsm/libsofthsm2.so')
+  .option('--token <label>', 'pkcs11: the token label')
+  .option('--label <label>', 'pkcs11: the key label on the token (default briefcase-<role>)')
+  .option('--save-pin', 'pkcs11: keep the PIN in the vault so the daemon can start unattended')
   .option('--json', 'print JSON')
   .action(async (o: KeysCreateFlags & { json?: boolean }) => keysCreate(paths(), o, o.json === true));
 keys
   .command('rotate')
-  .description('a new key for a role; old public keys stay known so old records still verify (receipted)')
-  .requiredOption('--role <role>', 'receipts')
+  .description('a new software key for a role; old public keys stay known so old records still verify (receipted)')
+  .requiredOption('--role <role>', 'identity, receipts or dpop (dpop: logged-in servers need a new login)')
+  .option('--algorithm <alg>', "EdDSA or ES256 (default: the current key's)")
   .option('--json', 'print JSON')
-  .action(async (o: { role: string; json?: boolean }) => keysRotate(admin(), o.role, o.json === true));
+  .action(async (o: { role: string; algorithm?: string; json?: boolean }) => keysRotate(admin(), o, o.json === true));
 
 const receipts = program.command('receipts').description('the tamper-evident receipt log');
 receipts

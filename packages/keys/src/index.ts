@@ -1,12 +1,24 @@
-export type { Signer, KeyRole } from './signer.ts';
 export {
-  SoftwareSigner,
+  DEFAULT_ALGORITHM,
+  KEY_ALGORITHMS,
+  KEY_ROLES,
+  isKeyRole,
+  type KeyAlgorithm,
+  type KeyBackend,
+  type KeyRole,
+  type Signer,
+} from './signer.ts';
+export {
+  hasStoredKey,
+  keyFilePath,
   readPublicKey,
   readPublicKeys,
   readStoredKey,
-  keyFilePath,
+  type Pkcs11Location,
+  type PublicKeyEntry,
   type RetiredKey,
   type StoredKey,
-} from './software-signer.ts';
-export { Pkcs11Signer, type Pkcs11Location } from './pkcs11-signer.ts';
-export { loadSigner, createPkcs11Key } from './key-file.ts';
+} from './key-store.ts';
+export { SoftwareSigner } from './software-signer.ts';
+export { Pkcs11Signer, pinSecretName } from './pkcs11-signer.ts';
+export { createKey, loadSigner, type KeySpec, type PinSource } from './key-file.ts';

@@ -1,31 +1,40 @@
-import { existsSync } from 'node:fs';
-import { writeFileAtomic } from '@briefcase/vault';
-import { Pkcs11Signer, type Pkcs11Location } from './pkcs11-signer.ts';
-import type { KeyRole, Signer } from './signer.ts';
-import { keyFilePath, readStoredKey, retire, SoftwareSigner, type StoredKey } from './software-signer.ts';
+import { Pkcs11Signer } from './pkcs11-signer.ts';
+import { hasStoredKey, readStoredKey, retiredKeys, writeStoredKey, type Pkcs11Location } from './key-store.ts';
+import type { KeyAlgorithm, KeyRole, Signer } from './signer.ts';
+import { SoftwareSigner } from './software-signer.ts';
 
-/** The role's signer, from whichever backend its key file names. */
-export function loadSigner(dataDir: string, role: KeyRole, masterKey: Uint8Array, pkcs11Pin?: string): Signer {
-  if (existsSync(keyFilePath(dataDir, role)) && readStoredKey(dataDir, role).backend === 'pkcs11') {
+/** Where a token's PIN comes from: the environment, the vault, or a person at a terminal. */
+export type PinSource = (location: Pkcs11Location) => Promise<string | undefined> | string | undefined;
+
+/** The role's signer, from whichever backend its key file names (software keys made on first use). */
+export async function loadSigner(
+  dataDir: string,
+  role: KeyRole,
+  masterKey: Uint8Array,
+  pin: PinSource = () => undefined,
+): Promise<Signer> {
+  if (hasStoredKey(dataDir, role)) {
     const stored = readStoredKey(dataDir, role);
-    return Pkcs11Signer.open(role, stored.pkcs11!, pkcs11Pin);
+    if (stored.backend === 'pkcs11' && stored.pkcs11) {
+      return Pkcs11Signer.open(role, stored.pkcs11, await pin(stored.pkcs11));
+    }
   }
   return SoftwareSigner.loadOrCreate(dataDir, role, masterKey);
 }
 
+export type KeySpec =
+  | { backend: 'software'; algorithm: KeyAlgorithm; masterKey: Uint8Array }
+  | { backend: 'pkcs11'; location: Pkcs11Location; pin: string | undefined };
+
 /**
- * `briefcase keys create --backend pkcs11`: generate the role's key on the token and make it the
- * role's key. A key the role had before is retired, not forgotten, so what it signed verifies.
+ * `briefcase keys create`: a new key becomes the role's key. A key the role had before is retired,
+ * not forgotten, so what it signed still verifies.
  */
-export function createPkcs11Key(
-  dataDir: string,
-  role: KeyRole,
-  location: Pkcs11Location,
-  pin: string | undefined,
-): Signer {
-  const signer = Pkcs11Signer.open(role, location, pin, true);
-  const previous = existsSync(keyFilePath(dataDir, role)) ? retire(readStoredKey(dataDir, role)) : [];
-  const stored: StoredKey = {
+export function createKey(dataDir: string, role: KeyRole, spec: KeySpec): Signer {
+  if (spec.backend === 'software') return SoftwareSigner.create(dataDir, role, spec.masterKey, spec.algorithm);
+  const signer = Pkcs11Signer.open(role, spec.location, spec.pin, true);
+  const previous = retiredKeys(dataDir, role);
+  writeStoredKey(dataDir, {
     v: 1,
     role,
     algorithm: 'ES256',
@@ -33,9 +42,8 @@ export function createPkcs11Key(
     public_jwk: signer.publicJwk,
     key_id: signer.keyId,
     created_at: new Date().toISOString(),
-    pkcs11: location,
+    pkcs11: spec.location,
     ...(previous.length ? { previous } : {}),
-  };
-  writeFileAtomic(keyFilePath(dataDir, role), `${JSON.stringify(stored, null, 2)}\n`);
+  });
   return signer;
 }

@@ -1,22 +1,16 @@
 import * as graphene from 'graphene-pk11';
 import { sha256, toBase64Url, jwkThumbprint, type P256PublicJwk } from '@briefcase/crypto';
 import { BriefcaseError } from '@briefcase/protocol';
+import type { Pkcs11Location } from './key-store.ts';
 import type { KeyRole, Signer } from './signer.ts';
 
-export interface Pkcs11Location {
-  /** The PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so, a YubiKey's libykcs11.so). */
-  module: string;
-  /** The token's label. */
-  token_label: string;
-  /** The key pair's label on the token. */
-  key_label: string;
-}
+export type { Pkcs11Location } from './key-store.ts';
 
 /**
  * A P-256 key that lives on a PKCS#11 token (HSM, smart card, YubiKey; SoftHSM in tests).
  * Generated on the token as sensitive and non-extractable, so its private value never leaves it:
  * the token signs a SHA-256 digest with CKM_ECDSA and returns r‖s, which is already the JOSE
- * (ES256) form. The PIN comes from BRIEFCASE_PKCS11_PIN, never from a file.
+ * (ES256) form. The caller brings the PIN (environment, vault or prompt), never a config file.
  */
 export class Pkcs11Signer implements Signer {
   readonly role: KeyRole;
@@ -26,21 +20,18 @@ export class Pkcs11Signer implements Signer {
   readonly publicJwk: P256PublicJwk;
   readonly keyId: string;
   readonly location: Pkcs11Location;
-  readonly #module: graphene.Module;
   readonly #session: graphene.Session;
   readonly #privateKey: graphene.PrivateKey;
 
   private constructor(
     role: KeyRole,
     location: Pkcs11Location,
-    mod: graphene.Module,
     session: graphene.Session,
     privateKey: graphene.PrivateKey,
     publicJwk: P256PublicJwk,
   ) {
     this.role = role;
     this.location = location;
-    this.#module = mod;
     this.#session = session;
     this.#privateKey = privateKey;
     this.publicJwk = publicJwk;
@@ -50,15 +41,12 @@ export class Pkcs11Signer implements Signer {
   /** Open the key pair labelled `key_label` on the token; with `create`, generate it first. */
   static open(role: KeyRole, location: Pkcs11Location, pin: string | undefined, create = false): Pkcs11Signer {
     if (!pin) {
-      throw new BriefcaseError('vault_locked', 'the PKCS#11 token needs its PIN: set BRIEFCASE_PKCS11_PIN');
+      throw new BriefcaseError(
+        'vault_locked',
+        `the PKCS#11 token "${location.token_label}" needs its PIN: set BRIEFCASE_PKCS11_PIN, store it in the vault as ${pinSecretName(location.token_label)}, or start in a terminal to be asked`,
+      );
     }
-    let mod: graphene.Module;
-    try {
-      mod = graphene.Module.load(location.module, 'briefcase');
-      mod.initialize();
-    } catch (e) {
-      throw new BriefcaseError('unavailable', `cannot load the PKCS#11 module ${location.module}`, String(e));
-    }
+    const mod = acquireModule(location.module);
     try {
       const slots = mod.getSlots(true);
       let slot: graphene.Slot | undefined;
@@ -69,51 +57,56 @@ export class Pkcs11Signer implements Signer {
       if (!slot) throw new BriefcaseError('unavailable', `no PKCS#11 token labelled "${location.token_label}"`);
       const session = slot.open(graphene.SessionFlag.SERIAL_SESSION | graphene.SessionFlag.RW_SESSION);
       try {
-        session.login(pin);
-      } catch {
-        throw new BriefcaseError('vault_locked', `the PIN does not open the token "${location.token_label}"`);
+        login(session, pin, location.token_label);
+        return Pkcs11Signer.#keyPair(role, location, session, create);
+      } catch (e) {
+        session.close();
+        throw e;
       }
-      const found = session.find({ class: graphene.ObjectClass.PRIVATE_KEY, label: location.key_label });
-      if (found.length === 0 && !create) {
-        throw new BriefcaseError('unavailable', `no key labelled "${location.key_label}" on the token`);
-      }
-      if (found.length > 0 && create) {
-        throw new BriefcaseError('conflict', `a key labelled "${location.key_label}" already exists on the token`);
-      }
-      if (create) {
-        session.generateKeyPair(
-          graphene.KeyGenMechanism.EC,
-          {
-            keyType: graphene.KeyType.EC,
-            token: true,
-            verify: true,
-            label: location.key_label,
-            paramsEC: graphene.NamedCurve.getByName('secp256r1').value,
-          },
-          {
-            keyType: graphene.KeyType.EC,
-            token: true,
-            sign: true,
-            private: true,
-            sensitive: true,
-            extractable: false,
-            label: location.key_label,
-          },
-        );
-      }
-      const privateKey = session
-        .find({ class: graphene.ObjectClass.PRIVATE_KEY, label: location.key_label })
-        .items(0)
-        .toType<graphene.PrivateKey>();
-      const publicKey = session
-        .find({ class: graphene.ObjectClass.PUBLIC_KEY, label: location.key_label })
-        .items(0)
-        .toType<graphene.PublicKey>();
-      return new Pkcs11Signer(role, location, mod, session, privateKey, publicJwkOf(publicKey));
     } catch (e) {
-      mod.finalize();
+      releaseModule(location.module);
       throw e;
     }
+  }
+
+  static #keyPair(role: KeyRole, location: Pkcs11Location, session: graphene.Session, create: boolean): Pkcs11Signer {
+    const found = session.find({ class: graphene.ObjectClass.PRIVATE_KEY, label: location.key_label });
+    if (found.length === 0 && !create) {
+      throw new BriefcaseError('unavailable', `no key labelled "${location.key_label}" on the token`);
+    }
+    if (found.length > 0 && create) {
+      throw new BriefcaseError('conflict', `a key labelled "${location.key_label}" already exists on the token`);
+    }
+    if (create) {
+      session.generateKeyPair(
+        graphene.KeyGenMechanism.EC,
+        {
+          keyType: graphene.KeyType.EC,
+          token: true,
+          verify: true,
+          label: location.key_label,
+          paramsEC: graphene.NamedCurve.getByName('secp256r1').value,
+        },
+        {
+          keyType: graphene.KeyType.EC,
+          token: true,
+          sign: true,
+          private: true,
+          sensitive: true,
+          extractable: false,
+          label: location.key_label,
+        },
+      );
+    }
+    const privateKey = session
+      .find({ class: graphene.ObjectClass.PRIVATE_KEY, label: location.key_label })
+      .items(0)
+      .toType<graphene.PrivateKey>();
+    const publicKey = session
+      .find({ class: graphene.ObjectClass.PUBLIC_KEY, label: location.key_label })
+      .items(0)
+      .toType<graphene.PublicKey>();
+    return new Pkcs11Signer(role, location, session, privateKey, publicJwkOf(publicKey));
   }
 
   /**
@@ -131,13 +124,59 @@ export class Pkcs11Signer implements Signer {
     });
   }
 
+  /** Closing the session is enough: logging out would log out every other key on the token too. */
   close(): void {
     try {
-      this.#session.logout();
       this.#session.close();
     } finally {
-      this.#module.finalize();
+      releaseModule(this.location.module);
     }
+  }
+}
+
+/** The vault secret a token's PIN may be kept under (labels may hold characters names may not). */
+export function pinSecretName(tokenLabel: string): string {
+  return `pkcs11.pin.${tokenLabel.replace(/[^A-Za-z0-9_.-]/g, '_')}`.slice(0, 64);
+}
+
+/**
+ * A module is initialised once per process however many keys use it (C_Initialize twice is an
+ * error, and C_Finalize would pull the token from under the other keys), and finalised with the
+ * last of them.
+ */
+const modules = new Map<string, { mod: graphene.Module; users: number }>();
+
+function acquireModule(path: string): graphene.Module {
+  const held = modules.get(path);
+  if (held) {
+    held.users++;
+    return held.mod;
+  }
+  let mod: graphene.Module;
+  try {
+    mod = graphene.Module.load(path, 'briefcase');
+    mod.initialize();
+  } catch (e) {
+    throw new BriefcaseError('unavailable', `cannot load the PKCS#11 module ${path}`, String(e));
+  }
+  modules.set(path, { mod, users: 1 });
+  return mod;
+}
+
+function releaseModule(path: string): void {
+  const held = modules.get(path);
+  if (!held || --held.users > 0) return;
+  modules.delete(path);
+  held.mod.finalize();
+}
+
+/** Logging in is per token, not per session: a second key on the same token finds it done. */
+function login(session: graphene.Session, pin: string, tokenLabel: string): void {
+  try {
+    session.login(pin);
+  } catch (e) {
+    if (String(e).includes('CKR_USER_ALREADY_LOGGED_IN')) return;
+    throw new BriefcaseError('vault_locked', `the PIN does not open the token "${tokenLabel}"`);
   }
 }
 

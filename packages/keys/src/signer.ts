@@ -1,7 +1,35 @@
 import type { PublicJwk } from '@briefcase/crypto';
 
-/** Separate keys for separate jobs (DESIGN.md §5). More roles arrive with key custody. */
-export type KeyRole = 'receipts' | 'dpop';
+/**
+ * Separate keys for separate jobs (DESIGN.md §5): `identity` names this device, `receipts` signs
+ * receipt checkpoints, `dpop` signs DPoP proofs to OAuth servers and providers.
+ */
+export type KeyRole = 'identity' | 'receipts' | 'dpop';
+export const KEY_ROLES: readonly KeyRole[] = ['identity', 'receipts', 'dpop'];
+
+export type KeyAlgorithm = 'EdDSA' | 'ES256';
+export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['EdDSA', 'ES256'];
+
+/**
+ * Where keys can live. `software` and `pkcs11` (which covers TPM 2.0 through tpm2-pkcs11) are
+ * built; macOS Secure Enclave and Windows CNG would slot in here but cannot be built or tested on
+ * our machines, so they are only listed by `briefcase keys backends` as unavailable.
+ */
+export type KeyBackend = 'software' | 'pkcs11';
+
+/**
+ * The algorithm a new software key gets. DPoP defaults to ES256 because it is the one algorithm
+ * every DPoP-capable authorization server accepts; EdDSA is smaller and faster elsewhere.
+ */
+export const DEFAULT_ALGORITHM: Record<KeyRole, KeyAlgorithm> = {
+  identity: 'EdDSA',
+  receipts: 'EdDSA',
+  dpop: 'ES256',
+};
+
+export function isKeyRole(value: string): value is KeyRole {
+  return (KEY_ROLES as readonly string[]).includes(value);
+}
 
 /**
  * A signing key, wherever it lives. Hardware backends (PKCS#11, TPM) implement the same shape and
@@ -9,12 +37,14 @@ export type KeyRole = 'receipts' | 'dpop';
  */
 export interface Signer {
   readonly role: KeyRole;
-  readonly algorithm: 'EdDSA' | 'ES256';
-  readonly backend: 'software' | 'pkcs11';
+  readonly algorithm: KeyAlgorithm;
+  readonly backend: KeyBackend;
   readonly nonExportable: boolean;
   readonly publicJwk: PublicJwk;
   /** RFC 7638 thumbprint of the public key; names the key in checkpoints. */
   readonly keyId: string;
   /** The JOSE-form signature of `message` (ES256: raw r‖s over its SHA-256). */
   sign(message: Uint8Array): Promise<Uint8Array>;
+  /** Release what the key holds open (a token session); software keys hold nothing. */
+  close(): void;
 }

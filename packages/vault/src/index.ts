@@ -6,9 +6,14 @@ export {
   loadMasterKey,
   masterKeyExists,
   KEY_FILE,
+  KEYCHAIN_FILE,
+  MASTER_KEY_CHOICES,
   PASSPHRASE_FILE,
   type MasterKey,
+  type MasterKeyChoice,
+  type MasterKeyOptions,
   type MasterKeySource,
 } from './master-key.ts';
+export { openKeychain, KEYCHAIN_SERVICE, type Keychain, type KeychainProbe } from './keychain.ts';
 export { Vault, VAULT_FILE, type SecretInfo } from './vault.ts';
 export { Scrubber, secretVariants, REDACTION } from './scrub.ts';

@@ -19,10 +19,10 @@ describe('Secret', () => {
 describe('Vault', () => {
   const dir = () => mkdtempSync(join(tmpdir(), 'bc-vault-'));
 
-  it('stores secrets sealed, by name; a ciphertext moved to another name does not open', () => {
+  it('stores secrets sealed, by name; a ciphertext moved to another name does not open', async () => {
     const d = dir();
     try {
-      const { key } = createMasterKey(d, undefined);
+      const { key } = await createMasterKey(d, { choice: 'file' });
       const v = Vault.open(d, key);
       v.set('github', new Secret('ghp_canary_value_123'));
       v.set('other', new Secret('something else'));
@@ -38,14 +38,15 @@ describe('Vault', () => {
     }
   });
 
-  it('a wrong master key does not open the vault', () => {
+  it('a wrong master key does not open the vault', async () => {
     const d = dir();
     try {
-      const { key } = createMasterKey(d, 'a long passphrase');
+      const { key } = await createMasterKey(d, { passphrase: 'a long passphrase', choice: 'passphrase' });
       Vault.open(d, key).set('x', new Secret('value-1'));
-      assert.throws(() => loadMasterKey(d, 'another passphrase'), /wrong passphrase/);
-      assert.throws(() => loadMasterKey(d, undefined), /protected by a passphrase/);
-      assert.equal(Vault.open(d, loadMasterKey(d, 'a long passphrase').key).get('x')?.expose(), 'value-1');
+      await assert.rejects(loadMasterKey(d, { passphrase: 'another passphrase' }), /wrong passphrase/);
+      await assert.rejects(loadMasterKey(d), /protected by a passphrase/);
+      const reopened = await loadMasterKey(d, { passphrase: 'a long passphrase' });
+      assert.equal(Vault.open(d, reopened.key).get('x')?.expose(), 'value-1');
     } finally {
       rmSync(d, { recursive: true, force: true });
     }

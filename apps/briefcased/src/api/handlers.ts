@@ -10,7 +10,7 @@ import {
   type PolicyCheckResponse,
   type ToolCallResponse,
 } from '@briefcase/protocol';
-import { SoftwareSigner } from '@briefcase/keys';
+import { KEY_ALGORITHMS, KEY_ROLES, SoftwareSigner } from '@briefcase/keys';
 import { Secret, Vault, writeFileAtomic } from '@briefcase/vault';
 import { z } from 'zod';
 import type { Services } from '../daemon.ts';
@@ -127,20 +127,19 @@ export function buildRoutes(s: Services): Route[] {
           started_at: s.startedAt.toISOString(),
           home: s.paths.home,
           tools: s.registry.list().length,
-          receipts: { seq: s.receipts.seq, key_id: s.signer.keyId },
+          receipts: { seq: s.receipts.seq, key_id: s.keys.receipts.keyId },
           policy_sha256: s.policy.hash,
           pending_approvals: s.approvals.list('pending').length,
           spend: s.ledger.totals(),
           key_source: s.keySource,
-          keys: [
-            {
-              role: 'receipts',
-              algorithm: s.signer.algorithm,
-              backend: s.signer.backend,
-              non_exportable: s.signer.nonExportable,
-              key_id: s.signer.keyId,
-            },
-          ],
+          device_id: s.keys.identity.keyId,
+          keys: Object.values(s.keys).map((k) => ({
+            role: k.role,
+            algorithm: k.algorithm,
+            backend: k.backend,
+            non_exportable: k.nonExportable,
+            key_id: k.keyId,
+          })),
         }),
     },
     {
@@ -320,34 +319,49 @@ export function buildRoutes(s: Services): Route[] {
       path: /^\/v1\/admin\/keys\/rotate$/,
       role: 'admin',
       handle: async ({ req, res }) => {
-        const { role } = await readJson(req, limit, z.object({ role: z.enum(['receipts', 'dpop']) }).strict());
-        if (role === 'dpop') {
-          throw new BriefcaseError(
-            'conflict',
-            'rotating the dpop key is not supported yet: tokens of logged-in servers are bound to it',
-          );
-        }
-        const old = s.signer;
+        const { role, algorithm } = await readJson(
+          req,
+          limit,
+          z.object({ role: z.enum(KEY_ROLES), algorithm: z.enum(KEY_ALGORITHMS).optional() }).strict(),
+        );
+        const old = s.keys[role];
         if (old.backend !== 'software') {
           throw new BriefcaseError(
             'conflict',
-            `the receipts key lives on a ${old.backend} token: make a new one there with \`briefcase keys create --backend ${old.backend}\``,
+            `the ${role} key lives on a ${old.backend} token: stop the daemon and make a new one there with \`briefcase keys create --role ${role} --backend ${old.backend} …\``,
           );
         }
-        const next = SoftwareSigner.rotate(s.paths.home, 'receipts', s.masterKey);
-        await s.receipts.rotateSigner(next);
-        s.signer = next;
-        s.receipts.append('signer', 'admin', { event: 'rotated', role, old_key_id: old.keyId, new_key_id: next.keyId });
+        // Tokens issued to the old DPoP key are bound to it (RFC 9449): revoke them while the old
+        // key can still sign, then every server that had them needs a new login.
+        const loggedOut = role === 'dpop' ? await s.remotes.logoutAll() : [];
+        const next = SoftwareSigner.rotate(s.paths.home, role, s.masterKey, algorithm);
+        if (role === 'receipts') await s.receipts.rotateSigner(next);
+        s.keys[role] = next;
+        if (role === 'dpop') await s.remotes.replaceDpopKey(next);
+        s.receipts.append('signer', 'admin', {
+          event: 'rotated',
+          role,
+          old_key_id: old.keyId,
+          new_key_id: next.keyId,
+          algorithm: next.algorithm,
+          ...(role === 'dpop' ? { logged_out: loggedOut } : {}),
+        });
         await s.receipts.checkpoint();
         s.logger.info('key rotated', { role, old_key_id: old.keyId, new_key_id: next.keyId });
-        sendJson(res, 200, { role, old_key_id: old.keyId, key_id: next.keyId });
+        sendJson(res, 200, {
+          role,
+          old_key_id: old.keyId,
+          key_id: next.keyId,
+          algorithm: next.algorithm,
+          logged_out: loggedOut,
+        });
       },
     },
     {
       method: 'GET',
       path: /^\/v1\/admin\/receipts\/public-key$/,
       role: 'admin',
-      handle: ({ res }) => sendJson(res, 200, { key_id: s.signer.keyId, jwk: s.signer.publicJwk }),
+      handle: ({ res }) => sendJson(res, 200, { key_id: s.keys.receipts.keyId, jwk: s.keys.receipts.publicJwk }),
     },
   ];
 }

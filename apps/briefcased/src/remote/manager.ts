@@ -127,6 +127,34 @@ export class RemoteManager {
     return result;
   }
 
+  /**
+   * Log out of every server that holds tokens (a DPoP key rotation: its tokens are bound to the
+   * old key). Revocation happens while the old key still signs. Returns the servers logged out.
+   */
+  async logoutAll(): Promise<string[]> {
+    const out: string[] = [];
+    for (const [name, server] of this.#servers) {
+      if (!server.oauth?.authorized) continue;
+      const result = await server.logout().catch((e: unknown) => {
+        this.#d.logger.warn('logout on key rotation failed; tokens forgotten anyway', { server: name, error: e });
+        return { revoked: [] as string[] };
+      });
+      this.#d.receipts.append('oauth', 'admin', {
+        event: 'logged_out',
+        server: name,
+        revoked: result.revoked,
+        reason: 'dpop key rotated',
+      });
+      out.push(name);
+    }
+    return out;
+  }
+
+  /** The next DPoP proof of every session is made by this key. */
+  replaceDpopKey(key: DpopKey): void {
+    this.#d.dpopKey = key;
+  }
+
   list(): RemoteSummary[] {
     return [...this.#servers.keys()].sort().map((n) => this.summary(n));
   }
@@ -167,7 +195,7 @@ export class RemoteManager {
     const server: RemoteServer = new RemoteServer(config, {
       logger: this.#d.logger,
       vault: this.#d.vault,
-      dpopKey: this.#d.dpopKey,
+      dpopKey: () => this.#d.dpopKey,
       onSecret: (v) => this.#d.onSecret(v),
       secret: (n) => this.#d.vault.get(n),
       onTools: (tools) => this.#sync(server, tools),

@@ -27,7 +27,7 @@ export class OAuthSession {
     server: string,
     url: URL,
     store: VaultOAuthStore,
-    dpopKey: DpopKey | undefined,
+    dpopKey: () => DpopKey | undefined,
     client: RemoteOAuthConfig & { clientSecret?: string | undefined } = {},
   ) {
     this.#client = {
@@ -47,8 +47,8 @@ export class OAuthSession {
     // RFC 9449 §7.1: a DPoP-bound access token travels as `Authorization: DPoP`, not Bearer.
     // Proofs go only where they matter: token requests (to get a DPoP-bound token) and requests
     // carrying a DPoP-bound token. An MCP server that needs no OAuth never sees one.
-    this.fetch = dpopKey
-      ? dpopFetch(dpopKey, fetch, {
+    this.fetch = dpopKey()
+      ? dpopFetch(() => dpopKey()!, fetch, {
           bindBearer: () => this.#isDpop(),
           needsProof: (_url, method, headers, body) =>
             (headers.has('authorization') && this.#isDpop()) ||

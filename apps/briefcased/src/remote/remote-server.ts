@@ -25,7 +25,8 @@ export interface RemoteServerDeps {
   logger: Logger;
   vault: Vault;
   /** The key DPoP proofs are signed with (HTTP servers whose authorization server supports DPoP). */
-  dpopKey: DpopKey | undefined;
+  /** The daemon's current DPoP key (a getter: rotation replaces it under live sessions). */
+  dpopKey: () => DpopKey | undefined;
   /** A credential that is not in the vault (an access token) and must be scrubbed all the same. */
   onSecret(value: string): void;
   secret(name: string): Secret | undefined;

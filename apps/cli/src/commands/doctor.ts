@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, loadRegistry, softwareKeysWarning, type DataPaths } from '@briefcase/briefcased';
-import { readPublicKey } from '@briefcase/keys';
+import { KEY_ROLES, readPublicKey, readPublicKeys } from '@briefcase/keys';
 import { compilePolicy } from '@briefcase/policy';
 import { masterKeyExists } from '@briefcase/vault';
 import type { AdminClient } from '../client.ts';
@@ -53,8 +53,18 @@ export async function doctorChecks(paths: DataPaths, client: AdminClient | null)
   else if (!receiptsKey) checks.push(fail('keys_missing', 'no receipt-signing key: run `briefcase init`'));
   else {
     checks.push(pass('keys_present', `vault master key (${source}) and receipt-signing key ${receiptsKey.keyId}`));
-    const w = softwareKeysWarning(source);
-    checks.push({ code: w.code, ok: true, level: 'warning', message: w.message });
+    // One line per role: where its key lives (code `key_<role>`), then the warning if any is software.
+    for (const role of KEY_ROLES) {
+      const [current] = readPublicKeys(paths.home, role);
+      if (!current) continue;
+      const where =
+        current.backend === 'software'
+          ? 'software, exportable by anyone with the vault master key'
+          : `${current.backend}, non-exportable`;
+      checks.push(pass(`key_${role}`, `${role}: ${current.algorithm} key ${current.keyId} (${where})`));
+    }
+    const w = softwareKeysWarning(paths.home, source);
+    if (w) checks.push({ code: w.code, ok: true, level: 'warning', message: w.message });
   }
 
   const year = new Date().getUTCFullYear();

@@ -1,17 +1,27 @@
-import { jwkThumbprint } from '@briefcase/crypto';
-import type { DataPaths } from '@briefcase/briefcased';
 import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
-import { createPkcs11Key, readPublicKeys, type KeyRole } from '@briefcase/keys';
+import { jwkThumbprint } from '@briefcase/crypto';
+import type { DataPaths } from '@briefcase/briefcased';
+import {
+  createKey,
+  DEFAULT_ALGORITHM,
+  isKeyRole,
+  KEY_ALGORITHMS,
+  KEY_ROLES,
+  pinSecretName,
+  readPublicKeys,
+  type KeyAlgorithm,
+  type KeyRole,
+} from '@briefcase/keys';
 import { BriefcaseError } from '@briefcase/protocol';
+import { loadMasterKey, openKeychain, Secret, Vault } from '@briefcase/vault';
 import type { AdminClient } from '../client.ts';
 import { print, printJson, table } from '../output.ts';
-
-const ROLES: KeyRole[] = ['receipts', 'dpop'];
+import { askHidden } from '../prompt.ts';
 
 /** `briefcase keys list`: read from the data directory, so it works without the daemon. */
 export function keysList(paths: DataPaths, json: boolean): void {
-  const keys = ROLES.flatMap((role) =>
+  const keys = KEY_ROLES.flatMap((role) =>
     readPublicKeys(paths.home, role).map((k) => ({
       role,
       algorithm: k.algorithm,
@@ -39,12 +49,26 @@ export function keysList(paths: DataPaths, json: boolean): void {
   );
 }
 
-export async function keysRotate(c: AdminClient, role: string, json: boolean): Promise<void> {
-  if (!ROLES.includes(role as KeyRole))
-    throw new BriefcaseError('bad_request', `--role must be one of ${ROLES.join(', ')}`);
-  const r = await c.post<{ role: string; old_key_id: string; key_id: string }>('/v1/admin/keys/rotate', { role });
-  if (json) printJson(r);
-  else print(`Rotated the ${r.role} key: ${r.old_key_id} → ${r.key_id}. Records signed before still verify.`);
+export async function keysRotate(
+  c: AdminClient,
+  o: { role: string; algorithm?: string },
+  json: boolean,
+): Promise<void> {
+  const role = parseRole(o.role);
+  const algorithm = o.algorithm === undefined ? undefined : parseAlgorithm(o.algorithm);
+  const r = await c.post<{ role: string; old_key_id: string; key_id: string; algorithm: string; logged_out: string[] }>(
+    '/v1/admin/keys/rotate',
+    { role, ...(algorithm ? { algorithm } : {}) },
+  );
+  if (json) return printJson(r);
+  print(
+    `Rotated the ${r.role} key: ${r.old_key_id} → ${r.key_id} (${r.algorithm}). Records signed before still verify.`,
+  );
+  if (r.logged_out.length > 0) {
+    print(
+      `Tokens bound to the old DPoP key were revoked; log in again: ${r.logged_out.map((n) => `briefcase remote login ${n}`).join('; ')}`,
+    );
+  }
 }
 
 /** PKCS#11 modules in the places Debian and common vendors install them. */
@@ -56,20 +80,42 @@ const MODULE_GLOBS: [string, RegExp][] = [
 ];
 
 /** `briefcase keys backends`: what this machine offers. */
-export function keysBackends(json: boolean): void {
+export async function keysBackends(json: boolean): Promise<void> {
   const modules = new Set<string>();
   for (const [dir, re] of MODULE_GLOBS) {
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir)) if (re.test(f)) modules.add(`${dir}/${f}`);
   }
+  const tpm = [...modules].find((m) => m.endsWith('/libtpm2_pkcs11.so'));
+  const keychain = await openKeychain();
   const backends = [
-    { backend: 'software', available: true, non_exportable: false, note: 'keys sealed under the vault master key' },
+    {
+      backend: 'software',
+      available: true,
+      non_exportable: false,
+      note: 'Ed25519 or P-256, sealed under the vault master key',
+    },
     ...[...modules]
       .sort()
       .map((m) => ({ backend: `pkcs11:${m}`, available: true, non_exportable: true, note: 'P-256 on the token' })),
-    { backend: 'keychain', available: false, non_exportable: false, note: 'not implemented yet' },
-    { backend: 'secure-enclave', available: false, non_exportable: true, note: 'macOS only; not implemented' },
-    { backend: 'windows-cng', available: false, non_exportable: true, note: 'Windows only; not implemented' },
+    {
+      backend: 'tpm2',
+      available: tpm !== undefined,
+      non_exportable: true,
+      note: tpm
+        ? `P-256 bound to the TPM: --backend pkcs11 --module ${tpm}`
+        : 'needs tpm2-pkcs11 (Debian: libtpm2-pkcs11-1) and tpm2-abrmd',
+    },
+    {
+      backend: 'keychain',
+      available: keychain.available,
+      non_exportable: false,
+      note: keychain.available
+        ? 'holds the vault master key (`briefcase init --master-key keychain`)'
+        : `for the vault master key; not reachable: ${keychain.reason}`,
+    },
+    { backend: 'secure-enclave', available: false, non_exportable: true, note: 'macOS only; not built yet' },
+    { backend: 'windows-cng', available: false, non_exportable: true, note: 'Windows only; not built yet' },
   ];
   if (json) return printJson({ backends });
   print(
@@ -83,44 +129,98 @@ export function keysBackends(json: boolean): void {
 export interface KeysCreateFlags {
   role: string;
   backend: string;
+  algorithm?: string;
   module?: string;
   token?: string;
   label?: string;
+  savePin?: boolean;
 }
 
-/** `briefcase keys create --backend pkcs11`: a new key on the token becomes the role's key. */
+/**
+ * `briefcase keys create`: a new key becomes the role's key; the one it replaces is retired (its
+ * public key kept, so what it signed still verifies). Works on the data directory, so the daemon,
+ * which holds the current keys, must be stopped.
+ */
 export async function keysCreate(paths: DataPaths, o: KeysCreateFlags, json: boolean): Promise<void> {
-  if (o.role !== 'receipts')
-    throw new BriefcaseError('bad_request', 'only --role receipts can live on a token for now');
-  if (o.backend !== 'pkcs11')
-    throw new BriefcaseError('bad_request', '--backend must be pkcs11 (software keys are created by init and rotate)');
-  if (!o.module || !o.token) throw new BriefcaseError('bad_request', 'give --module PATH and --token LABEL');
-  const running = await new Promise<boolean>((resolve) => {
-    const s = connect(paths.socket);
+  const role = parseRole(o.role);
+  if (o.backend !== 'software' && o.backend !== 'pkcs11') {
+    throw new BriefcaseError('bad_request', `--backend must be software or pkcs11 (not "${o.backend}")`);
+  }
+  if (await daemonRunning(paths.socket)) {
+    throw new BriefcaseError(
+      'conflict',
+      `stop the daemon first: it holds the current ${role} key (or use \`briefcase keys rotate --role ${role}\` for a software key)`,
+    );
+  }
+  const master = await loadMasterKey(paths.home, { passphrase: process.env.BRIEFCASE_PASSPHRASE });
+  let pin: string | undefined;
+  let location: { module: string; token_label: string; key_label: string } | undefined;
+  if (o.backend === 'pkcs11') {
+    if (o.algorithm !== undefined && o.algorithm !== 'ES256') {
+      throw new BriefcaseError('bad_request', 'PKCS#11 keys are P-256 (ES256)');
+    }
+    if (!o.module || !o.token) throw new BriefcaseError('bad_request', 'give --module PATH and --token LABEL');
+    location = { module: o.module, token_label: o.token, key_label: o.label ?? `briefcase-${role}` };
+    pin = process.env.BRIEFCASE_PKCS11_PIN || (await askHidden(`PIN for PKCS#11 token "${o.token}": `));
+  }
+  const signer = createKey(
+    paths.home,
+    role,
+    location
+      ? { backend: 'pkcs11', location, pin }
+      : {
+          backend: 'software',
+          algorithm: o.algorithm === undefined ? DEFAULT_ALGORITHM[role] : parseAlgorithm(o.algorithm),
+          masterKey: master.key,
+        },
+  );
+  signer.close();
+  if (location && o.savePin && pin) {
+    Vault.open(paths.home, master.key).set(
+      pinSecretName(location.token_label),
+      new Secret(pin),
+      `PIN of the PKCS#11 token "${location.token_label}"`,
+    );
+  }
+  const result = {
+    role,
+    backend: signer.backend,
+    algorithm: signer.algorithm,
+    key_id: signer.keyId,
+    non_exportable: signer.nonExportable,
+    ...(location && o.savePin ? { pin_saved_as: pinSecretName(location.token_label) } : {}),
+  };
+  if (json) return printJson(result);
+  print(
+    location
+      ? `Created a non-exportable P-256 ${role} key on token "${location.token_label}" (${result.key_id}).`
+      : `Created a software ${result.algorithm} ${role} key (${result.key_id}); it is exportable by anyone with the vault master key.`,
+  );
+  if (location && !result.pin_saved_as) {
+    print('Start the daemon with BRIEFCASE_PKCS11_PIN set, from a terminal (it asks), or create with --save-pin.');
+  }
+  if (role === 'dpop') print('Servers logged in with the old DPoP key need `briefcase remote login` again.');
+}
+
+function parseRole(role: string): KeyRole {
+  if (!isKeyRole(role)) throw new BriefcaseError('bad_request', `--role must be one of ${KEY_ROLES.join(', ')}`);
+  return role;
+}
+
+function parseAlgorithm(algorithm: string): KeyAlgorithm {
+  if (!(KEY_ALGORITHMS as readonly string[]).includes(algorithm)) {
+    throw new BriefcaseError('bad_request', `--algorithm must be one of ${KEY_ALGORITHMS.join(', ')}`);
+  }
+  return algorithm as KeyAlgorithm;
+}
+
+function daemonRunning(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(socket);
     s.once('connect', () => {
       s.destroy();
       resolve(true);
     });
     s.once('error', () => resolve(false));
   });
-  if (running) throw new BriefcaseError('conflict', 'stop the daemon first: it holds the current receipts key');
-  const signer = createPkcs11Key(
-    paths.home,
-    'receipts',
-    { module: o.module, token_label: o.token, key_label: o.label ?? 'briefcase-receipts' },
-    process.env.BRIEFCASE_PKCS11_PIN,
-  );
-  const result = {
-    role: 'receipts',
-    backend: 'pkcs11',
-    algorithm: signer.algorithm,
-    key_id: signer.keyId,
-    non_exportable: true,
-  };
-  if ('close' in signer && typeof signer.close === 'function') signer.close();
-  if (json) printJson(result);
-  else
-    print(
-      `Created a non-exportable P-256 receipts key on token "${o.token}" (${result.key_id}). Start the daemon with BRIEFCASE_PKCS11_PIN set.`,
-    );
 }

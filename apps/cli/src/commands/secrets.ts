@@ -1,46 +1,7 @@
 import { API_PATHS, BriefcaseError, type SecretMetadata } from '@briefcase/protocol';
 import type { AdminClient } from '../client.ts';
 import { print, printJson, table } from '../output.ts';
-
-/** Read the value from stdin (piped) or a prompt that does not echo. Never from argv. */
-async function readSecretValue(name: string): Promise<string> {
-  if (!process.stdin.isTTY) {
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    return Buffer.concat(chunks)
-      .toString('utf8')
-      .replace(/\r?\n$/, '');
-  }
-  process.stderr.write(`Value for ${name} (input hidden): `);
-  process.stdin.setRawMode(true);
-  process.stdin.resume();
-  return new Promise((resolve, reject) => {
-    let value = '';
-    const onData = (buf: Buffer) => {
-      for (const ch of buf.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') {
-          finish();
-          resolve(value);
-          return;
-        }
-        if (ch === '\u0003') {
-          finish();
-          reject(new BriefcaseError('bad_request', 'cancelled'));
-          return;
-        }
-        if (ch === '\u007f') value = value.slice(0, -1);
-        else value += ch;
-      }
-    };
-    const finish = () => {
-      process.stdin.off('data', onData);
-      process.stdin.setRawMode(false);
-      process.stdin.pause();
-      process.stderr.write('\n');
-    };
-    process.stdin.on('data', onData);
-  });
-}
+import { readSecretValue } from '../prompt.ts';
 
 export async function secretsSet(
   c: AdminClient,

@@ -8,7 +8,9 @@ import {
   softwareKeysWarning,
   type InitReport,
 } from '@briefcase/briefcased';
+import { isKeyRole, KEY_ROLES } from '@briefcase/keys';
 import { print, warn } from '../output.ts';
+import { askHidden } from '../prompt.ts';
 
 export interface StartFlags {
   port?: string;
@@ -43,7 +45,7 @@ export function printInitReport(report: InitReport): void {
 export async function start(home: string, flags: StartFlags): Promise<void> {
   let firstRun: InitReport | undefined;
   if (flags.initDemo && !isInitialised(home)) {
-    firstRun = initDataDir(home, { demo: true, passphrase: process.env.BRIEFCASE_PASSPHRASE });
+    firstRun = await initDataDir(home, { demo: true, passphrase: process.env.BRIEFCASE_PASSPHRASE });
     printInitReport(firstRun);
   }
   let httpHost: string | undefined;
@@ -61,19 +63,24 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
   }
   const strictRoles = (flags.strict ?? '').split(',').filter(Boolean);
   for (const r of strictRoles) {
-    if (r !== 'receipts' && r !== 'dpop') throw new Error(`--strict: "${r}" is not a key role (receipts, dpop)`);
+    if (!isKeyRole(r)) throw new Error(`--strict: "${r}" is not a key role (${KEY_ROLES.join(', ')})`);
   }
   const daemon = await Daemon.start({
     home,
     foreground: true,
-    strictRoles: strictRoles as ('receipts' | 'dpop')[],
+    strictRoles: strictRoles.filter(isKeyRole),
     passphrase: process.env.BRIEFCASE_PASSPHRASE,
+    askPin: (token) => askHidden(`PIN for PKCS#11 token "${token}": `),
     ...(httpHost !== undefined ? { httpHost } : {}),
     ...(httpPort !== undefined ? { httpPort } : {}),
   });
   const paths = dataPaths(home);
-  const w = softwareKeysWarning(daemon.services.keySource);
-  warn(`warning [${w.code}]: ${w.message}`);
+  for (const w of [
+    ...(firstRun?.warnings.filter((x) => x.code !== 'software_keys') ?? []),
+    softwareKeysWarning(home, daemon.services.keySource),
+  ]) {
+    if (w) warn(`warning [${w.code}]: ${w.message}`);
+  }
   print(`briefcased is running (pid ${process.pid})`);
   print(`  data directory  ${home}`);
   print(

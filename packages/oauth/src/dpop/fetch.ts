@@ -16,7 +16,9 @@ export interface DpopFetchOptions {
   needsProof?: (url: URL, method: string, headers: Headers, body: unknown) => boolean;
 }
 
-export function dpopFetch(key: DpopKey, base: Fetch = fetch, options: DpopFetchOptions = {}): Fetch {
+export function dpopFetch(key: DpopKey | (() => DpopKey), base: Fetch = fetch, options: DpopFetchOptions = {}): Fetch {
+  // A getter lets the key be rotated under a live client: the next proof uses the new key.
+  const currentKey = typeof key === 'function' ? key : () => key;
   const nonces = new Map<string, string>();
   return async (input, init = {}) => {
     const url = new URL(input instanceof Request ? input.url : input);
@@ -34,7 +36,7 @@ export function dpopFetch(key: DpopKey, base: Fetch = fetch, options: DpopFetchO
     const send = async (): Promise<Response> => {
       headers.set(
         'dpop',
-        await createProof(key, { htm: method, htu: url, accessToken, nonce: nonces.get(url.origin) }),
+        await createProof(currentKey(), { htm: method, htu: url, accessToken, nonce: nonces.get(url.origin) }),
       );
       return base(input instanceof Request ? input.url : input, { ...init, method, headers });
     };
