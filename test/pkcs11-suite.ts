@@ -7,7 +7,19 @@ import { webcrypto } from 'node:crypto';
 import * as graphene from 'graphene-pk11';
 import { Pkcs11Signer } from '@briefcase/keys';
 import { createProof, DpopVerifier } from '@briefcase/oauth';
-import { cli, cliJson, daemonRequest, startDaemon, tempHome, token } from './helpers.ts';
+import { browse, startOAuthWorld } from './fixtures/oauth-world.ts';
+import {
+  cli,
+  cliAsync,
+  cliJson,
+  daemonRequest,
+  remoteState,
+  sleep,
+  startDaemon,
+  stdioClient,
+  tempHome,
+  token,
+} from './helpers.ts';
 
 import type { TokenSetup } from './fixtures/tokens.ts';
 
@@ -99,6 +111,21 @@ export function describePkcs11Token(
         const first = await verifier.verify(request);
         assert.deepEqual(first, { ok: true, jkt: signer.keyId });
         assert.deepEqual(await verifier.verify(request), { ok: false, error: 'replayed_proof' });
+        // Parallel requests sign together; a token session signs one at a time (CKR_OPERATION_ACTIVE).
+        const proofs = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            createProof(signer, { htm: 'GET', htu: `https://mcp.example/r${i}`, accessToken: 'at-1' }),
+          ),
+        );
+        for (const [i, p] of proofs.entries()) {
+          const r = await verifier.verify({
+            method: 'GET',
+            url: `https://mcp.example/r${i}`,
+            proof: p,
+            accessToken: 'at-1',
+          });
+          assert.equal(r.ok, true);
+        }
       } finally {
         signer.close();
       }
@@ -176,6 +203,77 @@ export function describePkcs11Token(
       });
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /BRIEFCASE_PKCS11_PIN/);
+    });
+
+    it('holds all three roles on the one token; the PIN kept in the vault starts the daemon unattended', async () => {
+      const create = (role: string, extra: string[] = []) =>
+        cliJson<{ key_id: string; pin_saved_as?: string }>(home, [
+          'keys',
+          'create',
+          '--role',
+          role,
+          '--backend',
+          'pkcs11',
+          '--module',
+          module,
+          '--token',
+          'briefcase',
+          ...extra,
+        ]);
+      const dpop = create('dpop', ['--save-pin']);
+      assert.equal(dpop.code, 0, dpop.stderr);
+      assert.equal(dpop.json.pin_saved_as, 'pkcs11.pin.briefcase');
+      assert.equal(create('identity').code, 0);
+      for (const f of ['config.json', 'keys/dpop.json', 'keys/identity.json', 'keys/receipts.json']) {
+        assert.ok(!readFileSync(join(home, f), 'utf8').includes(env.BRIEFCASE_PKCS11_PIN!), `the PIN is in ${f}`);
+      }
+      const d = await startDaemon(home, ['--strict', 'identity,receipts,dpop'], { BRIEFCASE_PKCS11_PIN: '' });
+      try {
+        const status = cliJson<{ device_id: string; keys: { role: string; backend: string; key_id: string }[] }>(home, [
+          'status',
+        ]).json;
+        assert.deepEqual(
+          status.keys.map((k) => [k.role, k.backend]),
+          [
+            ['identity', 'pkcs11'],
+            ['receipts', 'pkcs11'],
+            ['dpop', 'pkcs11'],
+          ],
+        );
+        assert.equal(status.keys.find((k) => k.role === 'dpop')?.key_id, dpop.json.key_id);
+        assert.equal(status.device_id, status.keys[0]!.key_id);
+        const rotate = cli(home, ['keys', 'rotate', '--role', 'dpop']);
+        assert.notEqual(rotate.code, 0);
+        assert.match(rotate.stderr, /lives on a pkcs11 token: stop the daemon and make a new one there/);
+      } finally {
+        await d.stop();
+      }
+    });
+
+    it('logs in to an OAuth-protected MCP server with DPoP proofs signed by the token key', async () => {
+      const world = await startOAuthWorld();
+      const d = await startDaemon(home, [], { BRIEFCASE_PKCS11_PIN: '' });
+      const agent = await stdioClient(home);
+      try {
+        const added = await cliAsync(home, ['remote', 'add', 'secure', '--url', world.resource]);
+        assert.equal(added.code, 0, added.stderr);
+        const login = await cliAsync(home, ['remote', 'login', 'secure', '--no-wait', '--json']);
+        assert.equal(login.code, 0, login.stderr);
+        await browse((JSON.parse(login.stdout) as { authorization_url: string }).authorization_url);
+        for (let i = 0; i < 100 && (await remoteState(home, 'secure'))?.status !== 'connected'; i++) await sleep(100);
+        const r = await agent.callTool({ name: 'secure.whoami', arguments: {} });
+        assert.equal(r.isError, undefined, JSON.stringify(r));
+        const who = JSON.parse((r.content as { text: string }[])[0]!.text) as { sub: string; jkt: string };
+        const dpopKey = cliJson<{ keys: { role: string; key_id: string; retired_at: string | null }[] }>(home, [
+          'keys',
+          'list',
+        ]).json.keys.find((k) => k.role === 'dpop' && k.retired_at === null)!;
+        assert.deepEqual([who.sub, who.jkt], ['alice', dpopKey.key_id], 'the token is bound to the token-held key');
+      } finally {
+        await agent.close();
+        await d.stop();
+        await world.close();
+      }
     });
   });
 }

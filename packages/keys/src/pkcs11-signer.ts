@@ -22,6 +22,7 @@ export class Pkcs11Signer implements Signer {
   readonly location: Pkcs11Location;
   readonly #session: graphene.Session;
   readonly #privateKey: graphene.PrivateKey;
+  #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     role: KeyRole,
@@ -112,16 +113,23 @@ export class Pkcs11Signer implements Signer {
   /**
    * SoftHSM and most tokens offer CKM_ECDSA over a digest, not CKM_ECDSA_SHA256. The call runs
    * on the binding's worker thread: a TPM takes ~10 ms per signature, which must not block the
-   * daemon's event loop (and with it every tool call in flight).
+   * daemon's event loop (and with it every tool call in flight). A session runs one operation at
+   * a time (a second C_SignInit is CKR_OPERATION_ACTIVE), so signatures queue here: DPoP proofs
+   * for parallel requests arrive together.
    */
   sign(message: Uint8Array): Promise<Uint8Array> {
-    return new Promise((resolve, reject) => {
-      this.#session
-        .createSign('ECDSA', this.#privateKey)
-        .once(Buffer.from(sha256(message)), (error, signature) =>
-          error ? reject(error) : resolve(new Uint8Array(signature)),
-        );
-    });
+    const next = this.#queue.then(
+      () =>
+        new Promise<Uint8Array>((resolve, reject) => {
+          this.#session
+            .createSign('ECDSA', this.#privateKey)
+            .once(Buffer.from(sha256(message)), (error, signature) =>
+              error ? reject(error) : resolve(new Uint8Array(signature)),
+            );
+        }),
+    );
+    this.#queue = next.catch(() => undefined);
+    return next;
   }
 
   /** Closing the session is enough: logging out would log out every other key on the token too. */
