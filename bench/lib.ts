@@ -62,7 +62,7 @@ export async function startDaemon(
   const home = join(base, 'h');
   const env: Record<string, string> = { ...(process.env as Record<string, string>), BRIEFCASE_HOME: home };
   const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' });
-  cli(['init']);
+  cli(['init', '--master-key', 'file']);
   prepare?.(home, cli);
   const daemon: ChildProcess = spawn(process.execPath, [BIN, 'start'], { env, stdio: 'ignore' });
   for (let i = 0; i < 200; i++) {

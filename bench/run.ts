@@ -28,4 +28,17 @@ else {
   console.log(
     `remote cold start (3 stdio servers)  ${r.cold_start_ms.three_servers} ms (${r.cold_start_ms.per_server.join(', ')})`,
   );
+  const k = results.keys as Record<
+    string,
+    { signs_per_s?: number; latency_ms?: { p50: number; p99: number }; skipped?: string }
+  >;
+  for (const backend of ['software_ed25519', 'software_p256', 'softhsm_p256', 'tpm_p256']) {
+    const b = k[backend];
+    if (!b) continue;
+    console.log(
+      b.skipped
+        ? `sign rate: ${backend.padEnd(24)} skipped: ${b.skipped}`
+        : `sign rate: ${backend.padEnd(24)} ${b.signs_per_s}/s  p50 ${b.latency_ms!.p50} ms  p99 ${b.latency_ms!.p99} ms`,
+    );
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * Signatures per second and latency for each key backend this machine has (key-custody issue):
- * software Ed25519, and P-256 on SoftHSM and on a software TPM through tpm2-pkcs11 (set up in
+ * software Ed25519 and P-256, and P-256 on SoftHSM and on a software TPM through tpm2-pkcs11 (set up in
  * temp dirs, as the tests do). Then the tool-call hot path with a TPM-held receipts key: checkpoint
  * signatures are made off the hot path (every 100 records or 30 s), so per-call latency should not
  * change with the backend.
@@ -58,10 +58,15 @@ async function onToken(setup: (home: string) => Promise<TokenSetup>, module: str
 
 export async function run(log: (m: string) => void = () => {}) {
   const dir = mkdtempSync(join(tmpdir(), 'bc-sign-'));
-  log('sign rate: software Ed25519…');
-  const software = await rate(SoftwareSigner.loadOrCreate(dir, 'receipts', randomBytes(32)), 2000);
+  log('sign rate: software Ed25519 and P-256…');
+  const software = await rate(SoftwareSigner.create(dir, 'receipts', randomBytes(32), 'EdDSA'), 2000);
+  const softwareP256 = await rate(SoftwareSigner.create(dir, 'dpop', randomBytes(32), 'ES256'), 2000);
   rmSync(dir, { recursive: true, force: true });
-  const result: Record<string, unknown> = { benchmark: 'sign-rate', software_ed25519: software };
+  const result: Record<string, unknown> = {
+    benchmark: 'sign-rate',
+    software_ed25519: software,
+    software_p256: softwareP256,
+  };
   if (softhsmMissing()) result.softhsm_p256 = { skipped: softhsmMissing() };
   else {
     log('sign rate: SoftHSM…');

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AsyncEntry } from '@napi-rs/keyring';
+import { privateSessionBus } from './fixtures/session-bus.ts';
 import { cli, cliJson, freePort, sleep, startDaemon, tempHome } from './helpers.ts';
 
 /** Why the Secret Service cannot run here, naming the packages; false when it can. */
@@ -21,7 +22,7 @@ function keyringMissing(): string | false {
 describe('vault master key in the OS keychain (gnome-keyring Secret Service)', { skip: keyringMissing() }, () => {
   const { home, cleanup } = tempHome();
   const processes: ChildProcess[] = [];
-  let busPid = '';
+  let stopBus = () => {};
   let env: Record<string, string> = {};
   let header: { service: string; account: string };
   const entry = () => new AsyncEntry(header.service, header.account, { linux: { store: 'secret-service' } });
@@ -42,22 +43,10 @@ describe('vault master key in the OS keychain (gnome-keyring Secret Service)', {
     const xdg = join(home, '..', 'xdg');
     mkdirSync(join(xdg, 'data'), { recursive: true });
     mkdirSync(join(xdg, 'runtime'), { recursive: true, mode: 0o700 });
-    // A session bus without service activation: nothing but the keyring started below may own
-    // org.freedesktop.secrets (an activated, locked keyring would race it for the name).
-    const config = join(xdg, 'bus.conf');
-    writeFileSync(
-      config,
-      `<busconfig><type>session</type><listen>unix:dir=${xdg}</listen>` +
-        '<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/>' +
-        '<allow own="*"/><allow user="*"/></policy></busconfig>',
-    );
-    const bus = spawnSync('dbus-daemon', [`--config-file=${config}`, '--print-address=1', '--print-pid=1', '--fork'], {
-      encoding: 'utf8',
-    });
-    const [address = '', pid = ''] = bus.stdout.trim().split('\n');
-    busPid = pid;
+    const bus = privateSessionBus(xdg);
+    stopBus = bus.stop;
     env = {
-      DBUS_SESSION_BUS_ADDRESS: address,
+      DBUS_SESSION_BUS_ADDRESS: bus.address,
       XDG_DATA_HOME: join(xdg, 'data'),
       XDG_RUNTIME_DIR: join(xdg, 'runtime'),
     };
@@ -80,7 +69,7 @@ describe('vault master key in the OS keychain (gnome-keyring Secret Service)', {
   });
   after(() => {
     for (const p of processes) p.kill();
-    if (busPid) spawnSync('kill', [busPid]);
+    stopBus();
     delete process.env.DBUS_SESSION_BUS_ADDRESS;
     cleanup();
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -203,6 +203,35 @@ export function describePkcs11Token(
       });
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /BRIEFCASE_PKCS11_PIN/);
+    });
+
+    it('asks for the PIN at a terminal, without echoing it, when neither the environment nor the vault has it', async () => {
+      // `script` gives the start a pseudo-terminal, as a person's shell would.
+      const bin = join(import.meta.dirname, '..', 'apps/cli/bin/briefcase.js');
+      const pin = env.BRIEFCASE_PKCS11_PIN!;
+      const p = spawn('script', ['-qefc', `${process.execPath} ${bin} start`, '/dev/null'], {
+        env: { ...process.env, BRIEFCASE_HOME: home, BRIEFCASE_PKCS11_PIN: '' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let asked = false;
+      p.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (!asked && out.includes('PIN for PKCS#11 token "briefcase": ')) {
+          asked = true;
+          p.stdin.write(`${pin}\r`);
+        }
+      });
+      const exited = new Promise((r) => p.once('exit', r));
+      try {
+        for (let i = 0; i < 200 && !out.includes('briefcased is running'); i++) await sleep(100);
+        assert.match(out, /briefcased is running/);
+        assert.ok(!out.includes(pin), 'the PIN was echoed');
+      } finally {
+        p.stdin.write('\u0003');
+        await Promise.race([exited, sleep(10_000)]);
+        p.kill('SIGKILL');
+      }
     });
 
     it('holds all three roles on the one token; the PIN kept in the vault starts the daemon unattended', async () => {
