@@ -103,6 +103,18 @@ describe('receipt key rotation', () => {
     });
   });
 
+  it('verifies against the device ID alone: the identity key vouches for both keys and their intervals', () => {
+    const out = join(home, '..', 'rotated.jsonl');
+    const deviceId = cliJson<{ device_id: string }>(home, ['keys', 'list']).json.device_id;
+    const r = cliJson<Verify & { key_source: string }>(home, ['receipts', 'verify', out, '--device', deviceId]);
+    assert.equal(r.code, 0, JSON.stringify(r.json));
+    assert.equal(r.json.key_source, 'device');
+    assert.ok(r.json.checkpoints >= 2);
+    const wrong = cliJson<Verify>(home, ['receipts', 'verify', out, '--device', newKey]);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.json.reason ?? '', new RegExp(`signed by device ${deviceId}, not ${newKey}`));
+  });
+
   it('a checkpoint signed by a key the verifier does not know fails with a clear reason', () => {
     const out = join(home, '..', 'rotated.jsonl');
     const header = JSON.parse(readFileSync(out, 'utf8').split('\n')[0]!) as {

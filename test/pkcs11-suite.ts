@@ -277,6 +277,19 @@ export function describePkcs11Token(
       } finally {
         await d.stop();
       }
+      // The token-held identity key vouches for the receipts keys, software and token alike.
+      const out = join(home, '..', 'device-export.jsonl');
+      assert.equal(cli(home, ['receipts', 'export', '--out', out]).code, 0);
+      const deviceId = cliJson<{ device_id: string }>(home, ['keys', 'list']).json.device_id;
+      const verified = cliJson<{ ok: boolean; key_source: string }>(home, [
+        'receipts',
+        'verify',
+        out,
+        '--device',
+        deviceId,
+      ]);
+      assert.equal(verified.code, 0, JSON.stringify(verified.json));
+      assert.equal(verified.json.key_source, 'device');
     });
 
     it('logs in to an OAuth-protected MCP server with DPoP proofs signed by the token key', async () => {

@@ -15,6 +15,7 @@ import { listenHttp, listenSocket, createApiServer } from './api/server.ts';
 import { SpendLedger } from './budget/ledger.ts';
 import { loadConfig, type Config } from './config.ts';
 import { DEMO_API_SECRET, startDemoApi } from './demo/demo-api.ts';
+import { refreshDeviceStatement } from './device-statement.ts';
 import { dataPaths, type DataPaths } from './paths.ts';
 import { CallPipeline } from './pipeline/pipeline.ts';
 import { RemoteManager } from './remote/manager.ts';
@@ -192,6 +193,7 @@ export class Daemon {
         }),
       }),
     };
+    await refreshDeviceStatement(paths.home, keys.identity, receipts);
     const daemon = new Daemon(services);
     daemon.#recover();
     receipts.append('daemon', 'daemon', {

@@ -276,9 +276,13 @@ receipts
   .command('verify [file]')
   .description('verify an export (or the local log) offline; names the first bad sequence number')
   .option('--public-key <file>', 'trust this key ({"key_id","jwk"}) instead of the local one')
+  .option(
+    '--device <device_id>',
+    "trust the receipts keys this device's signed statement vouches for, each within its validity interval",
+  )
   .option('--json', 'print JSON')
-  .action((file: string | undefined, o: { publicKey?: string; json?: boolean }) => {
-    exitCode = receiptsVerify(paths(), file, o.publicKey, o.json === true);
+  .action((file: string | undefined, o: { publicKey?: string; device?: string; json?: boolean }) => {
+    exitCode = receiptsVerify(paths(), file, { publicKeyFile: o.publicKey, device: o.device }, o.json === true);
   });
 
 program

@@ -18,9 +18,10 @@ export async function askHidden(question: string): Promise<string | undefined> {
 }
 
 function readHidden(question: string): Promise<string> {
-  process.stderr.write(question);
+  // Echo off before the question shows: a fast typist (or a pasted PIN) must not be echoed.
   process.stdin.setRawMode(true);
   process.stdin.resume();
+  process.stderr.write(question);
   return new Promise((resolve, reject) => {
     let value = '';
     const onData = (buf: Buffer) => {

@@ -10,3 +10,4 @@ export {
   type P256PublicJwk,
   type PublicJwk,
 } from './jwk.ts';
+export { signCompactJws, verifyCompactJws, type JwsSigner } from './jws.ts';

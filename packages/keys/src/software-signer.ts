@@ -38,6 +38,22 @@ export class SoftwareSigner implements Signer {
    * kept (with when it was retired) so that what it signed still verifies; its private key is gone.
    */
   static create(dataDir: string, role: KeyRole, masterKey: Uint8Array, algorithm: KeyAlgorithm): SoftwareSigner {
+    const { signer, save } = SoftwareSigner.prepare(dataDir, role, masterKey, algorithm);
+    save();
+    return signer;
+  }
+
+  /**
+   * A new key, made but not yet the role's key: `save()` retires the current key (stamping its
+   * retirement now) and writes the new one. A rotation switches the receipt log to the new key
+   * first, so that every checkpoint by the old key falls before its retirement.
+   */
+  static prepare(
+    dataDir: string,
+    role: KeyRole,
+    masterKey: Uint8Array,
+    algorithm: KeyAlgorithm,
+  ): { signer: SoftwareSigner; save: () => void } {
     if (hasStoredKey(dataDir, role) && readStoredKey(dataDir, role).backend === 'software') {
       // Opening the old key first proves the master key is right before anything is replaced.
       SoftwareSigner.load(dataDir, role, masterKey);
@@ -45,26 +61,33 @@ export class SoftwareSigner implements Signer {
     const { privateKey } =
       algorithm === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const signer = new SoftwareSigner(role, privateKey);
-    const der = privateKey.export({ format: 'der', type: 'pkcs8' });
-    const previous = retiredKeys(dataDir, role);
-    writeStoredKey(dataDir, {
-      v: 1,
-      role,
-      algorithm,
-      backend: 'software',
-      public_jwk: signer.publicJwk,
-      key_id: signer.keyId,
-      created_at: new Date().toISOString(),
-      sealed_private: seal(masterKey, der, aad(role)),
-      ...(previous.length ? { previous } : {}),
-    });
-    return signer;
+    const createdAt = new Date().toISOString();
+    const sealed = seal(masterKey, privateKey.export({ format: 'der', type: 'pkcs8' }), aad(role));
+    const save = () => {
+      const previous = retiredKeys(dataDir, role);
+      writeStoredKey(dataDir, {
+        v: 1,
+        role,
+        algorithm,
+        backend: 'software',
+        public_jwk: signer.publicJwk,
+        key_id: signer.keyId,
+        created_at: createdAt,
+        sealed_private: sealed,
+        ...(previous.length ? { previous } : {}),
+      });
+    };
+    return { signer, save };
   }
 
-  /** Rotation keeps the role's algorithm unless told otherwise. */
-  static rotate(dataDir: string, role: KeyRole, masterKey: Uint8Array, algorithm?: KeyAlgorithm): SoftwareSigner {
-    const current = readStoredKey(dataDir, role);
-    return SoftwareSigner.create(dataDir, role, masterKey, algorithm ?? current.algorithm);
+  /** A rotation keeps the role's algorithm unless told otherwise (see `prepare`). */
+  static prepareRotation(
+    dataDir: string,
+    role: KeyRole,
+    masterKey: Uint8Array,
+    algorithm?: KeyAlgorithm,
+  ): { signer: SoftwareSigner; save: () => void } {
+    return SoftwareSigner.prepare(dataDir, role, masterKey, algorithm ?? readStoredKey(dataDir, role).algorithm);
   }
 
   static load(dataDir: string, role: KeyRole, masterKey: Uint8Array): SoftwareSigner {

@@ -15,6 +15,8 @@ export interface ExportHeader {
   exported_at: string;
   /** Informational: a verifier should trust keys it got another way (the data dir, --public-key). */
   public_keys: { key_id: string; jwk: PublicJwk }[];
+  /** The device's signed statement of its receipts keys (device-statement.ts), when it has one. */
+  device_statement?: string;
   /** Integrity of the header itself, so that no byte of an export goes unchecked. */
   header_sha256?: string;
 }

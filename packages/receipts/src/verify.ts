@@ -1,4 +1,5 @@
 import { fromBase64Url, isPublicJwk, verifySignature, type PublicJwk } from '@briefcase/crypto';
+import { readDeviceStatement, withinInterval, type EndorsedKey } from './device-statement.ts';
 import { EXPORT_FORMAT, headerHash, type ExportHeader } from './export-format.ts';
 import { GENESIS_PREV, checkpointMessage, recordHash, type Checkpoint, type ReceiptRecord } from './record.ts';
 
@@ -11,12 +12,17 @@ export interface VerifyResult {
   reason: string | null;
   checkpoints: number;
   last_checkpoint_seq: number | null;
-  key_source: 'trusted' | 'embedded';
+  key_source: 'trusted' | 'embedded' | 'device';
 }
 
 export interface VerifyOptions {
   /** Keys the verifier trusts, by key id. Without them, the export's embedded keys are used. */
   trustedKeys?: Map<string, PublicJwk>;
+  /**
+   * Trust the device with this ID (its identity key's thumbprint) instead: the keys are those its
+   * signed device statement in the export header vouches for, each only within its interval.
+   */
+  trustedDevice?: string;
 }
 
 /**
@@ -27,7 +33,8 @@ export interface VerifyOptions {
  */
 export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {}): VerifyResult {
   let keys = options.trustedKeys;
-  const keySource: VerifyResult['key_source'] = keys ? 'trusted' : 'embedded';
+  let endorsed: Map<string, EndorsedKey> | undefined;
+  const keySource: VerifyResult['key_source'] = options.trustedDevice ? 'device' : keys ? 'trusted' : 'embedded';
   const signed = new Map<number, Checkpoint>();
   let expectedSeq = 1;
   let prevHash = GENESIS_PREV;
@@ -71,6 +78,12 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
         hashOk = false;
       }
       if (!hashOk) return fail(0, 'the export header was altered (header_sha256 does not match)');
+      if (options.trustedDevice) {
+        const device = readDeviceStatement(line.device_statement, options.trustedDevice);
+        if (!device.ok) return fail(0, device.reason);
+        endorsed = new Map(device.statement.receipts_keys.map((k) => [k.key_id, k]));
+        keys = new Map([...endorsed.values()].map((k) => [k.key_id, k.jwk]));
+      }
       keys ??= embeddedKeys(line.public_keys);
       continue;
     }
@@ -89,6 +102,13 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
         sigOk = false;
       }
       if (!sigOk) return fail(cp.seq, `checkpoint at seq ${cp.seq} has an invalid signature`);
+      const interval = endorsed?.get(cp.key_id);
+      if (interval && !withinInterval(interval, String(cp.ts))) {
+        return fail(
+          cp.seq,
+          `checkpoint at seq ${cp.seq} (${String(cp.ts)}) is signed by key ${cp.key_id} outside the interval the device vouched for (${interval.not_before} to ${interval.not_after ?? 'now'})`,
+        );
+      }
       signed.set(cp.seq, cp);
       continue;
     }

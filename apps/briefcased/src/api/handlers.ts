@@ -14,6 +14,7 @@ import { KEY_ALGORITHMS, KEY_ROLES, SoftwareSigner } from '@briefcase/keys';
 import { Secret, Vault, writeFileAtomic } from '@briefcase/vault';
 import { z } from 'zod';
 import type { Services } from '../daemon.ts';
+import { refreshDeviceStatement } from '../device-statement.ts';
 import { transaction } from '../store/db.ts';
 import { readJson, sendJson } from './http.ts';
 import type { Route } from './routes.ts';
@@ -334,10 +335,14 @@ export function buildRoutes(s: Services): Route[] {
         // Tokens issued to the old DPoP key are bound to it (RFC 9449): revoke them while the old
         // key can still sign, then every server that had them needs a new login.
         const loggedOut = role === 'dpop' ? await s.remotes.logoutAll() : [];
-        const next = SoftwareSigner.rotate(s.paths.home, role, s.masterKey, algorithm);
+        const { signer: next, save } = SoftwareSigner.prepareRotation(s.paths.home, role, s.masterKey, algorithm);
+        // The log's last checkpoint by the old key is signed before the key file stamps its
+        // retirement, so it lies inside the interval the device statement vouches for.
         if (role === 'receipts') await s.receipts.rotateSigner(next);
+        save();
         s.keys[role] = next;
-        if (role === 'dpop') await s.remotes.replaceDpopKey(next);
+        if (role === 'dpop') s.remotes.replaceDpopKey(next);
+        if (role !== 'dpop') await refreshDeviceStatement(s.paths.home, s.keys.identity, s.receipts);
         s.receipts.append('signer', 'admin', {
           event: 'rotated',
           role,

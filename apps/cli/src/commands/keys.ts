@@ -9,6 +9,7 @@ import {
   KEY_ALGORITHMS,
   KEY_ROLES,
   pinSecretName,
+  readPublicKey,
   readPublicKeys,
   type KeyAlgorithm,
   type KeyRole,
@@ -33,7 +34,9 @@ export function keysList(paths: DataPaths, json: boolean): void {
       retired_at: k.retiredAt,
     })),
   );
-  if (json) return printJson({ keys });
+  const deviceId = readPublicKey(paths.home, 'identity')?.keyId ?? null;
+  if (json) return printJson({ device_id: deviceId, keys });
+  if (deviceId) print(`device_id ${deviceId} (the identity key's thumbprint)\n`);
   print(
     table([
       ['ROLE', 'ALGORITHM', 'BACKEND', 'NON-EXPORTABLE', 'THUMBPRINT', 'STATE'],

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DataPaths } from '@briefcase/briefcased';
 import type { PublicJwk } from '@briefcase/crypto';
 import { readPublicKeys } from '@briefcase/keys';
@@ -7,6 +8,12 @@ import { verifyExport } from '@briefcase/receipts';
 import { readLogExport } from '@briefcase/receipts/node';
 import type { AdminClient } from '../client.ts';
 import { print, printJson } from '../output.ts';
+
+/** The device statement the daemon last signed (keys/device-statement.jws), if any. */
+function localDeviceStatement(paths: DataPaths): string | undefined {
+  const file = join(paths.home, 'keys', 'device-statement.jws');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
 
 /** Every receipts key this Briefcase has had (current and rotated out). */
 function localKeys(paths: DataPaths): { key_id: string; jwk: PublicJwk }[] {
@@ -29,7 +36,7 @@ export async function receiptsExport(
   } catch (e) {
     if (!(e instanceof BriefcaseError) || e.code !== 'daemon_unreachable') throw e;
     if (!existsSync(paths.db)) throw new BriefcaseError('not_found', `no receipt log at ${paths.db}`);
-    text = `${readLogExport(paths.db, localKeys(paths)).join('\n')}\n`;
+    text = `${readLogExport(paths.db, localKeys(paths), localDeviceStatement(paths)).join('\n')}\n`;
     via = 'database';
   }
   writeFileSync(out, text, { mode: 0o600 });
@@ -45,9 +52,11 @@ export async function receiptsExport(
 export function receiptsVerify(
   paths: DataPaths,
   file: string | undefined,
-  publicKeyFile: string | undefined,
+  trust: { publicKeyFile?: string | undefined; device?: string | undefined },
   json: boolean,
 ): number {
+  const { publicKeyFile, device } = trust;
+  if (publicKeyFile && device) throw new BriefcaseError('bad_request', 'give --public-key or --device, not both');
   let keys = localKeys(paths);
   if (publicKeyFile) {
     const parsed = JSON.parse(readFileSync(publicKeyFile, 'utf8')) as { key_id?: string; jwk?: PublicJwk };
@@ -59,10 +68,10 @@ export function receiptsVerify(
   if (file) lines = readFileSync(file, 'utf8').split('\n');
   else {
     if (!existsSync(paths.db)) throw new BriefcaseError('not_found', `no receipt log at ${paths.db}`);
-    lines = readLogExport(paths.db, keys);
+    lines = readLogExport(paths.db, keys, localDeviceStatement(paths));
   }
   const trusted = keys.length > 0 ? new Map(keys.map((k) => [k.key_id, k.jwk])) : undefined;
-  const result = verifyExport(lines, trusted ? { trustedKeys: trusted } : {});
+  const result = verifyExport(lines, device ? { trustedDevice: device } : trusted ? { trustedKeys: trusted } : {});
   if (json) {
     printJson({
       ok: result.ok,
@@ -77,6 +86,8 @@ export function receiptsVerify(
     print(
       `OK: ${result.count} receipts, ${result.checkpoints} signed checkpoints (last at seq ${result.last_checkpoint_seq ?? '-'})`,
     );
+    if (result.key_source === 'device')
+      print(`keys: those device ${trust.device} vouches for, each within its interval`);
     if (result.key_source === 'embedded')
       print('note: verified with the key embedded in the export; pass --public-key to check against a key you trust');
   } else print(`FAILED at seq ${result.first_bad_seq}: ${result.reason}`);

@@ -7,7 +7,11 @@ import type { Checkpoint } from '../record.ts';
  * Read a daemon's log straight from its database file, read-only, for offline verification and
  * export when the daemon is not running. Safe beside a running daemon (WAL readers).
  */
-export function readLogExport(dbPath: string, keys: { key_id: string; jwk: PublicJwk }[]): string[] {
+export function readLogExport(
+  dbPath: string,
+  keys: { key_id: string; jwk: PublicJwk }[],
+  deviceStatement?: string,
+): string[] {
   const db = new DatabaseSync(dbPath, { readOnly: true });
   try {
     const header: ExportHeader = {
@@ -16,6 +20,7 @@ export function readLogExport(dbPath: string, keys: { key_id: string; jwk: Publi
       v: 1,
       exported_at: new Date().toISOString(),
       public_keys: keys,
+      ...(deviceStatement ? { device_statement: deviceStatement } : {}),
     };
     const checkpoints = db
       .prepare('SELECT seq, hash, ts, key_id, sig FROM checkpoints ORDER BY seq')

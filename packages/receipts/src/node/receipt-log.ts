@@ -61,6 +61,8 @@ export class ReceiptLog {
   readonly #every: number;
   readonly #seconds: number;
   #knownKeys: { key_id: string; jwk: PublicJwk }[];
+  /** The device's signed statement of its receipts keys, carried in every export's header. */
+  deviceStatement: string | undefined;
   readonly #insert: StatementSync;
   readonly #insertCheckpoint: StatementSync;
   #seq = 0;
@@ -185,6 +187,7 @@ export class ReceiptLog {
       v: 1,
       exported_at: new Date().toISOString(),
       public_keys: [...keys.values()],
+      ...(this.deviceStatement ? { device_statement: this.deviceStatement } : {}),
     };
   }
 
