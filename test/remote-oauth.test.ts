@@ -8,6 +8,7 @@ import { browse, startOAuthWorld, type OAuthWorld } from './fixtures/oauth-world
 import {
   cli,
   cliAsync,
+  cliJson,
   receiptRecords,
   remoteState,
   sleep,
@@ -162,6 +163,28 @@ describe('remote MCP server behind OAuth with DPoP', () => {
       algorithm: 'ES256',
       logged_out: ['secure'],
     });
+  });
+
+  it('keys create --role dpop with the daemon stopped drops the tokens bound to the old key', async () => {
+    await agent.close();
+    await daemon.stop();
+    const created = cliJson<{ key_id: string; logged_out: string[] }>(home, [
+      'keys',
+      'create',
+      '--role',
+      'dpop',
+      '--backend',
+      'software',
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.deepEqual(created.json.logged_out, ['secure']);
+    assert.equal(Vault.open(home, (await loadMasterKey(home)).key).get('oauth.secure.refresh'), undefined);
+    daemon = await startDaemon(home);
+    agent = await stdioClient(home);
+    for (let i = 0; i < 100 && (await remoteState(home, 'secure'))?.status !== 'auth_required'; i++) await sleep(100);
+    const state = await remoteState(home, 'secure');
+    assert.deepEqual([state?.status, state?.auth], ['auth_required', 'required']);
+    assert.match(state?.error ?? '', /briefcase remote login secure/);
   });
 });
 

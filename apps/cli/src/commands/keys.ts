@@ -155,7 +155,11 @@ export async function keysCreate(paths: DataPaths, o: KeysCreateFlags, json: boo
       `stop the daemon first: it holds the current ${role} key (or use \`briefcase keys rotate --role ${role}\` for a software key)`,
     );
   }
-  const master = await loadMasterKey(paths.home, { passphrase: process.env.BRIEFCASE_PASSPHRASE });
+  // The master key seals software keys, the saved PIN, and the OAuth tokens a dpop change drops.
+  const needsMaster = o.backend === 'software' || o.savePin === true || role === 'dpop';
+  const master = needsMaster
+    ? await loadMasterKey(paths.home, { passphrase: process.env.BRIEFCASE_PASSPHRASE })
+    : undefined;
   let pin: string | undefined;
   let location: { module: string; token_label: string; key_label: string } | undefined;
   if (o.backend === 'pkcs11') {
@@ -174,12 +178,23 @@ export async function keysCreate(paths: DataPaths, o: KeysCreateFlags, json: boo
       : {
           backend: 'software',
           algorithm: o.algorithm === undefined ? DEFAULT_ALGORITHM[role] : parseAlgorithm(o.algorithm),
-          masterKey: master.key,
+          masterKey: master!.key,
         },
   );
   signer.close();
+  // Refresh tokens are bound to the old DPoP key (RFC 9449): drop them so the servers say plainly
+  // that they need a login, rather than failing a refresh. (A running daemon's `keys rotate`
+  // also revokes them at the server; a stopped one cannot.)
+  const loggedOut: string[] = [];
+  if (role === 'dpop') {
+    const vault = Vault.open(paths.home, master!.key);
+    for (const { name } of vault.list()) {
+      const server = /^oauth\.(.+)\.refresh$/.exec(name)?.[1];
+      if (server && vault.remove(name)) loggedOut.push(server);
+    }
+  }
   if (location && o.savePin && pin) {
-    Vault.open(paths.home, master.key).set(
+    Vault.open(paths.home, master!.key).set(
       pinSecretName(location.token_label),
       new Secret(pin),
       `PIN of the PKCS#11 token "${location.token_label}"`,
@@ -192,6 +207,7 @@ export async function keysCreate(paths: DataPaths, o: KeysCreateFlags, json: boo
     key_id: signer.keyId,
     non_exportable: signer.nonExportable,
     ...(location && o.savePin ? { pin_saved_as: pinSecretName(location.token_label) } : {}),
+    ...(role === 'dpop' ? { logged_out: loggedOut } : {}),
   };
   if (json) return printJson(result);
   print(
@@ -202,7 +218,11 @@ export async function keysCreate(paths: DataPaths, o: KeysCreateFlags, json: boo
   if (location && !result.pin_saved_as) {
     print('Start the daemon with BRIEFCASE_PKCS11_PIN set, from a terminal (it asks), or create with --save-pin.');
   }
-  if (role === 'dpop') print('Servers logged in with the old DPoP key need `briefcase remote login` again.');
+  if (loggedOut.length > 0) {
+    print(
+      `Tokens bound to the old DPoP key were dropped; log in again: ${loggedOut.map((n) => `briefcase remote login ${n}`).join('; ')}`,
+    );
+  }
 }
 
 function parseRole(role: string): KeyRole {
