@@ -210,6 +210,7 @@ export function receiptRecords(
 export interface RemoteSummary {
   name: string;
   status: string;
+  error: string | null;
   auth: string;
   tools: { name: string; remote_name: string; hash: string; pinned: string | null; changed: boolean }[];
 }

@@ -115,6 +115,33 @@ describe('receipt key rotation', () => {
     assert.match(wrong.json.reason ?? '', new RegExp(`signed by device ${deviceId}, not ${newKey}`));
   });
 
+  it('rotations asked for at once leave the log, the daemon and the key file agreeing', async () => {
+    const d = await startDaemon(home);
+    try {
+      // Straight to the daemon's API: the requests arrive within a millisecond of each other.
+      const results = await Promise.all(
+        ['receipts', 'identity', 'receipts'].map((role) =>
+          daemonRequest(home, 'POST', '/v1/admin/keys/rotate', token(home, 'admin'), JSON.stringify({ role })),
+        ),
+      );
+      for (const r of results) assert.equal(r.status, 200, r.body);
+      const [a, , b] = results.map((r) => JSON.parse(r.body) as { old_key_id: string; key_id: string });
+      assert.ok(a!.key_id === b!.old_key_id || b!.key_id === a!.old_key_id, 'one rotation followed the other');
+      const status = cliJson<{ receipts: { key_id: string } }>(home, ['status']).json;
+      const current = cliJson<{ keys: Key[] }>(home, ['keys', 'list']).json.keys.find(
+        (k) => k.role === 'receipts' && k.retired_at === null,
+      );
+      assert.equal(status.receipts.key_id, current?.key_id);
+    } finally {
+      await d.stop();
+    }
+    const out = join(home, '..', 'rotated-again.jsonl');
+    assert.equal(cli(home, ['receipts', 'export', '--out', out]).code, 0);
+    const deviceId = cliJson<{ device_id: string }>(home, ['keys', 'list']).json.device_id;
+    const r = cliJson<Verify>(home, ['receipts', 'verify', out, '--device', deviceId]);
+    assert.equal(r.code, 0, JSON.stringify(r.json));
+  });
+
   it('a checkpoint signed by a key the verifier does not know fails with a clear reason', () => {
     const out = join(home, '..', 'rotated.jsonl');
     const header = JSON.parse(readFileSync(out, 'utf8').split('\n')[0]!) as {

@@ -8,14 +8,14 @@ import { PolicyEngine } from '@briefcase/policy';
 import { BriefcaseError } from '@briefcase/protocol';
 import { ReceiptLog } from '@briefcase/receipts/node';
 import { Logger } from '@briefcase/telemetry';
-import { loadMasterKey, Scrubber, Vault, type MasterKeySource } from '@briefcase/vault';
+import { loadMasterKey, Scrubber, Vault, type MasterKey, type MasterKeySource } from '@briefcase/vault';
 import { ApprovalStore } from './approvals/store.ts';
 import { buildRoutes } from './api/handlers.ts';
 import { listenHttp, listenSocket, createApiServer } from './api/server.ts';
 import { SpendLedger } from './budget/ledger.ts';
 import { loadConfig, type Config } from './config.ts';
 import { DEMO_API_SECRET, startDemoApi } from './demo/demo-api.ts';
-import { refreshDeviceStatement } from './device-statement.ts';
+import { refreshDeviceStatement } from './keys/device-statement.ts';
 import { dataPaths, type DataPaths } from './paths.ts';
 import { CallPipeline } from './pipeline/pipeline.ts';
 import { RemoteManager } from './remote/manager.ts';
@@ -23,7 +23,7 @@ import { PinStore } from './remote/pins.ts';
 import { CommitQueue } from './store/commit-queue.ts';
 import { openDatabase } from './store/db.ts';
 import { readToken } from './tokens.ts';
-import { loadRegistry } from './tools/registry.ts';
+import { loadRegistry, type ToolRegistry } from './tools/registry.ts';
 
 export const VERSION = '0.1.0';
 
@@ -43,6 +43,20 @@ export interface DaemonOptions {
    * BRIEFCASE_PKCS11_PIN and the vault secret `pkcs11.pin.<token label>`.
    */
   askPin?: (tokenLabel: string) => Promise<string | undefined>;
+}
+
+/** What `start` has checked and opened before it assembles the daemon. */
+interface Checked {
+  options: DaemonOptions;
+  paths: DataPaths;
+  config: Config;
+  logger: Logger;
+  master: MasterKey;
+  vault: Vault;
+  scrubber: Scrubber;
+  keys: Record<KeyRole, Signer>;
+  policy: { engine: PolicyEngine; hash: string };
+  registry: ToolRegistry;
 }
 
 /** Everything the API handlers may use. */
@@ -110,11 +124,41 @@ export class Daemon {
     const vault = Vault.open(paths.home, master.key);
     const scrubber = new Scrubber(vault.allValues());
     logger.setScrubber((line) => scrubber.scrub(line));
+    const policyText = readFileSync(paths.policy, 'utf8');
+    const engine = PolicyEngine.load(policyText);
+    if (!engine.ok) {
+      throw new BriefcaseError('invalid_policy', engine.error.map((e) => `${paths.policy}: ${e}`).join('\n'));
+    }
+    const registry = loadRegistry(paths.connectors);
+
+    await ensureNotRunning(paths.socket);
+    // Keys last among the checks: a token's PIN is asked for only when everything else is good.
     const keys = await loadKeys(paths.home, master.key, vault, options.askPin);
+    try {
+      return await Daemon.#assemble({
+        options,
+        paths,
+        config,
+        logger,
+        master,
+        vault,
+        scrubber,
+        keys,
+        policy: { engine: engine.value, hash: sha256Hex(policyText) },
+        registry,
+      });
+    } catch (e) {
+      for (const k of Object.values(keys)) k.close();
+      throw e;
+    }
+  }
+
+  /** Everything after the checks: the stores, the log, the servers. Keys are closed if it fails. */
+  static async #assemble(start: Checked): Promise<Daemon> {
+    const { options, paths, config, logger, master, vault, scrubber, keys, policy, registry } = start;
     // Strict mode: a role that must be hardware-backed does not start on a software key.
     for (const role of new Set([...config.keys.strict, ...(options.strictRoles ?? [])])) {
       if (!keys[role].nonExportable) {
-        for (const k of Object.values(keys)) k.close();
         throw new BriefcaseError(
           'invalid_config',
           `strict mode: the ${role} key is a ${keys[role].backend} key, which can be copied; put it on a token with \`briefcase keys create --role ${role} --backend pkcs11 …\` or drop "${role}" from keys.strict`,
@@ -124,14 +168,6 @@ export class Daemon {
     const signer = keys.receipts;
     const dpopKey = keys.dpop;
 
-    const policyText = readFileSync(paths.policy, 'utf8');
-    const engine = PolicyEngine.load(policyText);
-    if (!engine.ok) {
-      throw new BriefcaseError('invalid_policy', engine.error.map((e) => `${paths.policy}: ${e}`).join('\n'));
-    }
-    const registry = loadRegistry(paths.connectors);
-
-    await ensureNotRunning(paths.socket);
     const db = openDatabase(paths.db);
     const receipts = new ReceiptLog(db, signer, {
       checkpointEvery: config.receipts.checkpoint_every,
@@ -142,7 +178,6 @@ export class Daemon {
     });
     const approvals = new ApprovalStore(db);
     const ledger = new SpendLedger(db);
-    const policy = { engine: engine.value, hash: sha256Hex(policyText) };
     const remotes = new RemoteManager({
       home: paths.home,
       registry,
@@ -301,9 +336,13 @@ export class Daemon {
       receipts.append('daemon', 'daemon', { event: 'stopped', pid: process.pid });
       await receipts.close();
       db.close();
-      for (const key of Object.values(this.services.keys)) key.close();
+      // Signed after the last checkpoint, so exports made while the daemon is stopped verify
+      // against the device ID (a statement covers checkpoints up to its own time).
+      await refreshDeviceStatement(paths.home, this.services.keys.identity, receipts);
     } catch (e) {
       logger.error('shutdown: could not close the receipt log cleanly', { error: e });
+    } finally {
+      for (const key of Object.values(this.services.keys)) key.close();
     }
     rmSync(paths.pidFile, { force: true });
     logger.info('briefcased stopped');

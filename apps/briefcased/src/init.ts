@@ -22,7 +22,7 @@ export interface InitOptions {
   /** Rewrite config.json, policy.cedar and the demo connector to defaults. Never keys, tokens, vault or receipts. */
   force?: boolean;
   passphrase?: string | undefined;
-  /** Where a new master key goes; `auto` prefers the OS keychain. Ignored once one exists. */
+  /** Where a new master key goes (`auto`: a given passphrase, else the OS keychain, else a file). Ignored once one exists. */
   masterKey?: MasterKeyChoice;
   demoPort?: number;
 }

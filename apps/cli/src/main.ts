@@ -66,7 +66,7 @@ program
   )
   .option(
     '--master-key <where>',
-    'where a new vault master key goes: auto (OS keychain if one answers, else BRIEFCASE_PASSPHRASE, else a file), keychain, passphrase or file',
+    'where a new vault master key goes: auto (BRIEFCASE_PASSPHRASE if set, else the OS keychain if one answers, else a file), keychain, passphrase or file',
     'auto',
   )
   .option('--json', 'print JSON')

@@ -31,12 +31,17 @@ function readHidden(question: string): Promise<string> {
           resolve(value);
           return;
         }
-        if (ch === '\u0003') {
+        if (ch === '\u0003' || (ch === '\u0004' && value === '')) {
           finish();
           reject(new BriefcaseError('bad_request', 'cancelled'));
           return;
         }
-        if (ch === '\u007f') value = value.slice(0, -1);
+        if (ch === '\u0004') {
+          finish();
+          resolve(value);
+          return;
+        }
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
         else value += ch;
       }
     };

@@ -32,8 +32,9 @@ export type KeySpec =
  */
 export function createKey(dataDir: string, role: KeyRole, spec: KeySpec): Signer {
   if (spec.backend === 'software') return SoftwareSigner.create(dataDir, role, spec.masterKey, spec.algorithm);
-  const signer = Pkcs11Signer.open(role, spec.location, spec.pin, true);
+  // Read the current key file before the token makes a key: a failure leaves no orphan behind.
   const previous = retiredKeys(dataDir, role);
+  const signer = Pkcs11Signer.open(role, spec.location, spec.pin, true);
   writeStoredKey(dataDir, {
     v: 1,
     role,

@@ -1,5 +1,5 @@
 import * as graphene from 'graphene-pk11';
-import { sha256, toBase64Url, jwkThumbprint, type P256PublicJwk } from '@briefcase/crypto';
+import { bytesToHex, jwkThumbprint, sha256, toBase64Url, utf8, type P256PublicJwk } from '@briefcase/crypto';
 import { BriefcaseError } from '@briefcase/protocol';
 import type { Pkcs11Location } from './key-store.ts';
 import type { KeyRole, Signer } from './signer.ts';
@@ -23,6 +23,7 @@ export class Pkcs11Signer implements Signer {
   readonly #session: graphene.Session;
   readonly #privateKey: graphene.PrivateKey;
   #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
 
   private constructor(
     role: KeyRole,
@@ -134,6 +135,8 @@ export class Pkcs11Signer implements Signer {
 
   /** Closing the session is enough: logging out would log out every other key on the token too. */
   close(): void {
+    if (this.#closed) return; // twice would release a module other keys still use
+    this.#closed = true;
     try {
       this.#session.close();
     } finally {
@@ -142,9 +145,14 @@ export class Pkcs11Signer implements Signer {
   }
 }
 
-/** The vault secret a token's PIN may be kept under (labels may hold characters names may not). */
+/**
+ * The vault secret a token's PIN may be kept under. Labels may hold characters vault names may
+ * not, and be long: such a label gets a hash suffix, so two tokens never share a name.
+ */
 export function pinSecretName(tokenLabel: string): string {
-  return `pkcs11.pin.${tokenLabel.replace(/[^A-Za-z0-9_.-]/g, '_')}`.slice(0, 64);
+  const safe = tokenLabel.replace(/[^A-Za-z0-9_.-]/g, '_');
+  if (safe === tokenLabel && safe.length <= 40) return `pkcs11.pin.${safe}`;
+  return `pkcs11.pin.${safe.slice(0, 32)}.${bytesToHex(sha256(utf8(tokenLabel))).slice(0, 12)}`;
 }
 
 /**
@@ -183,8 +191,21 @@ function login(session: graphene.Session, pin: string, tokenLabel: string): void
   try {
     session.login(pin);
   } catch (e) {
-    if (String(e).includes('CKR_USER_ALREADY_LOGGED_IN')) return;
-    throw new BriefcaseError('vault_locked', `the PIN does not open the token "${tokenLabel}"`);
+    const code = /CKR_[A-Z_]+/.exec(String(e))?.[0] ?? 'unknown error';
+    if (code === 'CKR_USER_ALREADY_LOGGED_IN') return;
+    if (code === 'CKR_PIN_INCORRECT') {
+      throw new BriefcaseError(
+        'vault_locked',
+        `the PIN does not open the token "${tokenLabel}" (each wrong try counts towards locking it)`,
+      );
+    }
+    if (code === 'CKR_PIN_LOCKED') {
+      throw new BriefcaseError(
+        'vault_locked',
+        `the token "${tokenLabel}" has locked its PIN: unlock it with its SO PIN`,
+      );
+    }
+    throw new BriefcaseError('unavailable', `cannot log in to the token "${tokenLabel}": ${code}`);
   }
 }
 

@@ -30,17 +30,20 @@ async function rotatedLog() {
   for (let i = 0; i < 3; i++) log.append('tool_call', 'agent', { n: i });
   await log.rotateSigner(second);
   const rotatedAt = new Date().toISOString();
-  for (let i = 0; i < 3; i++) log.append('tool_call', 'agent', { n: i });
-  await log.checkpoint();
   const endorsed: EndorsedKey[] = [
     { key_id: second.keyId, jwk: second.publicJwk, not_before: rotatedAt, not_after: null },
     { key_id: first.keyId, jwk: first.publicJwk, not_before: t0, not_after: rotatedAt },
   ];
+  // Signed before the last checkpoint: it cannot vouch for what came after it.
+  const stale = await signDeviceStatement(identity, endorsed);
+  await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 3; i++) log.append('tool_call', 'agent', { n: i });
+  await log.checkpoint();
   const exportWith = async (keys: EndorsedKey[], by: JwsSigner = identity) => {
     log.deviceStatement = await signDeviceStatement(by, keys);
     return [...log.exportLines()];
   };
-  return { identity, deviceId: jwkThumbprint(identity.publicJwk), endorsed, exportWith, log };
+  return { identity, deviceId: jwkThumbprint(identity.publicJwk), endorsed, exportWith, log, stale };
 }
 
 /** Rewrite the header (and its unkeyed hash, as anyone editing the file can). */
@@ -98,5 +101,13 @@ describe('device statement: the identity key vouches for the receipts keys (key 
     r = verifyExport(await exportWith(retiredEarly), { trustedDevice: deviceId });
     assert.equal(r.ok, false);
     assert.match(r.reason ?? '', /outside the interval the device vouched for/);
+  });
+
+  it('a statement older than a checkpoint does not vouch for it (an old statement replayed)', async () => {
+    const { deviceId, log, stale } = await rotatedLog();
+    log.deviceStatement = stale;
+    const r = verifyExport([...log.exportLines()], { trustedDevice: deviceId });
+    assert.equal(r.ok, false);
+    assert.match(r.reason ?? '', /outside the interval the device vouched for \(.* to the statement's time/);
   });
 });

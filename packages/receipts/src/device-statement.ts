@@ -54,7 +54,11 @@ export function readDeviceStatement(
   return { ok: true, statement: s as DeviceStatement };
 }
 
-/** Whether a checkpoint time falls in the interval the device vouched for. */
-export function withinInterval(key: EndorsedKey, ts: string): boolean {
-  return ts >= key.not_before && (key.not_after === null || ts <= key.not_after);
+/**
+ * Whether a checkpoint time falls in the interval the device vouched for. A statement speaks only
+ * up to its own time: a current key (`not_after: null`) is vouched for until `iat`, so an old
+ * statement cannot cover checkpoints made after it (by a key retired since, say).
+ */
+export function withinInterval(key: EndorsedKey, ts: string, statementIat: string): boolean {
+  return ts >= key.not_before && ts <= (key.not_after ?? statementIat) && ts <= statementIat;
 }

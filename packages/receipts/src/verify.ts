@@ -34,6 +34,7 @@ export interface VerifyOptions {
 export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {}): VerifyResult {
   let keys = options.trustedKeys;
   let endorsed: Map<string, EndorsedKey> | undefined;
+  let statementIat = '';
   const keySource: VerifyResult['key_source'] = options.trustedDevice ? 'device' : keys ? 'trusted' : 'embedded';
   const signed = new Map<number, Checkpoint>();
   let expectedSeq = 1;
@@ -82,6 +83,7 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
         const device = readDeviceStatement(line.device_statement, options.trustedDevice);
         if (!device.ok) return fail(0, device.reason);
         endorsed = new Map(device.statement.receipts_keys.map((k) => [k.key_id, k]));
+        statementIat = String(device.statement.iat);
         keys = new Map([...endorsed.values()].map((k) => [k.key_id, k.jwk]));
       }
       keys ??= embeddedKeys(line.public_keys);
@@ -103,10 +105,10 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
       }
       if (!sigOk) return fail(cp.seq, `checkpoint at seq ${cp.seq} has an invalid signature`);
       const interval = endorsed?.get(cp.key_id);
-      if (interval && !withinInterval(interval, String(cp.ts))) {
+      if (interval && !withinInterval(interval, String(cp.ts), statementIat)) {
         return fail(
           cp.seq,
-          `checkpoint at seq ${cp.seq} (${String(cp.ts)}) is signed by key ${cp.key_id} outside the interval the device vouched for (${interval.not_before} to ${interval.not_after ?? 'now'})`,
+          `checkpoint at seq ${cp.seq} (${String(cp.ts)}) is signed by key ${cp.key_id} outside the interval the device vouched for (${interval.not_before} to ${interval.not_after ?? `the statement's time, ${statementIat}`})`,
         );
       }
       signed.set(cp.seq, cp);

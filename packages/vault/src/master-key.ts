@@ -13,7 +13,7 @@ import { open, seal, type Sealed } from './seal.ts';
  */
 export type MasterKeySource = 'keychain' | 'passphrase' | 'key_file';
 
-/** What `briefcase init --master-key` asks for; `auto` prefers the keychain. */
+/** What `briefcase init --master-key` asks for; `auto`: a given passphrase, else the keychain, else a file. */
 export type MasterKeyChoice = 'auto' | 'keychain' | 'passphrase' | 'file';
 export const MASTER_KEY_CHOICES: readonly MasterKeyChoice[] = ['auto', 'keychain', 'passphrase', 'file'];
 
@@ -166,7 +166,8 @@ async function keepInKeychain(dataDir: string, keychain: Keychain): Promise<Mast
   };
   await keychain.set(header.account, key.toString('base64'));
   // A keychain that accepts and forgets would lose the vault.
-  if ((await keychain.get(header.account)) !== key.toString('base64')) {
+  if ((await keychain.get(header.account).catch(() => null)) !== key.toString('base64')) {
+    await keychain.remove(header.account).catch(() => false);
     throw new BriefcaseError('unavailable', 'the OS keychain accepted the master key but returned something else');
   }
   writeFileAtomic(join(dataDir, KEYCHAIN_FILE), `${JSON.stringify(header, null, 2)}\n`);
@@ -175,7 +176,16 @@ async function keepInKeychain(dataDir: string, keychain: Keychain): Promise<Mast
 
 async function loadFromKeychain(dataDir: string): Promise<MasterKey> {
   const file = join(dataDir, KEYCHAIN_FILE);
-  const header = JSON.parse(readFileSync(file, 'utf8')) as KeychainHeader;
+  let header: KeychainHeader;
+  try {
+    header = JSON.parse(readFileSync(file, 'utf8')) as KeychainHeader;
+  } catch (e) {
+    throw new BriefcaseError(
+      'vault_locked',
+      `${file} is damaged: it says where the master key is in the keychain`,
+      String(e),
+    );
+  }
   const where = `service "${header.service}", account "${header.account}"`;
   const probe = await openKeychain(header.service);
   if (!probe.available) {

@@ -10,11 +10,12 @@ import {
   type PolicyCheckResponse,
   type ToolCallResponse,
 } from '@briefcase/protocol';
-import { KEY_ALGORITHMS, KEY_ROLES, SoftwareSigner } from '@briefcase/keys';
+import { KEY_ALGORITHMS, KEY_ROLES } from '@briefcase/keys';
 import { Secret, Vault, writeFileAtomic } from '@briefcase/vault';
 import { z } from 'zod';
 import type { Services } from '../daemon.ts';
-import { refreshDeviceStatement } from '../device-statement.ts';
+import { refreshDeviceStatement } from '../keys/device-statement.ts';
+import { rotateKey } from '../keys/rotate.ts';
 import { transaction } from '../store/db.ts';
 import { readJson, sendJson } from './http.ts';
 import type { Route } from './routes.ts';
@@ -263,6 +264,8 @@ export function buildRoutes(s: Services): Route[] {
       role: 'admin',
       handle: async ({ res }) => {
         await s.receipts.checkpoint();
+        // A statement signed now covers every checkpoint in the export (verify checks ts <= iat).
+        await refreshDeviceStatement(s.paths.home, s.keys.identity, s.receipts);
         res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
         for (const line of s.receipts.exportLines()) {
           if (!res.write(`${line}\n`)) await new Promise((r) => res.once('drain', r));
@@ -325,41 +328,7 @@ export function buildRoutes(s: Services): Route[] {
           limit,
           z.object({ role: z.enum(KEY_ROLES), algorithm: z.enum(KEY_ALGORITHMS).optional() }).strict(),
         );
-        const old = s.keys[role];
-        if (old.backend !== 'software') {
-          throw new BriefcaseError(
-            'conflict',
-            `the ${role} key lives on a ${old.backend} token: stop the daemon and make a new one there with \`briefcase keys create --role ${role} --backend ${old.backend} …\``,
-          );
-        }
-        // Tokens issued to the old DPoP key are bound to it (RFC 9449): revoke them while the old
-        // key can still sign, then every server that had them needs a new login.
-        const loggedOut = role === 'dpop' ? await s.remotes.logoutAll() : [];
-        const { signer: next, save } = SoftwareSigner.prepareRotation(s.paths.home, role, s.masterKey, algorithm);
-        // The log's last checkpoint by the old key is signed before the key file stamps its
-        // retirement, so it lies inside the interval the device statement vouches for.
-        if (role === 'receipts') await s.receipts.rotateSigner(next);
-        save();
-        s.keys[role] = next;
-        if (role === 'dpop') s.remotes.replaceDpopKey(next);
-        if (role !== 'dpop') await refreshDeviceStatement(s.paths.home, s.keys.identity, s.receipts);
-        s.receipts.append('signer', 'admin', {
-          event: 'rotated',
-          role,
-          old_key_id: old.keyId,
-          new_key_id: next.keyId,
-          algorithm: next.algorithm,
-          ...(role === 'dpop' ? { logged_out: loggedOut } : {}),
-        });
-        await s.receipts.checkpoint();
-        s.logger.info('key rotated', { role, old_key_id: old.keyId, new_key_id: next.keyId });
-        sendJson(res, 200, {
-          role,
-          old_key_id: old.keyId,
-          key_id: next.keyId,
-          algorithm: next.algorithm,
-          logged_out: loggedOut,
-        });
+        sendJson(res, 200, await rotateKey(s, role, algorithm));
       },
     },
     {

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { jwkThumbprint } from '@briefcase/crypto';
 import type { DataPaths } from '@briefcase/briefcased';
@@ -185,6 +186,10 @@ export async function keysCreate(paths: DataPaths, o: KeysCreateFlags, json: boo
   // Refresh tokens are bound to the old DPoP key (RFC 9449): drop them so the servers say plainly
   // that they need a login, rather than failing a refresh. (A running daemon's `keys rotate`
   // also revokes them at the server; a stopped one cannot.)
+  // The device statement names the receipts keys and is signed by the identity key: after either
+  // changes it is stale until the daemon signs a new one at its next start. Remove it rather than
+  // let exports carry a statement that no longer matches `keys list`.
+  if (role !== 'dpop') rmSync(join(paths.home, 'keys', 'device-statement.jws'), { force: true });
   const loggedOut: string[] = [];
   if (role === 'dpop') {
     const vault = Vault.open(paths.home, master!.key);

@@ -154,6 +154,12 @@ export class ReceiptLog {
     this.#signer = next;
   }
 
+  /** Undo a `rotateSigner` whose new key could not be saved (nothing was signed with it). */
+  revertSigner(previous: CheckpointSigner): void {
+    this.#knownKeys = this.#knownKeys.filter((k) => k.key_id !== previous.keyId);
+    this.#signer = previous;
+  }
+
   async close(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
