@@ -7,6 +7,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Client as SdkClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { DaemonConnection } from '@briefcase/api-client';
 import {
   ROOT,
   cli,
@@ -20,6 +21,7 @@ import {
   startDaemon,
   stdioClient,
   tempHome,
+  token,
   type DaemonProcess,
 } from './helpers.ts';
 
@@ -208,15 +210,36 @@ describe('remote MCP servers over stdio', () => {
       { onprogress: (p) => progress.push(p.progress), timeout: 30_000 },
     );
     assert.equal(r.isError, undefined, JSON.stringify(r));
-    for (let i = 0; i < 20 && progress.length < 4; i++) await sleep(25);
-    // At least two of the four, in order. (Under heavy parallel load, CI once saw only the first
-    // two arrive; the cause is not yet understood — see the session note.)
-    assert.ok(progress.length >= 2, `progress: ${progress.join(',')}`);
+    // The agent is an official-SDK client, which drops a progress notification that arrives in
+    // the same read as its result (typescript-sdk#2580) — the fourth, now and then, under load.
+    assert.ok(progress.length >= 3, `progress: ${progress.join(',')}`);
     assert.deepEqual(
       [...progress].sort((a, b) => a - b),
       progress,
       'progress only increases',
     );
+    // The daemon itself relays every one, the last included, before the result: it routes
+    // remote progress by its own tokens instead of the SDK's (remote/progress-router.ts), which
+    // lost the last one in 7 of 20 direct calls. Five calls on its streamed API, all four each.
+    const daemon = new DaemonConnection(join(home, 'daemon.sock'), token(home, 'agent'));
+    try {
+      for (let i = 0; i < 5; i++) {
+        const seen: number[] = [];
+        const last = (await daemon.stream(
+          'POST',
+          '/v1/agent/tools/call',
+          { tool: 'everything.trigger-long-running-operation', args: { duration: 0.2, steps: 4 } },
+          (line) => {
+            const e = line as { type: string; progress?: number };
+            if (e.type === 'progress') seen.push(e.progress!);
+          },
+        )) as { ok: boolean };
+        assert.equal(last.ok, true, JSON.stringify(last));
+        assert.deepEqual(seen, [1, 2, 3, 4]);
+      }
+    } finally {
+      daemon.close();
+    }
 
     const abort = new AbortController();
     const started = Date.now();

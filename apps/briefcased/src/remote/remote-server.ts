@@ -6,6 +6,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolResultSchema,
   LoggingMessageNotificationSchema,
+  ProgressNotificationSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
   type Tool as McpTool,
@@ -18,13 +19,16 @@ import type { ToolLog } from '../tools/tool.ts';
 import { DEFAULT_ENV_ALLOW, type RemoteConfig } from './config.ts';
 import { OAuthSession } from './oauth-session.ts';
 import { VaultOAuthStore } from './oauth-store.ts';
+import { ProgressRouter } from './progress-router.ts';
+
+/** setTimeout's ceiling (~24.8 days): the SDK's own request timeout, effectively off. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export type RemoteStatus = 'connecting' | 'connected' | 'disconnected' | 'failed' | 'auth_required';
 
 export interface RemoteServerDeps {
   logger: Logger;
   vault: Vault;
-  /** The key DPoP proofs are signed with (HTTP servers whose authorization server supports DPoP). */
   /** The daemon's current DPoP key (a getter: rotation replaces it under live sessions). */
   dpopKey: () => DpopKey | undefined;
   /** A credential that is not in the vault (an access token) and must be scrubbed all the same. */
@@ -63,6 +67,7 @@ export class RemoteServer {
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
   readonly #logListeners = new Set<(entry: ToolLog) => void>();
+  readonly #progress = new ProgressRouter();
 
   constructor(config: RemoteConfig, deps: RemoteServerDeps) {
     this.config = config;
@@ -133,18 +138,22 @@ export class RemoteServer {
     // MCP log messages belong to the session, not to a request: while a call runs, the
     // server's log messages are relayed to that call's agent.
     if (onLog) this.#logListeners.add(onLog);
+    // Progress is asked for on every call: it also keeps a long operation from timing out.
+    const request = this.#progress.open(onProgress, this.config.timeout_ms, signal);
     try {
-      return (await client.callTool({ name, arguments: args }, CallToolResultSchema, {
-        signal,
-        timeout: this.config.timeout_ms,
-        ...(onProgress ? { onprogress: onProgress, resetTimeoutOnProgress: true } : {}),
-      })) as CallToolResult;
+      return (await client.callTool(
+        { name, arguments: args, _meta: { progressToken: request.token } },
+        CallToolResultSchema,
+        // Our own timer (request.signal) bounds the call; the SDK's would not reset on progress.
+        { signal: request.signal, timeout: MAX_TIMER_MS },
+      )) as CallToolResult;
     } catch (e) {
       if (this.oauth?.isAuthError(e)) throw new BriefcaseError('oauth_required', this.oauth.loginHint());
       const message = (e as Error).message ?? String(e);
-      const what = /timed out|timeout/i.test(message) ? 'did not answer in time' : 'failed';
+      const what = request.timedOut() || /timed out|timeout/i.test(message) ? 'did not answer in time' : 'failed';
       throw new BriefcaseError('upstream_error', `the MCP server "${this.config.name}" ${what}`, message);
     } finally {
+      request.close();
       if (onLog) this.#logListeners.delete(onLog);
     }
   }
@@ -164,6 +173,7 @@ export class RemoteServer {
     client.onclose = () => this.#dropped(client);
     client.onerror = (e) =>
       this.#deps.logger.debug('remote MCP transport error', { server: this.config.name, error: e });
+    client.setNotificationHandler(ProgressNotificationSchema, (n) => this.#progress.handle(n));
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
       for (const listener of this.#logListeners) listener(n.params);
     });
