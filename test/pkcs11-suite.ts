@@ -39,6 +39,21 @@ export function describePkcs11Token(
     const { home, cleanup } = tempHome();
     let token_: TokenSetup;
     let env: Record<string, string>;
+    /** `briefcase keys create --backend pkcs11` on this suite's token. */
+    const createOnToken = (role: string, extra: string[] = []) =>
+      cliJson<{ key_id: string; pin_saved_as?: string }>(home, [
+        'keys',
+        'create',
+        '--role',
+        role,
+        '--backend',
+        'pkcs11',
+        '--module',
+        module,
+        '--token',
+        'briefcase',
+        ...extra,
+      ]);
 
     before(async () => {
       token_ = await setup(home);
@@ -132,18 +147,7 @@ export function describePkcs11Token(
     });
 
     it('becomes the receipts key, survives a daemon restart, and its checkpoints verify offline', async () => {
-      const created = cliJson<{ key_id: string }>(home, [
-        'keys',
-        'create',
-        '--role',
-        'receipts',
-        '--backend',
-        'pkcs11',
-        '--module',
-        module,
-        '--token',
-        'briefcase',
-      ]);
+      const created = createOnToken('receipts');
       assert.equal(created.code, 0, created.stderr);
       const listed = cliJson<{
         keys: { role: string; backend: string; non_exportable: boolean; key_id: string; retired_at: string | null }[];
@@ -235,24 +239,10 @@ export function describePkcs11Token(
     });
 
     it('holds all three roles on the one token; the PIN kept in the vault starts the daemon unattended', async () => {
-      const create = (role: string, extra: string[] = []) =>
-        cliJson<{ key_id: string; pin_saved_as?: string }>(home, [
-          'keys',
-          'create',
-          '--role',
-          role,
-          '--backend',
-          'pkcs11',
-          '--module',
-          module,
-          '--token',
-          'briefcase',
-          ...extra,
-        ]);
-      const dpop = create('dpop', ['--save-pin']);
+      const dpop = createOnToken('dpop', ['--save-pin']);
       assert.equal(dpop.code, 0, dpop.stderr);
       assert.equal(dpop.json.pin_saved_as, 'pkcs11.pin.briefcase');
-      assert.equal(create('identity').code, 0);
+      assert.equal(createOnToken('identity').code, 0);
       for (const f of ['config.json', 'keys/dpop.json', 'keys/identity.json', 'keys/receipts.json']) {
         assert.ok(!readFileSync(join(home, f), 'utf8').includes(env.BRIEFCASE_PKCS11_PIN!), `the PIN is in ${f}`);
       }
