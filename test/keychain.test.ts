@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AsyncEntry } from '@napi-rs/keyring';
@@ -151,6 +151,53 @@ describe('vault master key in the OS keychain (gnome-keyring Secret Service)', {
     assert.deepEqual(files(), before);
     const d = await startDaemon(home);
     await d.stop();
+  });
+
+  it('an existing key file moves into the keychain and back, keeping the vault readable', async () => {
+    const { home: other, cleanup: done } = tempHome();
+    try {
+      assert.equal(
+        cli(other, ['init', '--demo', '--master-key', 'file', '--demo-port', String(await freePort())]).code,
+        0,
+      );
+      const keyFile = join(other, 'master.key');
+      const key = readFileSync(keyFile, 'utf8').trim();
+      const moved = cliJson<{ from: string; to: string; removed: string[] }>(other, [
+        'keys',
+        'move-master',
+        '--to',
+        'keychain',
+      ]);
+      assert.equal(moved.code, 0, moved.stderr);
+      assert.deepEqual([moved.json.from, moved.json.to, moved.json.removed], ['key_file', 'keychain', ['master.key']]);
+      assert.ok(!existsSync(keyFile));
+      const where = JSON.parse(readFileSync(join(other, 'master.keychain.json'), 'utf8')) as typeof header;
+      const entry = () => new AsyncEntry(where.service, where.account, { linux: { store: 'secret-service' } });
+      assert.equal(await entry().getPassword(), key, 'the same key, now in the keychain');
+      const call = async () => {
+        const d = await startDaemon(other);
+        try {
+          return cliJson<{ ok: boolean }>(other, ['tools', 'call', 'demo.weather', '--args', '{"city":"Oslo"}']).json
+            .ok;
+        } finally {
+          await d.stop();
+        }
+      };
+      assert.equal(await call(), true, 'the vault opens with the moved key');
+      // A move interrupted after the keychain write leaves the old file behind; running it again finishes.
+      writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
+      const again = cliJson<{ from: string; removed: string[] }>(other, ['keys', 'move-master', '--to', 'keychain']);
+      assert.deepEqual([again.json.from, again.json.removed], ['keychain', ['master.key']]);
+      assert.ok(!existsSync(keyFile));
+      const back = cliJson<{ removed: string[] }>(other, ['keys', 'move-master', '--to', 'file']);
+      assert.equal(back.code, 0, back.stderr);
+      assert.equal(readFileSync(keyFile, 'utf8').trim(), key);
+      assert.ok(!existsSync(join(other, 'master.keychain.json')));
+      assert.equal(await entry().getPassword(), null, 'the keychain entry is gone');
+      assert.equal(await call(), true);
+    } finally {
+      done();
+    }
   });
 
   it('--master-key keychain without a keychain refuses; auto falls back to a file with a warning', () => {

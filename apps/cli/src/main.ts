@@ -14,7 +14,14 @@ import {
   toolsList,
 } from './commands/admin.ts';
 import { doctor } from './commands/doctor.ts';
-import { keysBackends, keysCreate, keysList, keysRotate, type KeysCreateFlags } from './commands/keys.ts';
+import {
+  keysBackends,
+  keysCreate,
+  keysList,
+  keysMoveMaster,
+  keysRotate,
+  type KeysCreateFlags,
+} from './commands/keys.ts';
 import { mcp } from './commands/mcp.ts';
 import { receiptsExport, receiptsVerify } from './commands/receipts.ts';
 import {
@@ -262,6 +269,13 @@ keys
   .option('--algorithm <alg>', "EdDSA or ES256 (default: the current key's)")
   .option('--json', 'print JSON')
   .action(async (o: { role: string; algorithm?: string; json?: boolean }) => keysRotate(admin(), o, o.json === true));
+
+keys
+  .command('move-master')
+  .description('move the vault master key to the OS keychain or to a key file (same key; nothing is re-sealed)')
+  .requiredOption('--to <where>', 'keychain or file')
+  .option('--json', 'print JSON')
+  .action(async (o: { to: string; json?: boolean }) => keysMoveMaster(paths(), o.to, o.json === true));
 
 const receipts = program.command('receipts').description('the tamper-evident receipt log');
 receipts

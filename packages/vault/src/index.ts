@@ -17,3 +17,4 @@ export {
 export { openKeychain, KEYCHAIN_SERVICE, type Keychain, type KeychainProbe } from './keychain.ts';
 export { Vault, VAULT_FILE, type SecretInfo } from './vault.ts';
 export { Scrubber, secretVariants, REDACTION } from './scrub.ts';
+export { moveMasterKey, type MoveResult } from './move-master-key.ts';

@@ -45,7 +45,7 @@ interface PassphraseHeader {
 }
 
 /** `master.keychain.json`: where in the keychain the key is, and a check that it is the right one. */
-interface KeychainHeader {
+export interface KeychainHeader {
   v: 1;
   service: string;
   account: string;
@@ -155,18 +155,22 @@ export async function loadMasterKey(dataDir: string, options: MasterKeyOptions =
   return { key, source: 'key_file' };
 }
 
-/** A new random master key in the keychain, read back before anything relies on it. */
-async function keepInKeychain(dataDir: string, keychain: Keychain): Promise<MasterKey> {
-  const key = randomBytes(32);
+/** A master key (a new random one by default) in the keychain, read back before anything relies on it. */
+export async function keepInKeychain(
+  dataDir: string,
+  keychain: Keychain,
+  key: Uint8Array = randomBytes(32),
+): Promise<MasterKey> {
   const header: KeychainHeader = {
     v: 1,
     service: KEYCHAIN_SERVICE,
     account: `master-key:${randomUUID()}`,
     check: seal(key, Buffer.from(CHECK_TEXT), CHECK_AAD),
   };
-  await keychain.set(header.account, key.toString('base64'));
+  const encoded = Buffer.from(key).toString('base64');
+  await keychain.set(header.account, encoded);
   // A keychain that accepts and forgets would lose the vault.
-  if ((await keychain.get(header.account).catch(() => null)) !== key.toString('base64')) {
+  if ((await keychain.get(header.account).catch(() => null)) !== encoded) {
     await keychain.remove(header.account).catch(() => false);
     throw new BriefcaseError('unavailable', 'the OS keychain accepted the master key but returned something else');
   }

@@ -16,7 +16,7 @@ import {
   type KeyRole,
 } from '@briefcase/keys';
 import { BriefcaseError } from '@briefcase/protocol';
-import { loadMasterKey, openKeychain, Secret, Vault } from '@briefcase/vault';
+import { loadMasterKey, moveMasterKey, openKeychain, Secret, Vault } from '@briefcase/vault';
 import type { AdminClient } from '../client.ts';
 import { print, printJson, table } from '../output.ts';
 import { askHidden } from '../prompt.ts';
@@ -251,4 +251,20 @@ function daemonRunning(socket: string): Promise<boolean> {
     });
     s.once('error', () => resolve(false));
   });
+}
+
+/**
+ * `briefcase keys move-master --to keychain|file`: the vault master key to another place, same
+ * value. The running daemon keeps the key it loaded; the next start reads the new place.
+ */
+export async function keysMoveMaster(paths: DataPaths, to: string, json: boolean): Promise<void> {
+  if (to !== 'keychain' && to !== 'file') throw new BriefcaseError('bad_request', '--to must be keychain or file');
+  const r = await moveMasterKey(paths.home, to, { passphrase: process.env.BRIEFCASE_PASSPHRASE });
+  if (json) return printJson(r);
+  print(
+    r.from === r.to
+      ? `The vault master key was already in the ${to === 'file' ? 'key file' : 'OS keychain'}.`
+      : `Moved the vault master key from ${r.from} to ${r.to === 'key_file' ? 'the key file' : 'the OS keychain'}.`,
+  );
+  if (r.removed.length > 0) print(`Removed: ${r.removed.join(', ')}`);
 }
