@@ -73,7 +73,7 @@ export function softwareKeysWarning(home: string, source?: MasterKeySource | nul
 export function noKeychainWarning(reason: string, source: MasterKeySource): Warning {
   return {
     code: 'no_keychain',
-    message: `no OS keychain answered (${reason}); the vault master key is ${source === 'passphrase' ? 'derived from BRIEFCASE_PASSPHRASE' : 'in a file in the data directory'} instead`,
+    message: `no OS keychain answered (${reason}); the vault master key is ${source === 'passphrase' ? 'derived from BRIEFCASE_PASSPHRASE' : 'in a file in the data directory'} instead. Once a keychain is available: \`briefcase keys move-master --to keychain\``,
   };
 }
 
