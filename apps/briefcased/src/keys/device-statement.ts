@@ -9,8 +9,8 @@ export const DEVICE_STATEMENT_FILE = join('keys', 'device-statement.jws');
 
 /**
  * Have the identity key vouch for every receipts key this Briefcase has had, with the interval
- * each was valid in (packages/receipts/src/device-statement.ts). Made at start and after a
- * rotation of the identity or receipts key; every export's header carries it.
+ * each was valid in (packages/receipts/src/device-statement.ts). Made at start, after a rotation
+ * of the identity or receipts key, for every export and at shutdown; every export carries it.
  */
 export async function refreshDeviceStatement(home: string, identity: Signer, receipts: ReceiptLog): Promise<string> {
   const keys = readPublicKeys(home, 'receipts').map((k) => ({
