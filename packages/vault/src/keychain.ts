@@ -1,4 +1,4 @@
-import { AsyncEntry, type EntryOptions } from '@napi-rs/keyring';
+import type { AsyncEntry, EntryOptions } from '@napi-rs/keyring';
 
 /**
  * The OS keychain, through @napi-rs/keyring: Keychain on macOS, Credential Manager on Windows,
@@ -29,7 +29,15 @@ export async function openKeychain(service = KEYCHAIN_SERVICE): Promise<Keychain
       reason: 'no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set), so no Secret Service',
     };
   }
-  const keychain = new OsKeychain(service);
+  let binding: typeof import('@napi-rs/keyring');
+  try {
+    // Loaded on demand: a platform without a prebuilt binding has no keychain, and the rest of
+    // the Briefcase still works.
+    binding = await import('@napi-rs/keyring');
+  } catch (e) {
+    return { available: false, reason: `the keychain binding (@napi-rs/keyring) does not load here: ${firstLine(e)}` };
+  }
+  const keychain = new OsKeychain(service, binding.AsyncEntry);
   try {
     await keychain.get('probe');
     return { available: true, keychain };
@@ -40,9 +48,11 @@ export async function openKeychain(service = KEYCHAIN_SERVICE): Promise<Keychain
 
 class OsKeychain implements Keychain {
   readonly #service: string;
+  readonly #Entry: typeof AsyncEntry;
 
-  constructor(service: string) {
+  constructor(service: string, Entry: typeof AsyncEntry) {
     this.#service = service;
+    this.#Entry = Entry;
   }
 
   get(account: string): Promise<string | null> {
@@ -58,7 +68,7 @@ class OsKeychain implements Keychain {
   }
 
   async #entry<T>(account: string, op: (entry: AsyncEntry, signal: AbortSignal) => Promise<T>): Promise<T> {
-    const entry = new AsyncEntry(this.#service, account, OPTIONS);
+    const entry = new this.#Entry(this.#service, account, OPTIONS);
     const signal = AbortSignal.timeout(TIMEOUT_MS);
     try {
       return await op(entry, signal);
