@@ -114,6 +114,7 @@ describe('vault master key in the OS keychain (gnome-keyring Secret Service)', {
     }
     const doctor = cliJson<{ code: string; message: string }[]>(home, ['doctor']).json;
     assert.match(doctor.find((c) => c.code === 'keys_present')?.message ?? '', /vault master key \(keychain\)/);
+    assert.ok(doctor.some((c) => c.code === 'master_key_reachable'));
     const { backends } = cliJson<{ backends: { backend: string; available: boolean }[] }>(home, [
       'keys',
       'backends',
@@ -139,6 +140,9 @@ describe('vault master key in the OS keychain (gnome-keyring Secret Service)', {
         start(),
         /vault master key is missing from the OS keychain \(service "briefcase", account "master-key:/,
       );
+      const doctor = cliJson<{ code: string; ok: boolean }[]>(home, ['doctor']);
+      assert.equal(doctor.code, 1);
+      assert.equal(doctor.json.find((c) => c.code === 'master_key_unreachable')?.ok, false);
       await entry().setPassword(Buffer.alloc(32, 7).toString('base64'));
       assert.match(start(), /the key in the OS keychain .* does not open this vault/);
       assert.match(

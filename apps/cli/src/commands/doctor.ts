@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadConfig, loadRegistry, softwareKeysWarning, type DataPaths } from '@briefcase/briefcased';
 import { KEY_ROLES, readPublicKey, readPublicKeys } from '@briefcase/keys';
 import { compilePolicy } from '@briefcase/policy';
-import { masterKeyExists } from '@briefcase/vault';
+import { loadMasterKey, masterKeyExists } from '@briefcase/vault';
 import type { AdminClient } from '../client.ts';
 import { print, printJson } from '../output.ts';
 
@@ -53,6 +53,15 @@ export async function doctorChecks(paths: DataPaths, client: AdminClient | null)
   else if (!receiptsKey) checks.push(fail('keys_missing', 'no receipt-signing key: run `briefcase init`'));
   else {
     checks.push(pass('keys_present', `vault master key (${source}) and receipt-signing key ${receiptsKey.keyId}`));
+    if (source === 'keychain') {
+      // The daemon cannot start if the keychain is locked or its entry gone: say so before it tries.
+      try {
+        await loadMasterKey(paths.home);
+        checks.push(pass('master_key_reachable', 'the vault master key is in the OS keychain and opens the vault'));
+      } catch (e) {
+        checks.push(fail('master_key_unreachable', (e as Error).message));
+      }
+    }
     // One line per role: where its key lives (code `key_<role>`), then the warning if any is software.
     for (const role of KEY_ROLES) {
       const [current] = readPublicKeys(paths.home, role);
