@@ -183,21 +183,11 @@ export async function keysCreate(paths: DataPaths, o: KeysCreateFlags, json: boo
         },
   );
   signer.close();
-  // Refresh tokens are bound to the old DPoP key (RFC 9449): drop them so the servers say plainly
-  // that they need a login, rather than failing a refresh. (A running daemon's `keys rotate`
-  // also revokes them at the server; a stopped one cannot.)
   // The device statement names the receipts keys and is signed by the identity key: after either
   // changes it is stale until the daemon signs a new one at its next start. Remove it rather than
   // let exports carry a statement that no longer matches `keys list`.
   if (role !== 'dpop') rmSync(join(paths.home, 'keys', 'device-statement.jws'), { force: true });
-  const loggedOut: string[] = [];
-  if (role === 'dpop') {
-    const vault = Vault.open(paths.home, master!.key);
-    for (const { name } of vault.list()) {
-      const server = /^oauth\.(.+)\.refresh$/.exec(name)?.[1];
-      if (server && vault.remove(name)) loggedOut.push(server);
-    }
-  }
+  const loggedOut = role === 'dpop' ? dropDpopBoundTokens(Vault.open(paths.home, master!.key)) : [];
   if (location && o.savePin && pin) {
     Vault.open(paths.home, master!.key).set(
       pinSecretName(location.token_label),
@@ -228,6 +218,20 @@ export async function keysCreate(paths: DataPaths, o: KeysCreateFlags, json: boo
       `Tokens bound to the old DPoP key were dropped; log in again: ${loggedOut.map((n) => `briefcase remote login ${n}`).join('; ')}`,
     );
   }
+}
+
+/**
+ * Refresh tokens are bound to the old DPoP key (RFC 9449): drop them so the servers say plainly
+ * that they need a login, rather than failing a refresh. (A running daemon's `keys rotate` also
+ * revokes them at the server; with the daemon stopped that cannot happen.) Returns the servers.
+ */
+function dropDpopBoundTokens(vault: Vault): string[] {
+  const servers: string[] = [];
+  for (const { name } of vault.list()) {
+    const server = /^oauth\.(.+)\.refresh$/.exec(name)?.[1];
+    if (server && vault.remove(name)) servers.push(server);
+  }
+  return servers;
 }
 
 function parseRole(role: string): KeyRole {
