@@ -1,5 +1,4 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import type { Server } from 'node:http';
 import type { DatabaseSync } from 'node:sqlite';
 import { sha256Hex } from '@briefcase/crypto';
@@ -16,7 +15,7 @@ import { SpendLedger } from './budget/ledger.ts';
 import { loadConfig, type Config } from './config.ts';
 import { DEMO_API_SECRET, startDemoApi } from './demo/demo-api.ts';
 import { refreshDeviceStatement } from './keys/device-statement.ts';
-import { dataPaths, type DataPaths } from './paths.ts';
+import { daemonAnswers, dataPaths, type DataPaths } from './paths.ts';
 import { CallPipeline } from './pipeline/pipeline.ts';
 import { RemoteManager } from './remote/manager.ts';
 import { PinStore } from './remote/pins.ts';
@@ -228,7 +227,7 @@ export class Daemon {
         }),
       }),
     };
-    await refreshDeviceStatement(paths.home, keys.identity, receipts);
+    await refreshDeviceStatement(paths, keys.identity, receipts);
     const daemon = new Daemon(services);
     daemon.#recover();
     receipts.append('daemon', 'daemon', {
@@ -338,7 +337,7 @@ export class Daemon {
       db.close();
       // Signed after the last checkpoint, so exports made while the daemon is stopped verify
       // against the device ID (a statement covers checkpoints up to its own time).
-      await refreshDeviceStatement(paths.home, this.services.keys.identity, receipts);
+      await refreshDeviceStatement(paths, this.services.keys.identity, receipts);
     } catch (e) {
       logger.error('shutdown: could not close the receipt log cleanly', { error: e });
     } finally {
@@ -352,16 +351,7 @@ export class Daemon {
 
 /** A live daemon on the socket is an error; a stale socket file from a crash is removed. */
 async function ensureNotRunning(socket: string): Promise<void> {
-  if (!existsSync(socket)) return;
-  const alive = await new Promise<boolean>((resolve) => {
-    const s = connect(socket);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-  if (alive) throw new BriefcaseError('conflict', `a daemon is already running on ${socket}`);
+  if (await daemonAnswers(socket)) throw new BriefcaseError('conflict', `a daemon is already running on ${socket}`);
   rmSync(socket, { force: true });
 }
 

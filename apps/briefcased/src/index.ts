@@ -1,6 +1,6 @@
 export { Daemon, VERSION, type DaemonOptions, type Services } from './daemon.ts';
 export { initDataDir, isInitialised, softwareKeysWarning, type InitOptions, type InitReport } from './init.ts';
-export { dataPaths, resolveHome, type DataPaths } from './paths.ts';
+export { daemonAnswers, dataPaths, resolveHome, type DataPaths } from './paths.ts';
 export { Config, loadConfig, parseConfig, findSecretValues } from './config.ts';
 export { loadConnector, loadRegistry } from './tools/registry.ts';
 export { isLoopback } from './api/server.ts';

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -15,6 +17,8 @@ export interface DataPaths {
   logs: string;
   notes: string;
   pidFile: string;
+  /** The identity key's signed statement of the receipts keys (public; exports carry it). */
+  deviceStatement: string;
 }
 
 /** `--home` beats `BRIEFCASE_HOME` beats `~/.briefcase`. */
@@ -36,5 +40,19 @@ export function dataPaths(home: string): DataPaths {
     logs: join(home, 'logs'),
     notes: join(home, 'notes.jsonl'),
     pidFile: join(home, 'daemon.pid'),
+    deviceStatement: join(home, 'keys', 'device-statement.jws'),
   };
+}
+
+/** Does a daemon answer on this socket? (A stale socket file from a crash does not.) */
+export function daemonAnswers(socket: string): Promise<boolean> {
+  if (!existsSync(socket)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const s = connect(socket);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }

@@ -50,7 +50,7 @@ async function rotate(s: Services, role: KeyRole, algorithm: KeyAlgorithm | unde
   }
   s.keys[role] = next;
   if (role === 'dpop') s.remotes.replaceDpopKey(next);
-  if (role !== 'dpop') await refreshDeviceStatement(s.paths.home, s.keys.identity, s.receipts);
+  if (role !== 'dpop') await refreshDeviceStatement(s.paths, s.keys.identity, s.receipts);
   s.receipts.append('signer', 'admin', {
     event: 'rotated',
     role,

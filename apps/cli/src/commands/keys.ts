@@ -1,8 +1,6 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { connect } from 'node:net';
 import { jwkThumbprint } from '@briefcase/crypto';
-import type { DataPaths } from '@briefcase/briefcased';
+import { daemonAnswers, type DataPaths } from '@briefcase/briefcased';
 import {
   createKey,
   DEFAULT_ALGORITHM,
@@ -150,7 +148,7 @@ export async function keysCreate(paths: DataPaths, o: KeysCreateFlags, json: boo
   if (o.backend !== 'software' && o.backend !== 'pkcs11') {
     throw new BriefcaseError('bad_request', `--backend must be software or pkcs11 (not "${o.backend}")`);
   }
-  if (await daemonRunning(paths.socket)) {
+  if (await daemonAnswers(paths.socket)) {
     throw new BriefcaseError(
       'conflict',
       `stop the daemon first: it holds the current ${role} key (or use \`briefcase keys rotate --role ${role}\` for a software key)`,
@@ -186,7 +184,7 @@ export async function keysCreate(paths: DataPaths, o: KeysCreateFlags, json: boo
   // The device statement names the receipts keys and is signed by the identity key: after either
   // changes it is stale until the daemon signs a new one at its next start. Remove it rather than
   // let exports carry a statement that no longer matches `keys list`.
-  if (role !== 'dpop') rmSync(join(paths.home, 'keys', 'device-statement.jws'), { force: true });
+  if (role !== 'dpop') rmSync(paths.deviceStatement, { force: true });
   const loggedOut = role === 'dpop' ? dropDpopBoundTokens(Vault.open(paths.home, master!.key)) : [];
   if (location && o.savePin && pin) {
     Vault.open(paths.home, master!.key).set(
@@ -244,17 +242,6 @@ function parseAlgorithm(algorithm: string): KeyAlgorithm {
     throw new BriefcaseError('bad_request', `--algorithm must be one of ${KEY_ALGORITHMS.join(', ')}`);
   }
   return algorithm as KeyAlgorithm;
-}
-
-function daemonRunning(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(socket);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /**

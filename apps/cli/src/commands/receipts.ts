@@ -1,5 +1,4 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { DataPaths } from '@briefcase/briefcased';
 import type { PublicJwk } from '@briefcase/crypto';
 import { readPublicKeys } from '@briefcase/keys';
@@ -9,10 +8,9 @@ import { readLogExport } from '@briefcase/receipts/node';
 import type { AdminClient } from '../client.ts';
 import { print, printJson } from '../output.ts';
 
-/** The device statement the daemon last signed (keys/device-statement.jws), if any. */
+/** The device statement the daemon last signed, if any. */
 function localDeviceStatement(paths: DataPaths): string | undefined {
-  const file = join(paths.home, 'keys', 'device-statement.jws');
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+  return existsSync(paths.deviceStatement) ? readFileSync(paths.deviceStatement, 'utf8').trim() : undefined;
 }
 
 /** Every receipts key this Briefcase has had (current and rotated out). */
