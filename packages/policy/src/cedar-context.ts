@@ -26,8 +26,8 @@
  *
  * Why the marker is safe: it is a record, so every operator that expects a Long, String, Bool,
  * Set, entity or extension value errors on it (an erroring forbid denies; an erroring permit does
- * not apply), `.x` on it errors, `has x` is false (true of the scalars it stands for too), and `==`
- * with anything the agent can send is false. Its key starts with "__" and a letter, a shape no
+ * not apply), `.x` on it errors, and `==` with anything the agent can send is false. `has x` is
+ * false on it, where on a scalar it errors: both say the value has no attribute x. Its key starts with "__" and a letter, a shape no
  * renamed agent key can take. Containers are never replaced by a marker: `has` on a marker would
  * be false where the real value has the attribute, and a forbid guarded by `has` would not apply.
  * A type confusion therefore makes a condition error or compare unequal (see docs/policy.md),

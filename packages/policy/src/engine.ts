@@ -1,6 +1,7 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { err, ok, type Result } from '@briefcase/protocol';
 import { canonicalize } from '@briefcase/crypto';
+import { argWarnings, readsArgs } from './arg-warnings.ts';
 import { toCedarContext, type CedarJson } from './cedar-context.ts';
 import { contextRefs, type ContextRefs } from './context-refs.ts';
 import { CEDAR_SCHEMA } from './schema.ts';
@@ -171,6 +172,8 @@ export function compilePolicy(text: string): Result<CompiledPolicy, string[]> {
   const ids: string[] = [];
   const tiers = new Map<string, Tier>();
   const effects = new Map<string, 'permit' | 'forbid'>();
+  const argNotes: string[] = [];
+  const readingArgs = new Set<string>();
   const errors: string[] = [];
   parts.policies.forEach((policyText, index) => {
     const json = cedar.policyToJson(policyText);
@@ -183,6 +186,8 @@ export function compilePolicy(text: string): Result<CompiledPolicy, string[]> {
     if (ids.includes(id)) errors.push(`policy ${index}: duplicate @id("${id}")`);
     ids.push(id);
     effects.set(id, json.json.effect);
+    argNotes.push(...argWarnings(id, json.json));
+    if (readsArgs(json.json)) readingArgs.add(id);
     const approval = annotations.approval;
     if (approval !== undefined && approval !== null) {
       if (json.json.effect !== 'permit') errors.push(`policy "${id}": @approval only makes sense on a permit`);
@@ -199,8 +204,22 @@ export function compilePolicy(text: string): Result<CompiledPolicy, string[]> {
   });
   if (validation.type !== 'success') return err(validation.errors.map((e) => e.message));
   if (validation.validationErrors.length > 0) {
-    return err(validation.validationErrors.map((e) => `policy "${e.policyId}": ${e.error.message}`));
+    return err(
+      validation.validationErrors.map((e) => {
+        const message = `policy "${e.policyId}": ${e.error.message}`;
+        const arg = /attribute `args\.([^`]+)` in context/.exec(e.error.message)?.[1];
+        // The schema cannot type arguments (they differ per tool): a read must follow a `has`.
+        return arg ? `${message}: arguments are untyped, test \`context.args has ${arg}\` first` : message;
+      }),
+    );
   }
-  const warnings = validation.validationWarnings.map((w) => `policy "${w.policyId}": ${w.error.message}`);
+  // "policy is impossible" is the validator reading `args: {}` literally: for a policy that reads
+  // arguments it says nothing, and the argument warnings below say what can happen instead.
+  const warnings = [
+    ...validation.validationWarnings
+      .filter((w) => !(readingArgs.has(w.policyId) && w.error.message.includes('policy is impossible')))
+      .map((w) => `policy "${w.policyId}": ${w.error.message}`),
+    ...argNotes,
+  ];
   return ok({ text, ids, tiers, effects, warnings });
 }
