@@ -111,3 +111,30 @@ describe('policy on untyped arguments fails closed', () => {
     assert.equal(d.decision, 'deny');
   });
 });
+
+describe('docs/policy.md "Writing safe argument conditions": the examples do what the page says', () => {
+  const decide = (policies: string, args: Record<string, unknown>) => load(policies).decide(req(args)).decision;
+  const ALL = '@id("all") permit(principal, action, resource);\n';
+  it('safe: like, == in a permit, ip(…) on a String', () => {
+    const like = `${ALL}@id("f") forbid(principal, action, resource) when { context.args has env && context.args.env like "prod" };`;
+    for (const env of ['prod', ['prod'], { env: 'prod' }, null]) assert.equal(decide(like, { env }), 'deny');
+    assert.equal(decide(like, { env: 'dev' }), 'allow');
+    const dev =
+      '@id("p") permit(principal, action, resource) when { context.args has env && context.args.env == "dev" };';
+    for (const env of [['dev'], { __extn: { fn: 'ip', arg: '1.1.1.1' } }]) assert.equal(decide(dev, { env }), 'deny');
+    const lo = `${ALL}@id("f") forbid(principal, action, resource) when { context.args has host && ip(context.args.host).isLoopback() };`;
+    for (const host of ['127.0.0.1', 'localhost', ['127.0.0.1'], { __extn: { fn: 'ip', arg: '127.0.0.1' } }]) {
+      assert.equal(decide(lo, { host }), 'deny');
+    }
+    assert.equal(decide(lo, { host: '8.8.8.8' }), 'allow');
+  });
+  it('not safe (a documented limit): == in a forbid, != in a permit, membership in a forbid', () => {
+    const eq = `${ALL}@id("f") forbid(principal, action, resource) when { context.args has env && context.args.env == "prod" };`;
+    assert.equal(decide(eq, { env: ['prod'] }), 'allow');
+    const ne =
+      '@id("p") permit(principal, action, resource) when { context.args has env && context.args.env != "prod" };';
+    assert.equal(decide(ne, { env: ['prod'] }), 'allow');
+    const to = `${ALL}@id("f") forbid(principal, action, resource) when { context.args has to && context.args.to.contains("ceo@x") };`;
+    assert.equal(decide(to, { to: [['ceo@x']] }), 'allow');
+  });
+});
