@@ -106,6 +106,14 @@ describe('policy on untyped arguments fails closed', () => {
     assert.equal(d.decision, 'deny');
     assert.match(d.errors.join(), /argument "amount" cannot be given to the policy: it is nested deeper/);
   });
+  it('a broken argument name denies only where a policy reads the whole argument record', () => {
+    assert.equal(cap.decide(req({ amount: 5, '\ud800': 1 })).decision, 'allow');
+    const whole = load('@id("p") permit(principal, action, resource) when { context.args == {} };');
+    assert.equal(whole.decide(req({})).decision, 'allow');
+    const d = whole.decide(req({ '\ud800': 1 }));
+    assert.equal(d.decision, 'deny');
+    assert.match(d.errors.join(), /argument name is not well-formed/);
+  });
   it('a tool name Cedar cannot parse denies instead of throwing', () => {
     const d = cap.decide(req({}, 'x\ud800'));
     assert.equal(d.decision, 'deny');

@@ -80,10 +80,11 @@ export function toCedarContext(
   const out: [string, CedarJson][] = [];
   for (const [key, value] of Object.entries(context)) {
     if (value === undefined) continue;
-    // Policy text is well-formed Unicode, so no policy can name such a key: leave it out.
-    if (!key.isWellFormed()) continue;
     const name = cedarKey(key);
+    // Policy text is well-formed Unicode, so no policy names such a key: only a policy that reads
+    // the whole record (`context.args == {…}`) keeps it, and leaving it out would change that.
     if (!keep(name)) continue;
+    if (!key.isWellFormed()) return { ok: false, error: `a ${label} name is not well-formed Unicode` };
     try {
       out.push([name, toCedarValue(value)]);
     } catch (e) {
