@@ -89,7 +89,8 @@ export function toCedarContext(
       out.push([name, toCedarValue(value)]);
     } catch (e) {
       if (!(e instanceof Refused)) throw e;
-      return { ok: false, error: `${label} "${key}" cannot be given to the policy: it ${e.message}` };
+      const shown = key.length > 64 ? `${key.slice(0, 64)}…` : key;
+      return { ok: false, error: `${label} "${shown}" cannot be given to the policy: it ${e.message}` };
     }
   }
   return { ok: true, value: Object.fromEntries(out) };

@@ -132,8 +132,8 @@ export class PolicyEngine {
         entities: [{ uid: toolUid, attrs: tool as Record<string, cedar.CedarValueJson>, parents: [] }],
       });
     } catch (e) {
-      // The WASM module throws on input its JSON parser refuses (e.g. a lone surrogate in a tool
-      // name): fail closed, with the reason.
+      // The WASM module throws on JSON its parser refuses (a lone surrogate, nesting past its
+      // recursion limit). The builder keeps those out; should one get through, deny, not fail.
       return { decision: 'deny', policies: [], errors: [`policy evaluation failed: ${String(e)}`] };
     }
     if (answer.type !== 'success') {
