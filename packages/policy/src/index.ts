@@ -12,3 +12,4 @@ export {
   type BudgetWindow,
 } from './budget.ts';
 export { contextRefs, type ContextRefs } from './context-refs.ts';
+export { toCedarContext, cedarKey, UNREPRESENTABLE, MAX_DEPTH, MAX_VALUES, type CedarJson } from './cedar-context.ts';

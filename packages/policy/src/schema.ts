@@ -5,10 +5,11 @@
  * `resource.server` names the remote MCP server a tool comes from ("briefcase" for the daemon's
  * own builtin and HTTP tools).
  *
- * `context.args` carries the call's arguments with sensitive ones removed. Argument shapes differ
- * per tool, so the schema declares an empty record: conditions on arguments must test `has` first
- * (`context.args has repo && context.args.repo == "x"`), and the validator's "policy is
- * impossible" warning for such policies is expected.
+ * `context.args` carries the call's arguments with sensitive ones removed, built by
+ * cedar-context.ts. Argument shapes differ per tool, so the schema declares an empty record:
+ * conditions on arguments must test `has` first (`context.args has repo && context.args.repo ==
+ * "x"`), the validator's "policy is impossible" warning for such policies is dropped, and
+ * arg-warnings.ts says instead what an argument of another type does to each condition.
  */
 export const CEDAR_SCHEMA = `namespace Briefcase {
   entity Agent;
