@@ -346,10 +346,11 @@ try {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2;
   } else if (e instanceof BriefcaseError) {
-    warn(`briefcase: ${oneLine(e.message)} [${e.code}]`);
+    // warn() escapes every control; a message may keep its own lines (several config errors).
+    warn(`briefcase: ${e.message} [${e.code}]`);
     process.exitCode = e.code === 'daemon_unreachable' ? 3 : 2;
   } else {
-    warn(`briefcase: ${oneLine((e as Error).message ?? String(e))}`);
+    warn(`briefcase: ${(e as Error).message ?? String(e)}`);
     process.exitCode = 2;
   }
 }
