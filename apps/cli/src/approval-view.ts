@@ -8,13 +8,13 @@ export const LONG_VALUE = 200;
 const CONFUSABLE_SCRIPTS = ['Latin', 'Greek', 'Cyrillic', 'Armenian', 'Cherokee'] as const;
 const SCRIPT_RE = Object.fromEntries(CONFUSABLE_SCRIPTS.map((s) => [s, new RegExp(`\\p{Script=${s}}`, 'u')]));
 
-/** The scripts mixed inside one word of `text`, if a word mixes any. */
-function mixedScripts(text: string): string[] {
+/** The first word of `text` that mixes scripts, and the scripts it mixes. */
+function mixedScripts(text: string): { word: string; scripts: string[] } | undefined {
   for (const word of text.match(/[\p{L}\p{M}]+/gu) ?? []) {
     const scripts = CONFUSABLE_SCRIPTS.filter((s) => SCRIPT_RE[s]!.test(word));
-    if (scripts.length > 1) return scripts;
+    if (scripts.length > 1) return { word, scripts };
   }
-  return [];
+  return undefined;
 }
 
 /**
@@ -33,8 +33,12 @@ export function argumentNotices(value: unknown, path = 'args'): string[] {
     }
     const length = [...s].length;
     if (length > LONG_VALUE) notices.push(`${where} is ${length} characters long: read it to the end`);
-    const scripts = mixedScripts(s);
-    if (scripts.length > 0) notices.push(`${where} mixes ${scripts.join(' and ')} letters in one word (look-alikes)`);
+    const mixed = mixedScripts(s);
+    if (mixed) {
+      notices.push(
+        `${where} mixes ${mixed.scripts.join(' and ')} letters in one word ("${oneLine(mixed.word)}"): look-alikes`,
+      );
+    }
   };
   if (typeof value === 'string') text(path, value);
   else if (Array.isArray(value)) value.forEach((v, i) => notices.push(...argumentNotices(v, `${path}[${i}]`)));
