@@ -46,4 +46,20 @@ export default tseslint.config(
     files: ['apps/**', 'test/**', 'bench/**', 'scripts/**', '**/*.test.ts'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // The CLI shows text an agent or a remote server chose: it writes only through
+    // apps/cli/src/output.ts, which escapes terminal controls, bidi and invisible characters.
+    files: ['apps/cli/src/**'],
+    ignores: ['apps/cli/src/output.ts', '**/*.test.ts'],
+    rules: {
+      'no-console': 'error',
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.object.name='process'][object.property.name=/^std(out|err)$/]",
+          message: 'Write through apps/cli/src/output.ts (print, printJson, warn): it makes untrusted text safe.',
+        },
+      ],
+    },
+  },
 );

@@ -2,6 +2,7 @@
  * `npm run bench [-- --json]`: every benchmark, one after the other, on this machine. Figures
  * only: nothing here passes or fails the test suite. See docs/benchmarks.md for the method.
  */
+import { run as cliStartup } from './cli-startup.ts';
 import { run as gateway } from './gateway-overhead.ts';
 import { run as remote } from './remote-overhead.ts';
 import { run as signRate } from './sign-rate.ts';
@@ -10,7 +11,12 @@ const json = process.argv.includes('--json');
 const log = (m: string) => {
   if (!json) process.stderr.write(`${m}\n`);
 };
-const results = { gateway: await gateway(log), remote: await remote(log), keys: await signRate(log) };
+const results = {
+  gateway: await gateway(log),
+  remote: await remote(log),
+  keys: await signRate(log),
+  cli: await cliStartup(log),
+};
 if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 else {
   const g = results.gateway;
@@ -40,5 +46,8 @@ else {
         ? `sign rate: ${backend.padEnd(24)} skipped: ${b.skipped}`
         : `sign rate: ${backend.padEnd(24)} ${b.signs_per_s}/s  p50 ${b.latency_ms!.p50} ms  p99 ${b.latency_ms!.p99} ms`,
     );
+  }
+  for (const [command, p] of Object.entries(results.cli.commands)) {
+    console.log(`cli start-up: ${command.padEnd(21)} p50 ${p.p50} ms  p95 ${p.p95} ms`);
   }
 }

@@ -4,12 +4,14 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   cli,
   cliJson,
+  daemonRequest,
   readJson,
   receiptRecords,
   sleep,
   startDaemon,
   stdioClient,
   tempHome,
+  token,
   writeJson,
   type DaemonProcess,
 } from './helpers.ts';
@@ -142,12 +144,17 @@ describe('approval expiry (AC-2.1)', () => {
   const { home, cleanup } = tempHome();
   let daemon: DaemonProcess;
   let quick: Client;
+  const admin = (method: string, path: string) => daemonRequest(home, method, path, token(home, 'admin'));
+  const statusOf = async (id: string) =>
+    (JSON.parse((await admin('GET', `/v1/admin/approvals/${id}`)).body) as Approval).status;
 
   before(async () => {
     assert.equal(cli(home, ['init']).code, 0);
+    // Long enough for the approve step below (one request on the daemon's socket) on a loaded
+    // machine; short enough to wait out.
     writeJson(`${home}/config.json`, {
       ...readJson<Record<string, unknown>>(`${home}/config.json`),
-      approvals: { ttl_seconds: 2, wait_seconds: 60 },
+      approvals: { ttl_seconds: 5, wait_seconds: 60 },
     });
     daemon = await startDaemon(home);
     quick = await stdioClient(home, ['--approval-wait', '0']);
@@ -161,8 +168,15 @@ describe('approval expiry (AC-2.1)', () => {
   it('never uses an expired approval', async () => {
     const first = await quick.callTool({ name: 'notes.add', arguments: { text: 'expires soon' } });
     const id = errorCode(first).approval_id!;
-    assert.equal(cli(home, ['approvals', 'approve', id]).code, 0);
-    await sleep(2500); // ttl_seconds is 2
+    // Approve through the daemon API directly: the test must not race a CLI process's start-up
+    // against the approval's lifetime (that race made this test flaky on a loaded machine).
+    const approved = await admin('POST', `/v1/admin/approvals/${id}/approve`);
+    assert.equal(approved.status, 200, approved.body);
+    // Then wait until the daemon reports it expired, however long that takes on this machine.
+    for (let i = 0; (await statusOf(id)) !== 'expired'; i++) {
+      assert.ok(i < 1200, `approval ${id} was never reported expired`);
+      await sleep(100);
+    }
     const late = await quick.callTool({ name: 'notes.add', arguments: { text: 'expires soon' } });
     assert.equal(errorCode(late).code, 'approval_required');
     assert.notEqual(errorCode(late).approval_id, id);

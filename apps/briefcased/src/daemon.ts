@@ -23,8 +23,9 @@ import { CommitQueue } from './store/commit-queue.ts';
 import { openDatabase } from './store/db.ts';
 import { readToken } from './tokens.ts';
 import { loadRegistry, type ToolRegistry } from './tools/registry.ts';
+import { VERSION } from './version.ts';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export interface DaemonOptions {
   home: string;

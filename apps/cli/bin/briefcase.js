@@ -9,4 +9,19 @@ if (major < 24) {
   );
   process.exit(1);
 }
+// Node's compile cache keeps the type-stripped and compiled sources between runs: without it every
+// `briefcase` process strips its TypeScript again, which is most of its start-up time (an approver's
+// `approvals approve` races the approval's lifetime). Per user, private (0700), keyed by each
+// file's contents; NODE_COMPILE_CACHE or NODE_DISABLE_COMPILE_CACHE override it.
+try {
+  const { enableCompileCache } = await import('node:module');
+  const { mkdirSync } = await import('node:fs');
+  const { homedir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'briefcase', 'node-compile-cache');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  enableCompileCache(dir);
+} catch {
+  // No writable cache directory: run without one.
+}
 await import('../src/main.ts');

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { DaemonConnection } from '@briefcase/api-client';
-import { BriefcaseError } from '@briefcase/protocol';
-import type { DataPaths } from '@briefcase/briefcased';
+import { BriefcaseError } from '@briefcase/protocol/errors';
+import type { DataPaths } from '@briefcase/briefcased/paths';
 
 /** The CLI's admin line to the daemon over its Unix socket. */
 export class AdminClient {

@@ -1,41 +1,12 @@
 import { Command, CommanderError } from 'commander';
-import { dataPaths, initDataDir, resolveHome, VERSION } from '@briefcase/briefcased';
-import { MASTER_KEY_CHOICES, type MasterKeyChoice } from '@briefcase/vault';
-import { BriefcaseError } from '@briefcase/protocol';
-import { AdminClient } from './client.ts';
-import {
-  approvalsDecide,
-  approvalsList,
-  approvalsShow,
-  policyApply,
-  policyCheck,
-  policyShow,
-  toolsCall,
-  toolsList,
-} from './commands/admin.ts';
-import { doctor } from './commands/doctor.ts';
-import {
-  keysBackends,
-  keysCreate,
-  keysList,
-  keysMoveMaster,
-  keysRotate,
-  type KeysCreateFlags,
-} from './commands/keys.ts';
-import { mcp } from './commands/mcp.ts';
-import { receiptsExport, receiptsVerify } from './commands/receipts.ts';
-import {
-  remoteAdd,
-  remoteList,
-  remoteLogin,
-  remoteLogout,
-  remotePin,
-  remoteRemove,
-  type RemoteAddFlags,
-} from './commands/remote.ts';
-import { secretsList, secretsRemove, secretsSet } from './commands/secrets.ts';
-import { mcpClientConfig, printInitReport, start } from './commands/start.ts';
-import { print, printJson } from './output.ts';
+import { dataPaths, resolveHome } from '@briefcase/briefcased/paths';
+import { VERSION } from '@briefcase/briefcased/version';
+import { BriefcaseError } from '@briefcase/protocol/errors';
+import type { AdminClient } from './client.ts';
+import type { KeysCreateFlags } from './commands/keys.ts';
+import type { RemoteAddFlags } from './commands/remote.ts';
+import { commanderOutput, print, printJson, warn } from './output.ts';
+import { oneLine } from './safe-text.ts';
 
 /**
  * `briefcase`: the admin CLI. Every command honours BRIEFCASE_HOME (or --home); --json prints one
@@ -47,18 +18,34 @@ const program = new Command('briefcase')
   .version(VERSION)
   .option('--home <dir>', 'data directory (default: $BRIEFCASE_HOME or ~/.briefcase)')
   .showHelpAfterError()
+  .configureOutput(commanderOutput)
   .exitOverride();
 
+// Start-up time is part of the product: an approver's `approvals approve` races the approval's
+// lifetime. So this file loads only commander and light modules, and every action imports what it
+// uses when it runs (`load`): a daemon command never loads the daemon, Cedar, PKCS#11 or the MCP SDK.
 const home = () => resolveHome(program.opts<{ home?: string }>().home);
 const paths = () => dataPaths(home());
-const admin = () => new AdminClient(paths());
+const admin = async (): Promise<AdminClient> => new (await import('./client.ts')).AdminClient(paths());
 /** For commands that also work without a daemon (or before init). */
-const adminIfInitialised = (): AdminClient | null => {
+const adminIfInitialised = async (): Promise<AdminClient | null> => {
   try {
-    return admin();
+    return await admin();
   } catch {
     return null;
   }
+};
+const load = {
+  approvals: () => import('./commands/approvals.ts'),
+  doctor: () => import('./commands/doctor.ts'),
+  keys: () => import('./commands/keys.ts'),
+  mcp: () => import('./commands/mcp.ts'),
+  policy: () => import('./commands/policy.ts'),
+  receipts: () => import('./commands/receipts.ts'),
+  remote: () => import('./commands/remote.ts'),
+  secrets: () => import('./commands/secrets.ts'),
+  start: () => import('./commands/start.ts'),
+  tools: () => import('./commands/tools.ts'),
 };
 let exitCode = 0;
 
@@ -82,20 +69,23 @@ program
     if (demoPort !== undefined && !(Number.isInteger(demoPort) && demoPort > 0 && demoPort < 65536)) {
       throw new BriefcaseError('bad_request', `--demo-port: "${o.demoPort}" is not a port number`);
     }
+    const { MASTER_KEY_CHOICES } = await import('@briefcase/vault');
     if (!(MASTER_KEY_CHOICES as readonly string[]).includes(o.masterKey)) {
       throw new BriefcaseError('bad_request', `--master-key must be one of ${MASTER_KEY_CHOICES.join(', ')}`);
     }
+    const { initDataDir } = await import('@briefcase/briefcased');
+    const { mcpClientConfig, printInitReport } = await load.start();
     const report = await initDataDir(home(), {
       demo: o.demo === true,
       force: o.force === true,
       passphrase: process.env.BRIEFCASE_PASSPHRASE,
-      masterKey: o.masterKey as MasterKeyChoice,
+      masterKey: o.masterKey as (typeof MASTER_KEY_CHOICES)[number],
       ...(demoPort !== undefined ? { demoPort } : {}),
     });
     if (o.json) return printJson({ ...report, mcp_client_config: mcpClientConfig(report.home) });
     printInitReport(report);
     if (report.created.length === 0) print(`${report.home} is already initialised; nothing changed.`);
-    for (const w of report.warnings) process.stderr.write(`warning [${w.code}]: ${w.message}\n`);
+    for (const w of report.warnings) warn(`warning [${w.code}]: ${w.message}`);
   });
 
 program
@@ -105,7 +95,9 @@ program
   .option('--http <host:port>', 'also serve the daemon API over HTTP (loopback addresses only)')
   .option('--init-demo', 'on first run, initialise with the demo tools first (what `npm start` does)')
   .option('--strict <roles>', 'refuse to start if these key roles (identity,receipts,dpop) are software keys')
-  .action(async (o: { port?: string; http?: string; initDemo?: boolean; strict?: string }) => start(home(), o));
+  .action(async (o: { port?: string; http?: string; initDemo?: boolean; strict?: string }) =>
+    (await load.start()).start(home(), o),
+  );
 
 program
   .command('mcp')
@@ -115,19 +107,19 @@ program
     'serve Streamable HTTP at http://<host:port>/mcp (loopback only; bearer token in gateway-http.token)',
   )
   .option('--approval-wait <seconds>', 'hold calls at most this long while an approval is pending')
-  .action(async (o: { http?: string; approvalWait?: string }) => mcp(home(), o));
+  .action(async (o: { http?: string; approvalWait?: string }) => (await load.mcp()).mcp(home(), o));
 
 const tools = program.command('tools').description('list and call tools (admin-side, same pipeline)');
 tools
   .command('list')
   .option('--json', 'print JSON')
-  .action(async (o: { json?: boolean }) => toolsList(admin(), o.json === true));
+  .action(async (o: { json?: boolean }) => (await load.tools()).toolsList(await admin(), o.json === true));
 tools
   .command('call <name>')
   .requiredOption('--args <json>', 'arguments as a JSON object', '{}')
   .option('--json', 'print JSON')
   .action(async (name: string, o: { args: string; json?: boolean }) => {
-    exitCode = await toolsCall(admin(), name, o.args, o.json === true);
+    exitCode = await (await load.tools()).toolsCall(await admin(), name, o.args, o.json === true);
   });
 
 const approvals = program.command('approvals').description('see and decide pending approvals');
@@ -135,19 +127,27 @@ approvals
   .command('list')
   .option('--all', 'include decided, consumed and expired approvals')
   .option('--json', 'print JSON')
-  .action(async (o: { json?: boolean; all?: boolean }) => approvalsList(admin(), o.json === true, o.all === true));
+  .action(async (o: { json?: boolean; all?: boolean }) =>
+    (await load.approvals()).approvalsList(await admin(), o.json === true, o.all === true),
+  );
 approvals
   .command('show <id>')
   .option('--json', 'print JSON')
-  .action(async (id: string, o: { json?: boolean }) => approvalsShow(admin(), id, o.json === true));
+  .action(async (id: string, o: { json?: boolean }) =>
+    (await load.approvals()).approvalsShow(await admin(), id, o.json === true),
+  );
 approvals
   .command('approve <id>')
   .option('--json', 'print JSON')
-  .action(async (id: string, o: { json?: boolean }) => approvalsDecide(admin(), id, 'approve', o.json === true));
+  .action(async (id: string, o: { json?: boolean }) =>
+    (await load.approvals()).approvalsDecide(await admin(), id, 'approve', o.json === true),
+  );
 approvals
   .command('reject <id>')
   .option('--json', 'print JSON')
-  .action(async (id: string, o: { json?: boolean }) => approvalsDecide(admin(), id, 'reject', o.json === true));
+  .action(async (id: string, o: { json?: boolean }) =>
+    (await load.approvals()).approvalsDecide(await admin(), id, 'reject', o.json === true),
+  );
 
 const secrets = program.command('secrets').description('the vault (values never on the command line)');
 secrets
@@ -156,35 +156,37 @@ secrets
   .option('--description <text>', 'what this secret is for')
   .option('--json', 'print JSON')
   .action(async (name: string, o: { description?: string; json?: boolean }) =>
-    secretsSet(admin(), name, o.description, o.json === true),
+    (await load.secrets()).secretsSet(await admin(), name, o.description, o.json === true),
   );
 secrets
   .command('list')
   .option('--json', 'print JSON')
-  .action(async (o: { json?: boolean }) => secretsList(admin(), o.json === true));
+  .action(async (o: { json?: boolean }) => (await load.secrets()).secretsList(await admin(), o.json === true));
 secrets
   .command('rm <name>')
   .option('--json', 'print JSON')
-  .action(async (name: string, o: { json?: boolean }) => secretsRemove(admin(), name, o.json === true));
+  .action(async (name: string, o: { json?: boolean }) =>
+    (await load.secrets()).secretsRemove(await admin(), name, o.json === true),
+  );
 
 const policy = program.command('policy').description('the Cedar policy');
 policy
   .command('show')
   .option('--json', 'print JSON')
-  .action(async (o: { json?: boolean }) => policyShow(admin(), o.json === true));
+  .action(async (o: { json?: boolean }) => (await load.policy()).policyShow(await admin(), o.json === true));
 policy
   .command('check <file>')
   .description('validate a policy file against the schema (no daemon needed)')
   .option('--json', 'print JSON')
-  .action((file: string, o: { json?: boolean }) => {
-    exitCode = policyCheck(file, o.json === true);
+  .action(async (file: string, o: { json?: boolean }) => {
+    exitCode = await (await load.policy()).policyCheck(file, o.json === true);
   });
 policy
   .command('apply <file>')
   .description('validate, then make it the active policy (receipted)')
   .option('--json', 'print JSON')
   .action(async (file: string, o: { json?: boolean }) => {
-    exitCode = await policyApply(admin(), file, o.json === true);
+    exitCode = await (await load.policy()).policyApply(await admin(), file, o.json === true);
   });
 
 const remote = program
@@ -209,47 +211,53 @@ remote
   .option('--client-metadata-url <url>', "OAuth: the Briefcase's client ID metadata document, if you publish one")
   .option('--json', 'print JSON')
   .action(async (name: string, command: string[], o: RemoteAddFlags & { json?: boolean }) =>
-    remoteAdd(admin(), name, command, o, o.json === true),
+    (await load.remote()).remoteAdd(await admin(), name, command, o, o.json === true),
   );
 remote
   .command('list')
   .description('servers, status, auth state, tools and their pinned definition hashes')
   .option('--json', 'print JSON')
-  .action(async (o: { json?: boolean }) => remoteList(admin(), o.json === true));
+  .action(async (o: { json?: boolean }) => (await load.remote()).remoteList(await admin(), o.json === true));
 remote
   .command('login <name>')
   .description('authorize the Briefcase at an OAuth-protected server (prints the URL to open)')
   .option('--no-wait', 'print the URL and return without waiting for the login to finish')
   .option('--json', 'print JSON')
   .action(async (name: string, o: { wait: boolean; json?: boolean }) => {
-    exitCode = await remoteLogin(admin(), name, o.wait, o.json === true);
+    exitCode = await (await load.remote()).remoteLogin(await admin(), name, o.wait, o.json === true);
   });
 remote
   .command('logout <name>')
   .description('revoke the tokens at the server (RFC 7009) where it can, and forget them')
   .option('--json', 'print JSON')
-  .action(async (name: string, o: { json?: boolean }) => remoteLogout(admin(), name, o.json === true));
+  .action(async (name: string, o: { json?: boolean }) =>
+    (await load.remote()).remoteLogout(await admin(), name, o.json === true),
+  );
 remote
   .command('pin <name>')
   .description('accept the current (changed) tool definitions of a server after review')
   .option('--json', 'print JSON')
-  .action(async (name: string, o: { json?: boolean }) => remotePin(admin(), name, o.json === true));
+  .action(async (name: string, o: { json?: boolean }) =>
+    (await load.remote()).remotePin(await admin(), name, o.json === true),
+  );
 remote
   .command('rm <name>')
   .option('--json', 'print JSON')
-  .action(async (name: string, o: { json?: boolean }) => remoteRemove(admin(), name, o.json === true));
+  .action(async (name: string, o: { json?: boolean }) =>
+    (await load.remote()).remoteRemove(await admin(), name, o.json === true),
+  );
 
 const keys = program.command('keys').description('the keys the Briefcase signs with');
 keys
   .command('list')
   .description('role, algorithm, backend, non-exportable?, thumbprint — current and rotated-out keys')
   .option('--json', 'print JSON')
-  .action((o: { json?: boolean }) => keysList(paths(), o.json === true));
+  .action(async (o: { json?: boolean }) => (await load.keys()).keysList(paths(), o.json === true));
 keys
   .command('backends')
   .description('what this machine offers: software, PKCS#11 modules and TPM, the OS keychain, what is not available')
   .option('--json', 'print JSON')
-  .action(async (o: { json?: boolean }) => keysBackends(o.json === true));
+  .action(async (o: { json?: boolean }) => (await load.keys()).keysBackends(o.json === true));
 keys
   .command('create')
   .description("make a new key the role's key; the old one is retired, not forgotten (the daemon must be stopped)")
@@ -261,21 +269,27 @@ keys
   .option('--label <label>', 'pkcs11: the key label on the token (default briefcase-<role>)')
   .option('--save-pin', 'pkcs11: keep the PIN in the vault so the daemon can start unattended')
   .option('--json', 'print JSON')
-  .action(async (o: KeysCreateFlags & { json?: boolean }) => keysCreate(paths(), o, o.json === true));
+  .action(async (o: KeysCreateFlags & { json?: boolean }) =>
+    (await load.keys()).keysCreate(paths(), o, o.json === true),
+  );
 keys
   .command('rotate')
   .description('a new software key for a role; old public keys stay known so old records still verify (receipted)')
   .requiredOption('--role <role>', 'identity, receipts or dpop (dpop: logged-in servers need a new login)')
   .option('--algorithm <alg>', "EdDSA or ES256 (default: the current key's)")
   .option('--json', 'print JSON')
-  .action(async (o: { role: string; algorithm?: string; json?: boolean }) => keysRotate(admin(), o, o.json === true));
+  .action(async (o: { role: string; algorithm?: string; json?: boolean }) =>
+    (await load.keys()).keysRotate(await admin(), o, o.json === true),
+  );
 
 keys
   .command('move-master')
   .description('move the vault master key to the OS keychain or to a key file (same key; nothing is re-sealed)')
   .requiredOption('--to <where>', 'keychain or file')
   .option('--json', 'print JSON')
-  .action(async (o: { to: string; json?: boolean }) => keysMoveMaster(paths(), o.to, o.json === true));
+  .action(async (o: { to: string; json?: boolean }) =>
+    (await load.keys()).keysMoveMaster(paths(), o.to, o.json === true),
+  );
 
 const receipts = program.command('receipts').description('the tamper-evident receipt log');
 receipts
@@ -283,8 +297,8 @@ receipts
   .requiredOption('--out <file>', 'where to write the JSON Lines export')
   .option('--json', 'print JSON')
   .action(async (o: { out: string; json?: boolean }) => {
-    const client = adminIfInitialised();
-    await receiptsExport(client, paths(), o.out, o.json === true);
+    const client = await adminIfInitialised();
+    await (await load.receipts()).receiptsExport(client, paths(), o.out, o.json === true);
   });
 receipts
   .command('verify [file]')
@@ -295,8 +309,13 @@ receipts
     "trust the receipts keys this device's signed statement vouches for, each within its validity interval",
   )
   .option('--json', 'print JSON')
-  .action((file: string | undefined, o: { publicKey?: string; device?: string; json?: boolean }) => {
-    exitCode = receiptsVerify(paths(), file, { publicKeyFile: o.publicKey, device: o.device }, o.json === true);
+  .action(async (file: string | undefined, o: { publicKey?: string; device?: string; json?: boolean }) => {
+    exitCode = (await load.receipts()).receiptsVerify(
+      paths(),
+      file,
+      { publicKeyFile: o.publicKey, device: o.device },
+      o.json === true,
+    );
   });
 
 program
@@ -304,11 +323,11 @@ program
   .description('what the running daemon is doing: tools, receipts, approvals, spend')
   .option('--json', 'print JSON')
   .action(async (o: { json?: boolean }) => {
-    const status = await admin().get<Record<string, unknown>>('/v1/admin/status');
+    const status = await (await admin()).get<Record<string, unknown>>('/v1/admin/status');
     if (o.json) printJson(status);
     else
       for (const [k, v] of Object.entries(status))
-        print(`${k.padEnd(18)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+        print(`${oneLine(k).padEnd(18)} ${oneLine(typeof v === 'object' ? JSON.stringify(v) : String(v))}`);
   });
 
 program
@@ -316,8 +335,8 @@ program
   .description('check the installation and the daemon')
   .option('--json', 'print JSON')
   .action(async (o: { json?: boolean }) => {
-    const client = adminIfInitialised();
-    exitCode = await doctor(paths(), client, o.json === true);
+    const client = await adminIfInitialised();
+    exitCode = await (await load.doctor()).doctor(paths(), client, o.json === true);
   });
 
 try {
@@ -327,10 +346,11 @@ try {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2;
   } else if (e instanceof BriefcaseError) {
-    process.stderr.write(`briefcase: ${e.message} [${e.code}]\n`);
+    // warn() escapes every control; a message may keep its own lines (several config errors).
+    warn(`briefcase: ${e.message} [${e.code}]`);
     process.exitCode = e.code === 'daemon_unreachable' ? 3 : 2;
   } else {
-    process.stderr.write(`briefcase: ${(e as Error).message ?? String(e)}\n`);
+    warn(`briefcase: ${(e as Error).message ?? String(e)}`);
     process.exitCode = 2;
   }
 }

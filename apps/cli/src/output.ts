@@ -1,20 +1,54 @@
+import { oneLine, safeJson, safeText } from './safe-text.ts';
+
+/**
+ * The only place the CLI writes to stdout and stderr (eslint refuses process.stdout.write and
+ * console elsewhere in apps/cli/src). Everything passes through safe-text.ts on the way out, so no
+ * command can print an agent's or a remote server's text raw. Callers still put untrusted values
+ * that belong on one line through `oneLine` (tables do it for every cell), so a newline in a value
+ * cannot forge a line of its own.
+ */
+
+// `briefcase … | head` closes the pipe early: that is the reader's choice, not an error to report.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 /** One JSON document on stdout for --json; human text otherwise. */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${safeJson(value)}\n`);
 }
 
 export function print(text: string): void {
-  process.stdout.write(`${text}\n`);
+  process.stdout.write(`${safeText(text, { multiline: true })}\n`);
 }
 
 export function warn(text: string): void {
-  process.stderr.write(`${text}\n`);
+  process.stderr.write(`${safeText(text, { multiline: true })}\n`);
 }
 
-export function table(rows: string[][]): string {
+/** A document shown as it is (a policy file): newlines and tabs kept, nothing else raw. */
+export function printDocument(text: string): void {
+  process.stdout.write(safeText(text, { multiline: true }));
+}
+
+/** A prompt on stderr, without a newline (the answer is typed after it). */
+export function ask(question: string): void {
+  process.stderr.write(safeText(question));
+}
+
+/** Commander's own help and error text goes through the same filter. */
+export const commanderOutput = {
+  writeOut: (s: string) => process.stdout.write(safeText(s, { multiline: true })),
+  writeErr: (s: string) => process.stderr.write(safeText(s, { multiline: true })),
+};
+
+/** Columns padded to their widest cell; every cell is rendered on one line. */
+export function table(rows: unknown[][]): string {
   if (rows.length === 0) return '';
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
+  const cells = rows.map((r) => r.map((c) => oneLine(c ?? '')));
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells
     .map((r) =>
       r
         .map((c, i) => c.padEnd(widths[i]!))
@@ -22,4 +56,10 @@ export function table(rows: string[][]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** At most `max` characters, with an ellipsis when something was cut (the full text is in --json). */
+export function clip(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }

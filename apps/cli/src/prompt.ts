@@ -1,4 +1,5 @@
-import { BriefcaseError } from '@briefcase/protocol';
+import { BriefcaseError } from '@briefcase/protocol/errors';
+import { ask, warn } from './output.ts';
 
 /** Read a secret from stdin (piped) or a prompt that does not echo. Never from argv. */
 export async function readSecretValue(name: string): Promise<string> {
@@ -21,7 +22,7 @@ function readHidden(question: string): Promise<string> {
   // Echo off before the question shows: a fast typist (or a pasted PIN) must not be echoed.
   process.stdin.setRawMode(true);
   process.stdin.resume();
-  process.stderr.write(question);
+  ask(question);
   return new Promise((resolve, reject) => {
     let value = '';
     const onData = (buf: Buffer) => {
@@ -49,7 +50,7 @@ function readHidden(question: string): Promise<string> {
       process.stdin.off('data', onData);
       process.stdin.setRawMode(false);
       process.stdin.pause();
-      process.stderr.write('\n');
+      warn('');
     };
     process.stdin.on('data', onData);
   });

@@ -1,5 +1,9 @@
-import { Agent, request } from 'node:http';
-import { BriefcaseError, isErrorCode } from '@briefcase/protocol';
+import type { Agent as HttpAgent } from 'node:http';
+import { BriefcaseError, isErrorCode } from '@briefcase/protocol/errors';
+
+// Not `import … from 'node:http'`: an ESM import of node:http reads every export, and its lazy
+// getters load undici (fetch, http2, TLS, zlib): about a third of a CLI command's start-up time.
+const { Agent, request } = process.getBuiltinModule('node:http');
 
 export interface RequestOptions {
   /** Return the body as text instead of parsing JSON (the receipts export stream). */
@@ -15,7 +19,7 @@ export interface RequestOptions {
 export class DaemonConnection {
   readonly #socket: string;
   readonly #token: string;
-  readonly #agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  readonly #agent: HttpAgent = new Agent({ keepAlive: true, maxSockets: 64 });
 
   constructor(socket: string, token: string) {
     this.#socket = socket;

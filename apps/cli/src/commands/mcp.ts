@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dataPaths } from '@briefcase/briefcased';
+import { dataPaths } from '@briefcase/briefcased/paths';
 import { DaemonClient, serveHttp, serveStdio } from '@briefcase/mcp-gateway';
 import { Logger } from '@briefcase/telemetry';
 import { print } from '../output.ts';

@@ -7,6 +7,7 @@ import { verifyExport } from '@briefcase/receipts';
 import { readLogExport } from '@briefcase/receipts/node';
 import type { AdminClient } from '../client.ts';
 import { print, printJson } from '../output.ts';
+import { oneLine } from '../safe-text.ts';
 
 /** The device statement the daemon last signed, if any. */
 function localDeviceStatement(paths: DataPaths): string | undefined {
@@ -85,9 +86,9 @@ export function receiptsVerify(
       `OK: ${result.count} receipts, ${result.checkpoints} signed checkpoints (last at seq ${result.last_checkpoint_seq ?? '-'})`,
     );
     if (result.key_source === 'device')
-      print(`keys: those device ${trust.device} vouches for, each within its interval`);
+      print(`keys: those device ${oneLine(trust.device)} vouches for, each within its interval`);
     if (result.key_source === 'embedded')
       print('note: verified with the key embedded in the export; pass --public-key to check against a key you trust');
-  } else print(`FAILED at seq ${result.first_bad_seq}: ${result.reason}`);
+  } else print(`FAILED at seq ${result.first_bad_seq}: ${oneLine(result.reason)}`);
   return result.ok ? 0 : 1;
 }

@@ -1,6 +1,7 @@
-import { BriefcaseError } from '@briefcase/protocol';
+import { BriefcaseError } from '@briefcase/protocol/errors';
 import type { AdminClient } from '../client.ts';
-import { print, printJson, table } from '../output.ts';
+import { clip, print, printJson, table } from '../output.ts';
+import { oneLine } from '../safe-text.ts';
 
 interface RemoteSummary {
   name: string;
@@ -65,8 +66,10 @@ export async function remoteAdd(
   }
   const summary = await c.post<RemoteSummary>('/v1/admin/remotes', body);
   if (json) return printJson(summary);
-  print(`Added ${summary.name} (${summary.status}${summary.error ? `: ${summary.error}` : ''}).`);
-  if (summary.tools.length) print(`Tools: ${summary.tools.map((t) => t.name).join(', ')}`);
+  print(
+    `Added ${oneLine(summary.name)} (${oneLine(summary.status)}${summary.error ? `: ${oneLine(summary.error)}` : ''}).`,
+  );
+  if (summary.tools.length) print(`Tools: ${summary.tools.map((t) => oneLine(t.name)).join(', ')}`);
 }
 
 export async function remoteList(c: AdminClient, json: boolean): Promise<void> {
@@ -83,7 +86,7 @@ export async function remoteList(c: AdminClient, json: boolean): Promise<void> {
         s.auth,
         String(s.tools.length),
         String(s.tools.filter((t) => t.changed).length),
-        s.target.slice(0, 60),
+        clip(s.target, 60),
       ]),
     ]),
   );
@@ -92,13 +95,13 @@ export async function remoteList(c: AdminClient, json: boolean): Promise<void> {
 export async function remotePin(c: AdminClient, name: string, json: boolean): Promise<void> {
   const summary = await c.post<RemoteSummary>(`/v1/admin/remotes/${encodeURIComponent(name)}/pin`);
   if (json) return printJson(summary);
-  print(`Pinned the current definitions of ${summary.tools.length} tools of ${name}.`);
+  print(`Pinned the current definitions of ${summary.tools.length} tools of ${oneLine(name)}.`);
 }
 
 export async function remoteRemove(c: AdminClient, name: string, json: boolean): Promise<void> {
   await c.delete(`/v1/admin/remotes/${encodeURIComponent(name)}`);
   if (json) printJson({ ok: true, name });
-  else print(`Removed ${name}.`);
+  else print(`Removed ${oneLine(name)}.`);
 }
 
 /** Prints the authorization URL, then waits until the daemon has the tokens (or gives up). */
@@ -111,7 +114,9 @@ export async function remoteLogin(c: AdminClient, name: string, wait: boolean, j
     return 0;
   }
   if (!json) {
-    print(`Open this URL in a browser to authorize the Briefcase for ${name}:\n\n  ${authorization_url}\n`);
+    print(
+      `Open this URL in a browser to authorize the Briefcase for ${oneLine(name)}:\n\n  ${oneLine(authorization_url)}\n`,
+    );
     print('Waiting for the authorization server to send you back (Ctrl-C to stop waiting)…');
   }
   const deadline = Date.now() + 10 * 60 * 1000;
@@ -120,7 +125,7 @@ export async function remoteLogin(c: AdminClient, name: string, wait: boolean, j
     const s = servers.find((x) => x.name === name);
     if (s?.auth === 'authorized' && s.status === 'connected') {
       if (json) printJson({ authorization_url, ok: true, status: s.status, tools: s.tools.length });
-      else print(`Logged in: ${name} is connected with ${s.tools.length} tools.`);
+      else print(`Logged in: ${oneLine(name)} is connected with ${s.tools.length} tools.`);
       return 0;
     }
     await new Promise((r) => setTimeout(r, 500));
@@ -133,5 +138,8 @@ export async function remoteLogin(c: AdminClient, name: string, wait: boolean, j
 export async function remoteLogout(c: AdminClient, name: string, json: boolean): Promise<void> {
   const r = await c.post<{ revoked: string[] }>(`/v1/admin/remotes/${encodeURIComponent(name)}/logout`);
   if (json) printJson({ ok: true, name, revoked: r.revoked });
-  else print(`Logged out of ${name}${r.revoked.length ? ` (revoked at the server: ${r.revoked.join(', ')})` : ''}.`);
+  else
+    print(
+      `Logged out of ${oneLine(name)}${r.revoked.length ? ` (revoked at the server: ${r.revoked.map(oneLine).join(', ')})` : ''}.`,
+    );
 }

@@ -1,4 +1,6 @@
-import { API_PATHS, BriefcaseError, type SecretMetadata } from '@briefcase/protocol';
+import type { SecretMetadata } from '@briefcase/protocol';
+import { API_PATHS } from '@briefcase/protocol/api-paths';
+import { BriefcaseError } from '@briefcase/protocol/errors';
 import type { AdminClient } from '../client.ts';
 import { print, printJson, table } from '../output.ts';
 import { readSecretValue } from '../prompt.ts';

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+
+const BIN = resolve(import.meta.dirname, '../bin/briefcase.js');
+
+/** Records every module a run resolves (a module hook loaded before the CLI), printed on exit. */
+const RECORDER = `data:text/javascript,${encodeURIComponent(`
+import { registerHooks } from 'node:module';
+const seen = new Set();
+registerHooks({ resolve(s, c, next) { const r = next(s, c); seen.add(r.url); return r; } });
+process.on('exit', () => process.stderr.write('\\nMODULES ' + JSON.stringify([...seen]) + '\\n'));
+`)}`;
+
+function modulesOf(args: string[]): string[] {
+  const base = mkdtempSync(join(tmpdir(), 'bc-cli-'));
+  try {
+    const r = spawnSync(process.execPath, ['--import', RECORDER, BIN, ...args], {
+      env: { ...process.env, BRIEFCASE_HOME: join(base, 'h') },
+      encoding: 'utf8',
+    });
+    const line = r.stderr.split('\n').find((l) => l.startsWith('MODULES '));
+    assert.ok(line, r.stderr);
+    return JSON.parse(line.slice('MODULES '.length)) as string[];
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Start-up time (issue 8 criterion 6) as a property of the module graph rather than of a clock:
+ * the help and the daemon commands load neither the daemon, nor the schema library, nor Cedar,
+ * PKCS#11, the keychain or the MCP SDK. (Timings: bench/cli-startup.ts.)
+ */
+describe('the CLI loads only what a command uses', () => {
+  const HEAVY = [
+    /apps\/briefcased\/src\/(?!paths\.ts|version\.ts)/,
+    /node_modules\/zod\//,
+    /packages\/(policy|keys|vault|receipts|oauth|telemetry|crypto)\//,
+    /@modelcontextprotocol|node_modules\/@cedar-policy/,
+    /apps\/mcp-gateway\//,
+  ];
+  for (const args of [['--version'], ['--help'], ['approvals', 'list'], ['tools', 'list'], ['status']]) {
+    it(`briefcase ${args.join(' ')}`, () => {
+      const modules = modulesOf(args);
+      assert.ok(
+        modules.some((m) => m.endsWith('/apps/cli/src/main.ts')),
+        'the recorder saw the CLI',
+      );
+      for (const heavy of HEAVY) {
+        const hit = modules.find((m) => heavy.test(m));
+        assert.equal(hit, undefined, `briefcase ${args.join(' ')} loaded ${hit}`);
+      }
+    });
+  }
+});

@@ -1,0 +1,23 @@
+/**
+ * The daemon's local API (gateway and CLI → briefcased). Paths are versioned; every body has a
+ * schema named after what it accepts. Agent routes live under /v1/agent, admin routes under
+ * /v1/admin; the agent token is refused (403) on every admin route.
+ *
+ * Kept apart from the schemas (no zod) so a short-lived client such as the CLI can use the paths
+ * without loading the schema library.
+ */
+export const API_PATHS = {
+  health: '/v1/health',
+  agentTools: '/v1/agent/tools',
+  agentCall: '/v1/agent/tools/call',
+  agentApproval: '/v1/agent/approvals/', // + id
+  adminStatus: '/v1/admin/status',
+  adminTools: '/v1/admin/tools',
+  adminCall: '/v1/admin/tools/call',
+  adminApprovals: '/v1/admin/approvals',
+  adminPolicy: '/v1/admin/policy',
+  adminPolicyCheck: '/v1/admin/policy/check',
+  adminSecrets: '/v1/admin/secrets',
+  adminReceiptsExport: '/v1/admin/receipts/export',
+  adminReceiptsCheckpoint: '/v1/admin/receipts/checkpoint',
+} as const;
