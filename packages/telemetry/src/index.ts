@@ -1,1 +1,8 @@
-export { Logger, type LogLevel, type LogFields, type LoggerOptions, type LineScrubber } from './logger.ts';
+export {
+  Logger,
+  escapeInvisible,
+  type LogLevel,
+  type LogFields,
+  type LoggerOptions,
+  type LineScrubber,
+} from './logger.ts';

@@ -89,10 +89,28 @@ export class Logger {
     };
     let line = JSON.stringify(record);
     if (this.#scrubber) line = this.#scrubber(line);
-    line += '\n';
+    line = `${escapeInvisible(line)}\n`;
     if (this.#fd !== undefined) writeSync(this.#fd, line);
     if (this.#stderr) process.stderr.write(line);
   }
+}
+
+/**
+ * Log lines are read in terminals (`briefcase start` in the foreground, `tail -f`): a control,
+ * bidi or other invisible character that an agent or a remote server put in a logged value is
+ * written as its JSON escape, so the line parses to the same value but cannot move the cursor,
+ * reorder text or hide part of itself. JSON.stringify already escapes C0; this adds DEL, C1,
+ * format characters (Cf: bidi controls, zero-width, BOM, tags) and the line/paragraph separators.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+
+export function escapeInvisible(line: string): string {
+  return line.replace(INVISIBLE, (c) => {
+    let out = '';
+    // An astral character (a tag character, say) is written as its two UTF-16 escapes.
+    for (let i = 0; i < c.length; i++) out += `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`;
+    return out;
+  });
 }
 
 function levelName(n: number): LogLevel {
