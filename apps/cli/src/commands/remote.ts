@@ -9,7 +9,40 @@ interface RemoteSummary {
   status: string;
   error: string | null;
   auth: string;
-  tools: { name: string; remote_name: string; hash: string; pinned: string | null; changed: boolean }[];
+  tools: RemoteTool[];
+}
+
+interface RemoteTool {
+  name: string;
+  remote_name: string;
+  hash: string;
+  pinned: string | null;
+  pinned_name: string | null;
+  state: 'pinned' | 'new' | 'changed';
+  changed: boolean;
+  why: string | null;
+  description: string | null;
+}
+
+/** Control characters (terminal escapes, bidi overrides) from a server are shown, not obeyed. */
+function shown(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`,
+  );
+}
+
+/** Each tool as an admin reviews it: name, original name, hash, and what is held back and why. */
+function toolLines(tools: RemoteTool[], only?: (t: RemoteTool) => boolean): string[] {
+  return tools
+    .filter((t) => !only || only(t))
+    .map((t) => {
+      const head = `  ${shown(t.name)}  (server's name: ${shown(JSON.stringify(t.remote_name))}, hash ${t.hash.slice(0, 16)})  ${t.state}`;
+      const why = t.why ? `\n      ${shown(t.why)}` : '';
+      const description = t.description !== null ? `\n      description: ${shown(t.description)}` : '';
+      return head + why + description;
+    });
 }
 
 export interface RemoteAddFlags {
@@ -66,7 +99,15 @@ export async function remoteAdd(
   const summary = await c.post<RemoteSummary>('/v1/admin/remotes', body);
   if (json) return printJson(summary);
   print(`Added ${summary.name} (${summary.status}${summary.error ? `: ${summary.error}` : ''}).`);
-  if (summary.tools.length) print(`Tools: ${summary.tools.map((t) => t.name).join(', ')}`);
+  const pinned = summary.tools.filter((t) => t.state === 'pinned');
+  if (pinned.length) {
+    print(`Pinned ${pinned.length} tools as listed now; review them (the agent sees them as below):`);
+    print(toolLines(pinned).join('\n'));
+  } else if (summary.status !== 'connected') {
+    print(
+      'No tools listed yet: once it connects, review them with `briefcase remote list` and accept with `briefcase remote pin`.',
+    );
+  }
 }
 
 export async function remoteList(c: AdminClient, json: boolean): Promise<void> {
@@ -75,24 +116,34 @@ export async function remoteList(c: AdminClient, json: boolean): Promise<void> {
   if (servers.length === 0) return print('No remote MCP servers. Add one with `briefcase remote add`.');
   print(
     table([
-      ['NAME', 'TRANSPORT', 'STATUS', 'AUTH', 'TOOLS', 'CHANGED', 'TARGET'],
+      ['NAME', 'TRANSPORT', 'STATUS', 'AUTH', 'TOOLS', 'NEW', 'CHANGED', 'TARGET'],
       ...servers.map((s) => [
         s.name,
         s.transport,
         s.status,
         s.auth,
         String(s.tools.length),
-        String(s.tools.filter((t) => t.changed).length),
-        s.target.slice(0, 60),
+        String(s.tools.filter((t) => t.state === 'new').length),
+        String(s.tools.filter((t) => t.state === 'changed').length),
+        shown(s.target.slice(0, 60)),
       ]),
     ]),
   );
+  for (const s of servers) {
+    const held = toolLines(s.tools, (t) => t.state !== 'pinned');
+    if (held.length === 0) continue;
+    print(`\n${s.name}: hidden from the agent until reviewed (\`briefcase remote pin ${s.name}\` accepts them):`);
+    print(held.join('\n'));
+  }
 }
 
 export async function remotePin(c: AdminClient, name: string, json: boolean): Promise<void> {
   const summary = await c.post<RemoteSummary>(`/v1/admin/remotes/${encodeURIComponent(name)}/pin`);
   if (json) return printJson(summary);
-  print(`Pinned the current definitions of ${summary.tools.length} tools of ${name}.`);
+  print(
+    `Pinned the current definitions of ${summary.tools.filter((t) => t.state === 'pinned').length} tools of ${name}:`,
+  );
+  print(toolLines(summary.tools).join('\n'));
 }
 
 export async function remoteRemove(c: AdminClient, name: string, json: boolean): Promise<void> {
@@ -120,7 +171,10 @@ export async function remoteLogin(c: AdminClient, name: string, wait: boolean, j
     const s = servers.find((x) => x.name === name);
     if (s?.auth === 'authorized' && s.status === 'connected') {
       if (json) printJson({ authorization_url, ok: true, status: s.status, tools: s.tools.length });
-      else print(`Logged in: ${name} is connected with ${s.tools.length} tools.`);
+      else {
+        print(`Logged in: ${name} is connected with ${s.tools.length} tools.`);
+        if (s.tools.length) print(toolLines(s.tools).join('\n'));
+      }
       return 0;
     }
     await new Promise((r) => setTimeout(r, 500));
