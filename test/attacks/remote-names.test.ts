@@ -110,11 +110,16 @@ describe('attack: a remote MCP server takes a name that belongs to a connector o
     };
     const file = join(home, 'connectors', 'later-weather.json');
     writeFileSync(file, JSON.stringify({ ...manifest, name: 'later.weather' }));
-    await assert.rejects(startDaemon(home), (e: Error) => {
-      assert.match(e.message, /remotes\.json: server "later"/);
-      assert.match(e.message, /connector later-weather\.json/);
-      return true;
-    });
+    let refused: Error | undefined;
+    try {
+      daemon = await startDaemon(home);
+      agent = await stdioClient(home); // closed by after()
+    } catch (e) {
+      refused = e as Error;
+    }
+    assert.ok(refused, 'the daemon started with a remote server and a connector in one namespace');
+    assert.match(refused.message, /remotes\.json: server "later"/);
+    assert.match(refused.message, /connector later-weather\.json/);
     rmSync(file);
     daemon = await startDaemon(home);
     agent = await stdioClient(home);

@@ -86,10 +86,10 @@ describe('attack: a remote MCP server swaps what a tool name means', () => {
     const s = servers.order!;
     const before = await s.until((t) => t.length === 2, 'listing');
     assert.deepEqual(
-      before.map((t) => [t.remote_name, t.name, t.state]),
+      before.map((t) => [t.remote_name, t.name]),
       [
-        ['files_list', 'order.files_list', 'pinned'],
-        ['files list', 'order.files_list_2', 'pinned'],
+        ['files_list', 'order.files_list'],
+        ['files list', 'order.files_list_2'],
       ],
     );
     const asked = errorOf(await call('order.files_list'));
