@@ -283,15 +283,20 @@ describe('remote MCP servers over stdio', () => {
     );
   });
 
-  it('re-reads the tool list when the server announces a change (list_changed)', async () => {
+  it('re-reads the tool list when the server announces a change (list_changed); a new tool waits for review', async () => {
     const before = (await agent.listTools()).tools.map((t) => t.name);
     assert.ok(!before.includes('flaky.grown'));
     await agent.callTool({ name: 'flaky.grow', arguments: {} });
-    let names: string[] = [];
-    for (let i = 0; i < 50 && !names.includes('flaky.grown'); i++) {
+    let grown: Remote['tools'][number] | undefined;
+    for (let i = 0; i < 50 && !grown; i++) {
       await sleep(100);
-      names = (await agent.listTools()).tools.map((t) => t.name);
+      grown = (await connected(home, 'flaky')).tools.find((t) => t.remote_name === 'grown');
     }
+    assert.equal((grown as { state?: string } | undefined)?.state, 'new');
+    assert.ok(!(await agent.listTools()).tools.some((t) => t.name === 'flaky.grown'), 'not shown before review');
+    assert.equal(code(await agent.callTool({ name: 'flaky.grown', arguments: {} }))?.code, 'unknown_tool');
+    assert.equal(cliJson(home, ['remote', 'pin', 'flaky']).code, 0);
+    const names = (await agent.listTools()).tools.map((t) => t.name);
     assert.ok(names.includes('flaky.grown'));
     const r = await agent.callTool({ name: 'flaky.grown', arguments: {} });
     assert.deepEqual(r.content, [{ type: 'text', text: 'grown' }]);

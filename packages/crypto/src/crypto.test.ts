@@ -23,6 +23,15 @@ describe('JCS and call hashes (test vectors as data)', () => {
     assert.notEqual(callHash('t', { a: 1 }), callHash('t', { a: '1' }));
     assert.notEqual(callHash('t', { a: 1 }), callHash('u', { a: 1 }));
   });
+  it("a remote tool's call hash covers its identity: same name and args, another tool, another hash", () => {
+    const id = { server: 's', name: 'a_b', definition_hash: 'h1' };
+    const remote = callHash('s.a_b', { x: 1 }, id);
+    assert.notEqual(remote, callHash('s.a_b', { x: 1 }));
+    assert.notEqual(remote, callHash('s.a_b', { x: 1 }, { ...id, name: 'a.b' }));
+    assert.notEqual(remote, callHash('s.a_b', { x: 1 }, { ...id, definition_hash: 'h2' }));
+    assert.notEqual(remote, callHash('s.a_b', { x: 1 }, { ...id, server: 't' }));
+    assert.equal(remote, callHash('s.a_b', { x: 1 }, { definition_hash: 'h1', name: 'a_b', server: 's' }));
+  });
   it('domain separation keeps hashes for different purposes apart', () => {
     assert.notEqual(domainHash('a', { x: 1 }), domainHash('b', { x: 1 }));
   });

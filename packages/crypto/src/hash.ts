@@ -24,9 +24,26 @@ export function domainHash(domain: string, value: unknown): string {
   return sha256Hex(`${domain}\u0000${canonicalize(value)}`);
 }
 
-/** DESIGN.md §4: call_hash = sha256(JCS({tool, args})), hex. */
-export function callHash(tool: string, args: Record<string, unknown>): string {
-  return sha256Hex(canonicalize({ tool, args }));
+/** What a remote MCP tool is, beyond the name the agent calls it by (docs/remote-mcp.md). */
+export interface RemoteToolIdentity {
+  /** The remote server's configured name. */
+  server: string;
+  /** The tool's name as the server spells it, before it was made a valid `server.tool` name. */
+  name: string;
+  /** The hash of the tool's whole definition (`definitionHash`). */
+  definition_hash: string;
+}
+
+/**
+ * DESIGN.md §4: call_hash = sha256(JCS({tool, args})), hex. A remote MCP tool's call hash also
+ * covers its identity, sha256(JCS({tool, args, remote: {server, name, definition_hash}})), so an
+ * approval given for one remote tool can never be used by another one the server later presents
+ * under the same `server.tool` name. The local form is unchanged (test/vectors).
+ */
+export function callHash(tool: string, args: Record<string, unknown>, remote?: RemoteToolIdentity): string {
+  if (!remote) return sha256Hex(canonicalize({ tool, args }));
+  const { server, name, definition_hash } = remote;
+  return sha256Hex(canonicalize({ tool, args, remote: { server, name, definition_hash } }));
 }
 
 export { bytesToHex, hexToBytes };

@@ -85,6 +85,8 @@ export class CallPipeline {
     const tool = d.registry.get(s.toolName);
     if (!tool) return this.#fail(s, 'unknown_tool', `there is no tool named "${clip(s.toolName)}"`);
     s.tool = tool;
+    // A remote tool's approvals bind to what it is, not only to its name (docs/remote-mcp.md).
+    if (tool.identity) s.hash = callHash(s.toolName, args, tool.identity);
 
     // 2. Validate, strictly: the arguments approved are exactly the arguments run.
     const invalid = d.registry.validateArgs(s.toolName, args);

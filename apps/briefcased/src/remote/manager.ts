@@ -4,10 +4,10 @@ import type { ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
 import type { DpopKey } from '@briefcase/oauth';
 import type { Vault } from '@briefcase/vault';
-import type { ToolRegistry } from '../tools/registry.ts';
+import { describeOwner, RESERVED_NAMESPACES, type ToolOwner, type ToolRegistry } from '../tools/registry.ts';
 import { loadRemotes, RemoteConfig, saveRemotes } from './config.ts';
-import { definitionHash, qualifiedNames } from './naming.ts';
-import type { PinStore } from './pins.ts';
+import type { Pin, PinStore } from './pins.ts';
+import { review, type ReviewedTool, type ReviewState } from './review.ts';
 import { RemoteMcpTool } from './remote-tool.ts';
 import { RemoteServer, type RemoteStatus } from './remote-server.ts';
 
@@ -19,7 +19,23 @@ export interface RemoteSummary {
   error: string | null;
   /** `none`: no OAuth in use; `authorized`: tokens held; `required`: run `briefcase remote login`. */
   auth: 'none' | 'authorized' | 'required';
-  tools: { name: string; remote_name: string; hash: string; pinned: string | null; changed: boolean }[];
+  tools: RemoteToolSummary[];
+}
+
+export interface RemoteToolSummary {
+  name: string;
+  remote_name: string;
+  hash: string;
+  /** The reviewed definition hash, null when never reviewed. */
+  pinned: string | null;
+  /** The `server.tool` name it was reviewed under. */
+  pinned_name: string | null;
+  state: ReviewState;
+  changed: boolean;
+  /** For `new` and `changed` tools: why it is held back. */
+  why: string | null;
+  /** The server's current description (what the agent would read), for review. */
+  description: string | null;
 }
 
 export interface RemoteManagerDeps {
@@ -36,23 +52,40 @@ export interface RemoteManagerDeps {
 
 /**
  * The remote MCP servers behind this Briefcase: their sessions, their tools in the registry
- * (as `server.tool`), and the pins that stop a tool whose definition changed (DESIGN.md §6).
+ * (as `server.tool`), and the pins that keep a tool the admin did not review away from the agent
+ * (DESIGN.md §6, docs/remote-mcp.md "Pinning").
  */
 export class RemoteManager {
   readonly #d: RemoteManagerDeps;
   readonly #servers = new Map<string, RemoteServer>();
-  /** Current definition hash per qualified tool name. */
-  readonly #current = new Map<string, { server: string; remoteName: string; hash: string }>();
-  /** (tool, hash) pairs already receipted as changed, so a change is receipted once. */
+  /** Each server's tools as last listed, against the pins. */
+  readonly #state = new Map<string, ReviewedTool[]>();
+  readonly #byName = new Map<string, Map<string, ReviewedTool>>();
+  /** New or changed tools already receipted, so each such event is receipted once. */
   readonly #reported = new Set<string>();
+  /**
+   * Servers whose next listing an admin is watching (`remote add`, `remote login`): when the
+   * server has no pins yet, that listing is pinned, and the CLI prints it for review.
+   */
+  readonly #firstReview = new Set<string>();
 
   constructor(deps: RemoteManagerDeps) {
     this.#d = deps;
   }
 
-  /** Start every configured server; they connect in the background. */
+  /**
+   * Start every configured server; they connect in the background. A server named like the
+   * namespace of a builtin or connector tool (a connector added after it) stops the start: its
+   * tools would pass for the connector's.
+   */
   start(): void {
-    for (const config of loadRemotes(this.#d.home))
+    const configs = loadRemotes(this.#d.home);
+    const problems = configs.flatMap((c) => {
+      const owner = this.#d.registry.namespaceOwner(c.name);
+      return owner ? [`remotes.json: server "${c.name}": ${this.#conflict(c.name, owner)}`] : [];
+    });
+    if (problems.length > 0) throw new BriefcaseError('invalid_config', problems.join('\n'));
+    for (const config of configs)
       this.#spawn(config)
         .connect()
         .catch(() => undefined);
@@ -66,6 +99,8 @@ export class RemoteManager {
     }
     const config = parsed.data;
     if (this.#servers.has(config.name)) throw new BriefcaseError('conflict', `a server named "${config.name}" exists`);
+    const owner = this.#d.registry.namespaceOwner(config.name);
+    if (owner) throw new BriefcaseError('conflict', this.#conflict(config.name, owner));
     saveRemotes(this.#d.home, [...this.#configs(), config]);
     this.#d.receipts.append('remote', 'admin', {
       event: 'added',
@@ -73,11 +108,16 @@ export class RemoteManager {
       transport: config.transport,
       target: target(config),
     });
+    this.#d.pins.removeServer(config.name);
     const server = this.#spawn(config);
+    this.#firstReview.add(config.name);
     try {
       await server.connect();
     } catch {
       // Kept and retried in the background; `remote list` shows the error.
+    } finally {
+      // An OAuth server is reviewed at `remote login`; any other later listing needs `remote pin`.
+      this.#firstReview.delete(config.name);
     }
     return this.summary(config.name);
   }
@@ -86,22 +126,22 @@ export class RemoteManager {
     const server = this.#get(name);
     this.#servers.delete(name);
     await server.close();
-    this.#unregister(name);
+    this.#d.registry.removeOwned(owner(name));
+    this.#state.delete(name);
+    this.#byName.delete(name);
     this.#d.pins.removeServer(name);
     saveRemotes(this.#d.home, this.#configs());
     this.#d.receipts.append('remote', 'admin', { event: 'removed', server: name });
   }
 
-  /** Accept the server's current tool definitions after review. */
+  /**
+   * `briefcase remote pin`: accept the server's current tools after review. A tool the server
+   * lists twice is not pinned (which of the two would run is the server's choice).
+   */
   pin(name: string): RemoteSummary {
     const server = this.#get(name);
-    const pinned: Record<string, string> = {};
-    for (const tool of server.tools) {
-      const hash = definitionHash(tool);
-      this.#d.pins.set(name, tool.name, hash);
-      pinned[tool.name] = hash;
-    }
-    this.#d.receipts.append('remote', 'admin', { event: 'pinned', server: name, tools: pinned });
+    this.#pinAll(name, server.tools, 'admin', undefined);
+    this.#sync(server, server.tools);
     return this.summary(name);
   }
 
@@ -109,6 +149,7 @@ export class RemoteManager {
   async login(name: string): Promise<{ authorization_url: string }> {
     const server = this.#get(name);
     const url = await server.login((error) => {
+      this.#firstReview.delete(name);
       this.#d.receipts.append('oauth', 'admin', {
         event: error ? 'login_failed' : 'logged_in',
         server: name,
@@ -117,6 +158,8 @@ export class RemoteManager {
       if (error) this.#d.logger.warn('remote login failed', { server: name, error });
     });
     this.#d.receipts.append('oauth', 'admin', { event: 'login_started', server: name });
+    // The listing that follows the login is the one `remote login` shows the admin.
+    if (this.#d.pins.forServer(name).size === 0) this.#firstReview.add(name);
     return { authorization_url: url };
   }
 
@@ -161,11 +204,6 @@ export class RemoteManager {
 
   summary(name: string): RemoteSummary {
     const server = this.#get(name);
-    const pins = this.#d.pins.forServer(name);
-    const names = qualifiedNames(
-      name,
-      server.tools.map((t) => t.name),
-    );
     return {
       name,
       transport: server.config.transport,
@@ -173,17 +211,17 @@ export class RemoteManager {
       status: server.status,
       error: server.lastError,
       auth: server.oauth?.authorized ? 'authorized' : server.status === 'auth_required' ? 'required' : 'none',
-      tools: server.tools.map((t) => {
-        const hash = definitionHash(t);
-        const pinned = pins.get(t.name) ?? null;
-        return {
-          name: names.get(t.name)!,
-          remote_name: t.name,
-          hash,
-          pinned,
-          changed: pinned !== null && pinned !== hash,
-        };
-      }),
+      tools: (this.#state.get(name) ?? []).map((t) => ({
+        name: t.qualified,
+        remote_name: t.original,
+        hash: t.hash,
+        pinned: t.pin?.hash ?? null,
+        pinned_name: t.pin?.qualified ?? null,
+        state: t.state,
+        changed: t.state === 'changed',
+        why: t.why,
+        description: t.def.description ?? null,
+      })),
     };
   }
 
@@ -204,60 +242,100 @@ export class RemoteManager {
     return server;
   }
 
-  /** Register a server's tools; pin at first sight; receipt a changed definition once. */
+  /**
+   * Register a server's reviewed tools under its own name. A new tool is not registered (the
+   * agent gets `unknown_tool`); a changed one is registered held (`tool_changed`, not listed).
+   * Each new or changed tool is receipted once.
+   */
   #sync(server: RemoteServer, tools: McpTool[]): void {
     const name = server.config.name;
-    const names = qualifiedNames(
-      name,
-      tools.map((t) => t.name),
-    );
-    this.#unregister(name);
-    for (const def of tools) {
-      const qualified = names.get(def.name)!;
-      const hash = definitionHash(def);
-      const pinned = this.#d.pins.get(name, def.name);
-      if (pinned === undefined) {
-        this.#d.pins.set(name, def.name, hash);
-        this.#d.receipts.append('remote', 'daemon', { event: 'tool_pinned', server: name, tool: def.name, hash });
-      } else if (pinned !== hash && !this.#reported.has(`${qualified}:${hash}`)) {
-        this.#reported.add(`${qualified}:${hash}`);
-        this.#d.receipts.append('remote', 'daemon', {
-          event: 'tool_changed',
-          server: name,
-          tool: def.name,
-          pinned,
-          hash,
-        });
-        this.#d.logger.warn('remote tool definition changed: it will not run until re-pinned', {
-          server: name,
-          tool: def.name,
-        });
-      }
-      this.#current.set(qualified, { server: name, remoteName: def.name, hash });
+    if (this.#servers.get(name) !== server) return;
+    if (this.#firstReview.has(name) && this.#d.pins.forServer(name).size === 0) {
+      this.#firstReview.delete(name);
+      this.#pinAll(name, tools, 'admin', 'first listing, shown by remote add / remote login');
+    }
+    const reviewed = review(name, tools, this.#d.pins.forServer(name));
+    this.#state.set(name, reviewed);
+    this.#byName.set(name, new Map(reviewed.map((t) => [t.qualified, t])));
+    this.#d.registry.removeOwned(owner(name));
+    for (const t of reviewed) {
+      if (t.state === 'pinned' && t.pin?.qualified === null) this.#d.pins.nameOldPin(name, t.original, t.qualified);
+      if (t.state !== 'pinned') this.#report(name, t);
+      if (t.state === 'new') continue;
       const tool = new RemoteMcpTool(
-        qualified,
-        def,
+        t.qualified,
+        t.def,
+        t.hash,
         server,
-        () => {
-          const now = this.#current.get(qualified)?.hash;
-          const pin = this.#d.pins.get(name, def.name);
-          return now !== undefined && pin !== undefined && pin !== now
-            ? `definition hash ${now.slice(0, 12)}… differs from pinned ${pin.slice(0, 12)}…`
-            : null;
-        },
+        () => this.#problem(name, t),
         this.#d.maxResultBytes,
+        t.state === 'changed',
       );
-      const added = this.#d.registry.add(tool, { lenient: true });
-      if (!added.ok) this.#d.logger.warn('remote tool skipped', { server: name, tool: def.name, reason: added.error });
+      const added = this.#d.registry.add(tool, { lenient: true, owner: owner(name) });
+      if (!added.ok)
+        this.#d.logger.warn('remote tool skipped', { server: name, tool: t.original, reason: added.error });
     }
   }
 
-  #unregister(server: string): void {
-    for (const [qualified, info] of this.#current) {
-      if (info.server !== server) continue;
-      this.#d.registry.remove(qualified);
-      this.#current.delete(qualified);
+  /**
+   * Why this tool must not run now, or null: the server's current listing must still present
+   * the same tool (original name, definition) under this name, and it must be the pinned one.
+   */
+  #problem(server: string, t: ReviewedTool): string | null {
+    const now = this.#byName.get(server)?.get(t.qualified);
+    if (!now || now.original !== t.original || now.hash !== t.hash) {
+      return `the server no longer presents the reviewed tool ${t.original} under ${t.qualified}`;
     }
+    if (now.state !== 'pinned') return now.why;
+    // Pins change only here, and every change re-reads the listing (`now` is that reading).
+    const pin = now.pin;
+    if (!pin || pin.hash !== t.hash || (pin.qualified !== null && pin.qualified !== t.qualified)) {
+      return `${t.qualified} is not the pinned ${t.original}`;
+    }
+    return null;
+  }
+
+  #report(server: string, t: ReviewedTool): void {
+    const key = JSON.stringify([server, t.original, t.qualified, t.hash, t.state]);
+    if (this.#reported.has(key)) return;
+    this.#reported.add(key);
+    this.#d.receipts.append('remote', 'daemon', {
+      event: t.state === 'new' ? 'tool_new' : 'tool_changed',
+      server,
+      tool: t.original,
+      name: t.qualified,
+      hash: t.hash,
+      ...(t.pin ? { pinned: t.pin.hash, pinned_name: t.pin.qualified } : {}),
+      reason: t.why,
+    });
+    this.#d.logger.warn(`remote tool ${t.state}: hidden from the agent until \`briefcase remote pin ${server}\``, {
+      server,
+      tool: t.original,
+      reason: t.why,
+    });
+  }
+
+  /** Pin every tool the server lists once (a tool listed twice is left for the server to fix). */
+  #pinAll(server: string, tools: McpTool[], actor: 'admin', reason: string | undefined): void {
+    const current = this.#d.pins.forServer(server);
+    const pinned: Record<string, { hash: string; name: string }> = {};
+    for (const t of review(server, tools, current)) {
+      if (t.listed > 1) continue;
+      const pin: Pin & { qualified: string } = { server, tool: t.original, hash: t.hash, qualified: t.qualified };
+      this.#d.pins.set(pin);
+      pinned[t.original] = { hash: t.hash, name: t.qualified };
+    }
+    this.#d.receipts.append('remote', actor, {
+      event: 'pinned',
+      server,
+      tools: pinned,
+      ...(reason ? { reason } : {}),
+    });
+  }
+
+  #conflict(name: string, o: ToolOwner): string {
+    if (RESERVED_NAMESPACES.includes(name)) return `the name "${name}" is reserved for the Briefcase's own tools`;
+    return `the name "${name}" is taken by ${describeOwner(o)}: a remote server's tools would pass for its tools; choose another name`;
   }
 
   #get(name: string): RemoteServer {
@@ -270,6 +348,8 @@ export class RemoteManager {
     return [...this.#servers.values()].map((s) => s.config);
   }
 }
+
+const owner = (server: string): ToolOwner => ({ kind: 'remote', server });
 
 function target(c: RemoteConfig): string {
   return c.transport === 'http' ? c.url : [c.command, ...c.args].join(' ');

@@ -93,15 +93,19 @@ export class OAuthSession {
     try {
       const first = await auth(provider, { serverUrl: this.#url, fetchFn: this.fetch });
       if (first === 'AUTHORIZED' || !authorizationUrl) throw new Error('the server did not ask for authorization');
+      const state = authorizationUrl.searchParams.get('state');
+      if (!state) throw new Error('the authorization request carries no state');
+      listener.expectState(state);
     } catch (e) {
       listener.close();
       throw new BriefcaseError('upstream_error', `could not start authorization with ${this.#server}`, String(e));
     }
     void (async () => {
       try {
+        // Only a callback with our state gets here (loopback.ts); checked again as a second lock.
         const params = await listener.wait(LOGIN_TIMEOUT_MS);
-        if (params.get('error')) throw new Error(`authorization refused: ${params.get('error')}`);
         if (!provider.checkState(params.get('state'))) throw new Error('state mismatch: the callback is not ours');
+        if (params.get('error')) throw new Error(`authorization refused: ${params.get('error')}`);
         // RFC 9207: when the server says it sends `iss`, it must be its own issuer (mix-up defence).
         const metadata = provider.discoveryState()?.authorizationServerMetadata as
           { issuer: string; authorization_response_iss_parameter_supported?: boolean } | undefined;

@@ -10,35 +10,56 @@ CREATE TABLE IF NOT EXISTS tool_pins (
 ) STRICT;
 `;
 
-/** The definition hash each remote tool had when it was first seen or last reviewed. */
+/**
+ * A reviewed remote tool: the server, the tool's original name, its definition hash, and the
+ * `server.tool` name it was reviewed under. A tool runs and is listed only while all four hold.
+ */
+export interface Pin {
+  server: string;
+  tool: string;
+  hash: string;
+  /** null only for a pin made before names were pinned too; filled in on the next listing. */
+  qualified: string | null;
+}
+
+/** The identity each remote tool had when an admin last reviewed it (`remote add`, `remote pin`). */
 export class PinStore {
   readonly #db: DatabaseSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
     db.exec(PINS_SCHEMA);
+    const columns = db.prepare('PRAGMA table_info(tool_pins)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'qualified')) db.exec('ALTER TABLE tool_pins ADD COLUMN qualified TEXT');
   }
 
-  get(server: string, tool: string): string | undefined {
-    const row = this.#db.prepare('SELECT hash FROM tool_pins WHERE server = ? AND tool = ?').get(server, tool) as
-      { hash: string } | undefined;
-    return row?.hash;
+  get(server: string, tool: string): Pin | undefined {
+    return this.#db
+      .prepare('SELECT server, tool, hash, qualified FROM tool_pins WHERE server = ? AND tool = ?')
+      .get(server, tool) as Pin | undefined;
   }
 
-  set(server: string, tool: string, hash: string): void {
+  set(pin: Pin & { qualified: string }): void {
     this.#db
       .prepare(
-        'INSERT INTO tool_pins (server, tool, hash, pinned_at) VALUES (?, ?, ?, ?) ON CONFLICT (server, tool) DO UPDATE SET hash = excluded.hash, pinned_at = excluded.pinned_at',
+        'INSERT INTO tool_pins (server, tool, hash, qualified, pinned_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (server, tool) DO UPDATE SET hash = excluded.hash, qualified = excluded.qualified, pinned_at = excluded.pinned_at',
       )
-      .run(server, tool, hash, new Date().toISOString());
+      .run(pin.server, pin.tool, pin.hash, pin.qualified, new Date().toISOString());
   }
 
-  forServer(server: string): Map<string, string> {
-    const rows = this.#db.prepare('SELECT tool, hash FROM tool_pins WHERE server = ?').all(server) as unknown as {
-      tool: string;
-      hash: string;
-    }[];
-    return new Map(rows.map((r) => [r.tool, r.hash]));
+  /** Record the name an old pin (from before names were pinned) was given, without changing its hash. */
+  nameOldPin(server: string, tool: string, qualified: string): void {
+    this.#db
+      .prepare('UPDATE tool_pins SET qualified = ? WHERE server = ? AND tool = ? AND qualified IS NULL')
+      .run(qualified, server, tool);
+  }
+
+  /** Pins by original tool name. */
+  forServer(server: string): Map<string, Pin> {
+    const rows = this.#db
+      .prepare('SELECT server, tool, hash, qualified FROM tool_pins WHERE server = ?')
+      .all(server) as unknown as Pin[];
+    return new Map(rows.map((r) => [r.tool, { ...r }]));
   }
 
   removeServer(server: string): void {

@@ -66,7 +66,8 @@ export class RemoteServer {
   #attempt = 0;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
-  readonly #logListeners = new Set<(entry: ToolLog) => void>();
+  /** The calls in flight on this session, each with where its log messages go (if anywhere). */
+  readonly #inFlight = new Set<{ onLog: ((entry: ToolLog) => void) | undefined }>();
   readonly #progress = new ProgressRouter();
 
   constructor(config: RemoteConfig, deps: RemoteServerDeps) {
@@ -135,9 +136,8 @@ export class RemoteServer {
       if (this.oauth?.isAuthError(e)) throw new BriefcaseError('oauth_required', this.oauth.loginHint());
       throw new BriefcaseError('upstream_error', `the MCP server "${this.config.name}" is not available`, String(e));
     }
-    // MCP log messages belong to the session, not to a request: while a call runs, the
-    // server's log messages are relayed to that call's agent.
-    if (onLog) this.#logListeners.add(onLog);
+    const call = { onLog };
+    this.#inFlight.add(call);
     // Progress is asked for on every call: it also keeps a long operation from timing out.
     const request = this.#progress.open(onProgress, this.config.timeout_ms, signal);
     try {
@@ -154,7 +154,7 @@ export class RemoteServer {
       throw new BriefcaseError('upstream_error', `the MCP server "${this.config.name}" ${what}`, message);
     } finally {
       request.close();
-      if (onLog) this.#logListeners.delete(onLog);
+      this.#inFlight.delete(call);
     }
   }
 
@@ -174,9 +174,7 @@ export class RemoteServer {
     client.onerror = (e) =>
       this.#deps.logger.debug('remote MCP transport error', { server: this.config.name, error: e });
     client.setNotificationHandler(ProgressNotificationSchema, (n) => this.#progress.handle(n));
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
-      for (const listener of this.#logListeners) listener(n.params);
-    });
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => this.#log(n.params));
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
       await this.#refreshTools(client).catch((e) =>
         this.#deps.logger.warn('could not re-read tools after list_changed', { server: this.config.name, error: e }),
@@ -207,6 +205,29 @@ export class RemoteServer {
     this.#attempt = 0;
     this.#deps.logger.info('remote MCP server connected', { server: this.config.name, tools: this.tools.length });
     return client;
+  }
+
+  /**
+   * MCP log messages (`notifications/message`) belong to the session, not to a request, and the
+   * daemon shares one session among every agent. One is relayed to a call only when it is the
+   * only call in flight on the session, so it cannot be another agent's; otherwise it goes to
+   * the daemon log only. (Over Streamable HTTP a server may send a request's messages on that
+   * request's response stream, but the SDK client (1.32) does not tell which stream a message
+   * came on; stdio has no such relation at all.)
+   */
+  #log(entry: ToolLog): void {
+    const [only, ...others] = this.#inFlight;
+    if (only && others.length === 0) {
+      only.onLog?.(entry);
+      return;
+    }
+    this.#deps.logger.debug('remote MCP log message not relayed: it cannot be tied to one call', {
+      server: this.config.name,
+      calls_in_flight: this.#inFlight.size,
+      level: entry.level,
+      ...(entry.logger !== undefined ? { logger: entry.logger } : {}),
+      data: entry.data,
+    });
   }
 
   async #refreshTools(client: Client): Promise<void> {

@@ -1,4 +1,5 @@
 import type { CallToolResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
+import type { RemoteToolIdentity } from '@briefcase/crypto';
 import { BriefcaseError, type ToolResult } from '@briefcase/protocol';
 import type { Tool, ToolContext, ToolOutput } from '../tools/tool.ts';
 import type { RemoteServer } from './remote-server.ts';
@@ -16,26 +17,46 @@ export class RemoteMcpTool implements Tool {
   readonly reads: string | null;
   readonly changes: string | null;
   readonly currency = 'USD';
+  readonly identity: RemoteToolIdentity;
   readonly #remote: RemoteServer;
   readonly #original: string;
   readonly #pinProblem: () => string | null;
 
   readonly #maxResultBytes: number;
 
+  /**
+   * `held`: a tool waiting for review (changed since it was pinned). It is registered only so a
+   * call answers `tool_changed`; nothing of its new definition is used, not even its schema.
+   */
   constructor(
     qualified: string,
     def: McpTool,
+    hash: string,
     remote: RemoteServer,
     pinProblem: () => string | null,
     maxResultBytes: number,
+    held = false,
   ) {
     this.#maxResultBytes = maxResultBytes;
     this.#remote = remote;
     this.#original = def.name;
-    this.#pinProblem = pinProblem;
+    this.#pinProblem = held ? () => pinProblem() ?? 'waiting for review' : pinProblem;
     this.server = remote.config.name;
+    this.identity = { server: this.server, name: def.name, definition_hash: hash };
     this.tags = [`server:${this.server}`];
-    const readOnly = def.annotations?.readOnlyHint === true;
+    const readOnly = !held && def.annotations?.readOnlyHint === true;
+    if (held) {
+      this.descriptor = {
+        name: qualified,
+        description: '',
+        inputSchema: { type: 'object' },
+        category: 'write',
+        origin: 'remote_mcp',
+      };
+      this.reads = null;
+      this.changes = 'a tool waiting for review';
+      return;
+    }
     this.descriptor = {
       name: qualified,
       ...(def.title ? { title: def.title } : {}),
@@ -60,6 +81,10 @@ export class RemoteMcpTool implements Tool {
   }
 
   async execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutput> {
+    // The pipeline checked this before; a re-listing may have happened while it waited.
+    const problem = this.#pinProblem();
+    if (problem)
+      throw new BriefcaseError('tool_changed', `${this.descriptor.name} changed while the call waited`, problem);
     const result: CallToolResult = await this.#remote.callTool(
       this.#original,
       args,

@@ -10,9 +10,36 @@ import type { Tool } from './tool.ts';
 
 const NO_COERCION = { allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false } as const;
 
+/**
+ * Who registered a tool name: the daemon itself, a connector file, or a remote MCP server. A
+ * name belongs to its owner: nobody else can replace or remove it.
+ */
+export type ToolOwner = { kind: 'builtin' } | { kind: 'connector'; file: string } | { kind: 'remote'; server: string };
+
+/** Server names no remote MCP server may take (its tools would look like the daemon's own). */
+export const RESERVED_NAMESPACES = ['briefcase'];
+
+export function describeOwner(o: ToolOwner): string {
+  return o.kind === 'builtin'
+    ? 'a builtin tool'
+    : o.kind === 'connector'
+      ? `the connector ${o.file}`
+      : `the remote MCP server "${o.server}"`;
+}
+
+const sameOwner = (a: ToolOwner, b: ToolOwner) =>
+  a.kind === b.kind &&
+  (a.kind === 'builtin' ||
+    (a.kind === 'connector' && b.kind === 'connector' && a.file === b.file) ||
+    (a.kind === 'remote' && b.kind === 'remote' && a.server === b.server));
+
+/** The part of a tool name before its first `.` (the whole name when it has none). */
+export const namespaceOf = (name: string) => name.split('.', 1)[0]!;
+
 interface Entry {
   tool: Tool;
   validate: ValidateFunction;
+  owner: ToolOwner;
 }
 
 /**
@@ -27,9 +54,17 @@ export class ToolRegistry {
   readonly #lenient07 = new Ajv({ ...NO_COERCION, strict: false });
   readonly #lenient2020 = new Ajv2020({ ...NO_COERCION, strict: false });
 
-  add(tool: Tool, options: { lenient?: boolean } = {}): Result<void, string> {
+  add(tool: Tool, options: { lenient?: boolean; owner?: ToolOwner } = {}): Result<void, string> {
     const name = tool.descriptor.name;
-    if (this.#entries.has(name)) return err(`tool "${name}" is defined twice`);
+    const owner = options.owner ?? { kind: 'builtin' };
+    const existing = this.#entries.get(name);
+    if (existing) {
+      return err(
+        sameOwner(existing.owner, owner)
+          ? `tool "${name}" is defined twice`
+          : `tool "${name}" is already defined by ${describeOwner(existing.owner)}`,
+      );
+    }
     const schema = tool.descriptor.inputSchema;
     const ajv = !options.lenient
       ? this.#ajv
@@ -37,23 +72,48 @@ export class ToolRegistry {
         ? this.#lenient07
         : this.#lenient2020;
     try {
-      this.#entries.set(name, { tool, validate: ajv.compile(schema) });
+      this.#entries.set(name, { tool, validate: ajv.compile(schema), owner });
     } catch (e) {
       return err(`input_schema: ${(e as Error).message}`);
     }
     return ok(undefined);
   }
 
-  remove(name: string): boolean {
+  /** Remove a name only on behalf of the owner that registered it. */
+  remove(name: string, owner: ToolOwner): boolean {
+    const entry = this.#entries.get(name);
+    if (!entry || !sameOwner(entry.owner, owner)) return false;
     return this.#entries.delete(name);
+  }
+
+  /** Remove every name this owner registered, and nothing else. */
+  removeOwned(owner: ToolOwner): void {
+    for (const [name, entry] of this.#entries) if (sameOwner(entry.owner, owner)) this.#entries.delete(name);
+  }
+
+  owner(name: string): ToolOwner | undefined {
+    return this.#entries.get(name)?.owner;
+  }
+
+  /**
+   * Who owns a namespace, when anyone but a remote server does: a remote server named like it
+   * would present tools that look like those of the daemon or of a connector.
+   */
+  namespaceOwner(namespace: string): ToolOwner | undefined {
+    if (RESERVED_NAMESPACES.includes(namespace)) return { kind: 'builtin' };
+    for (const [name, entry] of this.#entries) {
+      if (entry.owner.kind !== 'remote' && namespaceOf(name) === namespace) return entry.owner;
+    }
+    return undefined;
   }
 
   get(name: string): Tool | undefined {
     return this.#entries.get(name)?.tool;
   }
 
+  /** What the agent may see: a tool held back for review (remote, changed) is not listed. */
   list(): ToolDescriptor[] {
-    return [...this.#entries.values()].map((e) => e.tool.descriptor);
+    return [...this.#entries.values()].filter((e) => !e.tool.pinProblem?.()).map((e) => e.tool.descriptor);
   }
 
   /** null when valid; otherwise a message naming the argument and what was wrong with it. */
@@ -87,7 +147,7 @@ export function loadRegistry(connectorsDir: string): ToolRegistry {
       problems.push(...loaded.error);
       continue;
     }
-    const added = registry.add(loaded.value);
+    const added = registry.add(loaded.value, { owner: { kind: 'connector', file } });
     if (!added.ok) problems.push(`${path}: ${added.error}`);
   }
   if (problems.length > 0) throw new BriefcaseError('invalid_config', problems.join('\n'));

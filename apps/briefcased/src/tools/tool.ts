@@ -1,3 +1,4 @@
+import type { RemoteToolIdentity } from '@briefcase/crypto';
 import type { ToolDescriptor, ToolResult } from '@briefcase/protocol';
 import type { Secret } from '@briefcase/vault';
 
@@ -48,6 +49,11 @@ export interface Tool {
   readonly currency: string;
   estimateCost(args: Record<string, unknown>): number;
   execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutput>;
+  /**
+   * What a remote MCP tool is (server, original name, definition hash): its call hash covers it,
+   * so an approval binds to the tool reviewed and not only to the name it is called by.
+   */
+  readonly identity?: RemoteToolIdentity | undefined;
   /**
    * DESIGN.md §2 step 3, for tools whose definition can change under us (remote MCP): null when
    * the definition matches the pinned one, else why not.

@@ -10,7 +10,31 @@ interface RemoteSummary {
   status: string;
   error: string | null;
   auth: string;
-  tools: { name: string; remote_name: string; hash: string; pinned: string | null; changed: boolean }[];
+  tools: RemoteTool[];
+}
+
+interface RemoteTool {
+  name: string;
+  remote_name: string;
+  hash: string;
+  pinned: string | null;
+  pinned_name: string | null;
+  state: 'pinned' | 'new' | 'changed';
+  changed: boolean;
+  why: string | null;
+  description: string | null;
+}
+
+/** Each tool as an admin reviews it: name, original name, hash, and what is held back and why. */
+function toolLines(tools: RemoteTool[], only?: (t: RemoteTool) => boolean): string[] {
+  return tools
+    .filter((t) => !only || only(t))
+    .map((t) => {
+      const head = `  ${oneLine(t.name)}  (server's name: ${oneLine(JSON.stringify(t.remote_name))}, hash ${t.hash.slice(0, 16)})  ${t.state}`;
+      const why = t.why ? `\n      ${oneLine(t.why)}` : '';
+      const description = t.description !== null ? `\n      description: ${oneLine(t.description)}` : '';
+      return head + why + description;
+    });
 }
 
 export interface RemoteAddFlags {
@@ -69,7 +93,15 @@ export async function remoteAdd(
   print(
     `Added ${oneLine(summary.name)} (${oneLine(summary.status)}${summary.error ? `: ${oneLine(summary.error)}` : ''}).`,
   );
-  if (summary.tools.length) print(`Tools: ${summary.tools.map((t) => oneLine(t.name)).join(', ')}`);
+  const pinned = summary.tools.filter((t) => t.state === 'pinned');
+  if (pinned.length) {
+    print(`Pinned ${pinned.length} tools as listed now; review them (the agent sees them as below):`);
+    print(toolLines(pinned).join('\n'));
+  } else if (summary.status !== 'connected') {
+    print(
+      'No tools listed yet: once it connects, review them with `briefcase remote list` and accept with `briefcase remote pin`.',
+    );
+  }
 }
 
 export async function remoteList(c: AdminClient, json: boolean): Promise<void> {
@@ -78,24 +110,34 @@ export async function remoteList(c: AdminClient, json: boolean): Promise<void> {
   if (servers.length === 0) return print('No remote MCP servers. Add one with `briefcase remote add`.');
   print(
     table([
-      ['NAME', 'TRANSPORT', 'STATUS', 'AUTH', 'TOOLS', 'CHANGED', 'TARGET'],
+      ['NAME', 'TRANSPORT', 'STATUS', 'AUTH', 'TOOLS', 'NEW', 'CHANGED', 'TARGET'],
       ...servers.map((s) => [
         s.name,
         s.transport,
         s.status,
         s.auth,
         String(s.tools.length),
-        String(s.tools.filter((t) => t.changed).length),
-        clip(s.target, 60),
+        String(s.tools.filter((t) => t.state === 'new').length),
+        String(s.tools.filter((t) => t.state === 'changed').length),
+        oneLine(clip(s.target, 60)),
       ]),
     ]),
   );
+  for (const s of servers) {
+    const held = toolLines(s.tools, (t) => t.state !== 'pinned');
+    if (held.length === 0) continue;
+    print(`\n${s.name}: hidden from the agent until reviewed (\`briefcase remote pin ${s.name}\` accepts them):`);
+    print(held.join('\n'));
+  }
 }
 
 export async function remotePin(c: AdminClient, name: string, json: boolean): Promise<void> {
   const summary = await c.post<RemoteSummary>(`/v1/admin/remotes/${encodeURIComponent(name)}/pin`);
   if (json) return printJson(summary);
-  print(`Pinned the current definitions of ${summary.tools.length} tools of ${oneLine(name)}.`);
+  print(
+    `Pinned the current definitions of ${summary.tools.filter((t) => t.state === 'pinned').length} tools of ${oneLine(name)}:`,
+  );
+  print(toolLines(summary.tools).join('\n'));
 }
 
 export async function remoteRemove(c: AdminClient, name: string, json: boolean): Promise<void> {
@@ -125,7 +167,10 @@ export async function remoteLogin(c: AdminClient, name: string, wait: boolean, j
     const s = servers.find((x) => x.name === name);
     if (s?.auth === 'authorized' && s.status === 'connected') {
       if (json) printJson({ authorization_url, ok: true, status: s.status, tools: s.tools.length });
-      else print(`Logged in: ${oneLine(name)} is connected with ${s.tools.length} tools.`);
+      else {
+        print(`Logged in: ${oneLine(name)} is connected with ${s.tools.length} tools.`);
+        if (s.tools.length) print(toolLines(s.tools).join('\n'));
+      }
       return 0;
     }
     await new Promise((r) => setTimeout(r, 500));
