@@ -24,7 +24,7 @@ export function domainHash(domain: string, value: unknown): string {
   return sha256Hex(`${domain}\u0000${canonicalize(value)}`);
 }
 
-/** DESIGN.md §4: call_hash = sha256(JCS({tool, args})), hex. */
+/** DESIGN.md §4: call_hash = sha256(JCS({tool, args})), hex. Throws JcsError on input JCS cannot represent. */
 export function callHash(tool: string, args: Record<string, unknown>): string {
   return sha256Hex(canonicalize({ tool, args }));
 }
