@@ -124,10 +124,16 @@ describe('hostile input (issue 8 class 8)', () => {
 
   it('arguments nested deeper than 64 levels: a receipted invalid_args naming the argument (SDK client, stdio)', async () => {
     const since = lastSeq(home);
-    const r = await agent.callTool({ name: 'echo', arguments: { text: nestedValue(900) } }, undefined, NO_HANG);
+    const r = await agent.callTool(
+      { name: 'hostile.anything', arguments: { text: nestedValue(900) } },
+      undefined,
+      NO_HANG,
+    );
     assert.equal(errorCode(r), 'invalid_args', JSON.stringify(r).slice(0, 500));
     assert.match(JSON.stringify(r.content), /argument text(\[0\])+ nests deeper than 64 levels/);
     assert.equal(toolCallsSince(home, since).length, 1);
+    const shallow = await agent.callTool({ name: 'hostile.anything', arguments: { text: nestedValue(60) } });
+    assert.deepEqual(shallow.content, [{ type: 'text', text: 'ran anything' }]);
     await echoStillWorks();
   });
 

@@ -23,6 +23,12 @@ const tools = [
     annotations: { readOnlyHint: true },
   },
   {
+    name: 'anything',
+    description: 'takes any arguments',
+    inputSchema: { type: 'object' },
+    annotations: { readOnlyHint: true },
+  },
+  {
     name: 'ahead',
     description: 'a pattern with a lookahead',
     inputSchema: { type: 'object', properties: { q: { type: 'string', pattern: '^(?=x)x+$' } } },
