@@ -6,11 +6,13 @@ import {
   ROOT,
   cli,
   cliAsync,
+  daemonRequest,
   remoteState,
   sleep,
   startDaemon,
   stdioClient,
   tempHome,
+  token,
   type DaemonProcess,
 } from '../helpers.ts';
 import { nested, nestedValue, rawStdioGateway, type RawGateway } from './lib/raw-gateway.ts';
@@ -120,6 +122,22 @@ describe('hostile input (issue 8 class 8)', () => {
     assert.equal(new Set(results.map(receiptOf)).size, 20);
     for (const r of receipts) assert.ok(!('args' in r.body), 'no unrepresentable argument reaches a receipt');
     await echoStillWorks();
+  });
+
+  it('a number JSON reads as Infinity (1e400) sent straight to the daemon API: a receipted invalid_args, not a 500', async () => {
+    const since = lastSeq(home);
+    const r = await daemonRequest(
+      home,
+      'POST',
+      '/v1/agent/tools/call',
+      token(home, 'agent'),
+      '{"tool":"echo","args":{"text":"x","n":1e400}}',
+    );
+    assert.equal(r.status, 200, r.body);
+    const body = JSON.parse(r.body) as { ok: boolean; receipt_id: string; error: { code: string; message: string } };
+    assert.equal(body.error.code, 'invalid_args');
+    assert.match(body.error.message, /argument n is not a finite number/);
+    assert.equal(toolCallsSince(home, since).length, 1);
   });
 
   it('arguments nested deeper than 64 levels: a receipted invalid_args naming the argument (SDK client, stdio)', async () => {
