@@ -4,10 +4,11 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Server as McpServer } from '@modelcontextprotocol/sdk/server/index.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { BriefcaseError } from '@briefcase/protocol';
+import { BriefcaseError, jsonDepthExceeds } from '@briefcase/protocol';
 import type { Logger } from '@briefcase/telemetry';
 import type { DaemonClient } from './daemon-client.ts';
 import { createGatewayServer, type GatewayOptions } from './server.ts';
+import { inspectText, inspectValue, MAX_MESSAGE_DEPTH } from './jsonrpc-check.ts';
 
 export interface HttpGatewayOptions extends GatewayOptions {
   host: string;
@@ -21,6 +22,8 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   server: McpServer;
   lastSeen: number;
+  /** HTTP requests of this session still open (POSTs being answered, a GET event stream). */
+  inFlight: number;
 }
 
 const LOOPBACK_HOSTNAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -39,6 +42,9 @@ export async function serveHttp(client: DaemonClient, logger: Logger, o: HttpGat
     );
   }
   const sessions = new Map<string, Session>();
+  const maxSessions = o.maxSessions ?? 64;
+  /** Initialize requests being answered: their sessions count against the limit already. */
+  let initializing = 0;
   const maxBytes = o.maxMessageBytes ?? 4 * 1024 * 1024;
   const expected = createHash('sha256').update(o.token).digest();
 
@@ -77,17 +83,17 @@ export async function serveHttp(client: DaemonClient, logger: Logger, o: HttpGat
         jsonRpcError(res, 413, -32600, `message larger than ${maxBytes} bytes`);
         return;
       }
-      try {
-        body = JSON.parse(read);
-      } catch {
-        jsonRpcError(res, 400, -32700, 'parse error: the body is not valid JSON');
+      const checked = inspectBody(read);
+      if (!checked.ok) {
+        jsonRpcError(res, 400, checked.code, checked.reason, checked.id);
         return;
       }
+      body = checked.body;
     }
     const sessionId = req.headers['mcp-session-id'];
     const existing = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
     if (existing) {
-      existing.lastSeen = Date.now();
+      track(existing, res);
       await existing.transport.handleRequest(req, res, body);
       return;
     }
@@ -100,22 +106,39 @@ export async function serveHttp(client: DaemonClient, logger: Logger, o: HttpGat
       return;
     }
     reap(sessions);
-    if (sessions.size >= (o.maxSessions ?? 64)) {
-      jsonRpcError(res, 503, -32000, 'too many open sessions: close one (DELETE /mcp) and retry');
+    // At the limit, the least recently used idle session makes room: its client gets 404 on
+    // its next request and initializes again, as MCP (2025-11-25, transports, session
+    // management) tells clients to. A session with a request in flight is never evicted, so
+    // only when every session is busy is there a 503.
+    if (sessions.size + initializing >= maxSessions && !evictIdle(sessions, logger)) {
+      jsonRpcError(res, 503, -32000, 'too many busy sessions: every session has a request in flight; retry later');
       return;
     }
+    const mcp = createGatewayServer(client, logger, o);
+    let pending = true;
+    const settle = () => {
+      if (pending) initializing--;
+      pending = false;
+    };
+    initializing++;
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server: mcp, lastSeen: Date.now() });
+        settle();
+        sessions.set(id, session);
       },
     });
+    const session: Session = { transport, server: mcp, lastSeen: Date.now(), inFlight: 0 };
     transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
+      if (transport.sessionId && sessions.get(transport.sessionId) === session) sessions.delete(transport.sessionId);
     };
-    const mcp = createGatewayServer(client, logger, o);
-    await mcp.connect(transport);
-    await transport.handleRequest(req, res, body);
+    track(session, res);
+    try {
+      await mcp.connect(transport);
+      await transport.handleRequest(req, res, body);
+    } finally {
+      settle();
+    }
   };
 
   await new Promise<void>((resolve, reject) => {
@@ -155,6 +178,29 @@ function originAllowed(origin: string | undefined): boolean {
   }
 }
 
+/** Count a request against its session until its response is finished or the client hangs up. */
+function track(session: Session, res: ServerResponse): void {
+  session.inFlight++;
+  session.lastSeen = Date.now();
+  res.once('close', () => {
+    session.inFlight--;
+    session.lastSeen = Date.now();
+  });
+}
+
+/** Close the least recently used session with nothing in flight; false when every one is busy. */
+function evictIdle(sessions: Map<string, Session>, logger: Logger): boolean {
+  let victim: [string, Session] | undefined;
+  for (const entry of sessions) {
+    if (entry[1].inFlight === 0 && (!victim || entry[1].lastSeen < victim[1].lastSeen)) victim = entry;
+  }
+  if (!victim) return false;
+  sessions.delete(victim[0]);
+  void victim[1].server.close();
+  logger.info('gateway session evicted to make room (least recently used, idle)', { sessions: sessions.size });
+  return true;
+}
+
 function reap(sessions: Map<string, Session>): void {
   const cutoff = Date.now() - SESSION_IDLE_MS;
   for (const [id, s] of sessions) {
@@ -184,8 +230,33 @@ function readBody(req: IncomingMessage, max: number): Promise<string | 'too_larg
   });
 }
 
-function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
-  const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } });
+/**
+ * A POST body: one JSON-RPC message, or a batch (older protocol revisions) whose every element
+ * must be one. Too deep, not JSON or not JSON-RPC: the error to answer with, before the SDK.
+ */
+function inspectBody(
+  text: string,
+): { ok: true; body: unknown } | { ok: false; id: string | number | null; code: number; reason: string } {
+  const first = inspectText(text);
+  if (first.ok) return { ok: true, body: first.message };
+  if (first.code === -32700 || !text.trimStart().startsWith('[')) return first;
+  const batch = JSON.parse(text) as unknown[];
+  if (jsonDepthExceeds(text, MAX_MESSAGE_DEPTH) || batch.length === 0) return { ...first, id: null };
+  for (const element of batch) {
+    const checked = inspectValue(element);
+    if (!checked.ok) return checked;
+  }
+  return { ok: true, body: batch };
+}
+
+function jsonRpcError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  id: string | number | null = null,
+): void {
+  const body = JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } });
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -1,10 +1,12 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { errorMessage, inspectText } from './jsonrpc-check.ts';
 
 /**
  * Sits between stdin and the SDK's stdio transport. Each newline-delimited message is checked
- * before the SDK sees it: an oversized line, a line that is not JSON, or JSON that is not a
- * JSON-RPC 2.0 message is dropped and answered with the JSON-RPC error the spec names
- * (-32600 / -32700), so the agent gets a clear error and the gateway keeps running.
+ * before the SDK sees it: an oversized line, a line that is not JSON, JSON nested too deep, or
+ * JSON that is not a valid JSON-RPC 2.0 message for MCP (including a request whose id is null)
+ * is dropped and answered with the JSON-RPC error the spec names (-32600 / -32700), so every
+ * line gets exactly one outcome, the agent gets a clear error and the gateway keeps running.
  */
 export class LineGuard extends Transform {
   readonly #max: number;
@@ -40,7 +42,7 @@ export class LineGuard extends Transform {
 
   #endLine(): void {
     if (this.#overflow) {
-      this.#error(null, -32600, `message larger than ${this.#max} bytes: not processed`);
+      this.#reply(`${errorMessage(null, -32600, `message larger than ${this.#max} bytes: not processed`)}\n`);
     } else {
       const line = Buffer.concat(this.#parts).toString('utf8');
       if (line.trim() !== '') this.#check(line);
@@ -51,29 +53,11 @@ export class LineGuard extends Transform {
   }
 
   #check(line: string): void {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(line);
-    } catch {
-      this.#error(null, -32700, 'parse error: the message is not valid JSON');
-      return;
-    }
-    const m = msg as { jsonrpc?: unknown; id?: unknown; method?: unknown; result?: unknown; error?: unknown };
-    const id = typeof m?.id === 'string' || typeof m?.id === 'number' ? m.id : null;
-    const valid =
-      m !== null &&
-      typeof m === 'object' &&
-      !Array.isArray(m) &&
-      m.jsonrpc === '2.0' &&
-      (typeof m.method === 'string' || 'result' in m || 'error' in m);
-    if (!valid) {
-      this.#error(id, -32600, 'invalid request: expected a JSON-RPC 2.0 message with "jsonrpc":"2.0" and a method');
+    const checked = inspectText(line);
+    if (!checked.ok) {
+      this.#reply(`${errorMessage(checked.id, checked.code, checked.reason)}\n`);
       return;
     }
     this.push(`${line}\n`);
-  }
-
-  #error(id: string | number | null, code: number, message: string): void {
-    this.#reply(`${JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })}\n`);
   }
 }

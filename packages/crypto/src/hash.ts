@@ -38,7 +38,8 @@ export interface RemoteToolIdentity {
  * DESIGN.md §4: call_hash = sha256(JCS({tool, args})), hex. A remote MCP tool's call hash also
  * covers its identity, sha256(JCS({tool, args, remote: {server, name, definition_hash}})), so an
  * approval given for one remote tool can never be used by another one the server later presents
- * under the same `server.tool` name. The local form is unchanged (test/vectors).
+ * under the same `server.tool` name. The local form is unchanged (test/vectors). Throws JcsError
+ * on input JCS cannot represent.
  */
 export function callHash(tool: string, args: Record<string, unknown>, remote?: RemoteToolIdentity): string {
   if (!remote) return sha256Hex(canonicalize({ tool, args }));

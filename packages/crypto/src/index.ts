@@ -1,4 +1,4 @@
-export { canonicalize, canonicalBytes } from './jcs.ts';
+export { canonicalize, canonicalBytes, JcsError } from './jcs.ts';
 export { sha256, sha256Hex, domainHash, callHash, utf8, bytesToHex, hexToBytes } from './hash.ts';
 export type { RemoteToolIdentity } from './hash.ts';
 export { toBase64, fromBase64, toBase64Url, fromBase64Url } from './encoding.ts';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { BriefcaseError, type AnyErrorCode } from '@briefcase/protocol';
+import { BriefcaseError, jsonDepthExceeds, type AnyErrorCode } from '@briefcase/protocol';
 
 const STATUS: Partial<Record<AnyErrorCode, number>> = {
   unauthorized: 401,
@@ -30,6 +30,12 @@ export function sendError(res: ServerResponse, error: BriefcaseError): void {
   sendJson(res, STATUS[error.code] ?? 400, { error: { code: error.code, message: error.message } });
 }
 
+/**
+ * How deep any request body may nest. Above the gateway's JSON-RPC framing limit (so whatever the
+ * gateway forwards gets here and is receipted), far below what recursive code could choke on.
+ */
+export const MAX_BODY_DEPTH = 1024;
+
 /** Read a JSON body up to `limit` bytes; oversize, bad JSON and schema errors are 4xx with a reason. */
 export async function readJson<T extends z.ZodType>(
   req: IncomingMessage,
@@ -48,9 +54,13 @@ export async function readJson<T extends z.ZodType>(
     if (size > limit) throw new BriefcaseError('payload_too_large', `request body is over the ${limit}-byte limit`);
     chunks.push(chunk as Buffer);
   }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (jsonDepthExceeds(text, MAX_BODY_DEPTH)) {
+    throw new BriefcaseError('bad_request', `request body nests deeper than ${MAX_BODY_DEPTH} levels`);
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    raw = JSON.parse(text || '{}');
   } catch (e) {
     throw new BriefcaseError('bad_request', `request body is not valid JSON: ${(e as Error).message}`);
   }

@@ -22,8 +22,9 @@ export function elapsed(s: CallState): number {
   return Math.round((performance.now() - s.started) * 1000) / 1000;
 }
 
+/** Receipts are JCS: the cut must not leave half a surrogate pair, nor may the text carry one. */
 export function clip(text: string, max = 256): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+  return (text.length > max ? `${text.slice(0, max)}…` : text).toWellFormed();
 }
 
 export function toToolErrorCode(code: string): ErrorCode {

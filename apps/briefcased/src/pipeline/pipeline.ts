@@ -12,6 +12,7 @@ import type { ToolRegistry } from '../tools/registry.ts';
 import type { Tool, ToolLog, ToolProgress } from '../tools/tool.ts';
 import { firewallOutput } from './firewall.ts';
 import { clip, elapsed, toToolErrorCode, type Caller, type CallState } from './call-state.ts';
+import { callInputProblem } from './call-input.ts';
 import { forApproval, forReceipt, withoutSensitive } from './redact.ts';
 
 /** What a running tool reports before its result, relayed to the agent when it listens. */
@@ -60,6 +61,13 @@ export class CallPipeline {
     signal: AbortSignal,
     events: CallEvents = {},
   ): Promise<ToolCallResponse> {
+    // Input that cannot be hashed (lone surrogates, non-finite numbers, hostile nesting) is
+    // refused with one receipt; the receipt carries no arguments and an empty call_hash.
+    const bad = callInputProblem(toolName, args);
+    if (bad) {
+      const refused: CallState = { caller, toolName: toolName.toWellFormed(), hash: '', started: performance.now() };
+      return this.#fail(refused, bad.code, bad.message);
+    }
     const state: CallState = { caller, toolName, hash: callHash(toolName, args), started: performance.now() };
     try {
       return await this.#run(state, args, signal, events);

@@ -70,9 +70,7 @@ export class HttpConnectorTool implements Tool {
 
   async execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutput> {
     const m = this.#manifest;
-    const url = new URL(
-      m.request.url.replace(PLACEHOLDER, (_, name: string) => encodeURIComponent(argText(args[name]))),
-    );
+    const url = requestUrl(m.request.url, args);
     if (!egressAllowed(url, m.egress)) {
       throw new BriefcaseError(
         'sandbox_violation',
@@ -120,6 +118,76 @@ export class HttpConnectorTool implements Tool {
     return { result: resultFromBody(text, response.headers.get('content-type')), actualCost };
   }
 }
+
+/**
+ * The request URL from the template and the arguments. Values are percent-encoded, so they
+ * cannot add `/`, `?`, `#`, `@` or `\`; but `.` and `..` survive encoding, and the URL parser
+ * (WHATWG URL, path state) resolves them as dot segments: `/repos/{repo}/issues` with
+ * repo=".." would climb to `/issues` on the allowed host, secret attached. So a path placeholder
+ * may not be a dot segment, no segment of the final path may be one, and, in depth, the parsed
+ * path must still start with the template's fixed part before its first placeholder.
+ */
+export function requestUrl(template: string, args: Record<string, unknown>): URL {
+  const pathEnd = pathEndOf(template);
+  const text = template.replace(PLACEHOLDER, (whole, name: string, at: number) => {
+    const value = encodeURIComponent(argText(args[name]));
+    if (at < pathEnd && (value === '.' || value === '..')) {
+      throw new BriefcaseError(
+        'invalid_args',
+        `argument ${name} may not be "${value}": in the URL path it would change which resource is requested`,
+      );
+    }
+    return value;
+  });
+  const path =
+    text
+      .slice(text.indexOf('//') + 2)
+      .replace(/^[^/?#]*/, '')
+      .split(/[?#]/, 1)[0] ?? '';
+  if (path.split('/').some((segment) => DOT_SEGMENT.test(segment))) {
+    throw new BriefcaseError('invalid_args', 'the arguments would put a "." or ".." segment in the URL path');
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new BriefcaseError('invalid_args', 'the arguments do not make a valid URL for this tool');
+  }
+  const fixed = fixedPath(template);
+  if (fixed && !(fixed.exact ? url.pathname === fixed.path : url.pathname.startsWith(fixed.path))) {
+    throw new BriefcaseError(
+      'sandbox_violation',
+      'the request was blocked: its URL path left the path the tool is defined for',
+      `path ${url.pathname} is outside ${fixed.path}`,
+    );
+  }
+  return url;
+}
+
+/** `.`/`..`, also percent-encoded (WHATWG URL: "single-dot" and "double-dot" URL path segments). */
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+
+/** Where the template's path ends (its query or fragment starts): placeholders after it are not in the path. */
+function pathEndOf(template: string): number {
+  const afterScheme = template.indexOf('//') + 2;
+  const end = template.slice(afterScheme).search(/[?#]/);
+  return end === -1 ? template.length : afterScheme + end;
+}
+
+/** The path before the first placeholder; exact when every placeholder is after the path. */
+function fixedPath(template: string): { path: string; exact: boolean } | null {
+  const first = template.search(PLACEHOLDER_START);
+  if (first === -1) return null;
+  try {
+    const exact = first >= pathEndOf(template);
+    const prefix = new URL(template.slice(0, exact ? pathEndOf(template) : first));
+    return { path: prefix.pathname, exact };
+  } catch {
+    return null; // the placeholder is in the host: the egress allowlist decides
+  }
+}
+
+const PLACEHOLDER_START = /\{[A-Za-z0-9_]+\}/;
 
 function argText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);

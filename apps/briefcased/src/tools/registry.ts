@@ -6,9 +6,20 @@ import { BriefcaseError, HttpConnectorManifest, err, ok, type Result, type ToolD
 import { findSecretValues, formatIssues } from '../config.ts';
 import { builtinTools } from './builtin.ts';
 import { HttpConnectorTool } from './http-connector.ts';
+import { linearRegExp, PatternBudgetError, withPatternBudget } from './schema-regexp.ts';
 import type { Tool } from './tool.ts';
 
-const NO_COERCION = { allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false } as const;
+/**
+ * No coercion, no defaults, no removal; and `pattern`/`patternProperties` on RE2 (linear time),
+ * never on V8's backtracking engine: remote servers write schemas too (see schema-regexp.ts).
+ */
+const NO_COERCION = {
+  allErrors: false,
+  coerceTypes: false,
+  useDefaults: false,
+  removeAdditional: false,
+  code: { regExp: linearRegExp },
+} as const;
 
 /**
  * Who registered a tool name: the daemon itself, a connector file, or a remote MCP server. A
@@ -120,7 +131,12 @@ export class ToolRegistry {
   validateArgs(name: string, args: Record<string, unknown>): string | null {
     const entry = this.#entries.get(name);
     if (!entry) return `unknown tool ${name}`;
-    if (entry.validate(args)) return null;
+    try {
+      if (withPatternBudget(() => entry.validate(args))) return null;
+    } catch (e) {
+      if (e instanceof PatternBudgetError) return `arguments: ${e.message}`;
+      throw e;
+    }
     const e = entry.validate.errors?.[0];
     if (!e) return 'arguments do not match the schema';
     const where = e.instancePath ? `argument ${e.instancePath.slice(1).replace(/\//g, '.')}` : 'arguments';
