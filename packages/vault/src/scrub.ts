@@ -1,43 +1,20 @@
+import { estimateStrength } from './strength.ts';
+import { secretPattern } from './encodings.ts';
+
 /**
- * Removes secret values, and the common encodings an upstream might echo them back in, from
- * text leaving the daemon (DESIGN.md §2 step 10) and from log lines. Base64 is matched at all
- * three byte alignments, so a secret inside a larger encoded string ("user:secret" in Basic
- * auth) is found too.
+ * Removes strong secret values, in every encoding an upstream might echo them back in (see
+ * encodings.ts), from what leaves the daemon (DESIGN.md §2 step 10) and from log lines.
+ *
+ * Only strong secrets (strength.ts) are scrubbed: where "[redacted]" appears tells whoever chose
+ * the input whether it contained the secret, so scrubbing a guessable value would hand the agent
+ * a guessing oracle. Weak values are instead never given to a tool (Vault.forTool).
  */
 export const REDACTION = '[redacted]';
-
-/** Shorter values are too likely to collide with ordinary text to scrub by value. */
-const MIN_SECRET_LENGTH = 4;
-const MIN_FRAGMENT_LENGTH = 8;
-
-export function secretVariants(value: string): string[] {
-  if (value.length < MIN_SECRET_LENGTH) return [];
-  const bytes = Buffer.from(value, 'utf8');
-  const variants = new Set<string>([
-    value,
-    encodeURIComponent(value),
-    encodeURIComponent(value).replace(/%20/g, '+'),
-    bytes.toString('hex'),
-    bytes.toString('hex').toUpperCase(),
-    JSON.stringify(value).slice(1, -1),
-  ]);
-  for (let shift = 0; shift < 3; shift++) {
-    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
-    // Characters whose 6 bits all come from the secret's own bytes.
-    const start = Math.ceil((8 * shift) / 6);
-    const end = Math.floor((8 * (shift + bytes.length)) / 6);
-    const fragment = encoded.slice(start, end);
-    if (fragment.length >= MIN_FRAGMENT_LENGTH) {
-      variants.add(fragment);
-      variants.add(fragment.replace(/\+/g, '-').replace(/\//g, '_'));
-    }
-  }
-  return [...variants].filter((v) => v.length >= MIN_SECRET_LENGTH);
-}
 
 export class Scrubber {
   #pattern: RegExp | null = null;
   #values = new Set<string>();
+  #scrubbed = 0;
 
   constructor(values: Iterable<string> = []) {
     this.setValues(values);
@@ -51,21 +28,27 @@ export class Scrubber {
 
   setValues(values: Iterable<string>): void {
     this.#values = new Set(values);
-    const all = new Set<string>();
-    for (const v of this.#values) for (const variant of secretVariants(v)) all.add(variant);
-    if (all.size === 0) {
+    const strong = [...this.#values].filter((v) => estimateStrength(v).strong);
+    this.#scrubbed = strong.length;
+    if (strong.length === 0) {
       this.#pattern = null;
       return;
     }
-    const alternatives = [...all].sort((a, b) => b.length - a.length).map(escapeRegExp);
+    // Longest first: where one secret contains another, the whole of the longer one goes.
+    const alternatives = strong.sort((a, b) => b.length - a.length).map(secretPattern);
     this.#pattern = new RegExp(alternatives.join('|'), 'g');
+  }
+
+  /** How many values are scrubbed (the strong ones). */
+  get size(): number {
+    return this.#scrubbed;
   }
 
   scrub(text: string): string {
     return this.#pattern ? text.replace(this.#pattern, REDACTION) : text;
   }
 
-  /** True when `text` still contains a known secret or encoding (used by tests and the firewall). */
+  /** True when `text` still contains a scrubbed secret in any known encoding. */
   contains(text: string): boolean {
     if (!this.#pattern) return false;
     this.#pattern.lastIndex = 0;
@@ -73,8 +56,34 @@ export class Scrubber {
     this.#pattern.lastIndex = 0;
     return found;
   }
-}
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  /**
+   * A JSON-shaped value with every string, object key and number scrubbed; the structure is
+   * kept, so the result always serialises. A value nested too deeply to walk throws RangeError,
+   * which callers treat as "withhold".
+   */
+  scrubValue<T>(value: T): T {
+    if (!this.#pattern) return value;
+    return this.#walk(value) as T;
+  }
+
+  #walk(value: unknown): unknown {
+    if (typeof value === 'string') return this.scrub(value);
+    if (typeof value === 'number') return this.contains(String(value)) ? REDACTION : value;
+    if (Array.isArray(value)) return value.map((v) => this.#walk(v));
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) {
+        // defineProperty: a key "__proto__" stays a plain key, as JSON.parse made it.
+        Object.defineProperty(out, this.scrub(k), {
+          value: this.#walk(v),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return out;
+    }
+    return value;
+  }
 }

@@ -192,7 +192,7 @@ export class CallPipeline {
         onLog: events.onLog,
         dataDir: d.dataDir,
         secret: (name) => {
-          const secret = d.vault.get(name);
+          const secret = d.vault.forTool(name, s.toolName);
           if (!secret) {
             throw new BriefcaseError(
               'unavailable',
@@ -338,7 +338,8 @@ export class CallPipeline {
             ...this.#body(s),
             outcome: code,
             error: code,
-            ...(detail ? { detail: d.scrubber.scrub(clip(detail, 1000)) } : {}),
+            // Scrub before clipping: a cut through a secret would leave its first part.
+            ...(detail ? { detail: clip(d.scrubber.scrub(detail), 1000) } : {}),
             ...(s.estimated !== undefined && reservation ? { cost: { estimated: s.estimated, actual: spent } } : {}),
           });
         })

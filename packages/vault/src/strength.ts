@@ -1,0 +1,86 @@
+/**
+ * How guessable a secret value is, estimated conservatively from its structure alone.
+ *
+ * Why it matters: the output firewall replaces a secret's value wherever it appears. Where the
+ * replacement appears is itself an answer to "is this string the secret?", so an agent that can
+ * make a tool return text of its choosing (`echo`, an API that reflects its query) can test
+ * candidates. That oracle is harmless only when guessing is infeasible. So the firewall scrubs
+ * only strong secrets, and a weak secret is never handed to a tool at all (see Vault.forTool).
+ *
+ * The threshold: an agent can put ~10^4–10^5 candidates in one call and make ~10^3 calls a
+ * second locally, about 2^39 guesses a day. A base64 fragment match confirms a guess that is
+ * right on all but ≤ 8 bits (the partial characters at either end), so a secret rated 64 bits
+ * costs ≥ 2^55 guesses on average to confirm: centuries at that rate.
+ *
+ * Limits (documented in docs/security.md): the estimate knows character classes, repeats,
+ * sequences, periodic values and `word_`/`word-` prefixes (`sk_live_`, `ghp_`, `xoxb-`); it does
+ * not know dictionaries, so a passphrase of common words or a human password with substitutions
+ * is rated higher than its real strength. Use generated values for anything a tool needs.
+ */
+
+export const STRONG_BITS = 64;
+
+/** Vault names of token PINs: the daemon uses them itself and never gives them to a tool. */
+export const DAEMON_ONLY_PREFIX = 'pkcs11.pin.';
+
+export interface Strength {
+  /** Estimated bits of guessing work (floor). */
+  bits: number;
+  strong: boolean;
+}
+
+/** Leading `word_` / `word-` segments (provider prefixes): treated as known to the attacker. */
+const PREFIX = /^[A-Za-z]{1,16}[_-]/;
+
+export function estimateStrength(value: string): Strength {
+  let core = value;
+  for (let m = PREFIX.exec(core); m && m[0].length < core.length; m = PREFIX.exec(core)) {
+    core = core.slice(m[0].length);
+  }
+  const bits = Math.floor(periodicBits(Array.from(core)));
+  return { bits, strong: bits >= STRONG_BITS };
+}
+
+/** A value that is one block repeated is worth the block plus how many times it repeats. */
+function periodicBits(chars: string[]): number {
+  for (let p = 1; p <= chars.length / 2; p++) {
+    if (chars.length % p !== 0) continue;
+    let periodic = true;
+    for (let i = p; i < chars.length && periodic; i++) periodic = chars[i] === chars[i - p];
+    if (periodic) return sequenceBits(chars.slice(0, p), pool(chars)) + Math.log2(chars.length / p);
+  }
+  return sequenceBits(chars, pool(chars));
+}
+
+/** Separators in formatted values (UUIDs, grouped keys) sit in known places. */
+const SEPARATOR = /^[-_.: ]$/;
+
+function sequenceBits(chars: string[], poolSize: number): number {
+  const perChar = Math.log2(poolSize);
+  let bits = 0;
+  for (let i = 0; i < chars.length; i++) {
+    if (SEPARATOR.test(chars[i]!)) {
+      bits += 1;
+      continue;
+    }
+    const c = chars[i]!.codePointAt(0)!;
+    const prev = i > 0 ? chars[i - 1]!.codePointAt(0)! : -10;
+    // A repeat or a ±1 step (aaaa, 1234, dcba) is nearly free to guess.
+    bits += Math.abs(c - prev) <= 1 ? 1 : perChar;
+  }
+  return bits;
+}
+
+/** The alphabet an attacker would search, from the character classes present. */
+function pool(all: string[]): number {
+  const chars = all.filter((c) => !SEPARATOR.test(c));
+  if (chars.length > 0 && chars.every((c) => /^[0-9a-f]$/.test(c))) return 16;
+  if (chars.length > 0 && chars.every((c) => /^[0-9A-F]$/.test(c))) return 16;
+  let size = 0;
+  if (chars.some((c) => c >= '0' && c <= '9')) size += 10;
+  if (chars.some((c) => c >= 'a' && c <= 'z')) size += 26;
+  if (chars.some((c) => c >= 'A' && c <= 'Z')) size += 26;
+  if (chars.some((c) => c.length === 1 && c >= ' ' && c <= '~' && !/[0-9A-Za-z]/.test(c))) size += 33;
+  if (chars.some((c) => c > '~' || c < ' ')) size += 64;
+  return Math.max(size, 2);
+}
