@@ -88,7 +88,8 @@ export class CallPipeline {
 
     // 2. Validate, strictly: the arguments approved are exactly the arguments run.
     const invalid = d.registry.validateArgs(s.toolName, args);
-    s.receiptArgs = forReceipt(args, tool.sensitiveArgs);
+    // A secret the agent typed (a guess that was right) is not written down either.
+    s.receiptArgs = d.scrubber.scrubValue(forReceipt(args, tool.sensitiveArgs));
     if (invalid) return this.#fail(s, 'invalid_args', `invalid arguments for ${s.toolName}: ${invalid}`);
 
     // 3. Pin check: a remote tool whose definition changed since it was pinned does not run.
