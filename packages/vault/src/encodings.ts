@@ -13,13 +13,15 @@
  *   six bits all come from the secret, so "user:secret" inside Basic auth is found too), with
  *   `+` and `/` themselves allowed in their JSON- and URL-escaped forms.
  *
- * The pattern is linear: a sequence of per-character alternations that differ in their first
+ * The scrubber merges all secrets' variants under their first character (scrub.ts). The pattern is linear: a sequence of per-character alternations that differ in their first
  * character, and the only quantifiers are bounded runs of backslashes, so a hostile text cannot
  * make the match backtrack beyond a constant per position.
  */
 
 /** One to 31 backslashes: a JSON escape, possibly inside up to four more levels of JSON strings. */
 const BACKSLASHES = '\\\\{1,31}';
+/** The same run once its first backslash is matched. */
+const MORE_BACKSLASHES = '\\\\{0,30}';
 const MIN_FRAGMENT_LENGTH = 8;
 
 /** JSON's two-character escapes (RFC 8259 §7) other than `\\`, which is handled as a run. */
@@ -33,39 +35,70 @@ const SHORT_ESCAPES: Record<string, string> = {
   '\t': 't',
 };
 
-export function secretPattern(value: string): string {
+/**
+ * One way to write one character: a literal first character and the pattern after it, so the
+ * scrubber can merge every secret's alternatives under their first character (the regex engine
+ * then rejects most positions with one comparison). `first: null` is a token with no single
+ * first character (a run of backslashes).
+ */
+export type Alternative = { first: string; rest: string } | { first: null; source: string };
+export type Token = Alternative[];
+
+/** The secret's encodings, each a sequence of tokens; see secretPattern for one regex source. */
+export function secretVariants(value: string): Token[][] {
   const bytes = Buffer.from(value, 'utf8');
-  const variants = [textPattern(value), hexPattern(bytes.toString('hex'))];
+  const variants = [textTokens(value), hexTokens(bytes.toString('hex'))];
   for (const fragment of base64Fragments(bytes)) {
-    variants.push(base64Pattern(fragment), base64Pattern(fragment.replace(/\+/g, '-').replace(/\//g, '_')));
+    variants.push(base64Tokens(fragment), base64Tokens(fragment.replace(/\+/g, '-').replace(/\//g, '_')));
   }
-  return `(?:${[...new Set(variants)].join('|')})`;
+  return variants;
+}
+
+/** One regex source for the secret in every encoding (tests and single-secret use). */
+export function secretPattern(value: string): string {
+  return `(?:${secretVariants(value).map(variantSource).join('|')})`;
+}
+
+export function variantSource(tokens: Token[]): string {
+  return tokens.map(tokenSource).join('');
+}
+
+export function alternativeSource(a: Alternative): string {
+  return a.first === null ? a.source : escapeRegExp(a.first) + a.rest;
+}
+
+function tokenSource(token: Token): string {
+  return token.length === 1 ? alternativeSource(token[0]!) : `(?:${token.map(alternativeSource).join('|')})`;
 }
 
 /** The value's characters, each in any of its literal, JSON-escaped or URL-encoded forms. */
-function textPattern(value: string): string {
-  const out: string[] = [];
+function textTokens(value: string): Token[] {
+  const out: Token[] = [];
   const chars = Array.from(value);
   for (let i = 0; i < chars.length; i++) {
     if (chars[i] === '\\') {
       // A run of backslashes is one token: `\`, `\\`, `\\\\`, `\u005c`, `%5C` … repeated.
       let m = 1;
       while (chars[i + m] === '\\') m++;
-      out.push(`(?:\\\\|u005[cC]|%(?:25)?5[cC]){${m},${32 * m}}`);
+      out.push([{ first: null, source: `(?:\\\\|u005[cC]|%(?:25)?5[cC]){${m},${32 * m}}` }]);
       i += m - 1;
       continue;
     }
-    out.push(charPattern(chars[i]!));
+    out.push(charToken(chars[i]!));
   }
-  return out.join('');
+  return out;
 }
 
-function charPattern(ch: string): string {
-  const alternatives = [escapeRegExp(ch), BACKSLASHES + unicodeEscape(ch), percentEncoded(ch)];
+function charToken(ch: string): Token {
+  const token: Token = [
+    { first: ch, rest: '' },
+    { first: '\\', rest: MORE_BACKSLASHES + unicodeEscape(ch) },
+    { first: '%', rest: percentEncoded(ch).slice(1) },
+  ];
   const short = SHORT_ESCAPES[ch];
-  if (short !== undefined) alternatives.push(BACKSLASHES + escapeRegExp(short));
-  if (ch === ' ') alternatives.push('\\+');
-  return `(?:${alternatives.join('|')})`;
+  if (short !== undefined) token.push({ first: '\\', rest: MORE_BACKSLASHES + escapeRegExp(short) });
+  if (ch === ' ') token.push({ first: '+', rest: '' });
+  return token;
 }
 
 /** `uXXXX` per UTF-16 code unit (a surrogate pair is two escapes), hex digits in any case. */
@@ -79,20 +112,39 @@ function percentEncoded(ch: string): string {
   return [...Buffer.from(ch, 'utf8')].map((b) => `%(?:25)?${anyCaseHex(b.toString(16).padStart(2, '0'))}`).join('');
 }
 
-function hexPattern(hex: string): string {
-  return anyCaseHex(hex);
+function hexTokens(hex: string): Token[] {
+  return Array.from(hex, (d) =>
+    /[a-f]/.test(d)
+      ? [
+          { first: d, rest: '' },
+          { first: d.toUpperCase(), rest: '' },
+        ]
+      : [{ first: d, rest: '' }],
+  );
 }
 
 function anyCaseHex(hex: string): string {
   return hex.replace(/[a-f]/g, (d) => `[${d}${d.toUpperCase()}]`);
 }
 
-function base64Pattern(fragment: string): string {
-  return Array.from(fragment, (c) => {
-    if (c === '+') return `(?:\\+|%(?:25)?2[bB]|${BACKSLASHES}u002[bB])`;
-    if (c === '/') return `(?:/|${BACKSLASHES}/|%(?:25)?2[fF]|${BACKSLASHES}u002[fF])`;
-    return c;
-  }).join('');
+function base64Tokens(fragment: string): Token[] {
+  return Array.from(fragment, (c): Token => {
+    if (c === '+') {
+      return [
+        { first: '+', rest: '' },
+        { first: '%', rest: '(?:25)?2[bB]' },
+        { first: '\\', rest: `${MORE_BACKSLASHES}u002[bB]` },
+      ];
+    }
+    if (c === '/') {
+      return [
+        { first: '/', rest: '' },
+        { first: '\\', rest: `${MORE_BACKSLASHES}(?:/|u002[fF])` },
+        { first: '%', rest: '(?:25)?2[fF]' },
+      ];
+    }
+    return [{ first: c, rest: '' }];
+  });
 }
 
 /** At each byte alignment, the base64 characters whose six bits all come from the value. */
@@ -108,6 +160,6 @@ function base64Fragments(bytes: Buffer): string[] {
   return fragments;
 }
 
-function escapeRegExp(text: string): string {
+export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }

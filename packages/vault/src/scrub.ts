@@ -1,5 +1,5 @@
 import { estimateStrength } from './strength.ts';
-import { secretPattern } from './encodings.ts';
+import { escapeRegExp, secretVariants, variantSource, type Token } from './encodings.ts';
 
 /**
  * Removes strong secret values, in every encoding an upstream might echo them back in (see
@@ -35,8 +35,8 @@ export class Scrubber {
       return;
     }
     // Longest first: where one secret contains another, the whole of the longer one goes.
-    const alternatives = strong.sort((a, b) => b.length - a.length).map(secretPattern);
-    this.#pattern = new RegExp(alternatives.join('|'), 'g');
+    const variants = strong.sort((a, b) => b.length - a.length).flatMap(secretVariants);
+    this.#pattern = new RegExp(mergedSource(variants), 'g');
   }
 
   /** How many values are scrubbed (the strong ones). */
@@ -86,4 +86,29 @@ export class Scrubber {
     }
     return value;
   }
+}
+
+/**
+ * One alternation of every variant, merged under its first character: `a(?:…|…)|b(?:…)|\\(?:…)`.
+ * Each position of a text is then rejected by one comparison against a few first characters
+ * instead of one per secret and encoding. Order within a first character is kept (longest
+ * secret first); different first characters cannot match at the same position.
+ */
+function mergedSource(variants: Token[][]): string {
+  const byFirst = new Map<string, Set<string>>();
+  const other: string[] = [];
+  for (const tokens of variants) {
+    const rest = variantSource(tokens.slice(1));
+    for (const alternative of tokens[0] ?? []) {
+      if (alternative.first === null) {
+        other.push(alternative.source + rest);
+        continue;
+      }
+      const rests = byFirst.get(alternative.first) ?? new Set<string>();
+      rests.add(alternative.rest + rest);
+      byFirst.set(alternative.first, rests);
+    }
+  }
+  const merged = [...byFirst].map(([first, rests]) => `${escapeRegExp(first)}(?:${[...rests].join('|')})`);
+  return [...merged, ...other].join('|');
 }
