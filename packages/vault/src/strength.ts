@@ -13,7 +13,8 @@
  * costs ≥ 2^55 guesses on average to confirm: centuries at that rate.
  *
  * Limits (documented in docs/security.md): the estimate knows character classes, repeats,
- * sequences, periodic values and `word_`/`word-` prefixes (`sk_live_`, `ghp_`, `xoxb-`); it does
+ * sequences, periodic values and lower-case `word_`/`word-` prefixes (`sk_live_`, `ghp_`,
+ * `xoxb-`; not prefixes without a separator like `AKIA`, nor known suffixes); it does
  * not know dictionaries, so a passphrase of common words or a human password with substitutions
  * is rated higher than its real strength. Use generated values for anything a tool needs.
  */
@@ -29,12 +30,15 @@ export interface Strength {
   strong: boolean;
 }
 
-/** Leading `word_` / `word-` segments (provider prefixes): treated as known to the attacker. */
-const PREFIX = /^[A-Za-z]{1,16}[_-]/;
+/** Up to three leading `word_` / `word-` segments (provider prefixes) count as known. */
+const PREFIX = /^[a-z]{1,12}[_-]/;
+const MAX_PREFIX_SEGMENTS = 3;
 
 export function estimateStrength(value: string): Strength {
   let core = value;
-  for (let m = PREFIX.exec(core); m && m[0].length < core.length; m = PREFIX.exec(core)) {
+  for (let n = 0; n < MAX_PREFIX_SEGMENTS; n++) {
+    const m = PREFIX.exec(core);
+    if (!m || m[0].length >= core.length) break;
     core = core.slice(m[0].length);
   }
   const bits = Math.floor(periodicBits(Array.from(core)));
@@ -58,15 +62,17 @@ const SEPARATOR = /^[-_.: ]$/;
 function sequenceBits(chars: string[], poolSize: number): number {
   const perChar = Math.log2(poolSize);
   let bits = 0;
+  const code = (i: number) => (i >= 0 ? chars[i]!.codePointAt(0)! : Number.NaN);
   for (let i = 0; i < chars.length; i++) {
     if (SEPARATOR.test(chars[i]!)) {
       bits += 1;
       continue;
     }
-    const c = chars[i]!.codePointAt(0)!;
-    const prev = i > 0 ? chars[i - 1]!.codePointAt(0)! : -10;
-    // A repeat or a ±1 step (aaaa, 1234, dcba) is nearly free to guess.
-    bits += Math.abs(c - prev) <= 1 ? 1 : perChar;
+    // A third character that continues a repeat or a ±1 step (aaa, 123, cba) is nearly free to
+    // guess; a random value has such runs rarely, so it keeps nearly its full estimate.
+    const step = code(i) - code(i - 1);
+    const run = Math.abs(step) <= 1 && step === code(i - 1) - code(i - 2);
+    bits += run ? 1 : perChar;
   }
   return bits;
 }
@@ -74,8 +80,9 @@ function sequenceBits(chars: string[], poolSize: number): number {
 /** The alphabet an attacker would search, from the character classes present. */
 function pool(all: string[]): number {
   const chars = all.filter((c) => !SEPARATOR.test(c));
-  if (chars.length > 0 && chars.every((c) => /^[0-9a-f]$/.test(c))) return 16;
-  if (chars.length > 0 && chars.every((c) => /^[0-9A-F]$/.test(c))) return 16;
+  const digitsOnly = chars.every((c) => c >= '0' && c <= '9');
+  if (!digitsOnly && chars.every((c) => /^[0-9a-f]$/.test(c))) return 16;
+  if (!digitsOnly && chars.every((c) => /^[0-9A-F]$/.test(c))) return 16;
   let size = 0;
   if (chars.some((c) => c >= '0' && c <= '9')) size += 10;
   if (chars.some((c) => c >= 'a' && c <= 'z')) size += 26;
