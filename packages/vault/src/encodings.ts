@@ -148,7 +148,7 @@ function base64Tokens(fragment: string): Token[] {
 }
 
 /** At each byte alignment, the base64 characters whose six bits all come from the value. */
-function base64Fragments(bytes: Buffer): string[] {
+export function base64Fragments(bytes: Buffer): string[] {
   const fragments: string[] = [];
   for (let shift = 0; shift < 3; shift++) {
     const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');

@@ -1,5 +1,5 @@
 import { estimateStrength } from './strength.ts';
-import { escapeRegExp, secretVariants, variantSource, type Token } from './encodings.ts';
+import { base64Fragments, escapeRegExp, secretVariants, variantSource, type Token } from './encodings.ts';
 
 /**
  * Removes strong secret values, in every encoding an upstream might echo them back in (see
@@ -11,8 +11,21 @@ import { escapeRegExp, secretVariants, variantSource, type Token } from './encod
  */
 export const REDACTION = '[redacted]';
 
+/**
+ * Every encoding other than the literal value, its base64 and its hex has a backslash, a `%` or
+ * a `+` in it. Text without them (most prose and much JSON) is searched with plain literal
+ * patterns, which the regex engine skips through far faster than the full per-character one.
+ */
+const ESCAPES = /[\\%+]/;
+
+interface Patterns {
+  full: RegExp;
+  literal: RegExp;
+  hex: RegExp;
+}
+
 export class Scrubber {
-  #pattern: RegExp | null = null;
+  #pattern: Patterns | null = null;
   #values = new Set<string>();
   #scrubbed = 0;
 
@@ -35,8 +48,16 @@ export class Scrubber {
       return;
     }
     // Longest first: where one secret contains another, the whole of the longer one goes.
-    const variants = strong.sort((a, b) => b.length - a.length).flatMap(secretVariants);
-    this.#pattern = new RegExp(mergedSource(variants), 'g');
+    const sorted = strong.sort((a, b) => b.length - a.length);
+    const literals = sorted.flatMap((v) => {
+      const fragments = base64Fragments(Buffer.from(v, 'utf8'));
+      return [v, ...fragments, ...fragments.map((f) => f.replace(/\+/g, '-').replace(/\//g, '_'))];
+    });
+    this.#pattern = {
+      full: new RegExp(mergedSource(sorted.flatMap(secretVariants)), 'g'),
+      literal: new RegExp(literals.map(escapeRegExp).join('|'), 'g'),
+      hex: new RegExp(sorted.map((v) => Buffer.from(v, 'utf8').toString('hex')).join('|'), 'gi'),
+    };
   }
 
   /** How many values are scrubbed (the strong ones). */
@@ -45,16 +66,23 @@ export class Scrubber {
   }
 
   scrub(text: string): string {
-    return this.#pattern ? text.replace(this.#pattern, REDACTION) : text;
+    const p = this.#pattern;
+    if (!p) return text;
+    if (ESCAPES.test(text)) return text.replace(p.full, REDACTION);
+    return text.replace(p.literal, REDACTION).replace(p.hex, REDACTION);
   }
 
   /** True when `text` still contains a scrubbed secret in any known encoding. */
   contains(text: string): boolean {
-    if (!this.#pattern) return false;
-    this.#pattern.lastIndex = 0;
-    const found = this.#pattern.test(text);
-    this.#pattern.lastIndex = 0;
-    return found;
+    const p = this.#pattern;
+    if (!p) return false;
+    const patterns = ESCAPES.test(text) ? [p.full] : [p.literal, p.hex];
+    return patterns.some((re) => {
+      re.lastIndex = 0;
+      const found = re.test(text);
+      re.lastIndex = 0;
+      return found;
+    });
   }
 
   /**
