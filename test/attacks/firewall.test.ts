@@ -218,6 +218,7 @@ describe('the output firewall is not an oracle, and guards every agent-visible b
     const { tools } = await agent.listTools();
     const leaky = tools.find((t) => t.name === 'hostile.leaky');
     assert.ok(leaky, `tools: ${tools.map((t) => t.name).join(', ')}`);
+    assert.equal(leaks(JSON.stringify(tools), strong), null, `tools/list shows the secret: ${JSON.stringify(leaky)}`);
     assert.match(JSON.stringify(leaky), /\[redacted\]/, 'the listing really carried the secret');
     seen.push(JSON.stringify(tools));
     const progress: unknown[] = [];
