@@ -75,7 +75,7 @@ describe('remote MCP servers over stdio', () => {
       (await add(['memory', '--env-allow', 'MEMORY_FILE_PATH', '--stdio', '--', process.execPath, MEMORY])).code,
       0,
     );
-    assert.equal(cli(home, ['secrets', 'set', 'everything_key'], 'sk-everything-0123456789').code, 0);
+    assert.equal(cli(home, ['secrets', 'set', 'everything_key'], 'sk-everything-7Qx2Lm9Pz4Kc8Rw3Ty6Mn1Vb').code, 0);
     assert.equal(
       (
         await add([
@@ -150,7 +150,7 @@ describe('remote MCP servers over stdio', () => {
     const r = await agent.callTool({ name: 'everything.get-env', arguments: {} });
     const text = JSON.stringify(r);
     assert.match(text, /EVERYTHING_KEY/, 'the mapped secret is set');
-    assert.ok(!text.includes('sk-everything-0123456789'), 'and its value is scrubbed from the result');
+    assert.ok(!text.includes('sk-everything-7Qx2Lm9Pz4Kc8Rw3Ty6Mn1Vb'), 'and its value is scrubbed from the result');
     assert.ok(!text.includes('BC_NOT_FOR_SERVERS'), "the daemon's own environment is not passed through");
     assert.match(text, /PATH/);
   });

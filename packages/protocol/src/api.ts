@@ -106,6 +106,10 @@ export const SecretMetadata = z.object({
   created_at: z.string(),
   updated_at: z.string(),
   length: z.number().int(),
+  /** Estimated guessing work; below 64 bits a secret is `weak`: not scrubbed, never given to a tool. */
+  strength_bits: z.number().int(),
+  weak: z.boolean(),
+  injectable: z.boolean(),
 });
 export type SecretMetadata = z.infer<typeof SecretMetadata>;
 

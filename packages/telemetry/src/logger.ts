@@ -85,7 +85,7 @@ export class Logger {
       level,
       component: this.#component,
       msg,
-      ...(safeValue({ ...this.#bindings, ...fields }, 0) as LogFields),
+      ...(safeValue({ ...this.#bindings, ...fields }, 0, this.#scrubber) as LogFields),
     };
     let line = JSON.stringify(record);
     if (this.#scrubber) line = this.#scrubber(line);
@@ -117,22 +117,26 @@ function levelName(n: number): LogLevel {
   return (Object.keys(LEVELS) as LogLevel[]).find((k) => LEVELS[k] === n) ?? 'info';
 }
 
-function safeValue(value: unknown, depth: number): unknown {
+function safeValue(value: unknown, depth: number, scrub?: LineScrubber): unknown {
   if (depth > 6) return '[depth]';
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;
     return { name: value.name, message: value.message, ...(typeof code === 'string' ? { code } : {}) };
   }
-  if (Array.isArray(value)) return value.slice(0, 50).map((v) => safeValue(v, depth + 1));
+  if (Array.isArray(value)) return value.slice(0, 50).map((v) => safeValue(v, depth + 1, scrub));
   if (value !== null && typeof value === 'object') {
     // A value that renders itself (Secret) decides its own form.
     if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = SENSITIVE_KEY.test(k) ? '[redacted]' : safeValue(v, depth + 1);
+      out[k] = SENSITIVE_KEY.test(k) ? '[redacted]' : safeValue(v, depth + 1, scrub);
     }
     return out;
   }
-  if (typeof value === 'string' && value.length > 2000) return `${value.slice(0, 2000)}…`;
+  // Scrubbed before it is cut: a cut through a secret would leave a part the line scrub misses.
+  if (typeof value === 'string' && value.length > 2000) {
+    const whole = scrub ? scrub(value) : value;
+    return whole.length > 2000 ? `${whole.slice(0, 2000)}…` : whole;
+  }
   return value;
 }

@@ -16,5 +16,7 @@ export {
 } from './master-key.ts';
 export { openKeychain, KEYCHAIN_SERVICE, type Keychain, type KeychainProbe } from './keychain.ts';
 export { Vault, VAULT_FILE, type SecretInfo } from './vault.ts';
-export { Scrubber, secretVariants, REDACTION } from './scrub.ts';
+export { Scrubber, REDACTION } from './scrub.ts';
+export { secretPattern } from './encodings.ts';
+export { estimateStrength, STRONG_BITS, DAEMON_ONLY_PREFIX, type Strength } from './strength.ts';
 export { moveMasterKey, type MoveResult } from './move-master-key.ts';

@@ -1,43 +1,33 @@
+import { estimateStrength } from './strength.ts';
+import { base64Fragments, escapeRegExp, secretVariants, variantSource, type Token } from './encodings.ts';
+
 /**
- * Removes secret values, and the common encodings an upstream might echo them back in, from
- * text leaving the daemon (DESIGN.md §2 step 10) and from log lines. Base64 is matched at all
- * three byte alignments, so a secret inside a larger encoded string ("user:secret" in Basic
- * auth) is found too.
+ * Removes strong secret values, in every encoding an upstream might echo them back in (see
+ * encodings.ts), from what leaves the daemon (DESIGN.md §2 step 10) and from log lines.
+ *
+ * Only strong secrets (strength.ts) are scrubbed: where "[redacted]" appears tells whoever chose
+ * the input whether it contained the secret, so scrubbing a guessable value would hand the agent
+ * a guessing oracle. Weak values are instead never given to a tool (Vault.forTool).
  */
 export const REDACTION = '[redacted]';
 
-/** Shorter values are too likely to collide with ordinary text to scrub by value. */
-const MIN_SECRET_LENGTH = 4;
-const MIN_FRAGMENT_LENGTH = 8;
+/**
+ * Every encoding other than the literal value, its base64 and its hex has a backslash, a `%` or
+ * a `+` in it. Text without them (most prose and much JSON) is searched with plain literal
+ * patterns, which the regex engine skips through far faster than the full per-character one.
+ */
+const ESCAPES = /[\\%+]/;
 
-export function secretVariants(value: string): string[] {
-  if (value.length < MIN_SECRET_LENGTH) return [];
-  const bytes = Buffer.from(value, 'utf8');
-  const variants = new Set<string>([
-    value,
-    encodeURIComponent(value),
-    encodeURIComponent(value).replace(/%20/g, '+'),
-    bytes.toString('hex'),
-    bytes.toString('hex').toUpperCase(),
-    JSON.stringify(value).slice(1, -1),
-  ]);
-  for (let shift = 0; shift < 3; shift++) {
-    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
-    // Characters whose 6 bits all come from the secret's own bytes.
-    const start = Math.ceil((8 * shift) / 6);
-    const end = Math.floor((8 * (shift + bytes.length)) / 6);
-    const fragment = encoded.slice(start, end);
-    if (fragment.length >= MIN_FRAGMENT_LENGTH) {
-      variants.add(fragment);
-      variants.add(fragment.replace(/\+/g, '-').replace(/\//g, '_'));
-    }
-  }
-  return [...variants].filter((v) => v.length >= MIN_SECRET_LENGTH);
+interface Patterns {
+  full: RegExp;
+  literal: RegExp;
+  hex: RegExp;
 }
 
 export class Scrubber {
-  #pattern: RegExp | null = null;
+  #pattern: Patterns | null = null;
   #values = new Set<string>();
+  #scrubbed = 0;
 
   constructor(values: Iterable<string> = []) {
     this.setValues(values);
@@ -51,30 +41,102 @@ export class Scrubber {
 
   setValues(values: Iterable<string>): void {
     this.#values = new Set(values);
-    const all = new Set<string>();
-    for (const v of this.#values) for (const variant of secretVariants(v)) all.add(variant);
-    if (all.size === 0) {
+    const strong = [...this.#values].filter((v) => estimateStrength(v).strong);
+    this.#scrubbed = strong.length;
+    if (strong.length === 0) {
       this.#pattern = null;
       return;
     }
-    const alternatives = [...all].sort((a, b) => b.length - a.length).map(escapeRegExp);
-    this.#pattern = new RegExp(alternatives.join('|'), 'g');
+    // Longest first: where one secret contains another, the whole of the longer one goes.
+    const sorted = strong.sort((a, b) => b.length - a.length);
+    const literals = sorted.flatMap((v) => {
+      const fragments = base64Fragments(Buffer.from(v, 'utf8'));
+      return [v, ...fragments, ...fragments.map((f) => f.replace(/\+/g, '-').replace(/\//g, '_'))];
+    });
+    this.#pattern = {
+      full: new RegExp(mergedSource(sorted.flatMap(secretVariants)), 'g'),
+      literal: new RegExp(literals.map(escapeRegExp).join('|'), 'g'),
+      hex: new RegExp(sorted.map((v) => Buffer.from(v, 'utf8').toString('hex')).join('|'), 'gi'),
+    };
+  }
+
+  /** How many values are scrubbed (the strong ones). */
+  get size(): number {
+    return this.#scrubbed;
   }
 
   scrub(text: string): string {
-    return this.#pattern ? text.replace(this.#pattern, REDACTION) : text;
+    const p = this.#pattern;
+    if (!p) return text;
+    if (ESCAPES.test(text)) return text.replace(p.full, REDACTION);
+    return text.replace(p.literal, REDACTION).replace(p.hex, REDACTION);
   }
 
-  /** True when `text` still contains a known secret or encoding (used by tests and the firewall). */
+  /** True when `text` still contains a scrubbed secret in any known encoding. */
   contains(text: string): boolean {
-    if (!this.#pattern) return false;
-    this.#pattern.lastIndex = 0;
-    const found = this.#pattern.test(text);
-    this.#pattern.lastIndex = 0;
-    return found;
+    const p = this.#pattern;
+    if (!p) return false;
+    const patterns = ESCAPES.test(text) ? [p.full] : [p.literal, p.hex];
+    return patterns.some((re) => {
+      re.lastIndex = 0;
+      const found = re.test(text);
+      re.lastIndex = 0;
+      return found;
+    });
+  }
+
+  /**
+   * A JSON-shaped value with every string, object key and number scrubbed; the structure is
+   * kept, so the result always serialises. A value nested too deeply to walk throws RangeError,
+   * which callers treat as "withhold".
+   */
+  scrubValue<T>(value: T): T {
+    if (!this.#pattern) return value;
+    return this.#walk(value) as T;
+  }
+
+  #walk(value: unknown): unknown {
+    if (typeof value === 'string') return this.scrub(value);
+    if (typeof value === 'number') return this.contains(String(value)) ? REDACTION : value;
+    if (Array.isArray(value)) return value.map((v) => this.#walk(v));
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) {
+        // defineProperty: a key "__proto__" stays a plain key, as JSON.parse made it.
+        Object.defineProperty(out, this.scrub(k), {
+          value: this.#walk(v),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return out;
+    }
+    return value;
   }
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * One alternation of every variant, merged under its first character: `a(?:…|…)|b(?:…)|\\(?:…)`.
+ * Each position of a text is then rejected by one comparison against a few first characters
+ * instead of one per secret and encoding. Order within a first character is kept (longest
+ * secret first); different first characters cannot match at the same position.
+ */
+function mergedSource(variants: Token[][]): string {
+  const byFirst = new Map<string, Set<string>>();
+  const other: string[] = [];
+  for (const tokens of variants) {
+    const rest = variantSource(tokens.slice(1));
+    for (const alternative of tokens[0] ?? []) {
+      if (alternative.first === null) {
+        other.push(alternative.source + rest);
+        continue;
+      }
+      const rests = byFirst.get(alternative.first) ?? new Set<string>();
+      rests.add(alternative.rest + rest);
+      byFirst.set(alternative.first, rests);
+    }
+  }
+  const merged = [...byFirst].map(([first, rests]) => `${escapeRegExp(first)}(?:${[...rests].join('|')})`);
+  return [...merged, ...other].join('|');
 }

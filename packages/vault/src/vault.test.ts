@@ -38,6 +38,39 @@ describe('Vault', () => {
     }
   });
 
+  it("records each secret's strength; a weak one or a token PIN is never given to a tool", async () => {
+    const d = dir();
+    try {
+      const { key } = await createMasterKey(d, { choice: 'file' });
+      const v = Vault.open(d, key);
+      v.set('pin', new Secret('482913'));
+      v.set('pkcs11.pin.token', new Secret('Zx9Qr7Lm2Kp8Wv3Tn6Yb4Hc'));
+      const api = v.set('api', new Secret('ghp_xY3kP9qR2mN7vB4tL8wZ1cD6fG5hJ0sA'));
+      assert.equal(api.weak, false);
+      assert.equal(api.injectable, true);
+      assert.equal(v.forTool('api', 'demo.tool')?.expose(), 'ghp_xY3kP9qR2mN7vB4tL8wZ1cD6fG5hJ0sA');
+      assert.throws(() => v.forTool('pin', 'demo.tool'), /too guessable/);
+      assert.throws(() => v.forTool('pkcs11.pin.token', 'demo.tool'), /token PIN/);
+      assert.equal(v.forTool('missing', 'demo.tool'), undefined);
+      // A vault written before strengths were recorded gets them when it opens.
+      const file = JSON.parse(readFileSync(join(d, 'vault.json'), 'utf8'));
+      for (const stored of Object.values(file.secrets)) delete (stored as { strength_bits?: number }).strength_bits;
+      writeFileSync(join(d, 'vault.json'), JSON.stringify(file));
+      const reopened = Vault.open(d, key);
+      assert.deepEqual(
+        reopened.list().map((i) => [i.name, i.weak, i.injectable]),
+        [
+          ['api', false, true],
+          ['pin', true, false],
+          ['pkcs11.pin.token', false, false],
+        ],
+      );
+      assert.throws(() => reopened.forTool('pin', 'demo.tool'), /too guessable/);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   it('a wrong master key does not open the vault', async () => {
     const d = dir();
     try {
@@ -55,7 +88,7 @@ describe('Vault', () => {
 
 describe('Scrubber', () => {
   it('removes a secret and its common encodings, at every base64 alignment', () => {
-    const secret = 'sk_live_0123456789abcdef';
+    const secret = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc';
     const s = new Scrubber([secret]);
     const b = Buffer.from(secret);
     const forms = [

@@ -4,6 +4,7 @@ import { BriefcaseError } from '@briefcase/protocol';
 import { writeFileAtomic } from './files.ts';
 import { open, seal, type Sealed } from './seal.ts';
 import { Secret } from './secret.ts';
+import { DAEMON_ONLY_PREFIX, estimateStrength, STRONG_BITS } from './strength.ts';
 
 export const VAULT_FILE = 'vault.json';
 const SECRET_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -14,6 +15,8 @@ interface StoredSecret {
   created_at: string;
   updated_at: string;
   length: number;
+  /** Estimated guessing work at set time (strength.ts); recomputed at open when absent. */
+  strength_bits?: number;
 }
 
 interface VaultFile {
@@ -27,6 +30,11 @@ export interface SecretInfo {
   created_at: string;
   updated_at: string;
   length: number;
+  strength_bits: number;
+  /** Below STRONG_BITS: the daemon may use it, but no tool gets it and the firewall cannot hide it. */
+  weak: boolean;
+  /** Whether a connector header or a remote server's environment may reference it. */
+  injectable: boolean;
 }
 
 /**
@@ -50,8 +58,12 @@ export class Vault {
       ? (JSON.parse(readFileSync(path, 'utf8')) as VaultFile)
       : { v: 1, secrets: {} };
     const vault = new Vault(path, masterKey, file);
-    // Fail at start-up, not at first use, if the master key does not open this vault.
-    for (const name of Object.keys(file.secrets)) vault.get(name);
+    // Fail at start-up, not at first use, if the master key does not open this vault. Secrets
+    // stored before strengths were recorded get theirs now (kept in memory, written on change).
+    for (const [name, stored] of Object.entries(file.secrets)) {
+      const value = vault.get(name)!;
+      stored.strength_bits ??= estimateStrength(value.expose()).bits;
+    }
     return vault;
   }
 
@@ -71,6 +83,7 @@ export class Vault {
       created_at: previous?.created_at ?? now,
       updated_at: now,
       length: value.length,
+      strength_bits: estimateStrength(value.expose()).bits,
     };
     const next: VaultFile = { v: 1, secrets: { ...this.#file.secrets, [name]: stored } };
     writeFileAtomic(this.#path, `${JSON.stringify(next, null, 2)}\n`);
@@ -86,6 +99,32 @@ export class Vault {
     } catch {
       throw new BriefcaseError('vault_locked', `secret "${name}" does not open with this master key`);
     }
+  }
+
+  /**
+   * A secret for a tool to send out (a connector header, a remote server's environment). A weak
+   * value is refused: the firewall does not scrub it (scrubbing a guessable value is a guessing
+   * oracle), so a tool that reflected it would show it to the agent. Token PINs are the daemon's
+   * own and never leave it, whatever their strength.
+   */
+  forTool(name: string, who: string): Secret | undefined {
+    const stored = this.#file.secrets[name];
+    if (!stored) return undefined;
+    if (name.startsWith(DAEMON_ONLY_PREFIX)) {
+      throw new BriefcaseError(
+        'unavailable',
+        `${who} references the secret "${name}", a token PIN: the Briefcase uses PINs itself and never gives them to a tool`,
+      );
+    }
+    const bits = stored.strength_bits ?? 0;
+    if (bits < STRONG_BITS) {
+      throw new BriefcaseError(
+        'unavailable',
+        `${who} references the secret "${name}", which is too guessable to give to a tool (about ${bits} bits; tools need ${STRONG_BITS}): ` +
+          `the agent could confirm guesses of it through the output firewall. Store a long random value (e.g. \`openssl rand -base64 32\`) with \`briefcase secrets set ${name}\`, or use a credential the provider generated`,
+      );
+    }
+    return this.get(name);
   }
 
   has(name: string): boolean {
@@ -124,5 +163,8 @@ function info(name: string, stored: StoredSecret): SecretInfo {
     created_at: stored.created_at,
     updated_at: stored.updated_at,
     length: stored.length,
+    strength_bits: stored.strength_bits ?? 0,
+    weak: (stored.strength_bits ?? 0) < STRONG_BITS,
+    injectable: (stored.strength_bits ?? 0) >= STRONG_BITS && !name.startsWith(DAEMON_ONLY_PREFIX),
   };
 }

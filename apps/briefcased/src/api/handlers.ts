@@ -17,6 +17,7 @@ import type { Services } from '../daemon.ts';
 import { refreshDeviceStatement } from '../keys/device-statement.ts';
 import { rotateKey } from '../keys/rotate.ts';
 import { transaction } from '../store/db.ts';
+import { firewallResponses, viewText, WITHHELD_MESSAGE } from './agent-view.ts';
 import { readJson, sendJson } from './http.ts';
 import type { Route } from './routes.ts';
 
@@ -33,18 +34,33 @@ export function buildRoutes(s: Services): Route[] {
    */
   const call = async (role: 'agent' | 'admin', ctx: Parameters<Route['handle']>[0]) => {
     const body = await readJson(ctx.req, limit, ToolCallRequest);
+    // The agent's responses are firewalled by the server; an admin's tool calls are too.
+    if (role === 'admin') {
+      firewallResponses(ctx.res, s.scrubber, () => s.logger.warn('tool call response withheld', { tool: body.tool }));
+    }
     if (!ctx.req.headers.accept?.includes('application/x-ndjson')) {
       const response: ToolCallResponse = await s.pipeline.call(body.tool, body.args, role, ctx.signal);
       sendJson(ctx.res, 200, response);
       return;
     }
     ctx.res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-    const emit = (event: Record<string, unknown>) => ctx.res.write(`${s.scrubber.scrub(JSON.stringify(event))}\n`);
+    // Each line passes the agent firewall (agent-view.ts); a withheld event is dropped.
+    const emit = (event: Record<string, unknown>) => {
+      const line = viewText(ctx.res, event);
+      if (line !== undefined) ctx.res.write(`${line}\n`);
+    };
     const response = await s.pipeline.call(body.tool, body.args, role, ctx.signal, {
       onProgress: (p) => emit({ type: 'progress', ...p }),
       onLog: (l) => emit({ type: 'log', ...l }),
     });
-    ctx.res.end(`${JSON.stringify(response)}\n`);
+    const last =
+      viewText(ctx.res, response) ??
+      JSON.stringify({
+        ok: false,
+        receipt_id: response.receipt_id,
+        error: { code: 'internal', message: WITHHELD_MESSAGE },
+      });
+    ctx.res.end(`${last}\n`);
   };
 
   const approvalOr404 = (id: string): ApprovalView => {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { BriefcaseError, jsonDepthExceeds, type AnyErrorCode } from '@briefcase/protocol';
+import { viewText, WITHHELD_MESSAGE } from './agent-view.ts';
 
 const STATUS: Partial<Record<AnyErrorCode, number>> = {
   unauthorized: 401,
@@ -17,7 +18,12 @@ const STATUS: Partial<Record<AnyErrorCode, number>> = {
 };
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  // Agent responses pass the output firewall here (agent-view.ts); a withheld body is an error.
+  let text = viewText(res, body);
+  if (text === undefined) {
+    status = 500;
+    text = JSON.stringify({ error: { code: 'internal', message: WITHHELD_MESSAGE } });
+  }
   res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),

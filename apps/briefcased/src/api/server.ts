@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { BriefcaseError } from '@briefcase/protocol';
 import type { Services } from '../daemon.ts';
 import { tokenMatches } from '../tokens.ts';
+import { firewallResponses } from './agent-view.ts';
 import { sendError, sendJson } from './http.ts';
 import { matchRoute, type Role, type Route } from './routes.ts';
 
@@ -21,6 +22,11 @@ export function createApiServer(routes: Route[], services: Services): Server {
       req.resume();
       sendError(res, new BriefcaseError('unauthorized', 'missing or invalid bearer token'));
       return;
+    }
+    if (role === 'agent') {
+      firewallResponses(res, services.scrubber, () =>
+        logger.warn('agent response withheld: a secret could not be removed safely', { path: url.pathname }),
+      );
     }
     const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
     if (match === null) {

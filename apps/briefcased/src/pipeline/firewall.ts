@@ -18,12 +18,15 @@ export interface FirewallOutcome {
 }
 
 /**
- * DESIGN.md §2 step 10. Every secret value the vault holds, and its common encodings, is replaced
- * in the whole result (text, structured content, error text); the result is capped in size; and
+ * DESIGN.md §2 step 10. Every strong secret value the vault holds, in every encoding the scrubber
+ * knows, is replaced in the whole result (text, structured content, error text); the result is
+ * capped in size; and
  * injection-looking phrases are flagged for the receipt (the anomaly detector reads them later).
  */
 export function firewallOutput(result: ToolResult, scrubber: Scrubber, maxBytes: number): FirewallOutcome {
-  const scrubbed = JSON.parse(scrubber.scrub(JSON.stringify(result))) as ToolResult;
+  // Strings, keys and numbers are scrubbed in place, so the result stays well-formed; a result
+  // nested too deeply to walk throws, and the pipeline fails the call closed.
+  const scrubbed = scrubber.scrubValue(result);
   const text = scrubbed.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
   const flags = INJECTION_PATTERNS.filter(([, re]) => re.test(text)).map(([name]) => name);
   const size = Buffer.byteLength(JSON.stringify(scrubbed));

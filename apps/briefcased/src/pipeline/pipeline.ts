@@ -98,7 +98,8 @@ export class CallPipeline {
 
     // 2. Validate, strictly: the arguments approved are exactly the arguments run.
     const invalid = d.registry.validateArgs(s.toolName, args);
-    s.receiptArgs = forReceipt(args, tool.sensitiveArgs);
+    // A secret the agent typed (a guess that was right) is not written down either.
+    s.receiptArgs = d.scrubber.scrubValue(forReceipt(args, tool.sensitiveArgs));
     if (invalid) return this.#fail(s, 'invalid_args', `invalid arguments for ${s.toolName}: ${invalid}`);
 
     // 3. Pin check: a remote tool whose definition changed since it was pinned does not run.
@@ -202,7 +203,7 @@ export class CallPipeline {
         onLog: events.onLog,
         dataDir: d.dataDir,
         secret: (name) => {
-          const secret = d.vault.get(name);
+          const secret = d.vault.forTool(name, s.toolName);
           if (!secret) {
             throw new BriefcaseError(
               'unavailable',
@@ -348,7 +349,8 @@ export class CallPipeline {
             ...this.#body(s),
             outcome: code,
             error: code,
-            ...(detail ? { detail: d.scrubber.scrub(clip(detail, 1000)) } : {}),
+            // Scrub before clipping: a cut through a secret would leave its first part.
+            ...(detail ? { detail: clip(d.scrubber.scrub(detail), 1000) } : {}),
             ...(s.estimated !== undefined && reservation ? { cost: { estimated: s.estimated, actual: spent } } : {}),
           });
         })

@@ -235,7 +235,7 @@ export class RemoteManager {
       vault: this.#d.vault,
       dpopKey: () => this.#d.dpopKey,
       onSecret: (v) => this.#d.onSecret(v),
-      secret: (n) => this.#d.vault.get(n),
+      secret: (n) => this.#d.vault.forTool(n, `the MCP server "${config.name}"`),
       onTools: (tools) => this.#sync(server, tools),
     });
     this.#servers.set(config.name, server);

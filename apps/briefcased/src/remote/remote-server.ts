@@ -169,7 +169,16 @@ export class RemoteServer {
   async #open(): Promise<Client> {
     this.status = 'connecting';
     const client = new Client({ name: 'briefcased', version: '0.1.0' }, { capabilities: {} });
-    const transport = this.#transport();
+    let transport: Transport;
+    try {
+      transport = this.#transport();
+    } catch (e) {
+      // A secret it needs is missing or may not be given to a tool: say so in `remote list`.
+      this.status = 'failed';
+      this.lastError = (e as Error).message;
+      this.#scheduleReconnect();
+      throw e;
+    }
     client.onclose = () => this.#dropped(client);
     client.onerror = (e) =>
       this.#deps.logger.debug('remote MCP transport error', { server: this.config.name, error: e });
