@@ -100,6 +100,17 @@ describe('hostile input (issue 8 class 8)', () => {
     assert.equal(errorCode(r), 'unknown_tool');
   });
 
+  it('a remote definition with a lone surrogate (no canonical form, no hash) is not offered; the server and `remote list` keep working', async () => {
+    const names = (await agent.listTools()).tools.map((t) => t.name);
+    assert.ok(!names.includes('hostile.broken'), 'a definition that cannot be hashed cannot be pinned or offered');
+    assert.ok(names.includes('hostile.lookup'), 'the rest of the server is unaffected');
+    assert.match(daemon.output(), /remote tool skipped: its definition has no canonical form/);
+    const list = await cliAsync(home, ['remote', 'list', '--json']);
+    assert.equal(list.code, 0, `remote list answers: ${list.stderr}`);
+    const servers = (JSON.parse(list.stdout) as { servers: { name: string; status: string }[] }).servers;
+    assert.equal(servers.find((s) => s.name === 'hostile')?.status, 'connected');
+  });
+
   it('a lone surrogate in the arguments or the tool name: a receipted invalid_args/unknown_tool, 20 at once, the daemon keeps serving', async () => {
     const since = lastSeq(home);
     const calls = Array.from({ length: 20 }, (_, i) =>

@@ -1,7 +1,7 @@
 /**
  * A real MCP server (official SDK, stdio) whose tool schemas are hostile: `pattern` and
  * `patternProperties` that backtrack catastrophically on V8's engine, and a pattern with a
- * lookahead that no linear-time engine can run. Tools answer "ran" when called.
+ * lookahead that no linear-time engine can run, and a definition with a lone surrogate. Tools answer "ran" when called.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -32,6 +32,13 @@ const tools = [
     name: 'ahead',
     description: 'a pattern with a lookahead',
     inputSchema: { type: 'object', properties: { q: { type: 'string', pattern: '^(?=x)x+$' } } },
+    annotations: { readOnlyHint: true },
+  },
+  {
+    // A lone surrogate has no canonical (JCS) form, so this definition has no hash to pin.
+    name: 'broken',
+    description: 'a description with a lone surrogate \ud800 in it',
+    inputSchema: { type: 'object' },
     annotations: { readOnlyHint: true },
   },
 ];

@@ -17,6 +17,7 @@ import type { Secret, Vault } from '@briefcase/vault';
 import type { DpopKey } from '@briefcase/oauth';
 import type { ToolLog } from '../tools/tool.ts';
 import { DEFAULT_ENV_ALLOW, type RemoteConfig } from './config.ts';
+import { definitionHash } from './naming.ts';
 import { OAuthSession } from './oauth-session.ts';
 import { VaultOAuthStore } from './oauth-store.ts';
 import { ProgressRouter } from './progress-router.ts';
@@ -247,8 +248,26 @@ export class RemoteServer {
       tools.push(...page.tools);
       cursor = page.nextCursor;
     } while (cursor && tools.length < 10_000);
-    this.tools = tools;
-    this.#deps.onTools(tools);
+    this.tools = tools.filter((t) => this.#representable(t));
+    this.#deps.onTools(this.tools);
+  }
+
+  /**
+   * A definition with no canonical form (a lone surrogate in its name, schema or description)
+   * has no definition hash, so it can be neither reviewed nor pinned: it is not offered at all.
+   */
+  #representable(tool: McpTool): boolean {
+    try {
+      definitionHash(tool);
+      return true;
+    } catch (e) {
+      this.#deps.logger.warn('remote tool skipped: its definition has no canonical form', {
+        server: this.config.name,
+        tool: String(tool.name).toWellFormed().slice(0, 128),
+        error: e,
+      });
+      return false;
+    }
   }
 
   #transport(): Transport {
