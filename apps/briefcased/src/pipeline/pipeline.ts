@@ -5,8 +5,9 @@ import { BriefcaseError, type ErrorCode, type ToolCallResponse, type ApprovalVie
 import type { ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
 import type { Scrubber, Vault } from '@briefcase/vault';
-import type { ApprovalStore } from '../approvals/store.ts';
+import type { ApprovalNeed, ApprovalStore } from '../approvals/store.ts';
 import type { Reservation, SpendLedger } from '../budget/ledger.ts';
+import { StoreBusyError } from '../store/busy.ts';
 import type { CommitQueue } from '../store/commit-queue.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { Tool, ToolLog, ToolProgress } from '../tools/tool.ts';
@@ -36,9 +37,17 @@ export interface PipelineDeps {
     caps: BudgetCap[];
     approvalTtlSeconds: number;
     approvalWaitMs: number;
+    /** Approvals one requester may have waiting for a person at once (`approvals.max_pending`). */
+    maxPendingApprovals: number;
     maxResultBytes: number;
   };
 }
+
+/** What steps 6–7 decided, inside the transaction that also reserved or receipted it. */
+type Admission =
+  | { kind: 'run'; reservation: Reservation | undefined }
+  | { kind: 'refused'; code: ErrorCode; message: string; receiptId: string }
+  | { kind: 'approval'; approval: ApprovalView; tier: Tier; reason: string; receiptId: string };
 
 /**
  * The tool-call pipeline of DESIGN.md §2, in order: resolve, validate, pin check (remote tools),
@@ -64,6 +73,8 @@ export class CallPipeline {
     try {
       return await this.#run(state, args, signal, events);
     } catch (e) {
+      // The database stayed locked: a receipt cannot be written now either, so do not wait again.
+      if (e instanceof StoreBusyError) return this.#unrecorded(state, e);
       const error =
         e instanceof BriefcaseError
           ? e
@@ -128,63 +139,31 @@ export class CallPipeline {
       return this.#fail(s, 'denied', `policy does not allow ${s.toolName}`, why);
     }
     s.policy = { decision: 'allow', tier: decision.tier, policies: decision.policies };
-    let tier = decision.tier;
+    const tier = decision.tier;
     const reasons: string[] = [];
     if (tier) reasons.push(`policy ${decision.policies.filter(Boolean).join(', ')} requires ${tier} approval`);
 
     // 5. Risk (tighten-only): AI issue.
 
-    // 6. Budget.
-    const over = d.ledger.check(settings.caps, s.toolName, tool.descriptor.category, estimated, now);
-    if (over.length > 0) {
-      s.budgetOver = over.map((o) => o.cap.id);
-      const hard = over.find((o) => o.cap.on_exceed === 'deny');
-      if (hard) {
-        return this.#fail(
-          s,
-          'budget_exceeded',
-          `budget cap "${hard.cap.id}" would be exceeded (${hard.spent} spent + ${estimated} estimated > ${hard.cap.limit} ${tool.currency} minor units per ${hard.cap.window})`,
-        );
-      }
-      tier = maxTier(tier, 'local');
-      reasons.push(
-        ...over.map(
-          (o) =>
-            `budget cap "${o.cap.id}" would be exceeded (${o.spent} + ${estimated} > ${o.cap.limit} per ${o.cap.window})`,
-        ),
-      );
+    // 6–7. Budget and approval, decided inside the commit that reserves the estimate and consumes
+    // the approval (#admit), so no interleaving of calls, gateways or processes overshoots a cap
+    // or runs an over-budget call without its approval. A free call that needs no approval and
+    // is under every cap takes no commit here: it cannot move a cap.
+    let reservation: Reservation | undefined;
+    const free =
+      estimated === 0 &&
+      tier === null &&
+      d.ledger.check(settings.caps, s.toolName, tool.descriptor.category, 0, now).length === 0;
+    if (!free) {
+      const admitted = await d.commits.run(() => this.#admit(s, tool, args, tier, reasons, estimated));
+      if (admitted.kind !== 'run') return this.#refused(s, admitted);
+      reservation = admitted.reservation;
+      if (s.approvalId) d.approvals.notify(s.approvalId);
     }
-
-    // 7. Approval: consume a matching one, or ask for one.
-    let approval: ApprovalView | undefined;
-    if (tier) {
-      approval = d.approvals.findUsable(s.hash, s.caller, now);
-      if (!approval) return this.#requireApproval(s, tool, args, tier, reasons.join('; '), estimated);
-      s.approvalId = approval.id;
-    }
-
-    // Consume the approval and reserve the estimated spend before anything leaves the daemon.
-    const needsCommit = approval !== undefined || estimated > 0;
-    const reservation = !needsCommit
-      ? undefined
-      : await d.commits.run(() => {
-          if (approval) {
-            if (!d.approvals.transition(approval.id, 'approved', 'consumed')) {
-              throw new BriefcaseError('approval_required', 'the approval was used or expired meanwhile: call again');
-            }
-            d.receipts.append('approval', s.caller, {
-              event: 'consumed',
-              approval_id: approval.id,
-              call_hash: s.hash,
-              tool: s.toolName,
-            });
-          }
-          return estimated > 0 ? d.ledger.reserve(s.toolName, tool.descriptor.category, estimated, now) : undefined;
-        });
-    if (approval) d.approvals.notify(approval.id);
 
     // 8–9. Credentials (vault secrets, injected at egress by the tool) and execution.
     let output: Awaited<ReturnType<Tool['execute']>>;
+    s.ran = true;
     try {
       output = await tool.execute(args, {
         signal,
@@ -247,22 +226,92 @@ export class CallPipeline {
       d.ledger.settle(d.ledger.reserve(tool.descriptor.name, tool.descriptor.category, amount, now), amount, now);
   }
 
-  async #requireApproval(
+  /**
+   * Steps 6–7 as one synchronous job of the commit queue (one SQLite write transaction): check
+   * the caps against the spend committed so far, then consume a sufficient approval and reserve
+   * the estimate — or refuse, with the call's receipt in the same transaction.
+   */
+  #admit(
     s: CallState,
     tool: Tool,
     args: Record<string, unknown>,
-    tier: Tier,
-    reason: string,
+    policyTier: Tier | null,
+    policyReasons: string[],
     estimated: number,
-  ): Promise<ToolCallResponse> {
+  ): Admission {
     const d = this.#d;
     const settings = d.settings();
-    const { approval, receipt } = await d.commits.run(() => {
-      let approval = d.approvals.findPending(s.hash, s.caller);
+    const now = new Date();
+    const over = d.ledger.check(settings.caps, s.toolName, tool.descriptor.category, estimated, now);
+    if (over.length > 0) s.budgetOver = over.map((o) => o.cap.id);
+    else delete s.budgetOver;
+    const hard = over.find((o) => o.cap.on_exceed === 'deny');
+    if (hard) {
+      return this.#refuse(
+        s,
+        'budget_exceeded',
+        `budget cap "${hard.cap.id}" would be exceeded (${hard.spent} spent + ${estimated} estimated > ${hard.cap.limit} ${tool.currency} minor units per ${hard.cap.window})`,
+      );
+    }
+    const tier = over.length > 0 ? maxTier(policyTier, 'local') : policyTier;
+    if (tier) {
+      const need: ApprovalNeed = { tier, budgetCaps: over.map((o) => o.cap.id) };
+      const approval = d.approvals.findUsable(s.hash, s.caller, need, now);
       if (!approval) {
-        approval = d.approvals.create({
+        const reason = [
+          ...policyReasons,
+          ...over.map(
+            (o) =>
+              `budget cap "${o.cap.id}" would be exceeded (${o.spent} + ${estimated} > ${o.cap.limit} per ${o.cap.window})`,
+          ),
+        ].join('; ');
+        return this.#askApproval(s, tool, args, need, reason, estimated, now);
+      }
+      // Found and consumed in one transaction: two retries racing cannot both use it.
+      if (!d.approvals.transition(approval.id, 'approved', 'consumed', now)) {
+        throw new BriefcaseError('internal', 'the approval could not be consumed');
+      }
+      s.approvalId = approval.id;
+      d.receipts.append('approval', s.caller, {
+        event: 'consumed',
+        approval_id: approval.id,
+        call_hash: s.hash,
+        tool: s.toolName,
+      });
+    }
+    const reservation =
+      estimated > 0 ? d.ledger.reserve(s.toolName, tool.descriptor.category, estimated, now) : undefined;
+    return { kind: 'run', reservation };
+  }
+
+  /** Part of #admit: wait on the pending approval for this call, or ask for one within the limit. */
+  #askApproval(
+    s: CallState,
+    tool: Tool,
+    args: Record<string, unknown>,
+    need: ApprovalNeed,
+    reason: string,
+    estimated: number,
+    now: Date,
+  ): Admission {
+    const d = this.#d;
+    const settings = d.settings();
+    let approval = d.approvals.findPending(s.hash, s.caller, need, now);
+    if (!approval) {
+      // A flood of distinct calls must not bury the approver: at most maxPendingApprovals wait.
+      const pending = d.approvals.pendingCount(s.caller, now);
+      if (pending.count >= settings.maxPendingApprovals) {
+        return this.#refuse(
+          s,
+          'rate_limited',
+          `${pending.count} approvals requested by the ${s.caller} are already waiting for a person (at most ${settings.maxPendingApprovals} may wait at once), so no new approval can be requested for ${s.toolName}. ` +
+            `A person must approve or reject them (\`briefcase approvals list\`), or they expire (the first at ${pending.firstExpiry}); call again after that.`,
+        );
+      }
+      approval = d.approvals.create(
+        {
           callHash: s.hash,
-          tier,
+          tier: need.tier,
           requestedBy: s.caller,
           tool: s.toolName,
           origin: tool.descriptor.origin,
@@ -274,36 +323,61 @@ export class CallPipeline {
           estimatedCost: estimated,
           currency: tool.currency,
           ttlSeconds: settings.approvalTtlSeconds,
-        });
-        d.receipts.append('approval', s.caller, {
-          event: 'created',
-          approval_id: approval.id,
-          call_hash: s.hash,
-          tool: s.toolName,
-          tier,
-          reason,
-          expires_at: approval.expires_at,
-        });
-      }
-      s.approvalId = approval.id;
-      const receipt = d.receipts.append('tool_call', s.caller, {
-        ...this.#body(s),
-        outcome: 'approval_required',
-        error: 'approval_required',
-        detail: reason,
+          budgetCaps: need.budgetCaps,
+        },
+        now,
+      );
+      d.receipts.append('approval', s.caller, {
+        event: 'created',
+        approval_id: approval.id,
+        call_hash: s.hash,
+        tool: s.toolName,
+        tier: need.tier,
+        reason,
+        expires_at: approval.expires_at,
+        ...(need.budgetCaps.length ? { budget_caps: need.budgetCaps } : {}),
       });
-      return { approval, receipt };
+    }
+    s.approvalId = approval.id;
+    const receipt = d.receipts.append('tool_call', s.caller, {
+      ...this.#body(s),
+      outcome: 'approval_required',
+      error: 'approval_required',
+      detail: reason,
     });
+    return { kind: 'approval', approval, tier: need.tier, reason, receiptId: receipt.id };
+  }
+
+  /** Part of #admit: a refusal, receipted in the same transaction. */
+  #refuse(s: CallState, code: ErrorCode, message: string): Admission {
+    const receipt = this.#d.receipts.append('tool_call', s.caller, { ...this.#body(s), outcome: code, error: code });
+    return { kind: 'refused', code, message, receiptId: receipt.id };
+  }
+
+  /** The agent's answer to a call #admit did not let run (its receipt is already durable). */
+  #refused(s: CallState, a: Exclude<Admission, { kind: 'run' }>): ToolCallResponse {
+    const d = this.#d;
+    if (a.kind === 'refused') {
+      d.logger.info('tool call', {
+        tool: clip(s.toolName),
+        caller: s.caller,
+        outcome: a.code,
+        receipt: a.receiptId,
+        ms: elapsed(s),
+      });
+      return { ok: false, receipt_id: a.receiptId, error: { code: a.code, message: a.message } };
+    }
+    const { approval, tier, reason } = a;
     const command = `briefcase approvals approve ${approval.id}`;
     d.logger.info('approval required', {
       tool: s.toolName,
       caller: s.caller,
       approval: approval.id,
-      receipt: receipt.id,
+      receipt: a.receiptId,
     });
     return {
       ok: false,
-      receipt_id: receipt.id,
+      receipt_id: a.receiptId,
       error: {
         code: 'approval_required',
         message:
@@ -313,7 +387,7 @@ export class CallPipeline {
         approval: {
           approval_id: approval.id,
           expires_at: approval.expires_at,
-          wait_ms: settings.approvalWaitMs,
+          wait_ms: d.settings().approvalWaitMs,
           approve_command: command,
         },
       },
@@ -344,12 +418,7 @@ export class CallPipeline {
         })
       ).id;
     } catch (e) {
-      d.logger.error('receipt append failed: failing closed', { tool: s.toolName, error: e });
-      return {
-        ok: false,
-        receipt_id: null,
-        error: { code: 'unavailable', message: 'the Briefcase could not record this call' },
-      };
+      return this.#unrecorded(s, e);
     }
     d.logger.info('tool call', {
       tool: clip(s.toolName),
@@ -359,6 +428,27 @@ export class CallPipeline {
       ms: elapsed(s),
     });
     return { ok: false, receipt_id: receiptId, error: { code, message } };
+  }
+
+  /**
+   * Fail closed when the call's receipt cannot be written (the database is locked by another
+   * process or refuses writes): the caller gets no result, and the log keeps what the receipt
+   * would have said — whether the call ran, and the spend reservation stays counted.
+   */
+  #unrecorded(s: CallState, e: unknown): ToolCallResponse {
+    this.#d.logger.error('receipt append failed: failing closed', {
+      tool: clip(s.toolName),
+      caller: s.caller,
+      call_hash: s.hash,
+      ran: s.ran === true,
+      ...(s.approvalId ? { approval: s.approvalId } : {}),
+      error: e,
+    });
+    const message =
+      e instanceof StoreBusyError
+        ? e.message
+        : 'the Briefcase could not record this call, so it does not return its result; try again later';
+    return { ok: false, receipt_id: null, error: { code: 'unavailable', message } };
   }
 
   #body(s: CallState): Record<string, unknown> {
