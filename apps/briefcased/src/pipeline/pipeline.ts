@@ -1,19 +1,20 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { callHash, sha256Hex } from '@briefcase/crypto';
-import { maxTier, type BudgetCap, type PolicyEngine, type Tier } from '@briefcase/policy';
-import { BriefcaseError, type ErrorCode, type ToolCallResponse, type ApprovalView } from '@briefcase/protocol';
+import type { BudgetCap, PolicyEngine } from '@briefcase/policy';
+import { BriefcaseError, type ErrorCode, type ToolCallResponse } from '@briefcase/protocol';
 import type { ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
 import type { Scrubber, Vault } from '@briefcase/vault';
-import type { ApprovalNeed, ApprovalStore } from '../approvals/store.ts';
+import type { ApprovalStore } from '../approvals/store.ts';
 import type { Reservation, SpendLedger } from '../budget/ledger.ts';
 import { StoreBusyError } from '../store/busy.ts';
 import type { CommitQueue } from '../store/commit-queue.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { Tool, ToolLog, ToolProgress } from '../tools/tool.ts';
+import { admit, refusedResponse } from './admission.ts';
 import { firewallOutput } from './firewall.ts';
 import { clip, elapsed, toToolErrorCode, type Caller, type CallState } from './call-state.ts';
-import { forApproval, forReceipt, withoutSensitive } from './redact.ts';
+import { forReceipt, withoutSensitive } from './redact.ts';
 
 /** What a running tool reports before its result, relayed to the agent when it listens. */
 export interface CallEvents {
@@ -42,12 +43,6 @@ export interface PipelineDeps {
     maxResultBytes: number;
   };
 }
-
-/** What steps 6–7 decided, inside the transaction that also reserved or receipted it. */
-type Admission =
-  | { kind: 'run'; reservation: Reservation | undefined }
-  | { kind: 'refused'; code: ErrorCode; message: string; receiptId: string }
-  | { kind: 'approval'; approval: ApprovalView; tier: Tier; reason: string; receiptId: string };
 
 /**
  * The tool-call pipeline of DESIGN.md §2, in order: resolve, validate, pin check (remote tools),
@@ -146,7 +141,7 @@ export class CallPipeline {
     // 5. Risk (tighten-only): AI issue.
 
     // 6–7. Budget and approval, decided inside the commit that reserves the estimate and consumes
-    // the approval (#admit), so no interleaving of calls, gateways or processes overshoots a cap
+    // the approval (admission.ts), so no interleaving of calls, gateways or processes overshoots a cap
     // or runs an over-budget call without its approval. A free call that needs no approval and
     // is under every cap takes no commit here: it cannot move a cap.
     let reservation: Reservation | undefined;
@@ -155,8 +150,10 @@ export class CallPipeline {
       tier === null &&
       d.ledger.check(settings.caps, s.toolName, tool.descriptor.category, 0, now).length === 0;
     if (!free) {
-      const admitted = await d.commits.run(() => this.#admit(s, tool, args, tier, reasons, estimated));
-      if (admitted.kind !== 'run') return this.#refused(s, admitted);
+      const admitted = await d.commits.run(() =>
+        admit(d, (x) => this.#body(x), s, tool, args, tier, reasons, estimated),
+      );
+      if (admitted.kind !== 'run') return refusedResponse(d, s, admitted);
       reservation = admitted.reservation;
       if (s.approvalId) d.approvals.notify(s.approvalId);
     }
@@ -224,174 +221,6 @@ export class CallPipeline {
     if (reservation) d.ledger.settle(reservation, amount, now);
     else if (amount > 0)
       d.ledger.settle(d.ledger.reserve(tool.descriptor.name, tool.descriptor.category, amount, now), amount, now);
-  }
-
-  /**
-   * Steps 6–7 as one synchronous job of the commit queue (one SQLite write transaction): check
-   * the caps against the spend committed so far, then consume a sufficient approval and reserve
-   * the estimate — or refuse, with the call's receipt in the same transaction.
-   */
-  #admit(
-    s: CallState,
-    tool: Tool,
-    args: Record<string, unknown>,
-    policyTier: Tier | null,
-    policyReasons: string[],
-    estimated: number,
-  ): Admission {
-    const d = this.#d;
-    const settings = d.settings();
-    const now = new Date();
-    const over = d.ledger.check(settings.caps, s.toolName, tool.descriptor.category, estimated, now);
-    if (over.length > 0) s.budgetOver = over.map((o) => o.cap.id);
-    else delete s.budgetOver;
-    const hard = over.find((o) => o.cap.on_exceed === 'deny');
-    if (hard) {
-      return this.#refuse(
-        s,
-        'budget_exceeded',
-        `budget cap "${hard.cap.id}" would be exceeded (${hard.spent} spent + ${estimated} estimated > ${hard.cap.limit} ${tool.currency} minor units per ${hard.cap.window})`,
-      );
-    }
-    const tier = over.length > 0 ? maxTier(policyTier, 'local') : policyTier;
-    if (tier) {
-      const need: ApprovalNeed = { tier, budgetCaps: over.map((o) => o.cap.id) };
-      const approval = d.approvals.findUsable(s.hash, s.caller, need, now);
-      if (!approval) {
-        const reason = [
-          ...policyReasons,
-          ...over.map(
-            (o) =>
-              `budget cap "${o.cap.id}" would be exceeded (${o.spent} + ${estimated} > ${o.cap.limit} per ${o.cap.window})`,
-          ),
-        ].join('; ');
-        return this.#askApproval(s, tool, args, need, reason, estimated, now);
-      }
-      // Found and consumed in one transaction: two retries racing cannot both use it.
-      if (!d.approvals.transition(approval.id, 'approved', 'consumed', now)) {
-        throw new BriefcaseError('internal', 'the approval could not be consumed');
-      }
-      s.approvalId = approval.id;
-      d.receipts.append('approval', s.caller, {
-        event: 'consumed',
-        approval_id: approval.id,
-        call_hash: s.hash,
-        tool: s.toolName,
-      });
-    }
-    const reservation =
-      estimated > 0 ? d.ledger.reserve(s.toolName, tool.descriptor.category, estimated, now) : undefined;
-    return { kind: 'run', reservation };
-  }
-
-  /** Part of #admit: wait on the pending approval for this call, or ask for one within the limit. */
-  #askApproval(
-    s: CallState,
-    tool: Tool,
-    args: Record<string, unknown>,
-    need: ApprovalNeed,
-    reason: string,
-    estimated: number,
-    now: Date,
-  ): Admission {
-    const d = this.#d;
-    const settings = d.settings();
-    let approval = d.approvals.findPending(s.hash, s.caller, need, now);
-    if (!approval) {
-      // A flood of distinct calls must not bury the approver: at most maxPendingApprovals wait.
-      const pending = d.approvals.pendingCount(s.caller, now);
-      if (pending.count >= settings.maxPendingApprovals) {
-        return this.#refuse(
-          s,
-          'rate_limited',
-          `${pending.count} approvals requested by the ${s.caller} are already waiting for a person (at most ${settings.maxPendingApprovals} may wait at once), so no new approval can be requested for ${s.toolName}. ` +
-            `A person must approve or reject them (\`briefcase approvals list\`), or they expire (the first at ${pending.firstExpiry}); call again after that.`,
-        );
-      }
-      approval = d.approvals.create(
-        {
-          callHash: s.hash,
-          tier: need.tier,
-          requestedBy: s.caller,
-          tool: s.toolName,
-          origin: tool.descriptor.origin,
-          category: tool.descriptor.category,
-          args: forApproval(args, tool.sensitiveArgs),
-          reason,
-          reads: tool.reads,
-          changes: tool.changes,
-          estimatedCost: estimated,
-          currency: tool.currency,
-          ttlSeconds: settings.approvalTtlSeconds,
-          budgetCaps: need.budgetCaps,
-        },
-        now,
-      );
-      d.receipts.append('approval', s.caller, {
-        event: 'created',
-        approval_id: approval.id,
-        call_hash: s.hash,
-        tool: s.toolName,
-        tier: need.tier,
-        reason,
-        expires_at: approval.expires_at,
-        ...(need.budgetCaps.length ? { budget_caps: need.budgetCaps } : {}),
-      });
-    }
-    s.approvalId = approval.id;
-    const receipt = d.receipts.append('tool_call', s.caller, {
-      ...this.#body(s),
-      outcome: 'approval_required',
-      error: 'approval_required',
-      detail: reason,
-    });
-    return { kind: 'approval', approval, tier: need.tier, reason, receiptId: receipt.id };
-  }
-
-  /** Part of #admit: a refusal, receipted in the same transaction. */
-  #refuse(s: CallState, code: ErrorCode, message: string): Admission {
-    const receipt = this.#d.receipts.append('tool_call', s.caller, { ...this.#body(s), outcome: code, error: code });
-    return { kind: 'refused', code, message, receiptId: receipt.id };
-  }
-
-  /** The agent's answer to a call #admit did not let run (its receipt is already durable). */
-  #refused(s: CallState, a: Exclude<Admission, { kind: 'run' }>): ToolCallResponse {
-    const d = this.#d;
-    if (a.kind === 'refused') {
-      d.logger.info('tool call', {
-        tool: clip(s.toolName),
-        caller: s.caller,
-        outcome: a.code,
-        receipt: a.receiptId,
-        ms: elapsed(s),
-      });
-      return { ok: false, receipt_id: a.receiptId, error: { code: a.code, message: a.message } };
-    }
-    const { approval, tier, reason } = a;
-    const command = `briefcase approvals approve ${approval.id}`;
-    d.logger.info('approval required', {
-      tool: s.toolName,
-      caller: s.caller,
-      approval: approval.id,
-      receipt: a.receiptId,
-    });
-    return {
-      ok: false,
-      receipt_id: a.receiptId,
-      error: {
-        code: 'approval_required',
-        message:
-          `This call to ${s.toolName} needs ${tier} approval (${reason}). ` +
-          `A person must approve it with \`${command}\` (approval ${approval.id}, expires ${approval.expires_at}). ` +
-          'Once approved, retry the identical call: it will go through. A call with different arguments needs its own approval.',
-        approval: {
-          approval_id: approval.id,
-          expires_at: approval.expires_at,
-          wait_ms: d.settings().approvalWaitMs,
-          approve_command: command,
-        },
-      },
-    };
   }
 
   async #fail(
