@@ -38,9 +38,11 @@ export const Config = z
         ttl_seconds: z.number().int().min(1).max(86_400).default(600),
         /** How long the gateway holds a tools/call open while an approval is pending. */
         wait_seconds: z.number().int().min(0).max(3600).default(120),
+        /** Approvals one requester may have waiting for a person at once; more are `rate_limited`. */
+        max_pending: z.number().int().min(1).max(10_000).default(20),
       })
       .strict()
-      .default({ ttl_seconds: 600, wait_seconds: 120 }),
+      .default({ ttl_seconds: 600, wait_seconds: 120, max_pending: 20 }),
     budgets: z
       .object({
         currency: z.string().default('USD'),
@@ -69,9 +71,11 @@ export const Config = z
           .min(1024)
           .max(64 * 1024 * 1024)
           .default(1024 * 1024),
+        /** How long a call waits for a database write lock held by another process, then `unavailable`. */
+        db_lock_wait_seconds: z.number().int().min(1).max(600).default(30),
       })
       .strict()
-      .default({ max_request_bytes: 1024 * 1024, max_result_bytes: 1024 * 1024 }),
+      .default({ max_request_bytes: 1024 * 1024, max_result_bytes: 1024 * 1024, db_lock_wait_seconds: 30 }),
     demo: z
       .object({
         enabled: z.boolean().default(false),

@@ -74,6 +74,8 @@ export interface Services {
   receipts: ReceiptLog;
   approvals: ApprovalStore;
   ledger: SpendLedger;
+  /** The one writer of the database (group commit; waits out other processes' locks). */
+  commits: CommitQueue;
   pipeline: CallPipeline;
   registry: ReturnType<typeof loadRegistry>;
   remotes: RemoteManager;
@@ -92,6 +94,7 @@ export class Daemon {
   readonly services: Services;
   readonly #servers: Server[] = [];
   #sweeper: NodeJS.Timeout | undefined;
+  #sweeping: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   httpAddress: { host: string; port: number } | undefined;
   demoAddress: { port: number } | undefined;
@@ -178,6 +181,10 @@ export class Daemon {
     });
     const approvals = new ApprovalStore(db);
     const ledger = new SpendLedger(db);
+    const commits = new CommitQueue(db, {
+      afterRollback: () => receipts.resync(),
+      lockWaitMs: config.limits.db_lock_wait_seconds * 1000,
+    });
     const remotes = new RemoteManager({
       home: paths.home,
       registry,
@@ -202,6 +209,7 @@ export class Daemon {
       receipts,
       approvals,
       ledger,
+      commits,
       registry,
       remotes,
       policy,
@@ -210,7 +218,7 @@ export class Daemon {
       startedAt: new Date(),
       pipeline: new CallPipeline({
         db,
-        commits: new CommitQueue(db, () => receipts.resync()),
+        commits,
         registry,
         policy: () => policy.engine,
         approvals,
@@ -224,6 +232,7 @@ export class Daemon {
           caps: config.budgets.caps,
           approvalTtlSeconds: config.approvals.ttl_seconds,
           approvalWaitMs: config.approvals.wait_seconds * 1000,
+          maxPendingApprovals: config.approvals.max_pending,
           maxResultBytes: config.limits.max_result_bytes,
         }),
       }),
@@ -292,26 +301,36 @@ export class Daemon {
     this.#expireApprovals();
   }
 
+  /**
+   * Expire approvals past their time, receipted in the same transaction. Runs through the commit
+   * queue, so a write lock held by another process delays it (timers, no blocking) instead of
+   * throwing out of the interval; one sweep at a time.
+   */
   #expireApprovals(): void {
-    const { approvals, receipts, db } = this.services;
-    try {
-      db.exec('BEGIN IMMEDIATE');
-      const expired = approvals.expireDue();
-      for (const a of expired) {
-        receipts.append('approval', 'daemon', {
-          event: 'expired',
-          approval_id: a.id,
-          call_hash: a.call_hash,
-          tool: a.tool,
-        });
-      }
-      db.exec('COMMIT');
-      for (const a of expired) approvals.notify(a.id);
-    } catch (e) {
-      db.exec('ROLLBACK');
-      receipts.resync();
-      this.services.logger.error('approval expiry failed', { error: e });
-    }
+    if (this.#sweeping) return;
+    const { approvals, receipts, commits, logger } = this.services;
+    this.#sweeping = commits
+      .run(() => {
+        const expired = approvals.expireDue();
+        for (const a of expired) {
+          receipts.append('approval', 'daemon', {
+            event: 'expired',
+            approval_id: a.id,
+            call_hash: a.call_hash,
+            tool: a.tool,
+          });
+        }
+        return expired;
+      })
+      .then(
+        (expired) => {
+          for (const a of expired) approvals.notify(a.id);
+        },
+        (e: unknown) => logger.error('approval expiry failed; retrying on the next sweep', { error: e }),
+      )
+      .finally(() => {
+        this.#sweeping = undefined;
+      });
   }
 
   stop(): Promise<void> {
@@ -322,6 +341,7 @@ export class Daemon {
   async #stop(): Promise<void> {
     const { receipts, db, logger, paths } = this.services;
     if (this.#sweeper) clearInterval(this.#sweeper);
+    await this.#sweeping;
     await Promise.all(
       this.#servers.map(
         (s) =>

@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   'approval_required',
   'approval_rejected',
   'budget_exceeded',
+  /** Too many approvals already wait for a person; they must be decided or expire first. */
+  'rate_limited',
   'oauth_required',
   'payment_failed',
   'revoked',

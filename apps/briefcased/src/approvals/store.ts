@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { ApprovalStatus, ApprovalTier, ApprovalView } from '@briefcase/protocol';
+import { tierRank } from '@briefcase/policy';
 
 export const APPROVALS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS approvals (
@@ -13,10 +14,20 @@ CREATE TABLE IF NOT EXISTS approvals (
   created_at TEXT NOT NULL,
   expires_at TEXT NOT NULL,
   decided_at TEXT,
-  view TEXT NOT NULL
+  view TEXT NOT NULL,
+  budget_caps TEXT NOT NULL DEFAULT '[]'
 ) STRICT;
 CREATE INDEX IF NOT EXISTS approvals_by_hash ON approvals (call_hash, status);
+CREATE INDEX IF NOT EXISTS approvals_by_status ON approvals (status, requested_by);
 `;
+
+/** What a call needs from an approval to run now (step 7 of DESIGN.md §2). */
+export interface ApprovalNeed {
+  /** The tier policy and budget require now; a weaker approval does not count. */
+  tier: ApprovalTier;
+  /** Caps (on_exceed "approval") this call would exceed now; the approval must have been given for each. */
+  budgetCaps: string[];
+}
 
 export interface NewApproval {
   callHash: string;
@@ -32,6 +43,8 @@ export interface NewApproval {
   estimatedCost: number;
   currency: string;
   ttlSeconds: number;
+  /** The budget caps the call would exceed: approving it approves exceeding them. */
+  budgetCaps: string[];
 }
 
 interface Row {
@@ -44,6 +57,7 @@ interface Row {
   expires_at: string;
   decided_at: string | null;
   view: string;
+  budget_caps: string;
 }
 
 /**
@@ -60,6 +74,11 @@ export class ApprovalStore {
 
   constructor(db: DatabaseSync) {
     this.#db = db;
+    // Databases from before budget_caps: add the column (old approvals cover no budget cap).
+    const table = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'approvals'").get();
+    if (table && !db.prepare("SELECT 1 FROM pragma_table_info('approvals') WHERE name = 'budget_caps'").get()) {
+      db.exec("ALTER TABLE approvals ADD COLUMN budget_caps TEXT NOT NULL DEFAULT '[]'");
+    }
     db.exec(APPROVALS_SCHEMA);
     this.changed.setMaxListeners(0);
     this.#byId = db.prepare('SELECT * FROM approvals WHERE id = ?');
@@ -92,7 +111,7 @@ export class ApprovalStore {
     };
     this.#db
       .prepare(
-        'INSERT INTO approvals (id, call_hash, status, tier, requested_by, created_at, expires_at, decided_at, view) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)',
+        'INSERT INTO approvals (id, call_hash, status, tier, requested_by, created_at, expires_at, decided_at, view, budget_caps) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)',
       )
       .run(
         id,
@@ -103,6 +122,7 @@ export class ApprovalStore {
         view.created_at,
         view.expires_at,
         JSON.stringify(view),
+        JSON.stringify(input.budgetCaps),
       );
     return view;
   }
@@ -119,23 +139,47 @@ export class ApprovalStore {
     return (rows as unknown as Row[]).map(toView);
   }
 
-  /** An approved, unexpired, unconsumed approval for exactly this call, if any. */
-  findUsable(callHash: string, requestedBy: 'agent' | 'admin', now = new Date()): ApprovalView | undefined {
-    const row = this.#db
-      .prepare(
-        "SELECT * FROM approvals WHERE call_hash = ? AND requested_by = ? AND status = 'approved' AND expires_at > ? ORDER BY created_at LIMIT 1",
-      )
-      .get(callHash, requestedBy, now.toISOString()) as Row | undefined;
-    return row ? toView(row) : undefined;
+  /**
+   * An approved, unexpired, unconsumed approval for exactly this call that is enough now: of the
+   * tier required now and given for every budget cap the call would exceed now (the budget may
+   * have moved since the approval was asked for). Run inside the transaction that consumes it.
+   */
+  findUsable(callHash: string, requestedBy: 'agent' | 'admin', need: ApprovalNeed, now = new Date()) {
+    return this.#findEnough('approved', callHash, requestedBy, need, now);
   }
 
-  /** A still-pending approval for this call (a retry waits on it instead of asking again). */
-  findPending(callHash: string, requestedBy: 'agent' | 'admin', now = new Date()): ApprovalView | undefined {
+  /** A still-pending approval for this call that will be enough once approved (a retry waits on it). */
+  findPending(callHash: string, requestedBy: 'agent' | 'admin', need: ApprovalNeed, now = new Date()) {
+    return this.#findEnough('pending', callHash, requestedBy, need, now);
+  }
+
+  /** How many approvals this requester has waiting for a person, and when the first of them expires. */
+  pendingCount(requestedBy: 'agent' | 'admin', now = new Date()): { count: number; firstExpiry: string | null } {
     const row = this.#db
       .prepare(
-        "SELECT * FROM approvals WHERE call_hash = ? AND requested_by = ? AND status = 'pending' AND expires_at > ? ORDER BY created_at LIMIT 1",
+        "SELECT COUNT(*) AS n, MIN(expires_at) AS first FROM approvals WHERE status = 'pending' AND requested_by = ? AND expires_at > ?",
       )
-      .get(callHash, requestedBy, now.toISOString()) as Row | undefined;
+      .get(requestedBy, now.toISOString()) as { n: number; first: string | null };
+    return { count: Number(row.n), firstExpiry: row.first };
+  }
+
+  #findEnough(
+    status: 'approved' | 'pending',
+    callHash: string,
+    requestedBy: 'agent' | 'admin',
+    need: ApprovalNeed,
+    now: Date,
+  ): ApprovalView | undefined {
+    const rows = this.#db
+      .prepare(
+        'SELECT * FROM approvals WHERE call_hash = ? AND requested_by = ? AND status = ? AND expires_at > ? ORDER BY created_at',
+      )
+      .all(callHash, requestedBy, status, now.toISOString()) as unknown as Row[];
+    const row = rows.find((r) => {
+      if (tierRank(r.tier) < tierRank(need.tier)) return false;
+      const covered = JSON.parse(r.budget_caps) as string[];
+      return need.budgetCaps.every((cap) => covered.includes(cap));
+    });
     return row ? toView(row) : undefined;
   }
 

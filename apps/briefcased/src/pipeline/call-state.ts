@@ -15,6 +15,8 @@ export interface CallState {
   estimated?: number;
   budgetOver?: string[];
   approvalId?: string;
+  /** Execution started: the call may have had effects (logged if its receipt cannot be written). */
+  ran?: boolean;
   started: number;
 }
 

@@ -1,19 +1,21 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { callHash, sha256Hex } from '@briefcase/crypto';
-import { maxTier, type BudgetCap, type PolicyEngine, type Tier } from '@briefcase/policy';
-import { BriefcaseError, type ErrorCode, type ToolCallResponse, type ApprovalView } from '@briefcase/protocol';
+import type { BudgetCap, PolicyEngine } from '@briefcase/policy';
+import { BriefcaseError, type ErrorCode, type ToolCallResponse } from '@briefcase/protocol';
 import type { ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
 import type { Scrubber, Vault } from '@briefcase/vault';
 import type { ApprovalStore } from '../approvals/store.ts';
 import type { Reservation, SpendLedger } from '../budget/ledger.ts';
+import { StoreBusyError } from '../store/busy.ts';
 import type { CommitQueue } from '../store/commit-queue.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { Tool, ToolLog, ToolProgress } from '../tools/tool.ts';
+import { admit, refusedResponse } from './admission.ts';
 import { firewallOutput } from './firewall.ts';
 import { clip, elapsed, toToolErrorCode, type Caller, type CallState } from './call-state.ts';
 import { callInputProblem } from './call-input.ts';
-import { forApproval, forReceipt, withoutSensitive } from './redact.ts';
+import { forReceipt, withoutSensitive } from './redact.ts';
 
 /** What a running tool reports before its result, relayed to the agent when it listens. */
 export interface CallEvents {
@@ -37,6 +39,8 @@ export interface PipelineDeps {
     caps: BudgetCap[];
     approvalTtlSeconds: number;
     approvalWaitMs: number;
+    /** Approvals one requester may have waiting for a person at once (`approvals.max_pending`). */
+    maxPendingApprovals: number;
     maxResultBytes: number;
   };
 }
@@ -72,6 +76,8 @@ export class CallPipeline {
     try {
       return await this.#run(state, args, signal, events);
     } catch (e) {
+      // The database stayed locked: a receipt cannot be written now either, so do not wait again.
+      if (e instanceof StoreBusyError) return this.#unrecorded(state, e);
       const error =
         e instanceof BriefcaseError
           ? e
@@ -139,63 +145,33 @@ export class CallPipeline {
       return this.#fail(s, 'denied', `policy does not allow ${s.toolName}`, why);
     }
     s.policy = { decision: 'allow', tier: decision.tier, policies: decision.policies };
-    let tier = decision.tier;
+    const tier = decision.tier;
     const reasons: string[] = [];
     if (tier) reasons.push(`policy ${decision.policies.filter(Boolean).join(', ')} requires ${tier} approval`);
 
     // 5. Risk (tighten-only): AI issue.
 
-    // 6. Budget.
-    const over = d.ledger.check(settings.caps, s.toolName, tool.descriptor.category, estimated, now);
-    if (over.length > 0) {
-      s.budgetOver = over.map((o) => o.cap.id);
-      const hard = over.find((o) => o.cap.on_exceed === 'deny');
-      if (hard) {
-        return this.#fail(
-          s,
-          'budget_exceeded',
-          `budget cap "${hard.cap.id}" would be exceeded (${hard.spent} spent + ${estimated} estimated > ${hard.cap.limit} ${tool.currency} minor units per ${hard.cap.window})`,
-        );
-      }
-      tier = maxTier(tier, 'local');
-      reasons.push(
-        ...over.map(
-          (o) =>
-            `budget cap "${o.cap.id}" would be exceeded (${o.spent} + ${estimated} > ${o.cap.limit} per ${o.cap.window})`,
-        ),
+    // 6–7. Budget and approval, decided inside the commit that reserves the estimate and consumes
+    // the approval (admission.ts), so no interleaving of calls, gateways or processes overshoots a cap
+    // or runs an over-budget call without its approval. A free call that needs no approval and
+    // is under every cap takes no commit here: it cannot move a cap.
+    let reservation: Reservation | undefined;
+    const free =
+      estimated === 0 &&
+      tier === null &&
+      d.ledger.check(settings.caps, s.toolName, tool.descriptor.category, 0, now).length === 0;
+    if (!free) {
+      const admitted = await d.commits.run(() =>
+        admit(d, (x) => this.#body(x), s, tool, args, tier, reasons, estimated),
       );
+      if (admitted.kind !== 'run') return refusedResponse(d, s, admitted);
+      reservation = admitted.reservation;
+      if (s.approvalId) d.approvals.notify(s.approvalId);
     }
-
-    // 7. Approval: consume a matching one, or ask for one.
-    let approval: ApprovalView | undefined;
-    if (tier) {
-      approval = d.approvals.findUsable(s.hash, s.caller, now);
-      if (!approval) return this.#requireApproval(s, tool, args, tier, reasons.join('; '), estimated);
-      s.approvalId = approval.id;
-    }
-
-    // Consume the approval and reserve the estimated spend before anything leaves the daemon.
-    const needsCommit = approval !== undefined || estimated > 0;
-    const reservation = !needsCommit
-      ? undefined
-      : await d.commits.run(() => {
-          if (approval) {
-            if (!d.approvals.transition(approval.id, 'approved', 'consumed')) {
-              throw new BriefcaseError('approval_required', 'the approval was used or expired meanwhile: call again');
-            }
-            d.receipts.append('approval', s.caller, {
-              event: 'consumed',
-              approval_id: approval.id,
-              call_hash: s.hash,
-              tool: s.toolName,
-            });
-          }
-          return estimated > 0 ? d.ledger.reserve(s.toolName, tool.descriptor.category, estimated, now) : undefined;
-        });
-    if (approval) d.approvals.notify(approval.id);
 
     // 8–9. Credentials (vault secrets, injected at egress by the tool) and execution.
     let output: Awaited<ReturnType<Tool['execute']>>;
+    s.ran = true;
     try {
       output = await tool.execute(args, {
         signal,
@@ -258,79 +234,6 @@ export class CallPipeline {
       d.ledger.settle(d.ledger.reserve(tool.descriptor.name, tool.descriptor.category, amount, now), amount, now);
   }
 
-  async #requireApproval(
-    s: CallState,
-    tool: Tool,
-    args: Record<string, unknown>,
-    tier: Tier,
-    reason: string,
-    estimated: number,
-  ): Promise<ToolCallResponse> {
-    const d = this.#d;
-    const settings = d.settings();
-    const { approval, receipt } = await d.commits.run(() => {
-      let approval = d.approvals.findPending(s.hash, s.caller);
-      if (!approval) {
-        approval = d.approvals.create({
-          callHash: s.hash,
-          tier,
-          requestedBy: s.caller,
-          tool: s.toolName,
-          origin: tool.descriptor.origin,
-          category: tool.descriptor.category,
-          args: forApproval(args, tool.sensitiveArgs),
-          reason,
-          reads: tool.reads,
-          changes: tool.changes,
-          estimatedCost: estimated,
-          currency: tool.currency,
-          ttlSeconds: settings.approvalTtlSeconds,
-        });
-        d.receipts.append('approval', s.caller, {
-          event: 'created',
-          approval_id: approval.id,
-          call_hash: s.hash,
-          tool: s.toolName,
-          tier,
-          reason,
-          expires_at: approval.expires_at,
-        });
-      }
-      s.approvalId = approval.id;
-      const receipt = d.receipts.append('tool_call', s.caller, {
-        ...this.#body(s),
-        outcome: 'approval_required',
-        error: 'approval_required',
-        detail: reason,
-      });
-      return { approval, receipt };
-    });
-    const command = `briefcase approvals approve ${approval.id}`;
-    d.logger.info('approval required', {
-      tool: s.toolName,
-      caller: s.caller,
-      approval: approval.id,
-      receipt: receipt.id,
-    });
-    return {
-      ok: false,
-      receipt_id: receipt.id,
-      error: {
-        code: 'approval_required',
-        message:
-          `This call to ${s.toolName} needs ${tier} approval (${reason}). ` +
-          `A person must approve it with \`${command}\` (approval ${approval.id}, expires ${approval.expires_at}). ` +
-          'Once approved, retry the identical call: it will go through. A call with different arguments needs its own approval.',
-        approval: {
-          approval_id: approval.id,
-          expires_at: approval.expires_at,
-          wait_ms: settings.approvalWaitMs,
-          approve_command: command,
-        },
-      },
-    };
-  }
-
   async #fail(
     s: CallState,
     code: ErrorCode,
@@ -356,12 +259,7 @@ export class CallPipeline {
         })
       ).id;
     } catch (e) {
-      d.logger.error('receipt append failed: failing closed', { tool: s.toolName, error: e });
-      return {
-        ok: false,
-        receipt_id: null,
-        error: { code: 'unavailable', message: 'the Briefcase could not record this call' },
-      };
+      return this.#unrecorded(s, e);
     }
     d.logger.info('tool call', {
       tool: clip(s.toolName),
@@ -371,6 +269,27 @@ export class CallPipeline {
       ms: elapsed(s),
     });
     return { ok: false, receipt_id: receiptId, error: { code, message } };
+  }
+
+  /**
+   * Fail closed when the call's receipt cannot be written (the database is locked by another
+   * process or refuses writes): the caller gets no result, and the log keeps what the receipt
+   * would have said — whether the call ran, and the spend reservation stays counted.
+   */
+  #unrecorded(s: CallState, e: unknown): ToolCallResponse {
+    this.#d.logger.error('receipt append failed: failing closed', {
+      tool: clip(s.toolName),
+      caller: s.caller,
+      call_hash: s.hash,
+      ran: s.ran === true,
+      ...(s.approvalId ? { approval: s.approvalId } : {}),
+      error: e,
+    });
+    const message =
+      e instanceof StoreBusyError
+        ? e.message
+        : 'the Briefcase could not record this call, so it does not return its result; try again later';
+    return { ok: false, receipt_id: null, error: { code: 'unavailable', message } };
   }
 
   #body(s: CallState): Record<string, unknown> {
