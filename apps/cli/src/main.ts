@@ -34,7 +34,7 @@ import {
   type RemoteAddFlags,
 } from './commands/remote.ts';
 import { secretsList, secretsRemove, secretsSet } from './commands/secrets.ts';
-import { mcpClientConfig, printInitReport, start } from './commands/start.ts';
+import { mcpClientConfig, printInitReport, start, type StartFlags } from './commands/start.ts';
 import { print, printJson } from './output.ts';
 
 /**
@@ -105,7 +105,11 @@ program
   .option('--http <host:port>', 'also serve the daemon API over HTTP (loopback addresses only)')
   .option('--init-demo', 'on first run, initialise with the demo tools first (what `npm start` does)')
   .option('--strict <roles>', 'refuse to start if these key roles (identity,receipts,dpop) are software keys')
-  .action(async (o: { port?: string; http?: string; initDemo?: boolean; strict?: string }) => start(home(), o));
+  .option(
+    '--accept-altered-receipts',
+    'DANGEROUS: start on a receipt log that does not extend what was last signed (receipted, new checkpoint chain)',
+  )
+  .action(async (o: StartFlags) => start(home(), o));
 
 program
   .command('mcp')
@@ -294,9 +298,15 @@ receipts
     '--device <device_id>',
     "trust the receipts keys this device's signed statement vouches for, each within its validity interval",
   )
+  .option('--extends <earlier>', 'an earlier export kept elsewhere: fail unless this log extends it (rollback)')
   .option('--json', 'print JSON')
-  .action((file: string | undefined, o: { publicKey?: string; device?: string; json?: boolean }) => {
-    exitCode = receiptsVerify(paths(), file, { publicKeyFile: o.publicKey, device: o.device }, o.json === true);
+  .action((file: string | undefined, o: { publicKey?: string; device?: string; extends?: string; json?: boolean }) => {
+    exitCode = receiptsVerify(
+      paths(),
+      file,
+      { publicKeyFile: o.publicKey, device: o.device, extendsFile: o.extends },
+      o.json === true,
+    );
   });
 
 program

@@ -3,10 +3,10 @@ import type { DataPaths } from '@briefcase/briefcased';
 import type { PublicJwk } from '@briefcase/crypto';
 import { readPublicKeys } from '@briefcase/keys';
 import { API_PATHS, BriefcaseError } from '@briefcase/protocol';
-import { verifyExport } from '@briefcase/receipts';
-import { readLogExport } from '@briefcase/receipts/node';
+import { verifyExport, type VerifyOptions, type VerifyResult } from '@briefcase/receipts';
+import { readAnchor, readLogExport } from '@briefcase/receipts/node';
 import type { AdminClient } from '../client.ts';
-import { print, printJson } from '../output.ts';
+import { print, printJson, warn } from '../output.ts';
 
 /** The device statement the daemon last signed, if any. */
 function localDeviceStatement(paths: DataPaths): string | undefined {
@@ -18,7 +18,27 @@ function localKeys(paths: DataPaths): { key_id: string; jwk: PublicJwk }[] {
   return readPublicKeys(paths.home, 'receipts').map((k) => ({ key_id: k.keyId, jwk: k.jwk }));
 }
 
-/** Export through the daemon when it runs (it signs a fresh checkpoint first), else from the file. */
+/**
+ * The log read straight from the database (daemon stopped), with the anchor's checkpoint in it: a
+ * database truncated or rewritten below what the daemon last signed then fails to verify. A
+ * missing or damaged anchor beside a non-empty log is said plainly (`problem`).
+ */
+function readLocalLog(
+  paths: DataPaths,
+  keys: { key_id: string; jwk: PublicJwk }[],
+): { lines: string[]; problem?: string } {
+  if (!existsSync(paths.db)) throw new BriefcaseError('not_found', `no receipt log at ${paths.db}`);
+  const anchor = readAnchor(paths.receiptsAnchor);
+  const lines = readLogExport(paths.db, keys, localDeviceStatement(paths), anchor.ok ? anchor.checkpoint : null);
+  const hasRecords = lines.some((l) => l.startsWith('{"type":"record"'));
+  if (!anchor.ok) return { lines, problem: anchor.reason };
+  if (!anchor.checkpoint && hasRecords) {
+    return { lines, problem: `${paths.receiptsAnchor} is missing: nothing says where the log must reach (deleted?)` };
+  }
+  return { lines };
+}
+
+/** Export through the daemon when it runs (it signs the head first), else from the file. */
 export async function receiptsExport(
   c: AdminClient | null,
   paths: DataPaths,
@@ -27,33 +47,38 @@ export async function receiptsExport(
 ): Promise<void> {
   let text: string;
   let via: 'daemon' | 'database';
+  let problem: string | undefined;
   try {
     if (!c) throw new BriefcaseError('daemon_unreachable', 'no client');
     text = await c.text(API_PATHS.adminReceiptsExport);
     via = 'daemon';
   } catch (e) {
     if (!(e instanceof BriefcaseError) || e.code !== 'daemon_unreachable') throw e;
-    if (!existsSync(paths.db)) throw new BriefcaseError('not_found', `no receipt log at ${paths.db}`);
-    text = `${readLogExport(paths.db, localKeys(paths), localDeviceStatement(paths)).join('\n')}\n`;
+    const local = readLocalLog(paths, localKeys(paths));
+    text = `${local.lines.join('\n')}\n`;
+    problem = local.problem;
     via = 'database';
   }
   writeFileSync(out, text, { mode: 0o600 });
   const records = text.split('\n').filter((l) => l.startsWith('{"type":"record"')).length;
-  if (json) printJson({ ok: true, out, records, via });
+  if (problem) warn(`warning [receipts_altered]: ${problem}`);
+  if (json) printJson({ ok: true, out, records, via, ...(problem ? { warning: problem } : {}) });
   else
     print(
       `Exported ${records} receipts to ${out}${via === 'database' ? ' (daemon not running: read from the database)' : ''}`,
     );
 }
 
+export interface VerifyFlags {
+  publicKeyFile?: string | undefined;
+  device?: string | undefined;
+  /** An earlier export of the same log, kept elsewhere: the new one must extend it. */
+  extendsFile?: string | undefined;
+}
+
 /** Offline verification. Returns the exit code: 1 when the log does not verify. */
-export function receiptsVerify(
-  paths: DataPaths,
-  file: string | undefined,
-  trust: { publicKeyFile?: string | undefined; device?: string | undefined },
-  json: boolean,
-): number {
-  const { publicKeyFile, device } = trust;
+export function receiptsVerify(paths: DataPaths, file: string | undefined, flags: VerifyFlags, json: boolean): number {
+  const { publicKeyFile, device, extendsFile } = flags;
   if (publicKeyFile && device) throw new BriefcaseError('bad_request', 'give --public-key or --device, not both');
   let keys = localKeys(paths);
   if (publicKeyFile) {
@@ -62,14 +87,24 @@ export function receiptsVerify(
       throw new BriefcaseError('bad_request', `${publicKeyFile}: expected {"key_id": …, "jwk": …}`);
     keys = [{ key_id: parsed.key_id, jwk: parsed.jwk }];
   }
-  let lines: string[];
-  if (file) lines = readFileSync(file, 'utf8').split('\n');
-  else {
-    if (!existsSync(paths.db)) throw new BriefcaseError('not_found', `no receipt log at ${paths.db}`);
-    lines = readLogExport(paths.db, keys, localDeviceStatement(paths));
-  }
   const trusted = keys.length > 0 ? new Map(keys.map((k) => [k.key_id, k.jwk])) : undefined;
-  const result = verifyExport(lines, device ? { trustedDevice: device } : trusted ? { trustedKeys: trusted } : {});
+  const trust: VerifyOptions = device ? { trustedDevice: device } : trusted ? { trustedKeys: trusted } : {};
+  let result: VerifyResult;
+  let earlier: VerifyResult | undefined;
+  if (extendsFile) {
+    earlier = verifyExport(readFileSync(extendsFile, 'utf8').split('\n'), trust);
+  }
+  if (earlier && !earlier.ok) {
+    result = { ...earlier, reason: `the earlier export ${extendsFile} does not verify: ${earlier.reason}` };
+  } else {
+    let lines: string[];
+    let problem: string | undefined;
+    if (file) lines = readFileSync(file, 'utf8').split('\n');
+    else ({ lines, problem } = readLocalLog(paths, keys));
+    result = verifyExport(lines, { ...trust, ...(earlier?.head ? { extends: earlier.head } : {}) });
+    if (result.ok && problem) result = { ...result, ok: false, first_bad_seq: 0, reason: problem };
+  }
+  const head = result.head ? { n: result.head.n, seq: result.head.seq, signed_at: result.head.ts } : null;
   if (json) {
     printJson({
       ok: result.ok,
@@ -79,15 +114,20 @@ export function receiptsVerify(
       checkpoints: result.checkpoints,
       last_checkpoint_seq: result.last_checkpoint_seq,
       key_source: result.key_source,
+      head,
+      notices: result.notices,
+      ...(earlier ? { extends: earlier.head ? { n: earlier.head.n, seq: earlier.head.seq } : null } : {}),
     });
   } else if (result.ok) {
     print(
-      `OK: ${result.count} receipts, ${result.checkpoints} signed checkpoints (last at seq ${result.last_checkpoint_seq ?? '-'})`,
+      `OK: ${result.count} receipts, ${result.checkpoints} signed checkpoints; head seq ${head?.seq ?? '-'} signed at ${head?.signed_at ?? '-'}`,
     );
-    if (result.key_source === 'device')
-      print(`keys: those device ${trust.device} vouches for, each within its interval`);
+    if (earlier?.head)
+      print(`extends ${extendsFile} (its head: checkpoint #${earlier.head.n}, seq ${earlier.head.seq})`);
+    if (result.key_source === 'device') print(`keys: those device ${device} vouches for, each within its interval`);
     if (result.key_source === 'embedded')
       print('note: verified with the key embedded in the export; pass --public-key to check against a key you trust');
+    for (const n of result.notices) print(`notice: ${n}`);
   } else print(`FAILED at seq ${result.first_bad_seq}: ${result.reason}`);
   return result.ok ? 0 : 1;
 }
