@@ -45,9 +45,10 @@ export function checkpointProblem(
 ): string | null {
   const expected = (prev?.n ?? 0) + 1;
   if (cp.n !== expected) {
+    const place = prev ? `follows ${nameCheckpoint(prev)}` : 'comes first';
     return cp.n > expected
-      ? `${nameCheckpoint(cp)} follows ${prev ? nameCheckpoint(prev) : 'nothing'}: checkpoint${cp.n - expected > 1 ? `s #${expected}–#${cp.n - 1} are` : ` #${expected} is`} missing (deleted)`
-      : `${nameCheckpoint(cp)} follows ${prev ? nameCheckpoint(prev) : 'nothing'}: checkpoints are duplicated or out of order`;
+      ? `${nameCheckpoint(cp)} ${place}: checkpoint${cp.n - expected > 1 ? `s #${expected}–#${cp.n - 1} are` : ` #${expected} is`} missing (deleted)`
+      : `${nameCheckpoint(cp)} ${place}: checkpoints are duplicated or out of order`;
   }
   if (cp.prev !== (prev ? checkpointLink(prev) : GENESIS_PREV)) {
     return `${nameCheckpoint(cp)} does not chain to ${prev ? nameCheckpoint(prev) : 'the start'}: a checkpoint was replaced, reordered or deleted`;
