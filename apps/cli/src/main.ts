@@ -300,14 +300,17 @@ receipts
   )
   .option('--extends <earlier>', 'an earlier export kept elsewhere: fail unless this log extends it (rollback)')
   .option('--json', 'print JSON')
-  .action((file: string | undefined, o: { publicKey?: string; device?: string; extends?: string; json?: boolean }) => {
-    exitCode = receiptsVerify(
-      paths(),
-      file,
-      { publicKeyFile: o.publicKey, device: o.device, extendsFile: o.extends },
-      o.json === true,
-    );
-  });
+  .action(
+    async (file: string | undefined, o: { publicKey?: string; device?: string; extends?: string; json?: boolean }) => {
+      exitCode = await receiptsVerify(
+        file ? null : adminIfInitialised(),
+        paths(),
+        file,
+        { publicKeyFile: o.publicKey, device: o.device, extendsFile: o.extends },
+        o.json === true,
+      );
+    },
+  );
 
 program
   .command('status')

@@ -268,7 +268,7 @@ export function buildRoutes(s: Services): Route[] {
         // A statement signed now covers every checkpoint in the export (verify checks ts <= iat).
         await refreshDeviceStatement(s.paths, s.keys.identity, s.receipts);
         res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-        for (const line of s.receipts.exportLines(head?.ts)) {
+        for (const line of s.receipts.exportLines(head)) {
           if (!res.write(`${line}\n`)) await new Promise((r) => res.once('drain', r));
         }
         res.end();

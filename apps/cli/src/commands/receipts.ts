@@ -76,8 +76,29 @@ export interface VerifyFlags {
   extendsFile?: string | undefined;
 }
 
-/** Offline verification. Returns the exit code: 1 when the log does not verify. */
-export function receiptsVerify(paths: DataPaths, file: string | undefined, flags: VerifyFlags, json: boolean): number {
+/** The daemon's export (it signs the head first), or null when no daemon answers. */
+async function daemonExport(c: AdminClient | null): Promise<string[] | null> {
+  if (!c) return null;
+  try {
+    return (await c.text(API_PATHS.adminReceiptsExport)).split('\n');
+  } catch (e) {
+    if (e instanceof BriefcaseError && e.code === 'daemon_unreachable') return null;
+    throw e;
+  }
+}
+
+/**
+ * Offline verification of a file, or of the local log: through the running daemon's export (so
+ * that the records it has not signed yet are signed first), else straight from the database.
+ * Returns the exit code: 1 when the log does not verify.
+ */
+export async function receiptsVerify(
+  c: AdminClient | null,
+  paths: DataPaths,
+  file: string | undefined,
+  flags: VerifyFlags,
+  json: boolean,
+): Promise<number> {
   const { publicKeyFile, device, extendsFile } = flags;
   if (publicKeyFile && device) throw new BriefcaseError('bad_request', 'give --public-key or --device, not both');
   let keys = localKeys(paths);
@@ -100,7 +121,11 @@ export function receiptsVerify(paths: DataPaths, file: string | undefined, flags
     let lines: string[];
     let problem: string | undefined;
     if (file) lines = readFileSync(file, 'utf8').split('\n');
-    else ({ lines, problem } = readLocalLog(paths, keys));
+    else {
+      const live = await daemonExport(c);
+      if (live) lines = live;
+      else ({ lines, problem } = readLocalLog(paths, keys));
+    }
     result = verifyExport(lines, { ...trust, ...(earlier?.head ? { extends: earlier.head } : {}) });
     if (result.ok && problem) result = { ...result, ok: false, first_bad_seq: 0, reason: problem };
   }

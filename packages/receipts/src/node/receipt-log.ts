@@ -247,9 +247,9 @@ export class ReceiptLog {
     return readCheckpoints(this.#db);
   }
 
-  *readRecords(fromSeq = 1): Generator<{ hash: string; json: string }> {
-    const stmt = this.#db.prepare('SELECT hash, record AS json FROM receipts WHERE seq >= ? ORDER BY seq');
-    yield* stmt.iterate(fromSeq) as Iterable<{ hash: string; json: string }>;
+  *readRecords(fromSeq = 1, toSeq = Number.MAX_SAFE_INTEGER): Generator<{ hash: string; json: string }> {
+    const stmt = this.#db.prepare('SELECT hash, record AS json FROM receipts WHERE seq >= ? AND seq <= ? ORDER BY seq');
+    yield* stmt.iterate(fromSeq, toSeq) as Iterable<{ hash: string; json: string }>;
   }
 
   /** One record, parsed (tests, and the CLI's `receipts show`). */
@@ -272,9 +272,18 @@ export class ReceiptLog {
     };
   }
 
-  /** The whole log as export lines (see export-format.ts). */
-  exportLines(exportedAt?: string): Generator<string> {
-    return exportLines(this.exportHeader(exportedAt), this.readRecords(), this.readCheckpoints());
+  /**
+   * The whole log as export lines (see export-format.ts). With `head` (the checkpoint an export
+   * has just signed), exactly the log up to it, exported at its time: records appended while the
+   * export streams are left for the next one, so the export ends on its signed head.
+   */
+  exportLines(head?: Checkpoint | null): Generator<string> {
+    if (!head) return exportLines(this.exportHeader(), this.readRecords(), this.readCheckpoints());
+    return exportLines(
+      this.exportHeader(head.ts),
+      this.readRecords(1, head.seq),
+      this.readCheckpoints().filter((cp) => cp.n <= head.n),
+    );
   }
 
   #scheduleCheckpoint(): void {
