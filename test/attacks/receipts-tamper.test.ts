@@ -231,3 +231,38 @@ describe('attack: receipts rewritten by the data-directory attacker (issue 8 cla
     assert.match(after.json.notices.join('\n'), /written by a run that stopped before signing them/);
   });
 });
+
+describe('receipt exports sign the head (issue 8 class 7)', () => {
+  let p: Pristine;
+  before(async () => {
+    p = await pristine();
+  });
+  after(() => p?.cleanup());
+
+  it("a running daemon's export ends on a checkpoint signed at exported_at; a stopped daemon's export verifies too", async () => {
+    const d = await startDaemon(p.home);
+    await calls(p.home, 3, 'export');
+    const live = join(p.home, '..', 'live.jsonl');
+    assert.equal(cli(p.home, ['receipts', 'export', '--out', live]).code, 0);
+    await d.stop();
+    const lines = readFileSync(live, 'utf8').trimEnd().split('\n');
+    const header = JSON.parse(lines[0]!) as { exported_at: string };
+    const r = cliJson<Verify & { head: { seq: number; signed_at: string } }>(p.home, [
+      'receipts',
+      'verify',
+      live,
+      '--device',
+      p.deviceId,
+      '--extends',
+      p.earlierExport,
+    ]);
+    assert.equal(r.json.ok, true, JSON.stringify(r.json));
+    assert.equal(r.json.head.signed_at, header.exported_at);
+    assert.equal(r.json.head.seq, r.json.count);
+
+    const offline = join(p.home, '..', 'offline.jsonl');
+    assert.equal(cli(p.home, ['receipts', 'export', '--out', offline]).code, 0);
+    const o = cliJson<Verify>(p.home, ['receipts', 'verify', offline, '--device', p.deviceId, '--extends', live]);
+    assert.equal(o.json.ok, true, JSON.stringify(o.json));
+  });
+});
