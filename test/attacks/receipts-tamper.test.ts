@@ -38,17 +38,21 @@ describe('attack: receipts rewritten by the data-directory attacker (issue 8 cla
     p?.cleanup();
   });
 
-  /** Every way of verifying the local log fails, and the daemon refuses to start. */
-  async function assertCaught(home: string, reason: RegExp): Promise<void> {
+  /**
+   * Every way of verifying the local log fails, an offline export warns (and, unless
+   * `fileVerifies`, the exported file fails on its own too), and the daemon refuses to start.
+   */
+  async function assertCaught(home: string, reason: RegExp, fileVerifies = false): Promise<void> {
     for (const [how, r] of Object.entries(verifyAllWays(p, home))) {
       assert.equal(r.ok, false, `receipts verify (${how}) accepted the altered log`);
       assert.equal(r.code, 1);
       assert.match(r.reason ?? '', reason, `receipts verify (${how})`);
     }
     const out = join(home, '..', 'offline.jsonl');
-    assert.equal(cli(home, ['receipts', 'export', '--out', out]).code, 0);
+    const exporting = cliJson<{ warning?: string }>(home, ['receipts', 'export', '--out', out]);
+    assert.match(exporting.json.warning ?? '', /does not verify|missing|not a receipts anchor/);
     const exported = cliJson<Verify>(home, ['receipts', 'verify', out, '--device', p.deviceId]);
-    assert.equal(exported.json.ok, false, 'an offline export of the altered log verified');
+    assert.equal(exported.json.ok, fileVerifies, 'the offline export file alone');
     const start = await tryStart(home);
     assert.equal(start.started, false, 'the daemon started on an altered log');
     assert.match(start.output, /does not extend what this Briefcase last signed[\s\S]*--accept-altered-receipts/);
@@ -101,6 +105,32 @@ describe('attack: receipts rewritten by the data-directory attacker (issue 8 cla
       db.prepare('DELETE FROM checkpoints WHERE seq > ?').run(keep);
     });
     await assertCaught(home, /truncated|missing/);
+  });
+
+  it('delete the tail with its checkpoints and make an anchor from the last remaining checkpoint: caught', async () => {
+    const home = attack();
+    withDb(home, (db) => {
+      const cp = db.prepare('SELECT * FROM checkpoints ORDER BY seq LIMIT 1 OFFSET 1').get() as { seq: number };
+      db.prepare('DELETE FROM receipts WHERE seq > ?').run(cp.seq);
+      db.prepare('DELETE FROM checkpoints WHERE seq > ?').run(cp.seq);
+      // The anchor file holds a checkpoint: the attacker writes one from the database's own rows.
+      const anchorPath = join(home, 'receipts.anchor');
+      const old = existsSync(anchorPath)
+        ? (JSON.parse(readFileSync(anchorPath, 'utf8')) as Record<string, unknown>)
+        : {};
+      const checkpoint = { v: 2, ...cp };
+      writeFileSync(
+        anchorPath,
+        JSON.stringify({
+          ...old,
+          checkpoint,
+          key_id: (cp as { key_id?: string }).key_id,
+          sig: (cp as { sig?: string }).sig,
+        }),
+      );
+    });
+    // The exported file alone is a shorter consistent log: only the anchor's signature tells.
+    await assertCaught(home, /no valid anchor signature/, true);
   });
 
   it('empty the log: caught', async () => {

@@ -1,7 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { readPublicKeys } from '@briefcase/keys';
 import { BriefcaseError } from '@briefcase/protocol';
-import { recordRange, type Checkpoint } from '@briefcase/receipts';
+import { recordRange, type Anchor } from '@briefcase/receipts';
 import { anchorText, checkLog, readAnchor, type ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
 import { writeFileAtomic } from '@briefcase/vault';
@@ -14,10 +14,10 @@ export const ACCEPT_ALTERED_FLAG = '--accept-altered-receipts';
  * Keep each committed checkpoint as the anchor (receipts.anchor), outside the database. A failed
  * write leaves the previous anchor, which the log still extends: logged, not fatal.
  */
-export function anchorWriter(paths: DataPaths, logger: Logger): (checkpoint: Checkpoint) => void {
-  return (checkpoint) => {
+export function anchorWriter(paths: DataPaths, logger: Logger): (anchor: Anchor) => void {
+  return (anchor) => {
     try {
-      writeFileAtomic(paths.receiptsAnchor, anchorText(checkpoint));
+      writeFileAtomic(paths.receiptsAnchor, anchorText(anchor));
     } catch (e) {
       logger.error('could not write the receipts anchor', { path: paths.receiptsAnchor, error: e });
     }
@@ -55,7 +55,7 @@ export async function guardReceiptLog(
         ].join('\n'),
       );
     }
-    const anchored = anchor.ok ? anchor.checkpoint : null;
+    const anchored = anchor.ok ? anchor.anchor?.checkpoint : null;
     const setAside = receipts.setAsideCheckpoints(check.problems.join('; '));
     receipts.append('recovery', 'daemon', {
       event: 'altered_accepted',

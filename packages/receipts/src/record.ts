@@ -74,6 +74,24 @@ export function checkpointMessage(cp: UnsignedCheckpoint): Uint8Array {
   return utf8(`${CHECKPOINT_DOMAIN}\u0000${canonicalize(signedPart(cp))}`);
 }
 
+export const ANCHOR_DOMAIN = 'briefcase.receipts-anchor.v1';
+
+/**
+ * The anchor's own statement, "checkpoint n is the latest I signed", signed apart from the
+ * checkpoint: the database holds every checkpoint, so a bare checkpoint could be made into an
+ * anchor by anyone cutting the log back to it; this signature exists only in the anchor file.
+ */
+export function anchorMessage(cp: UnsignedCheckpoint): Uint8Array {
+  return utf8(`${ANCHOR_DOMAIN}\u0000${canonicalize({ n: cp.n, link: checkpointLink(cp) })}`);
+}
+
+/** The anchor (packages/receipts/src/node/anchor.ts): the latest checkpoint, and anchorMessage()'s signature. */
+export interface Anchor {
+  checkpoint: Checkpoint;
+  key_id: string;
+  sig: string;
+}
+
 /**
  * What the next checkpoint signs as its `prev`. Over the signed content, not the signature: an
  * ECDSA signature can be re-encoded by anyone (s or n−s), and that must not break the chain.

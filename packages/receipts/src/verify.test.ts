@@ -4,7 +4,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { jwkThumbprint, type Ed25519PublicJwk } from '@briefcase/crypto';
 import { ReceiptLog, type CheckpointSigner } from './node/index.ts';
-import { GENESIS_PREV, recordHash, type Checkpoint, type ReceiptRecord } from './record.ts';
+import { GENESIS_PREV, recordHash, type Anchor, type Checkpoint, type ReceiptRecord } from './record.ts';
 import { verifyExport } from './verify.ts';
 
 function testSigner(): CheckpointSigner {
@@ -213,6 +213,34 @@ describe('receipt log verification: signed head and chained checkpoints', () => 
     await log.checkpoint({ force: true }); // the same head signed twice (two exports): fine
     const later = verifyExport([...log.exportLines()], { trustedKeys: trusted, extends: earlier.head! });
     assert.deepEqual([later.ok, later.checkpoints, later.head?.seq], [true, 5, 13]);
+  });
+
+  it("the anchor: the log must contain it, and it must carry the anchor's own signature", async () => {
+    const signer = testSigner();
+    let anchor: Anchor | null = null;
+    const log = new ReceiptLog(new DatabaseSync(':memory:'), signer, {
+      checkpointEvery: 1e6,
+      checkpointSeconds: 0,
+      onCheckpoint: (a) => (anchor = a),
+    });
+    const trustedKeys = new Map([[signer.keyId, signer.publicJwk]]);
+    for (let i = 1; i <= 6; i++) {
+      log.append('tool_call', 'agent', { n: i });
+      if (i % 3 === 0) await log.checkpoint();
+    }
+    const lines = [...log.exportLines()];
+    const latest = anchor!;
+    assert.equal(verifyExport(lines, { trustedKeys, anchor: latest }).ok, true);
+    // Cut back to checkpoint #1: alone it verifies; against the anchor it does not.
+    const cut = rebuild(lines, cps(lines).slice(0, 1), records(lines).slice(0, 3));
+    let r = verifyExport(cut, { trustedKeys, anchor: latest });
+    assert.equal(r.ok, false);
+    assert.match(r.reason ?? '', /the anchor \(receipts.anchor\), checkpoint #2 \(seq 6\), is not in this export/);
+    // An anchor made from checkpoint #1 as stored (the attacker's copy): no anchor signature.
+    const first = cps(lines)[0]!.checkpoint!;
+    r = verifyExport(cut, { trustedKeys, anchor: { checkpoint: first, key_id: first.key_id, sig: first.sig } });
+    assert.equal(r.ok, false);
+    assert.match(r.reason ?? '', /carries no valid anchor signature/);
   });
 
   it('recovery receipts that a reader should know about are reported as notices', async () => {

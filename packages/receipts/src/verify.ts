@@ -1,8 +1,16 @@
-import { isPublicJwk, type PublicJwk } from '@briefcase/crypto';
+import { fromBase64Url, isPublicJwk, verifySignature, type PublicJwk } from '@briefcase/crypto';
 import { checkpointProblem, isCheckpointShape, nameCheckpoint, recordRange } from './checkpoint-chain.ts';
 import { readDeviceStatement, withinInterval, type EndorsedKey } from './device-statement.ts';
 import { EXPORT_FORMAT, EXPORT_VERSION, headerHash, type ExportHeader } from './export-format.ts';
-import { GENESIS_PREV, checkpointLink, recordHash, type Checkpoint, type ReceiptRecord } from './record.ts';
+import {
+  GENESIS_PREV,
+  anchorMessage,
+  checkpointLink,
+  recordHash,
+  type Anchor,
+  type Checkpoint,
+  type ReceiptRecord,
+} from './record.ts';
 
 export interface VerifyResult {
   ok: boolean;
@@ -33,6 +41,11 @@ export interface VerifyOptions {
    * unchanged, or the log was rolled back, truncated or rewritten since.
    */
   extends?: Checkpoint;
+  /**
+   * The daemon's anchor (receipts.anchor): it must carry an anchor signature by a trusted key, and
+   * the log must contain its checkpoint unchanged, or the log was cut back or rewritten below it.
+   */
+  anchor?: Anchor;
 }
 
 /** Recovery events a verifier reports: the log vouches for them, but a reader should know. */
@@ -55,8 +68,11 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
   let last: Checkpoint | null = null;
   let checkpoints = 0;
   const notices: string[] = [];
-  const earlier = options.extends;
-  let earlierSeen = false;
+  /** Checkpoints this log must contain unchanged (an earlier export's head, the anchor). */
+  const required = [
+    ...(options.extends ? [{ cp: options.extends, what: "the earlier export's head", seen: false }] : []),
+    ...(options.anchor ? [{ cp: options.anchor.checkpoint, what: 'the anchor (receipts.anchor)', seen: false }] : []),
+  ];
   let expectedSeq = 1;
   let prevHash = GENESIS_PREV;
   let count = 0;
@@ -131,14 +147,11 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
           `${nameCheckpoint(cp)} signs a different head for seq ${cp.seq} than an earlier checkpoint`,
         );
       }
-      if (earlier && cp.n === earlier.n) {
-        if (checkpointLink(cp) !== checkpointLink(earlier)) {
-          return fail(
-            cp.seq,
-            `${nameCheckpoint(cp)} differs from the earlier export's ${nameCheckpoint(earlier)}: the log was rewritten since`,
-          );
+      for (const r of required.filter((r) => r.cp.n === cp.n)) {
+        if (checkpointLink(cp) !== checkpointLink(r.cp)) {
+          return fail(cp.seq, `${nameCheckpoint(cp)} differs from ${r.what}: the log was rewritten since`);
         }
-        earlierSeen = true;
+        r.seen = true;
       }
       signedHash.set(cp.seq, cp.hash);
       last = cp;
@@ -198,13 +211,30 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
       `${recordRange(from, count)} ${from === count ? 'is' : 'are'} not covered by a signed checkpoint (${last ? `the last, ${nameCheckpoint(last)}, ends at ${last.seq}` : 'there is none'}): they were added or rewritten after the last signature, or the daemon stopped without signing them (start it: it signs them with a recovery receipt)`,
     );
   }
-  if (earlier && !earlierSeen) {
+  const unseen = required.find((r) => !r.seen);
+  if (unseen) {
     return fail(
-      Math.min(earlier.seq, count + 1),
-      `the earlier export's head, ${nameCheckpoint(earlier)}, is not in this export (it ends at ${nameCheckpoint(last)}): the log was rolled back or truncated since`,
+      Math.min(unseen.cp.seq, count + 1),
+      `${unseen.what}, ${nameCheckpoint(unseen.cp)}, is not in this export (it ends at ${nameCheckpoint(last)}): the log was rolled back or truncated since`,
+    );
+  }
+  if (options.anchor && !anchorSigned(options.anchor, keys)) {
+    return fail(
+      0,
+      `the anchor (receipts.anchor, ${nameCheckpoint(options.anchor.checkpoint)}) carries no valid anchor signature by a trusted key: it was forged, perhaps from a checkpoint in the database`,
     );
   }
   return result(true, null, null);
+}
+
+/** The anchor's own signature (anchorMessage), which no checkpoint in the database carries. */
+function anchorSigned(anchor: Anchor, keys: Map<string, PublicJwk> | undefined): boolean {
+  const key = keys?.get(anchor.key_id);
+  try {
+    return !!key && verifySignature(key, anchorMessage(anchor.checkpoint), fromBase64Url(anchor.sig));
+  } catch {
+    return false;
+  }
 }
 
 function embeddedKeys(entries: unknown): Map<string, PublicJwk> {

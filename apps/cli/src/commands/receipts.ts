@@ -3,7 +3,7 @@ import type { DataPaths } from '@briefcase/briefcased';
 import type { PublicJwk } from '@briefcase/crypto';
 import { readPublicKeys } from '@briefcase/keys';
 import { API_PATHS, BriefcaseError } from '@briefcase/protocol';
-import { verifyExport, type VerifyOptions, type VerifyResult } from '@briefcase/receipts';
+import { verifyExport, type Anchor, type VerifyOptions, type VerifyResult } from '@briefcase/receipts';
 import { readAnchor, readLogExport } from '@briefcase/receipts/node';
 import type { AdminClient } from '../client.ts';
 import { print, printJson, warn } from '../output.ts';
@@ -20,22 +20,28 @@ function localKeys(paths: DataPaths): { key_id: string; jwk: PublicJwk }[] {
 
 /**
  * The log read straight from the database (daemon stopped), with the anchor's checkpoint in it: a
- * database truncated or rewritten below what the daemon last signed then fails to verify. A
- * missing or damaged anchor beside a non-empty log is said plainly (`problem`).
+ * database truncated or rewritten below what the daemon last signed then fails to verify. The
+ * anchor itself is returned for `verifyExport` to check its signature. A missing or damaged
+ * anchor beside a non-empty log is said plainly (`problem`).
  */
 function readLocalLog(
   paths: DataPaths,
   keys: { key_id: string; jwk: PublicJwk }[],
-): { lines: string[]; problem?: string } {
+): { lines: string[]; anchor: Anchor | null; problem?: string } {
   if (!existsSync(paths.db)) throw new BriefcaseError('not_found', `no receipt log at ${paths.db}`);
-  const anchor = readAnchor(paths.receiptsAnchor);
-  const lines = readLogExport(paths.db, keys, localDeviceStatement(paths), anchor.ok ? anchor.checkpoint : null);
+  const read = readAnchor(paths.receiptsAnchor);
+  const anchor = read.ok ? read.anchor : null;
+  const lines = readLogExport(paths.db, keys, localDeviceStatement(paths), anchor?.checkpoint);
   const hasRecords = lines.some((l) => l.startsWith('{"type":"record"'));
-  if (!anchor.ok) return { lines, problem: anchor.reason };
-  if (!anchor.checkpoint && hasRecords) {
-    return { lines, problem: `${paths.receiptsAnchor} is missing: nothing says where the log must reach (deleted?)` };
+  if (!read.ok) return { lines, anchor, problem: read.reason };
+  if (!anchor && hasRecords) {
+    return {
+      lines,
+      anchor,
+      problem: `${paths.receiptsAnchor} is missing: nothing says where the log must reach (deleted?)`,
+    };
   }
-  return { lines };
+  return { lines, anchor };
 }
 
 /** Export through the daemon when it runs (it signs the head first), else from the file. */
@@ -54,9 +60,15 @@ export async function receiptsExport(
     via = 'daemon';
   } catch (e) {
     if (!(e instanceof BriefcaseError) || e.code !== 'daemon_unreachable') throw e;
-    const local = readLocalLog(paths, localKeys(paths));
+    const keys = localKeys(paths);
+    const local = readLocalLog(paths, keys);
     text = `${local.lines.join('\n')}\n`;
-    problem = local.problem;
+    // Said at once, not left for whoever verifies the file later.
+    const check = verifyExport(local.lines, {
+      trustedKeys: new Map(keys.map((k) => [k.key_id, k.jwk])),
+      ...(local.anchor ? { anchor: local.anchor } : {}),
+    });
+    problem = local.problem ?? (check.ok ? undefined : `the exported log does not verify: ${check.reason}`);
     via = 'database';
   }
   writeFileSync(out, text, { mode: 0o600 });
@@ -120,13 +132,18 @@ export async function receiptsVerify(
   } else {
     let lines: string[];
     let problem: string | undefined;
+    let anchor: Anchor | null = null;
     if (file) lines = readFileSync(file, 'utf8').split('\n');
     else {
       const live = await daemonExport(c);
       if (live) lines = live;
-      else ({ lines, problem } = readLocalLog(paths, keys));
+      else ({ lines, problem, anchor } = readLocalLog(paths, keys));
     }
-    result = verifyExport(lines, { ...trust, ...(earlier?.head ? { extends: earlier.head } : {}) });
+    result = verifyExport(lines, {
+      ...trust,
+      ...(earlier?.head ? { extends: earlier.head } : {}),
+      ...(anchor ? { anchor } : {}),
+    });
     if (result.ok && problem) result = { ...result, ok: false, first_bad_seq: 0, reason: problem };
   }
   const head = result.head ? { n: result.head.n, seq: result.head.seq, signed_at: result.head.ts } : null;

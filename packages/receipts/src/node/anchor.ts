@@ -1,28 +1,35 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isCheckpointShape } from '../checkpoint-chain.ts';
-import type { Checkpoint } from '../record.ts';
+import type { Anchor } from '../record.ts';
 
 /**
- * The anchor: a copy, outside the database, of the last checkpoint the daemon signed. The
- * database alone can be rewritten, truncated or emptied consistently by someone without the
- * receipts key (delete the checkpoints with the records); the anchor says where the log must at
- * least reach. It needs no signature of its own: the checkpoint it carries is signed.
+ * The anchor: outside the database, the last checkpoint the daemon signed, with a second
+ * signature saying it was the latest (record.ts, anchorMessage). The database alone can be
+ * rewritten, truncated or emptied consistently by someone without the receipts key (delete the
+ * checkpoints with the records); the anchor says where the log must at least reach, and cannot
+ * be made from the database's own checkpoints.
  */
 export const ANCHOR_FORMAT = 'briefcase-receipts-anchor';
 
-export function anchorText(checkpoint: Checkpoint): string {
-  return `${JSON.stringify({ format: ANCHOR_FORMAT, v: 1, checkpoint })}\n`;
+export function anchorText(anchor: Anchor): string {
+  return `${JSON.stringify({ format: ANCHOR_FORMAT, v: 2, ...anchor })}\n`;
 }
 
-export type AnchorRead = { ok: true; checkpoint: Checkpoint | null } | { ok: false; reason: string };
+export type AnchorRead = { ok: true; anchor: Anchor | null } | { ok: false; reason: string };
 
-/** The anchor at `path`; `checkpoint: null` when there is no file. */
+/** The anchor at `path`; `anchor: null` when there is no file. */
 export function readAnchor(path: string): AnchorRead {
-  if (!existsSync(path)) return { ok: true, checkpoint: null };
+  if (!existsSync(path)) return { ok: true, anchor: null };
   try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as { format?: unknown; v?: unknown; checkpoint?: unknown };
-    if (parsed.format === ANCHOR_FORMAT && parsed.v === 1 && isCheckpointShape(parsed.checkpoint)) {
-      return { ok: true, checkpoint: parsed.checkpoint };
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<Anchor> & { format?: unknown; v?: unknown };
+    if (
+      parsed.format === ANCHOR_FORMAT &&
+      parsed.v === 2 &&
+      isCheckpointShape(parsed.checkpoint) &&
+      typeof parsed.key_id === 'string' &&
+      typeof parsed.sig === 'string'
+    ) {
+      return { ok: true, anchor: { checkpoint: parsed.checkpoint, key_id: parsed.key_id, sig: parsed.sig } };
     }
   } catch {
     // Reported below: an unreadable anchor is as suspect as a malformed one.

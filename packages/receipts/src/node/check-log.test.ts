@@ -3,7 +3,7 @@ import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { jwkThumbprint, type Ed25519PublicJwk } from '@briefcase/crypto';
-import { GENESIS_PREV, recordHash, type ReceiptRecord } from '../record.ts';
+import { GENESIS_PREV, recordHash, type Anchor, type ReceiptRecord } from '../record.ts';
 import { checkLog } from './check-log.ts';
 import { ReceiptLog, type CheckpointSigner } from './receipt-log.ts';
 
@@ -17,14 +17,19 @@ function testSigner(): CheckpointSigner {
 async function setup(records: number) {
   const db = new DatabaseSync(':memory:');
   const signer = testSigner();
-  const log = new ReceiptLog(db, signer, { checkpointEvery: 1e6, checkpointSeconds: 0 });
+  let latest: Anchor | null = null;
+  const log = new ReceiptLog(db, signer, {
+    checkpointEvery: 1e6,
+    checkpointSeconds: 0,
+    onCheckpoint: (a) => (latest = a),
+  });
   for (let i = 1; i <= records; i++) {
     log.append('tool_call', 'agent', { n: i });
     if (i % 3 === 0) await log.checkpoint();
   }
   await log.checkpoint();
-  const check = (anchor = log.lastCheckpoint) =>
-    checkLog(db, { ok: true, checkpoint: anchor }, (id) => (id === signer.keyId ? signer.publicJwk : undefined));
+  const check = (anchor: Anchor | null = latest) =>
+    checkLog(db, { ok: true, anchor }, (id) => (id === signer.keyId ? signer.publicJwk : undefined));
   return { db, log, check };
 }
 
@@ -54,6 +59,14 @@ describe('checkLog: the log extends the anchor', () => {
 
     s.db.exec('DELETE FROM receipts WHERE seq > 6; DELETE FROM checkpoints WHERE seq > 6');
     assert.match(s.check().problems.join(), /the database lacks checkpoint #\d+ \(seq 9\)/);
+    // An anchor made from the database's own (now last) checkpoint: it has no anchor signature.
+    s.log.resync();
+    const last = s.log.lastCheckpoint!;
+    assert.equal(last.seq, 6);
+    assert.match(
+      s.check({ checkpoint: last, key_id: last.key_id, sig: last.sig }).problems.join(),
+      /is not an anchor signed by a receipts key/,
+    );
 
     s = await setup(9);
     s.db.exec('DELETE FROM checkpoints WHERE n = 2');

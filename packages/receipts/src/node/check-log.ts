@@ -1,7 +1,14 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { fromBase64Url, verifySignature, type PublicJwk } from '@briefcase/crypto';
 import { checkpointProblem, isCheckpointShape, nameCheckpoint, recordRange } from '../checkpoint-chain.ts';
-import { checkpointLink, checkpointMessage, recordHash, type Checkpoint, type ReceiptRecord } from '../record.ts';
+import {
+  anchorMessage,
+  checkpointLink,
+  checkpointMessage,
+  recordHash,
+  type Checkpoint,
+  type ReceiptRecord,
+} from '../record.ts';
 import type { AnchorRead } from './anchor.ts';
 import { checkpointFromRow } from './receipt-log.ts';
 
@@ -58,20 +65,26 @@ export function checkLog(
   let anchorN: number | null = null;
   const countCheckpoints = (db.prepare('SELECT COUNT(*) AS c FROM checkpoints').get() as { c: number }).c;
   if (!anchorRead.ok) problems.push(anchorRead.reason);
-  else if (anchorRead.checkpoint) {
-    const anchor = anchorRead.checkpoint;
-    const key = keyFor(anchor.key_id);
-    let sigOk: boolean;
-    try {
-      sigOk = !!key && verifySignature(key, checkpointMessage(anchor), fromBase64Url(anchor.sig));
-    } catch {
-      sigOk = false;
-    }
+  else if (anchorRead.anchor) {
+    const anchor = anchorRead.anchor.checkpoint;
+    const signedBy = (keyId: string, message: Uint8Array, sig: string): boolean => {
+      const key = keyFor(keyId);
+      try {
+        return !!key && verifySignature(key, message, fromBase64Url(sig));
+      } catch {
+        return false;
+      }
+    };
+    const sigOk =
+      signedBy(anchor.key_id, checkpointMessage(anchor), anchor.sig) &&
+      signedBy(anchorRead.anchor.key_id, anchorMessage(anchor), anchorRead.anchor.sig);
     const stored = db.prepare('SELECT * FROM checkpoints WHERE n = ?').get(anchor.n);
     if (sigOk) anchorN = anchor.n;
-    if (!sigOk)
-      problems.push(`the anchor (${nameCheckpoint(anchor)}) is not signed by a receipts key of this Briefcase`);
-    else if (!stored) {
+    if (!sigOk) {
+      problems.push(
+        `receipts.anchor (${nameCheckpoint(anchor)}) is not an anchor signed by a receipts key of this Briefcase: it was forged, perhaps from a checkpoint in the database`,
+      );
+    } else if (!stored) {
       problems.push(
         `the database lacks ${nameCheckpoint(anchor)}, the last the daemon signed (receipts.anchor): the log was truncated, emptied or its checkpoints deleted (it holds ${stats.count} records and ${countCheckpoints} checkpoints)`,
       );

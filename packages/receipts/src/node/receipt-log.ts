@@ -4,10 +4,12 @@ import { BriefcaseError } from '@briefcase/protocol';
 import { EXPORT_FORMAT, EXPORT_VERSION, exportLines, type ExportHeader } from '../export-format.ts';
 import {
   GENESIS_PREV,
+  anchorMessage,
   checkpointLink,
   checkpointMessage,
   receiptId,
   recordHash,
+  type Anchor,
   type Checkpoint,
   type UnsignedCheckpoint,
   type ReceiptActor,
@@ -30,10 +32,11 @@ export interface ReceiptLogOptions {
   /** Keys that signed earlier checkpoints (kept after rotation so old checkpoints verify). */
   knownKeys?: { key_id: string; jwk: PublicJwk }[];
   /**
-   * Called once a checkpoint is committed to the database (the daemon keeps it as the anchor,
-   * outside the database). A throw is the caller's to log; the checkpoint stands.
+   * Called once a checkpoint is committed to the database, with the anchor signed for it (the
+   * daemon keeps it outside the database). Only when set is the anchor signed. A throw is the
+   * caller's to log; the checkpoint stands.
    */
-  onCheckpoint?: (checkpoint: Checkpoint) => void;
+  onCheckpoint?: (anchor: Anchor) => void;
 }
 
 export interface AppendedReceipt {
@@ -96,7 +99,7 @@ export class ReceiptLog {
   readonly #every: number;
   readonly #seconds: number;
   #knownKeys: { key_id: string; jwk: PublicJwk }[];
-  readonly #onCheckpoint: ((checkpoint: Checkpoint) => void) | undefined;
+  readonly #onCheckpoint: ((anchor: Anchor) => void) | undefined;
   /** The device's signed statement of its receipts keys, carried in every export's header. */
   deviceStatement: string | undefined;
   readonly #insert: StatementSync;
@@ -217,7 +220,10 @@ export class ReceiptLog {
     this.#insertCheckpoint.run(cp.n, cp.seq, cp.hash, cp.ts, cp.key_id, cp.prev, signed.sig);
     this.#lastCheckpoint = signed;
     this.#checkpointedSeq = Math.max(this.#checkpointedSeq, cp.seq);
-    this.#onCheckpoint?.(signed);
+    if (this.#onCheckpoint) {
+      const sig = toBase64Url(await this.#signer.sign(anchorMessage(signed)));
+      this.#onCheckpoint({ checkpoint: signed, key_id: this.#signer.keyId, sig });
+    }
     return signed;
   }
 
