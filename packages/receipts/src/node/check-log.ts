@@ -25,11 +25,12 @@ export interface LogCheck {
 
 /**
  * Does the log in `db` extend what the daemon last signed (`anchor`)? Checked at start-up, so it
- * avoids rehashing the whole log: the checkpoint chain from the first (one signature each, ~1 per
- * 100 records), each checkpointed record rehashed from its stored text, and every record from the
- * anchor to the head rehashed and chained. What it does not rehash — records between two old
- * checkpoints — cannot be rewritten consistently without changing the next checkpointed record;
- * a careless edit there (a broken link) is left to `briefcase receipts verify`.
+ * avoids rehashing the whole log: the anchor's two signatures, the checkpoint chain's links from
+ * the first (signatures only after the anchor), each checkpointed record rehashed from its stored
+ * text, and every record from the anchor to the head rehashed and chained. What it does not
+ * rehash — records between two old checkpoints — cannot be rewritten consistently without
+ * changing the next checkpointed record; a careless edit there (a broken link) is left to
+ * `briefcase receipts verify`.
  */
 export function checkLog(
   db: DatabaseSync,
@@ -162,7 +163,7 @@ export function checkLog(
     unsignedTail = { from: (last?.seq ?? 0) + 1, to: head.seq };
     if (last && isCleanStop(recordAt.get(last.seq) as { record: string } | undefined)) {
       problems.push(
-        `${recordRange(unsignedTail.from, unsignedTail.to)} added after the daemon stopped cleanly at seq ${last.seq}: the daemon did not write them`,
+        `${recordRange(unsignedTail.from, unsignedTail.to)} added after the daemon stopped cleanly at seq ${last.seq}: no run of the daemon wrote them (unless a start failed before it could sign its first checkpoint)`,
       );
     }
   }
