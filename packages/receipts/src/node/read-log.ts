@@ -1,5 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
 import type { PublicJwk } from '@briefcase/crypto';
+import { BriefcaseError } from '@briefcase/protocol';
 import { EXPORT_FORMAT, EXPORT_VERSION, exportLines, type ExportHeader } from '../export-format.ts';
 import type { Checkpoint } from '../record.ts';
 import { readCheckpoints } from './receipt-log.ts';
@@ -28,7 +29,14 @@ export function readLogExport(
       public_keys: keys,
       ...(deviceStatement ? { device_statement: deviceStatement } : {}),
     };
-    let checkpoints = readCheckpoints(db);
+    const columns = db.prepare("SELECT name FROM pragma_table_info('checkpoints')").all() as { name: string }[];
+    if (columns.length > 0 && !columns.some((c) => c.name === 'prev')) {
+      throw new BriefcaseError(
+        'receipts_altered',
+        `${dbPath} holds a receipt log from before chained checkpoints (export v2): start the daemon once with --accept-altered-receipts to start a chain over it`,
+      );
+    }
+    let checkpoints = columns.length > 0 ? readCheckpoints(db) : [];
     if (anchor) {
       checkpoints = [...checkpoints.filter((cp) => cp.n !== anchor.n), anchor].sort((a, b) => a.n - b.n);
     }
