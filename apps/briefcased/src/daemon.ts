@@ -19,6 +19,7 @@ import { daemonAnswers, dataPaths, type DataPaths } from './paths.ts';
 import { CallPipeline } from './pipeline/pipeline.ts';
 import { RemoteManager } from './remote/manager.ts';
 import { PinStore } from './remote/pins.ts';
+import { anchorWriter, guardReceiptLog } from './receipts-guard.ts';
 import { CommitQueue } from './store/commit-queue.ts';
 import { openDatabase } from './store/db.ts';
 import { readToken } from './tokens.ts';
@@ -43,6 +44,8 @@ export interface DaemonOptions {
    * BRIEFCASE_PKCS11_PIN and the vault secret `pkcs11.pin.<token label>`.
    */
   askPin?: (tokenLabel: string) => Promise<string | undefined>;
+  /** Start on a receipt log that does not extend what was last signed (receipts-guard.ts). */
+  acceptAlteredReceipts?: boolean;
 }
 
 /** What `start` has checked and opened before it assembles the daemon. */
@@ -178,7 +181,14 @@ export class Daemon {
       knownKeys: readPublicKeys(paths.home, 'receipts')
         .slice(1)
         .map((k) => ({ key_id: k.keyId, jwk: k.jwk })),
+      onCheckpoint: anchorWriter(paths, logger),
     });
+    try {
+      await guardReceiptLog(db, receipts, paths, logger, options.acceptAlteredReceipts ?? false);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
     const approvals = new ApprovalStore(db);
     const ledger = new SpendLedger(db);
     const commits = new CommitQueue(db, {
@@ -247,6 +257,9 @@ export class Daemon {
       policy_sha256: policy.hash,
       tools: registry.list().length,
     });
+    // Signed at once: a tail after this run's last checkpoint is then a crash's, and records after
+    // a clean stop's checkpoint are nobody's (receipts-guard.ts).
+    await receipts.checkpoint();
 
     remotes.start();
     const api = createApiServer(buildRoutes(services), services);

@@ -19,6 +19,8 @@ export interface DataPaths {
   pidFile: string;
   /** The identity key's signed statement of the receipts keys (public; exports carry it). */
   deviceStatement: string;
+  /** The last receipts checkpoint the daemon signed, kept outside the database (receipts-guard.ts). */
+  receiptsAnchor: string;
 }
 
 /** `--home` beats `BRIEFCASE_HOME` beats `~/.briefcase`. */
@@ -41,6 +43,7 @@ export function dataPaths(home: string): DataPaths {
     notes: join(home, 'notes.jsonl'),
     pidFile: join(home, 'daemon.pid'),
     deviceStatement: join(home, 'keys', 'device-statement.jws'),
+    receiptsAnchor: join(home, 'receipts.anchor'),
   };
 }
 

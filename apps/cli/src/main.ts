@@ -5,6 +5,7 @@ import { BriefcaseError } from '@briefcase/protocol/errors';
 import type { AdminClient } from './client.ts';
 import type { KeysCreateFlags } from './commands/keys.ts';
 import type { RemoteAddFlags } from './commands/remote.ts';
+import type { StartFlags } from './commands/start.ts';
 import { commanderOutput, print, printJson, warn } from './output.ts';
 import { oneLine } from './safe-text.ts';
 
@@ -95,9 +96,11 @@ program
   .option('--http <host:port>', 'also serve the daemon API over HTTP (loopback addresses only)')
   .option('--init-demo', 'on first run, initialise with the demo tools first (what `npm start` does)')
   .option('--strict <roles>', 'refuse to start if these key roles (identity,receipts,dpop) are software keys')
-  .action(async (o: { port?: string; http?: string; initDemo?: boolean; strict?: string }) =>
-    (await load.start()).start(home(), o),
-  );
+  .option(
+    '--accept-altered-receipts',
+    'DANGEROUS: start on a receipt log that does not extend what was last signed (receipted, new checkpoint chain)',
+  )
+  .action(async (o: StartFlags) => (await load.start()).start(home(), o));
 
 program
   .command('mcp')
@@ -308,15 +311,21 @@ receipts
     '--device <device_id>',
     "trust the receipts keys this device's signed statement vouches for, each within its validity interval",
   )
+  .option('--extends <earlier>', 'an earlier export kept elsewhere: fail unless this log extends it (rollback)')
   .option('--json', 'print JSON')
-  .action(async (file: string | undefined, o: { publicKey?: string; device?: string; json?: boolean }) => {
-    exitCode = (await load.receipts()).receiptsVerify(
-      paths(),
-      file,
-      { publicKeyFile: o.publicKey, device: o.device },
-      o.json === true,
-    );
-  });
+  .action(
+    async (file: string | undefined, o: { publicKey?: string; device?: string; extends?: string; json?: boolean }) => {
+      exitCode = await (
+        await load.receipts()
+      ).receiptsVerify(
+        file ? null : await adminIfInitialised(),
+        paths(),
+        file,
+        { publicKeyFile: o.publicKey, device: o.device, extendsFile: o.extends },
+        o.json === true,
+      );
+    },
+  );
 
 program
   .command('status')

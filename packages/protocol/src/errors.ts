@@ -37,6 +37,7 @@ export const API_ERROR_CODES = [
   'port_in_use',
   'daemon_unreachable',
   'vault_locked',
+  'receipts_altered',
 ] as const;
 
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];

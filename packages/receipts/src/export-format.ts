@@ -5,13 +5,16 @@ import type { Checkpoint, ReceiptRecord } from './record.ts';
  * The export is JSON Lines: one header line, then every signed checkpoint, then every record in
  * order. Checkpoints come first so that cutting records off the end of the file leaves checkpoints
  * that point past it: tail truncation below the last checkpoint is always detected.
+ * v2: checkpoints are chained (record.ts), and the last one covers exactly the last record.
  */
 export const EXPORT_FORMAT = 'briefcase-receipts';
+export const EXPORT_VERSION = 2;
 
 export interface ExportHeader {
   type: 'header';
   format: typeof EXPORT_FORMAT;
-  v: 1;
+  v: typeof EXPORT_VERSION;
+  /** When the export was made. A daemon's export signs a checkpoint of the head at this time. */
   exported_at: string;
   /** Informational: a verifier should trust keys it got another way (the data dir, --public-key). */
   public_keys: { key_id: string; jwk: PublicJwk }[];
@@ -21,7 +24,7 @@ export interface ExportHeader {
   header_sha256?: string;
 }
 
-export const HEADER_DOMAIN = 'briefcase.receipts-export-header.v1';
+export const HEADER_DOMAIN = 'briefcase.receipts-export-header.v2';
 
 export function headerHash(header: ExportHeader): string {
   const { header_sha256: _omit, ...rest } = header;

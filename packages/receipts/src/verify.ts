@@ -1,7 +1,16 @@
 import { fromBase64Url, isPublicJwk, verifySignature, type PublicJwk } from '@briefcase/crypto';
+import { checkpointProblem, isCheckpointShape, nameCheckpoint, recordRange } from './checkpoint-chain.ts';
 import { readDeviceStatement, withinInterval, type EndorsedKey } from './device-statement.ts';
-import { EXPORT_FORMAT, headerHash, type ExportHeader } from './export-format.ts';
-import { GENESIS_PREV, checkpointMessage, recordHash, type Checkpoint, type ReceiptRecord } from './record.ts';
+import { EXPORT_FORMAT, EXPORT_VERSION, headerHash, type ExportHeader } from './export-format.ts';
+import {
+  GENESIS_PREV,
+  anchorMessage,
+  checkpointLink,
+  recordHash,
+  type Anchor,
+  type Checkpoint,
+  type ReceiptRecord,
+} from './record.ts';
 
 export interface VerifyResult {
   ok: boolean;
@@ -13,6 +22,10 @@ export interface VerifyResult {
   checkpoints: number;
   last_checkpoint_seq: number | null;
   key_source: 'trusted' | 'embedded' | 'device';
+  /** The last checkpoint read: when ok, the signed head of the log. Keep it to check a later export. */
+  head: Checkpoint | null;
+  /** What recovery receipts in the log say a reader should know (a crash's tail, an accepted alteration). */
+  notices: string[];
 }
 
 export interface VerifyOptions {
@@ -23,38 +36,60 @@ export interface VerifyOptions {
    * signed device statement in the export header vouches for, each only within its interval.
    */
   trustedDevice?: string;
+  /**
+   * The head checkpoint of an earlier export of the same log: this export must contain it
+   * unchanged, or the log was rolled back, truncated or rewritten since.
+   */
+  extends?: Checkpoint;
+  /**
+   * The daemon's anchor (receipts.anchor): it must carry an anchor signature by a trusted key, and
+   * the log must contain its checkpoint unchanged, or the log was cut back or rewritten below it.
+   */
+  anchor?: Anchor;
 }
 
+/** Recovery events a verifier reports: the log vouches for them, but a reader should know. */
+const NOTICE_EVENTS = new Set(['unsigned_tail', 'altered_accepted']);
+
 /**
- * Offline verification of an exported log (DESIGN.md §3): every checkpoint signature against a
- * known key, each record's own hash, the chain of hashes from genesis, each checkpointed record
- * against its checkpoint, and no checkpoint past the end of the log (tail truncation).
- * Runtime-neutral: no Node APIs, so the extension and control plane can run it too.
+ * Offline verification of an exported log (DESIGN.md §3): the checkpoints form one signed chain
+ * (none deleted, reordered or replaced), each record matches its own hash and chains to the one
+ * before it from genesis, each checkpointed record matches its checkpoints, and the last record is
+ * exactly the last checkpoint's head — so every record is covered by a signature, and neither a
+ * truncated tail nor an added or rewritten one goes unnoticed. Runtime-neutral: no Node APIs.
  */
 export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {}): VerifyResult {
   let keys = options.trustedKeys;
   let endorsed: Map<string, EndorsedKey> | undefined;
   let statementIat = '';
   const keySource: VerifyResult['key_source'] = options.trustedDevice ? 'device' : keys ? 'trusted' : 'embedded';
-  const signed = new Map<number, Checkpoint>();
+  /** Head hash each checkpointed seq must have. */
+  const signedHash = new Map<number, string>();
+  let last: Checkpoint | null = null;
+  let checkpoints = 0;
+  const notices: string[] = [];
+  /** Checkpoints this log must contain unchanged (an earlier export's head, the anchor). */
+  const required = [
+    ...(options.extends ? [{ cp: options.extends, what: "the earlier export's head", seen: false }] : []),
+    ...(options.anchor ? [{ cp: options.anchor.checkpoint, what: 'the anchor (receipts.anchor)', seen: false }] : []),
+  ];
   let expectedSeq = 1;
   let prevHash = GENESIS_PREV;
   let count = 0;
   let lineNo = 0;
   let inRecords = false;
 
-  const result = (ok: boolean, seq: number | null, reason: string | null): VerifyResult => {
-    const seqs = [...signed.keys()];
-    return {
-      ok,
-      count,
-      first_bad_seq: seq,
-      reason,
-      checkpoints: signed.size,
-      last_checkpoint_seq: seqs.length ? Math.max(...seqs) : null,
-      key_source: keySource,
-    };
-  };
+  const result = (ok: boolean, seq: number | null, reason: string | null): VerifyResult => ({
+    ok,
+    count,
+    first_bad_seq: seq,
+    reason,
+    checkpoints,
+    last_checkpoint_seq: last?.seq ?? null,
+    key_source: keySource,
+    head: last,
+    notices,
+  });
   const fail = (seq: number, reason: string) => result(false, seq, reason);
 
   for (const raw of lines) {
@@ -69,8 +104,11 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
       return fail(expectedSeq, `line ${lineNo} is not valid JSON`);
     }
     if (lineNo === 1) {
-      if (line.type !== 'header' || line.format !== EXPORT_FORMAT || line.v !== 1) {
-        return fail(0, `line 1 is not a ${EXPORT_FORMAT} v1 header`);
+      if (line.type !== 'header' || line.format !== EXPORT_FORMAT || line.v !== EXPORT_VERSION) {
+        return fail(
+          0,
+          `line 1 is not a ${EXPORT_FORMAT} v${EXPORT_VERSION} header${line.v === 1 ? ' (a v1 export: its checkpoints are not chained, and this verifier does not read it)' : ''}`,
+        );
       }
       let hashOk: boolean;
       try {
@@ -91,27 +129,33 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
     }
     if (line.type === 'checkpoint') {
       if (inRecords) return fail(0, `line ${lineNo}: checkpoint after the first record`);
-      const cp = line.checkpoint as Checkpoint | undefined;
-      if (!cp || !Number.isSafeInteger(cp.seq) || cp.seq < 1 || typeof cp.sig !== 'string') {
-        return fail(0, `line ${lineNo}: malformed checkpoint`);
-      }
-      const key = keys?.get(cp.key_id);
-      if (!key) return fail(cp.seq, `checkpoint at seq ${cp.seq} is signed by an unknown key (${String(cp.key_id)})`);
-      let sigOk: boolean;
-      try {
-        sigOk = verifySignature(key, checkpointMessage(cp), fromBase64Url(cp.sig));
-      } catch {
-        sigOk = false;
-      }
-      if (!sigOk) return fail(cp.seq, `checkpoint at seq ${cp.seq} has an invalid signature`);
+      const cp = line.checkpoint;
+      if (!isCheckpointShape(cp)) return fail(0, `line ${lineNo}: malformed checkpoint`);
+      const problem = checkpointProblem(cp, last, (id) => keys?.get(id));
+      if (problem) return fail(cp.seq, problem);
       const interval = endorsed?.get(cp.key_id);
-      if (interval && !withinInterval(interval, String(cp.ts), statementIat)) {
+      if (interval && !withinInterval(interval, cp.ts, statementIat)) {
         return fail(
           cp.seq,
-          `checkpoint at seq ${cp.seq} (${String(cp.ts)}) is signed by key ${cp.key_id} outside the interval the device vouched for (${interval.not_before} to ${interval.not_after ?? `the statement's time, ${statementIat}`})`,
+          `${nameCheckpoint(cp)} (${cp.ts}) is signed by key ${cp.key_id} outside the interval the device vouched for (${interval.not_before} to ${interval.not_after ?? `the statement's time, ${statementIat}`})`,
         );
       }
-      signed.set(cp.seq, cp);
+      const already = signedHash.get(cp.seq);
+      if (already !== undefined && already !== cp.hash) {
+        return fail(
+          cp.seq,
+          `${nameCheckpoint(cp)} signs a different head for seq ${cp.seq} than an earlier checkpoint`,
+        );
+      }
+      for (const r of required.filter((r) => r.cp.n === cp.n)) {
+        if (checkpointLink(cp) !== checkpointLink(r.cp)) {
+          return fail(cp.seq, `${nameCheckpoint(cp)} differs from ${r.what}: the log was rewritten since`);
+        }
+        r.seen = true;
+      }
+      signedHash.set(cp.seq, cp.hash);
+      last = cp;
+      checkpoints++;
       continue;
     }
     if (line.type === 'record') {
@@ -135,8 +179,13 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
       if (record.prev !== prevHash) {
         return fail(expectedSeq, `record ${expectedSeq} does not chain to record ${expectedSeq - 1} (prev differs)`);
       }
-      const cp = signed.get(record.seq);
-      if (cp && cp.hash !== hash) return fail(record.seq, `record ${record.seq} differs from its signed checkpoint`);
+      const signed = signedHash.get(record.seq);
+      if (signed !== undefined && signed !== hash) {
+        return fail(record.seq, `record ${record.seq} differs from its signed checkpoint`);
+      }
+      if (record.kind === 'recovery' && NOTICE_EVENTS.has(String(record.body?.event))) {
+        notices.push(`record ${record.seq}: ${String(record.body.note ?? record.body.event)}`);
+      }
       prevHash = hash;
       count++;
       expectedSeq++;
@@ -146,14 +195,46 @@ export function verifyExport(lines: Iterable<string>, options: VerifyOptions = {
     return fail(recordLike ? expectedSeq : 0, `line ${lineNo} has unknown type ${String(line.type)}`);
   }
   if (lineNo === 0) return fail(0, 'the export is empty (no header)');
-  const beyond = [...signed.keys()].filter((seq) => seq > count);
-  if (beyond.length > 0) {
+  if (last && last.seq > count) {
     return fail(
       count + 1,
-      `log truncated: a checkpoint covers seq ${Math.max(...beyond)} but the log ends at ${count}`,
+      `log truncated: ${nameCheckpoint(last)} covers seq ${last.seq} but the log ends at ${count}`,
+    );
+  }
+  if (count === 0) {
+    return fail(1, 'the log is empty: no records and no signed head (a Briefcase log always holds its start record)');
+  }
+  if (!last || last.seq < count) {
+    const from = (last?.seq ?? 0) + 1;
+    return fail(
+      from,
+      `${recordRange(from, count)} ${from === count ? 'is' : 'are'} not covered by a signed checkpoint (${last ? `the last, ${nameCheckpoint(last)}, ends at ${last.seq}` : 'there is none'}): they were added or rewritten after the last signature, or the daemon stopped without signing them (start it: it signs them with a recovery receipt)`,
+    );
+  }
+  const unseen = required.find((r) => !r.seen);
+  if (unseen) {
+    return fail(
+      Math.min(unseen.cp.seq, count + 1),
+      `${unseen.what}, ${nameCheckpoint(unseen.cp)}, is not in this export (it ends at ${nameCheckpoint(last)}): the log was rolled back or truncated since`,
+    );
+  }
+  if (options.anchor && !anchorSigned(options.anchor, keys)) {
+    return fail(
+      0,
+      `the anchor (receipts.anchor, ${nameCheckpoint(options.anchor.checkpoint)}) carries no valid anchor signature by a trusted key: it was forged, perhaps from a checkpoint in the database`,
     );
   }
   return result(true, null, null);
+}
+
+/** The anchor's own signature (anchorMessage), which no checkpoint in the database carries. */
+function anchorSigned(anchor: Anchor, keys: Map<string, PublicJwk> | undefined): boolean {
+  const key = keys?.get(anchor.key_id);
+  try {
+    return !!key && verifySignature(key, anchorMessage(anchor.checkpoint), fromBase64Url(anchor.sig));
+  } catch {
+    return false;
+  }
 }
 
 function embeddedKeys(entries: unknown): Map<string, PublicJwk> {

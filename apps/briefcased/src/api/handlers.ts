@@ -279,11 +279,12 @@ export function buildRoutes(s: Services): Route[] {
       path: /^\/v1\/admin\/receipts\/export$/,
       role: 'admin',
       handle: async ({ res }) => {
-        await s.receipts.checkpoint();
+        // The head signed at export time, so a verifier knows the log's head at `exported_at`.
+        const head = await s.receipts.checkpoint({ force: true });
         // A statement signed now covers every checkpoint in the export (verify checks ts <= iat).
         await refreshDeviceStatement(s.paths, s.keys.identity, s.receipts);
         res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-        for (const line of s.receipts.exportLines()) {
+        for (const line of s.receipts.exportLines(head)) {
           if (!res.write(`${line}\n`)) await new Promise((r) => res.once('drain', r));
         }
         res.end();

@@ -3,10 +3,10 @@ import type { DataPaths } from '@briefcase/briefcased';
 import type { PublicJwk } from '@briefcase/crypto';
 import { readPublicKeys } from '@briefcase/keys';
 import { API_PATHS, BriefcaseError } from '@briefcase/protocol';
-import { verifyExport } from '@briefcase/receipts';
-import { readLogExport } from '@briefcase/receipts/node';
+import { verifyExport, type Anchor, type VerifyOptions, type VerifyResult } from '@briefcase/receipts';
+import { readAnchor, readLogExport } from '@briefcase/receipts/node';
 import type { AdminClient } from '../client.ts';
-import { print, printJson } from '../output.ts';
+import { print, printJson, warn } from '../output.ts';
 import { oneLine } from '../safe-text.ts';
 
 /** The device statement the daemon last signed, if any. */
@@ -19,7 +19,33 @@ function localKeys(paths: DataPaths): { key_id: string; jwk: PublicJwk }[] {
   return readPublicKeys(paths.home, 'receipts').map((k) => ({ key_id: k.keyId, jwk: k.jwk }));
 }
 
-/** Export through the daemon when it runs (it signs a fresh checkpoint first), else from the file. */
+/**
+ * The log read straight from the database (daemon stopped), with the anchor's checkpoint in it: a
+ * database truncated or rewritten below what the daemon last signed then fails to verify. The
+ * anchor itself is returned for `verifyExport` to check its signature. A missing or damaged
+ * anchor beside a non-empty log is said plainly (`problem`).
+ */
+function readLocalLog(
+  paths: DataPaths,
+  keys: { key_id: string; jwk: PublicJwk }[],
+): { lines: string[]; anchor: Anchor | null; problem?: string } {
+  if (!existsSync(paths.db)) throw new BriefcaseError('not_found', `no receipt log at ${paths.db}`);
+  const read = readAnchor(paths.receiptsAnchor);
+  const anchor = read.ok ? read.anchor : null;
+  const lines = readLogExport(paths.db, keys, localDeviceStatement(paths), anchor?.checkpoint);
+  const hasRecords = lines.some((l) => l.startsWith('{"type":"record"'));
+  if (!read.ok) return { lines, anchor, problem: read.reason };
+  if (!anchor && hasRecords) {
+    return {
+      lines,
+      anchor,
+      problem: `${paths.receiptsAnchor} is missing: nothing says where the log must reach (deleted?)`,
+    };
+  }
+  return { lines, anchor };
+}
+
+/** Export through the daemon when it runs (it signs the head first), else from the file. */
 export async function receiptsExport(
   c: AdminClient | null,
   paths: DataPaths,
@@ -28,33 +54,65 @@ export async function receiptsExport(
 ): Promise<void> {
   let text: string;
   let via: 'daemon' | 'database';
+  let problem: string | undefined;
   try {
     if (!c) throw new BriefcaseError('daemon_unreachable', 'no client');
     text = await c.text(API_PATHS.adminReceiptsExport);
     via = 'daemon';
   } catch (e) {
     if (!(e instanceof BriefcaseError) || e.code !== 'daemon_unreachable') throw e;
-    if (!existsSync(paths.db)) throw new BriefcaseError('not_found', `no receipt log at ${paths.db}`);
-    text = `${readLogExport(paths.db, localKeys(paths), localDeviceStatement(paths)).join('\n')}\n`;
+    const keys = localKeys(paths);
+    const local = readLocalLog(paths, keys);
+    text = `${local.lines.join('\n')}\n`;
+    // Said at once, not left for whoever verifies the file later.
+    const check = verifyExport(local.lines, {
+      trustedKeys: new Map(keys.map((k) => [k.key_id, k.jwk])),
+      ...(local.anchor ? { anchor: local.anchor } : {}),
+    });
+    problem = local.problem ?? (check.ok ? undefined : `the exported log does not verify: ${check.reason}`);
     via = 'database';
   }
   writeFileSync(out, text, { mode: 0o600 });
   const records = text.split('\n').filter((l) => l.startsWith('{"type":"record"')).length;
-  if (json) printJson({ ok: true, out, records, via });
+  if (problem) warn(`warning [receipts_altered]: ${problem}`);
+  if (json) printJson({ ok: true, out, records, via, ...(problem ? { warning: problem } : {}) });
   else
     print(
       `Exported ${records} receipts to ${out}${via === 'database' ? ' (daemon not running: read from the database)' : ''}`,
     );
 }
 
-/** Offline verification. Returns the exit code: 1 when the log does not verify. */
-export function receiptsVerify(
+export interface VerifyFlags {
+  publicKeyFile?: string | undefined;
+  device?: string | undefined;
+  /** An earlier export of the same log, kept elsewhere: the new one must extend it. */
+  extendsFile?: string | undefined;
+}
+
+/** The daemon's export (it signs the head first), or null when no daemon answers. */
+async function daemonExport(c: AdminClient | null): Promise<string[] | null> {
+  if (!c) return null;
+  try {
+    return (await c.text(API_PATHS.adminReceiptsExport)).split('\n');
+  } catch (e) {
+    if (e instanceof BriefcaseError && e.code === 'daemon_unreachable') return null;
+    throw e;
+  }
+}
+
+/**
+ * Offline verification of a file, or of the local log: through the running daemon's export (so
+ * that the records it has not signed yet are signed first), else straight from the database.
+ * Returns the exit code: 1 when the log does not verify.
+ */
+export async function receiptsVerify(
+  c: AdminClient | null,
   paths: DataPaths,
   file: string | undefined,
-  trust: { publicKeyFile?: string | undefined; device?: string | undefined },
+  flags: VerifyFlags,
   json: boolean,
-): number {
-  const { publicKeyFile, device } = trust;
+): Promise<number> {
+  const { publicKeyFile, device, extendsFile } = flags;
   if (publicKeyFile && device) throw new BriefcaseError('bad_request', 'give --public-key or --device, not both');
   let keys = localKeys(paths);
   if (publicKeyFile) {
@@ -63,14 +121,33 @@ export function receiptsVerify(
       throw new BriefcaseError('bad_request', `${publicKeyFile}: expected {"key_id": …, "jwk": …}`);
     keys = [{ key_id: parsed.key_id, jwk: parsed.jwk }];
   }
-  let lines: string[];
-  if (file) lines = readFileSync(file, 'utf8').split('\n');
-  else {
-    if (!existsSync(paths.db)) throw new BriefcaseError('not_found', `no receipt log at ${paths.db}`);
-    lines = readLogExport(paths.db, keys, localDeviceStatement(paths));
-  }
   const trusted = keys.length > 0 ? new Map(keys.map((k) => [k.key_id, k.jwk])) : undefined;
-  const result = verifyExport(lines, device ? { trustedDevice: device } : trusted ? { trustedKeys: trusted } : {});
+  const trust: VerifyOptions = device ? { trustedDevice: device } : trusted ? { trustedKeys: trusted } : {};
+  let result: VerifyResult;
+  let earlier: VerifyResult | undefined;
+  if (extendsFile) {
+    earlier = verifyExport(readFileSync(extendsFile, 'utf8').split('\n'), trust);
+  }
+  if (earlier && !earlier.ok) {
+    result = { ...earlier, reason: `the earlier export ${extendsFile} does not verify: ${earlier.reason}` };
+  } else {
+    let lines: string[];
+    let problem: string | undefined;
+    let anchor: Anchor | null = null;
+    if (file) lines = readFileSync(file, 'utf8').split('\n');
+    else {
+      const live = await daemonExport(c);
+      if (live) lines = live;
+      else ({ lines, problem, anchor } = readLocalLog(paths, keys));
+    }
+    result = verifyExport(lines, {
+      ...trust,
+      ...(earlier?.head ? { extends: earlier.head } : {}),
+      ...(anchor ? { anchor } : {}),
+    });
+    if (result.ok && problem) result = { ...result, ok: false, first_bad_seq: 0, reason: problem };
+  }
+  const head = result.head ? { n: result.head.n, seq: result.head.seq, signed_at: result.head.ts } : null;
   if (json) {
     printJson({
       ok: result.ok,
@@ -80,15 +157,21 @@ export function receiptsVerify(
       checkpoints: result.checkpoints,
       last_checkpoint_seq: result.last_checkpoint_seq,
       key_source: result.key_source,
+      head,
+      notices: result.notices,
+      ...(earlier ? { extends: earlier.head ? { n: earlier.head.n, seq: earlier.head.seq } : null } : {}),
     });
   } else if (result.ok) {
     print(
-      `OK: ${result.count} receipts, ${result.checkpoints} signed checkpoints (last at seq ${result.last_checkpoint_seq ?? '-'})`,
+      `OK: ${result.count} receipts, ${result.checkpoints} signed checkpoints; head seq ${head?.seq ?? '-'} signed at ${head?.signed_at ?? '-'}`,
     );
+    if (earlier?.head)
+      print(`extends ${oneLine(extendsFile)} (its head: checkpoint #${earlier.head.n}, seq ${earlier.head.seq})`);
     if (result.key_source === 'device')
-      print(`keys: those device ${oneLine(trust.device)} vouches for, each within its interval`);
+      print(`keys: those device ${oneLine(device)} vouches for, each within its interval`);
     if (result.key_source === 'embedded')
       print('note: verified with the key embedded in the export; pass --public-key to check against a key you trust');
+    for (const n of result.notices) print(`notice: ${oneLine(n)}`);
   } else print(`FAILED at seq ${result.first_bad_seq}: ${oneLine(result.reason)}`);
   return result.ok ? 0 : 1;
 }

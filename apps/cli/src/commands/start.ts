@@ -17,6 +17,7 @@ export interface StartFlags {
   http?: string;
   initDemo?: boolean;
   strict?: string;
+  acceptAlteredReceipts?: boolean;
 }
 
 const BIN = resolve(fileURLToPath(new URL('../../bin/briefcase.js', import.meta.url)));
@@ -71,6 +72,7 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
     strictRoles: strictRoles.filter(isKeyRole),
     passphrase: process.env.BRIEFCASE_PASSPHRASE,
     askPin: (token) => askHidden(`PIN for PKCS#11 token "${token}": `),
+    acceptAlteredReceipts: flags.acceptAlteredReceipts ?? false,
     ...(httpHost !== undefined ? { httpHost } : {}),
     ...(httpPort !== undefined ? { httpPort } : {}),
   });

@@ -1,13 +1,17 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { toBase64Url, type PublicJwk } from '@briefcase/crypto';
 import { BriefcaseError } from '@briefcase/protocol';
-import { EXPORT_FORMAT, exportLines, type ExportHeader } from '../export-format.ts';
+import { EXPORT_FORMAT, EXPORT_VERSION, exportLines, type ExportHeader } from '../export-format.ts';
 import {
   GENESIS_PREV,
+  anchorMessage,
+  checkpointLink,
   checkpointMessage,
   receiptId,
   recordHash,
+  type Anchor,
   type Checkpoint,
+  type UnsignedCheckpoint,
   type ReceiptActor,
   type ReceiptKind,
   type ReceiptRecord,
@@ -27,6 +31,12 @@ export interface ReceiptLogOptions {
   checkpointSeconds?: number;
   /** Keys that signed earlier checkpoints (kept after rotation so old checkpoints verify). */
   knownKeys?: { key_id: string; jwk: PublicJwk }[];
+  /**
+   * Called once a checkpoint is committed to the database, with the anchor signed for it (the
+   * daemon keeps it outside the database). Only when set is the anchor signed. A throw is the
+   * caller's to log; the checkpoint stands.
+   */
+  onCheckpoint?: (anchor: Anchor) => void;
 }
 
 export interface AppendedReceipt {
@@ -42,13 +52,41 @@ CREATE TABLE IF NOT EXISTS receipts (
   record TEXT NOT NULL
 ) STRICT;
 CREATE TABLE IF NOT EXISTS checkpoints (
-  seq INTEGER PRIMARY KEY,
+  n INTEGER PRIMARY KEY,
+  seq INTEGER NOT NULL,
   hash TEXT NOT NULL,
   ts TEXT NOT NULL,
   key_id TEXT NOT NULL,
+  prev TEXT NOT NULL,
   sig TEXT NOT NULL
 ) STRICT;
 `;
+
+const CHECKPOINT_COLUMNS = 'n, seq, hash, ts, key_id, prev, sig';
+
+/** A checkpoint row as the Checkpoint it stores. */
+export function checkpointFromRow(row: Record<string, unknown>): Checkpoint {
+  return { v: 2, ...row } as unknown as Checkpoint;
+}
+
+/**
+ * Read every checkpoint, in chain order. Old (v1, unchained) checkpoint tables are set aside as
+ * `checkpoints_v1` by the log on open; the daemon's start-up check then reports the log unanchored.
+ */
+export function readCheckpoints(db: DatabaseSync): Checkpoint[] {
+  return db
+    .prepare(`SELECT ${CHECKPOINT_COLUMNS} FROM checkpoints ORDER BY n`)
+    .all()
+    .map((r) => checkpointFromRow(r));
+}
+
+function createSchema(db: DatabaseSync): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('checkpoints')").all() as { name: string }[];
+  if (columns.length > 0 && !columns.some((c) => c.name === 'prev')) {
+    db.exec('ALTER TABLE checkpoints RENAME TO checkpoints_v1');
+  }
+  db.exec(RECEIPTS_SCHEMA);
+}
 
 /**
  * The append-only receipt log in SQLite (WAL, synchronous=FULL, set by the database owner), so an
@@ -61,6 +99,7 @@ export class ReceiptLog {
   readonly #every: number;
   readonly #seconds: number;
   #knownKeys: { key_id: string; jwk: PublicJwk }[];
+  readonly #onCheckpoint: ((anchor: Anchor) => void) | undefined;
   /** The device's signed statement of its receipts keys, carried in every export's header. */
   deviceStatement: string | undefined;
   readonly #insert: StatementSync;
@@ -68,8 +107,12 @@ export class ReceiptLog {
   #seq = 0;
   #head = GENESIS_PREV;
   #checkpointedSeq = 0;
+  /** The last checkpoint in the chain: the next one links to it. */
+  #lastCheckpoint: Checkpoint | null = null;
   #timer: NodeJS.Timeout | undefined;
-  #signing: Promise<void> | undefined;
+  /** Checkpoints are signed one after another: each must link to the one before. */
+  #signing: Promise<unknown> = Promise.resolve();
+  #pending = false;
 
   constructor(db: DatabaseSync, signer: CheckpointSigner, options: ReceiptLogOptions = {}) {
     this.#db = db;
@@ -77,11 +120,10 @@ export class ReceiptLog {
     this.#every = options.checkpointEvery ?? 100;
     this.#seconds = options.checkpointSeconds ?? 30;
     this.#knownKeys = options.knownKeys ?? [];
-    db.exec(RECEIPTS_SCHEMA);
+    this.#onCheckpoint = options.onCheckpoint;
+    createSchema(db);
     this.#insert = db.prepare('INSERT INTO receipts (seq, hash, record) VALUES (?, ?, ?)');
-    this.#insertCheckpoint = db.prepare(
-      'INSERT OR IGNORE INTO checkpoints (seq, hash, ts, key_id, sig) VALUES (?, ?, ?, ?, ?)',
-    );
+    this.#insertCheckpoint = db.prepare(`INSERT INTO checkpoints (${CHECKPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.resync();
   }
 
@@ -95,8 +137,38 @@ export class ReceiptLog {
       { seq: number; hash: string } | undefined;
     this.#seq = row?.seq ?? 0;
     this.#head = row?.hash ?? GENESIS_PREV;
-    const cp = this.#db.prepare('SELECT MAX(seq) AS seq FROM checkpoints').get() as { seq: number | null };
-    this.#checkpointedSeq = cp.seq ?? 0;
+    const cp = this.#db.prepare(`SELECT ${CHECKPOINT_COLUMNS} FROM checkpoints ORDER BY n DESC LIMIT 1`).get();
+    this.#lastCheckpoint = cp ? checkpointFromRow(cp) : null;
+    this.#checkpointedSeq = this.#lastCheckpoint?.seq ?? 0;
+  }
+
+  /**
+   * Start a new checkpoint chain over the log as it is (the daemon's escape hatch for a log that
+   * does not extend what it last signed). The old checkpoints are kept aside, not deleted, for
+   * whoever investigates; the caller receipts why before signing the new chain's first link.
+   */
+  setAsideCheckpoints(reason: string): number {
+    this.#db.exec(`CREATE TABLE IF NOT EXISTS checkpoints_set_aside (
+      set_aside_at TEXT NOT NULL, reason TEXT NOT NULL,
+      n INTEGER, seq INTEGER, hash TEXT, ts TEXT, key_id TEXT, prev TEXT, sig TEXT)`);
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const moved = this.#db
+        .prepare(`INSERT INTO checkpoints_set_aside SELECT ?, ?, ${CHECKPOINT_COLUMNS} FROM checkpoints`)
+        .run(new Date().toISOString(), reason).changes;
+      this.#db.exec('DELETE FROM checkpoints');
+      this.#db.exec('COMMIT');
+      this.resync();
+      return Number(moved);
+    } catch (e) {
+      this.#db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  /** The last checkpoint signed (or read at start). */
+  get lastCheckpoint(): Checkpoint | null {
+    return this.#lastCheckpoint;
   }
 
   append(kind: ReceiptKind, actor: ReceiptActor, body: Record<string, unknown>): AppendedReceipt {
@@ -121,26 +193,37 @@ export class ReceiptLog {
     return { id: receiptId(record.seq, hash), seq: record.seq, hash };
   }
 
-  /** Sign a checkpoint over the current head now (shutdown, export, tests). */
-  async checkpoint(): Promise<Checkpoint | null> {
-    if (this.#signing) await this.#signing;
-    if (this.#seq === 0 || this.#seq === this.#checkpointedSeq) return null;
-    const cp: Omit<Checkpoint, 'sig'> = {
+  /**
+   * Sign a checkpoint over the current head now (shutdown, export, tests). Null when the head is
+   * already signed, unless `force`: an export signs the head at its own time even then, so that a
+   * verifier knows the head when it was exported.
+   */
+  checkpoint(options: { force?: boolean } = {}): Promise<Checkpoint | null> {
+    const run = this.#signing.then(() => this.#signHead(options.force ?? false));
+    this.#signing = run.catch(() => undefined);
+    return run;
+  }
+
+  async #signHead(force: boolean): Promise<Checkpoint | null> {
+    if (this.#seq === 0 || (this.#seq === this.#checkpointedSeq && !force)) return null;
+    const last = this.#lastCheckpoint;
+    const cp: UnsignedCheckpoint = {
+      v: 2,
+      n: (last?.n ?? 0) + 1,
       seq: this.#seq,
       hash: this.#head,
       ts: new Date().toISOString(),
       key_id: this.#signer.keyId,
+      prev: last ? checkpointLink(last) : GENESIS_PREV,
     };
-    let signed: Checkpoint | null = null;
-    const sign = this.#signer.sign(checkpointMessage(cp)).then((sig) => {
-      signed = { ...cp, sig: toBase64Url(sig) };
-      this.#insertCheckpoint.run(cp.seq, cp.hash, cp.ts, cp.key_id, signed.sig);
-      this.#checkpointedSeq = Math.max(this.#checkpointedSeq, cp.seq);
-    });
-    this.#signing = sign.finally(() => {
-      this.#signing = undefined;
-    });
-    await this.#signing;
+    const signed: Checkpoint = { ...cp, sig: toBase64Url(await this.#signer.sign(checkpointMessage(cp))) };
+    this.#insertCheckpoint.run(cp.n, cp.seq, cp.hash, cp.ts, cp.key_id, cp.prev, signed.sig);
+    this.#lastCheckpoint = signed;
+    this.#checkpointedSeq = Math.max(this.#checkpointedSeq, cp.seq);
+    if (this.#onCheckpoint) {
+      const sig = toBase64Url(await this.#signer.sign(anchorMessage(signed)));
+      this.#onCheckpoint({ checkpoint: signed, key_id: this.#signer.keyId, sig });
+    }
     return signed;
   }
 
@@ -167,14 +250,12 @@ export class ReceiptLog {
   }
 
   readCheckpoints(): Checkpoint[] {
-    return this.#db
-      .prepare('SELECT seq, hash, ts, key_id, sig FROM checkpoints ORDER BY seq')
-      .all() as unknown as Checkpoint[];
+    return readCheckpoints(this.#db);
   }
 
-  *readRecords(fromSeq = 1): Generator<{ hash: string; json: string }> {
-    const stmt = this.#db.prepare('SELECT hash, record AS json FROM receipts WHERE seq >= ? ORDER BY seq');
-    yield* stmt.iterate(fromSeq) as Iterable<{ hash: string; json: string }>;
+  *readRecords(fromSeq = 1, toSeq = Number.MAX_SAFE_INTEGER): Generator<{ hash: string; json: string }> {
+    const stmt = this.#db.prepare('SELECT hash, record AS json FROM receipts WHERE seq >= ? AND seq <= ? ORDER BY seq');
+    yield* stmt.iterate(fromSeq, toSeq) as Iterable<{ hash: string; json: string }>;
   }
 
   /** One record, parsed (tests, and the CLI's `receipts show`). */
@@ -184,28 +265,45 @@ export class ReceiptLog {
     return row ? (JSON.parse(row.record) as ReceiptRecord) : undefined;
   }
 
-  exportHeader(): ExportHeader {
+  exportHeader(exportedAt?: string): ExportHeader {
     const keys = new Map(this.#knownKeys.map((k) => [k.key_id, k]));
     keys.set(this.#signer.keyId, { key_id: this.#signer.keyId, jwk: this.#signer.publicJwk });
     return {
       type: 'header',
       format: EXPORT_FORMAT,
-      v: 1,
-      exported_at: new Date().toISOString(),
+      v: EXPORT_VERSION,
+      exported_at: exportedAt ?? new Date().toISOString(),
       public_keys: [...keys.values()],
       ...(this.deviceStatement ? { device_statement: this.deviceStatement } : {}),
     };
   }
 
-  /** The whole log as export lines (see export-format.ts). */
-  exportLines(): Generator<string> {
-    return exportLines(this.exportHeader(), this.readRecords(), this.readCheckpoints());
+  /**
+   * The whole log as export lines (see export-format.ts). With `head` (the checkpoint an export
+   * has just signed), exactly the log up to it, exported at its time: records appended while the
+   * export streams are left for the next one, so the export ends on its signed head.
+   */
+  exportLines(head?: Checkpoint | null): Generator<string> {
+    if (!head) return exportLines(this.exportHeader(), this.readRecords(), this.readCheckpoints());
+    return exportLines(
+      this.exportHeader(head.ts),
+      this.readRecords(1, head.seq),
+      this.readCheckpoints().filter((cp) => cp.n <= head.n),
+    );
   }
 
   #scheduleCheckpoint(): void {
     const unsigned = this.#seq - this.#checkpointedSeq;
     if (unsigned >= this.#every) {
-      if (!this.#signing) setImmediate(() => void this.checkpoint().catch(() => undefined));
+      if (!this.#pending) {
+        this.#pending = true;
+        // One scheduled checkpoint at a time: a slow signer (a TPM) must not queue one per append.
+        setImmediate(() => {
+          void this.checkpoint()
+            .catch(() => undefined)
+            .finally(() => (this.#pending = false));
+        });
+      }
       return;
     }
     if (!this.#timer && this.#seconds > 0) {
