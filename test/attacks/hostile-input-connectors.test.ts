@@ -6,7 +6,8 @@ import { cli, startDaemon, stdioClient, tempHome, writeJson, type DaemonProcess 
 import { errorCode, lastSeq, receiptOf, toolCallsSince } from './lib/receipts.ts';
 import { recordingUpstream, type Upstream } from './lib/upstream.ts';
 
-const TOKEN = 'tok-upstream-secret-0123456789';
+// Random (strong): a guessable secret is never given to a tool (docs/security.md).
+const TOKEN = 'tok-Qx7vN2pLw9rT4kZ8mB3sYc6H';
 
 const connector = (name: string, url: string, egress: string[], extra: Record<string, unknown> = {}) => ({
   kind: 'http',
