@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import type { Server } from 'node:http';
 import type { DatabaseSync } from 'node:sqlite';
 import { sha256Hex } from '@briefcase/crypto';
-import { KEY_ROLES, loadSigner, pinSecretName, readPublicKeys, type KeyRole, type Signer } from '@briefcase/keys';
+import { readPublicKeys, type KeyRole, type Signer } from '@briefcase/keys';
 import { PolicyEngine } from '@briefcase/policy';
 import { BriefcaseError } from '@briefcase/protocol';
 import { ReceiptLog } from '@briefcase/receipts/node';
@@ -16,6 +16,7 @@ import { loadConfig, type Config } from './config.ts';
 import { DEMO_API_SECRET, startDemoApi } from './demo/demo-api.ts';
 import { refreshDeviceStatement } from './keys/device-statement.ts';
 import { daemonAnswers, dataPaths, type DataPaths } from './paths.ts';
+import { loadKeys } from './keys/load-keys.ts';
 import { CallPipeline } from './pipeline/pipeline.ts';
 import { RemoteManager } from './remote/manager.ts';
 import { PinStore } from './remote/pins.ts';
@@ -387,34 +388,4 @@ export class Daemon {
 async function ensureNotRunning(socket: string): Promise<void> {
   if (await daemonAnswers(socket)) throw new BriefcaseError('conflict', `a daemon is already running on ${socket}`);
   rmSync(socket, { force: true });
-}
-
-/**
- * Every role's key. A token's PIN comes from BRIEFCASE_PKCS11_PIN, else the vault secret
- * `pkcs11.pin.<token label>`, else a person at the terminal; never from a config file.
- */
-async function loadKeys(
-  home: string,
-  masterKey: Uint8Array,
-  vault: Vault,
-  askPin: DaemonOptions['askPin'],
-): Promise<Record<KeyRole, Signer>> {
-  const asked = new Map<string, string | undefined>();
-  const pin = async (location: { token_label: string }) => {
-    const fromEnv = process.env.BRIEFCASE_PKCS11_PIN;
-    if (fromEnv) return fromEnv;
-    const fromVault = vault.get(pinSecretName(location.token_label))?.expose();
-    if (fromVault) return fromVault;
-    if (!askPin) return undefined;
-    if (!asked.has(location.token_label)) asked.set(location.token_label, await askPin(location.token_label));
-    return asked.get(location.token_label);
-  };
-  const keys: Partial<Record<KeyRole, Signer>> = {};
-  try {
-    for (const role of KEY_ROLES) keys[role] = await loadSigner(home, role, masterKey, pin);
-  } catch (e) {
-    for (const k of Object.values(keys)) k.close();
-    throw e;
-  }
-  return keys as Record<KeyRole, Signer>;
 }
