@@ -192,6 +192,20 @@ describe('hostile input (issue 8 class 8)', () => {
       assert.deepEqual((up.result as { content: unknown }).content, [{ type: 'text', text: 'up' }]);
     });
 
+    it('a number JSON reads as Infinity (1e400) through the gateway is refused, not run as null', async () => {
+      const since = lastSeq(home);
+      // A tool whose schema takes anything: before, it ran with {"n":[null]}.
+      raw.send(
+        '{"jsonrpc":"2.0","id":77,"method":"tools/call","params":{"name":"hostile.anything","arguments":{"n":[1e400]}}}',
+      );
+      const reply = await raw.reply(77);
+      const result = reply.result as { isError?: boolean; content: { text: string }[]; _meta: Record<string, unknown> };
+      assert.equal(result.isError, true, JSON.stringify(reply));
+      assert.deepEqual(result._meta['dev.briefcase/error'], { code: 'invalid_args' });
+      assert.match(result.content[0]!.text, /argument n\[0\] is a number too large for JSON/);
+      assert.equal(toolCallsSince(home, since).length, 0, 'the call never reached the daemon as {"n":[null]}');
+    });
+
     it('id null, and ids that are objects, fractions or booleans, get -32600 with id null (JSON-RPC 2.0 §5, MCP)', async () => {
       for (const id of [null, { a: 1 }, 1.5, true, ['x']]) {
         raw.send({ jsonrpc: '2.0', id, method: 'tools/list' });

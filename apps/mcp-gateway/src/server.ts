@@ -8,6 +8,7 @@ import {
 import { BriefcaseError, type ToolCallResponse } from '@briefcase/protocol';
 import type { Logger } from '@briefcase/telemetry';
 import type { DaemonClient, DaemonEvent } from './daemon-client.ts';
+import { nonFiniteNumberPath } from './finite.ts';
 import { ProgressRelay } from './progress-relay.ts';
 
 export const GATEWAY_NAME = 'briefcase';
@@ -76,6 +77,14 @@ export function createGatewayServer(client: DaemonClient, logger: Logger, option
         .catch(() => undefined);
     };
     const started = Date.now();
+    const infinite = nonFiniteNumberPath(args);
+    if (infinite !== null) {
+      logger.info('tool call refused at the gateway', { tool: name.slice(0, 128), code: 'invalid_args' });
+      return errorResult(
+        'invalid_args',
+        `argument ${infinite.slice(0, 200)} is a number too large for JSON (beyond ±1.8e308): send a smaller number or a string`,
+      );
+    }
     let response: ToolCallResponse;
     try {
       response = await client.callTool(name, args, extra.signal, onEvent);
