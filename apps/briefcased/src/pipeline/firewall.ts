@@ -13,6 +13,8 @@ const INJECTION_PATTERNS: [string, RegExp][] = [
 
 export interface FirewallOutcome {
   result: ToolResult;
+  /** `result` as JSON, serialised once here (the receipt hashes it). */
+  json: string;
   truncated: boolean;
   flags: string[];
 }
@@ -29,18 +31,16 @@ export function firewallOutput(result: ToolResult, scrubber: Scrubber, maxBytes:
   const scrubbed = scrubber.scrubValue(result);
   const text = scrubbed.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
   const flags = INJECTION_PATTERNS.filter(([, re]) => re.test(text)).map(([name]) => name);
-  const size = Buffer.byteLength(JSON.stringify(scrubbed));
-  if (size <= maxBytes) return { result: scrubbed, truncated: false, flags };
+  const json = JSON.stringify(scrubbed);
+  const size = Buffer.byteLength(json);
+  if (size <= maxBytes) return { result: scrubbed, json, truncated: false, flags };
   const budget = Math.max(0, maxBytes - 256);
   const full = text.length > budget ? text.slice(0, budget) : text;
-  return {
-    result: {
-      content: [
-        { type: 'text', text: `${full}\n[truncated by Briefcase: the result was ${size} bytes, limit ${maxBytes}]` },
-      ],
-      ...(scrubbed.isError ? { isError: true } : {}),
-    },
-    truncated: true,
-    flags,
+  const cut: ToolResult = {
+    content: [
+      { type: 'text', text: `${full}\n[truncated by Briefcase: the result was ${size} bytes, limit ${maxBytes}]` },
+    ],
+    ...(scrubbed.isError ? { isError: true } : {}),
   };
+  return { result: cut, json: JSON.stringify(cut), truncated: true, flags };
 }

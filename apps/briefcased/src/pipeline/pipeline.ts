@@ -209,7 +209,7 @@ export class CallPipeline {
         ...this.#body(s),
         outcome: fw.result.isError ? 'tool_error' : 'ok',
         cost: { estimated, actual, currency: tool.currency },
-        result_sha256: sha256Hex(JSON.stringify(fw.result)),
+        result_sha256: sha256Hex(fw.json),
         ...(fw.truncated ? { truncated: true } : {}),
         ...(fw.flags.length ? { flags: fw.flags } : {}),
       });
