@@ -3,7 +3,15 @@ import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { cli, cliAsync, sleep, startDaemon, tempHome, type DaemonProcess } from '../helpers.ts';
-import { httpClient, rawPost, rawSession, sessionOf, startHttpGateway, type HttpGateway } from './lib/http-gateway.ts';
+import {
+  httpClient,
+  openEventStream,
+  rawPost,
+  rawSession,
+  sessionOf,
+  startHttpGateway,
+  type HttpGateway,
+} from './lib/http-gateway.ts';
 import { nested } from './lib/raw-gateway.ts';
 
 const LIMIT = 64; // the gateway's default session limit
@@ -90,11 +98,20 @@ describe('HTTP gateway sessions under abandonment (issue 8 class 8)', () => {
         (a) => a.status === 'pending',
       )?.id;
     }
-    // …and the rest live SDK clients (each keeps its event stream open): every session is busy.
-    const live: Client[] = [];
+    // …and the rest sessions with their event stream open (as every SDK client keeps one). The
+    // streams are opened here and awaited, so each is known to be in flight before the late
+    // initialize: the SDK client opens its stream some time after connect() returns.
+    const live: { session: string; stream: { close(): void } }[] = [];
     try {
       for (let i = 0; i < LIMIT - 1; i += 21) {
-        live.push(...(await Promise.all(Array.from({ length: Math.min(21, LIMIT - 1 - i) }, () => httpClient(gw)))));
+        live.push(
+          ...(await Promise.all(
+            Array.from({ length: Math.min(21, LIMIT - 1 - i) }, async () => {
+              const session = await rawSession(gw);
+              return { session, stream: await openEventStream(gw, session) };
+            }),
+          )),
+        );
       }
       const refused = await rawPost(gw, {
         jsonrpc: '2.0',
@@ -108,15 +125,28 @@ describe('HTTP gateway sessions under abandonment (issue 8 class 8)', () => {
         /every session has a request in flight/,
       );
 
-      // None of the busy sessions was evicted: the live clients still work, the held call completes.
-      await Promise.all(live.map((c, i) => echo(c, `live ${i}`)));
+      // None of the busy sessions was evicted: each still answers, the held call completes.
+      await Promise.all(
+        live.map(async ({ session }, i) => {
+          const r = await rawPost(
+            gw,
+            { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { text: `live ${i}` } } },
+            session,
+          );
+          assert.equal(r.status, 200, `live session ${i} was evicted`);
+          assert.deepEqual((r.messages.at(-1)?.result as { content: unknown }).content, [
+            { type: 'text', text: `live ${i}` },
+          ]);
+        }),
+      );
       assert.equal(cli(home, ['approvals', 'approve', approvalId]).code, 0);
       const done = await call;
       assert.equal(done.status, 200);
       assert.match(JSON.stringify(done.messages), /Saved note/);
     } finally {
-      await Promise.all(live.map((c) => c.close()));
+      for (const { stream } of live) stream.close();
     }
+    await sleep(100); // the gateway sees the streams close
     // Their streams closed, the sessions are idle again: a new client gets in.
     const fresh = await httpClient(gw);
     await echo(fresh, 'room again');

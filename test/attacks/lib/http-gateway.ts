@@ -92,3 +92,37 @@ export async function rawSession(gw: HttpGateway): Promise<string> {
   await rawPost(gw, { jsonrpc: '2.0', method: 'notifications/initialized' }, init.sessionId);
   return init.sessionId;
 }
+
+/**
+ * Open the session's standalone event stream (GET) and resolve once the gateway has answered
+ * with its headers, so the stream is known to be in flight. The stream is read (and so kept
+ * referenced: undici closes a response body that is garbage collected) until `close()`.
+ */
+export async function openEventStream(gw: HttpGateway, sessionId: string): Promise<{ close(): void }> {
+  const controller = new AbortController();
+  const response = await fetch(gw.url, {
+    method: 'GET',
+    headers: {
+      authorization: `Bearer ${gw.bearer}`,
+      accept: 'text/event-stream',
+      'mcp-protocol-version': '2025-11-25',
+      'mcp-session-id': sessionId,
+    },
+    signal: controller.signal,
+  });
+  if (response.status !== 200 || !response.body) throw new Error(`event stream refused: ${response.status}`);
+  const reader = response.body.getReader();
+  const drained = (async () => {
+    try {
+      while (!(await reader.read()).done);
+    } catch {
+      // aborted by close()
+    }
+  })();
+  return {
+    close() {
+      controller.abort();
+      void drained;
+    },
+  };
+}
