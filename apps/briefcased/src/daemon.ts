@@ -10,7 +10,9 @@ import { BriefcaseError } from '@briefcase/protocol';
 import { ReceiptLog } from '@briefcase/receipts/node';
 import { Logger } from '@briefcase/telemetry';
 import { loadMasterKey, Scrubber, Vault, type MasterKey, type MasterKeySource } from '@briefcase/vault';
+import { startConsole } from '@briefcase/console';
 import { ApprovalStore } from './approvals/store.ts';
+import { consoleBackend } from './console/backend.ts';
 import { buildRoutes } from './api/handlers.ts';
 import { listenHttp, listenSocket, createApiServer } from './api/server.ts';
 import { SpendLedger } from './budget/ledger.ts';
@@ -52,6 +54,8 @@ export interface DaemonOptions {
   askPin?: (tokenLabel: string) => Promise<string | undefined>;
   /** Start on a receipt log that does not extend what was last signed (receipts-guard.ts). */
   acceptAlteredReceipts?: boolean;
+  /** Serve the console on this port (0: any free port); a port in use is then an error. */
+  consolePort?: number;
 }
 
 /** What `start` has checked and opened before it assembles the daemon. */
@@ -115,6 +119,7 @@ export class Daemon {
   #stopping: Promise<void> | undefined;
   httpAddress: { host: string; port: number } | undefined;
   demoAddress: { port: number } | undefined;
+  consoleUrl: string | undefined;
 
   private constructor(services: Services) {
     this.services = services;
@@ -295,6 +300,8 @@ export class Daemon {
       }
       daemon.#servers.push(httpApi);
     }
+    if (options.consolePort !== undefined) await daemon.#startConsole(options.consolePort, true);
+    else if (config.console.enabled) await daemon.#startConsole(config.console.port, false);
     if (config.demo.enabled) {
       const key = vault.get(DEMO_API_SECRET);
       if (key) {
@@ -311,8 +318,35 @@ export class Daemon {
     writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     daemon.#sweeper = setInterval(() => daemon.#expireApprovals(), 1000);
     daemon.#sweeper.unref();
-    logger.info('briefcased started', { socket: paths.socket, http: daemon.httpAddress ?? null, pid: process.pid });
+    logger.info('briefcased started', {
+      socket: paths.socket,
+      http: daemon.httpAddress ?? null,
+      console: daemon.consoleUrl ?? null,
+      pid: process.pid,
+    });
     return daemon;
+  }
+
+  /**
+   * The web console on http://localhost:PORT. Asked for by flag, a port in use stops the start;
+   * on by config default, it is a warning and `briefcase console` says why it is off.
+   */
+  async #startConsole(port: number, required: boolean): Promise<void> {
+    const { services } = this;
+    try {
+      const handle = await startConsole({ backend: consoleBackend(services), port, logger: services.logger });
+      services.presence.setOrigin(handle.url);
+      services.console = { url: handle.url, mintViewerSession: (ttl) => handle.mintViewerSession(ttl) };
+      this.#servers.push(handle.server);
+      this.consoleUrl = handle.url;
+    } catch (e) {
+      if (!required) {
+        services.logger.warn('the console could not start; everything else runs', { port, error: e });
+        return;
+      }
+      await this.stop();
+      throw e;
+    }
   }
 
   /** Start-up recovery: spend reserved by a run that crashed keeps counting, and is receipted. */

@@ -38,6 +38,9 @@ const adminIfInitialised = async (): Promise<AdminClient | null> => {
 };
 const load = {
   approvals: () => import('./commands/approvals.ts'),
+  budget: () => import('./commands/budget.ts'),
+  console: () => import('./commands/console.ts'),
+  operations: () => import('./commands/operations.ts'),
   doctor: () => import('./commands/doctor.ts'),
   keys: () => import('./commands/keys.ts'),
   mcp: () => import('./commands/mcp.ts'),
@@ -95,6 +98,7 @@ program
   .option('--port <port>', 'also serve the daemon API over HTTP on 127.0.0.1:<port>')
   .option('--http <host:port>', 'also serve the daemon API over HTTP (loopback addresses only)')
   .option('--init-demo', 'on first run, initialise with the demo tools first (what `npm start` does)')
+  .option('--console-port <port>', 'serve the web console on http://localhost:<port> (0: any free port)')
   .option('--strict <roles>', 'refuse to start if these key roles (identity,receipts,dpop) are software keys')
   .option(
     '--accept-altered-receipts',
@@ -124,6 +128,52 @@ tools
   .action(async (name: string, o: { args: string; json?: boolean }) => {
     exitCode = await (await load.tools()).toolsCall(await admin(), name, o.args, o.json === true);
   });
+
+program
+  .command('console')
+  .description('the web console: its URL, and before the first passkey a one-time enrolment link')
+  .option('--json', 'print JSON')
+  .option('--open', 'open it in the browser')
+  .option('--no-open', 'do not open the browser')
+  .action(async (o: { json?: boolean; open?: boolean }) =>
+    (await load.console()).consoleOpen(await admin(), { json: o.json === true, open: o.open }),
+  );
+
+const budget = program.command('budget').description('budget caps (raising or removing one needs a passkey)');
+budget
+  .command('list')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => (await load.budget()).budgetList(await admin(), o.json === true));
+budget
+  .command('set <id>')
+  .description('add or change a cap: --limit N --window call|day|month [--tool T | --category C] [--deny]')
+  .requiredOption('--limit <n>', 'the most that may be spent per window (minor units)')
+  .requiredOption('--window <w>', 'call, day or month')
+  .option('--tool <name>', 'the cap applies to this tool')
+  .option('--category <name>', 'the cap applies to this category')
+  .option('--deny', 'refuse calls over the cap (default: ask for approval)')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: import('./commands/budget.ts').BudgetSetFlags) =>
+    (await load.budget()).budgetSet(await admin(), id, o),
+  );
+budget
+  .command('rm <id>')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: { json?: boolean }) =>
+    (await load.budget()).budgetRemove(await admin(), id, o.json === true),
+  );
+
+const operations = program.command('operations').description('guarded changes waiting for a passkey in the console');
+operations
+  .command('list')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => (await load.operations()).operationsList(await admin(), o.json === true));
+operations
+  .command('reject <id>')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: { json?: boolean }) =>
+    (await load.operations()).operationsReject(await admin(), id, o.json === true),
+  );
 
 const approvals = program.command('approvals').description('see and decide pending approvals');
 approvals
@@ -357,7 +407,8 @@ try {
   } else if (e instanceof BriefcaseError) {
     // warn() escapes every control; a message may keep its own lines (several config errors).
     warn(`briefcase: ${e.message} [${e.code}]`);
-    process.exitCode = e.code === 'daemon_unreachable' ? 3 : 2;
+    // 4: a person must confirm the change with a passkey in the console (the link is in the message).
+    process.exitCode = e.code === 'daemon_unreachable' ? 3 : e.code === 'presence_required' ? 4 : 2;
   } else {
     warn(`briefcase: ${(e as Error).message ?? String(e)}`);
     process.exitCode = 2;

@@ -18,6 +18,7 @@ export interface StartFlags {
   initDemo?: boolean;
   strict?: string;
   acceptAlteredReceipts?: boolean;
+  consolePort?: string;
 }
 
 const BIN = resolve(fileURLToPath(new URL('../../bin/briefcase.js', import.meta.url)));
@@ -62,6 +63,10 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
   if (httpPort !== undefined && !(Number.isInteger(httpPort) && httpPort > 0 && httpPort < 65536)) {
     throw new Error(`--port/--http: "${flags.port ?? flags.http}" is not a valid port`);
   }
+  const consolePort = flags.consolePort === undefined ? undefined : Number(flags.consolePort);
+  if (consolePort !== undefined && !(Number.isInteger(consolePort) && consolePort >= 0 && consolePort < 65536)) {
+    throw new Error(`--console-port: "${flags.consolePort}" is not a valid port`);
+  }
   const strictRoles = (flags.strict ?? '').split(',').filter(Boolean);
   for (const r of strictRoles) {
     if (!isKeyRole(r)) throw new Error(`--strict: "${r}" is not a key role (${KEY_ROLES.join(', ')})`);
@@ -75,6 +80,7 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
     acceptAlteredReceipts: flags.acceptAlteredReceipts ?? false,
     ...(httpHost !== undefined ? { httpHost } : {}),
     ...(httpPort !== undefined ? { httpPort } : {}),
+    ...(consolePort !== undefined ? { consolePort } : {}),
   });
   const paths = dataPaths(home);
   for (const w of [
@@ -88,6 +94,7 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
   print(
     `  daemon API      unix:${paths.socket}${daemon.httpAddress ? ` and http://${daemon.httpAddress.host}:${daemon.httpAddress.port}` : ''}`,
   );
+  print(`  console         ${daemon.consoleUrl ?? 'off (see the log)'}`);
   print(`  logs            ${paths.logs}/daemon.log`);
   print(
     `  tools           ${daemon.services.registry
@@ -100,7 +107,10 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
   print('\nConnect an agent host (Claude Desktop, Cursor, …) with this MCP configuration:');
   print(JSON.stringify(mcpClientConfig(home), null, 2));
   print(`\nOr try it in the MCP Inspector:\n  ${inspectorCommand(home)}`);
-  print('\nApprove pending calls with `briefcase approvals list` / `briefcase approvals approve <id>`. Ctrl-C stops.');
+  print(
+    '\nApprove pending calls in the console (`briefcase console` prints its link; the first time, it enrols your passkey)',
+  );
+  print('or with `briefcase approvals list` / `briefcase approvals approve <id>` (local tier only). Ctrl-C stops.');
   await new Promise<void>((resolveStop) => {
     const stop = () => {
       print('\nstopping…');
