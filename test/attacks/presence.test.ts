@@ -213,6 +213,12 @@ describe('attack: forging a personâ€™s approval with admin.token and the agentâ€
     assert.match(changed.after!, /evil\.example/);
 
     // At a terminal (BRIEFCASE_WAIT=1) the CLI waits for the confirmation, then prints the result.
+    const pendingOps = () =>
+      cliJson<{ operations: { id: string; kind: string; status: string }[] }>(home, [
+        'operations',
+        'list',
+      ]).json.operations.filter((o) => o.kind === 'remote_pin' && o.status === 'pending');
+    const earlier = new Set(pendingOps().map((o) => o.id));
     const waiting = spawn(process.execPath, [BIN, 'remote', 'pin', 'files'], {
       env: { ...process.env, BRIEFCASE_HOME: home, BRIEFCASE_WAIT: '1' },
     });
@@ -220,13 +226,11 @@ describe('attack: forging a personâ€™s approval with admin.token and the agentâ€
     waiting.stdout.on('data', (c) => (out += c));
     waiting.stderr.on('data', (c) => (out += c));
     const exited = new Promise<number | null>((r) => waiting.once('exit', r));
+    after(() => waiting.kill());
     let op: { id: string } | undefined;
-    for (let i = 0; !op && i < 100; i++) {
+    for (let i = 0; !op && i < 200; i++) {
       await sleep(100);
-      op = cliJson<{ operations: { id: string; kind: string; status: string }[] }>(home, [
-        'operations',
-        'list',
-      ]).json.operations.find((o) => o.kind === 'remote_pin' && o.status === 'pending');
+      op = pendingOps().find((o) => !earlier.has(o.id));
     }
     assert.ok(op, out);
     await sleep(300);

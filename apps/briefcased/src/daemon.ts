@@ -224,6 +224,7 @@ export class Daemon {
       maxResultBytes: config.limits.max_result_bytes,
       dpopKey,
       onSecret: (value) => scrubber.add(value),
+      scrub: (text) => scrubber.scrub(text),
     });
 
     const services: Services = {
