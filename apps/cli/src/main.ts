@@ -4,6 +4,7 @@ import { VERSION } from '@briefcase/briefcased/version';
 import { BriefcaseError } from '@briefcase/protocol/errors';
 import type { AdminClient } from './client.ts';
 import type { KeysCreateFlags } from './commands/keys.ts';
+import type { McpFlags } from './commands/mcp.ts';
 import type { RemoteAddFlags } from './commands/remote.ts';
 import type { StartFlags } from './commands/start.ts';
 import { commanderOutput, print, printJson, warn } from './output.ts';
@@ -100,6 +101,8 @@ program
     '--accept-altered-receipts',
     'DANGEROUS: start on a receipt log that does not extend what was last signed (receipted, new checkpoint chain)',
   )
+  .option('--agent-socket <path>', 'also listen on this agent socket: every connection is the agent, no token')
+  .option('--agent-group <group>', 'the group that may connect to the agent socket (mode 0660)')
   .action(async (o: StartFlags) => (await load.start()).start(home(), o));
 
 program
@@ -110,7 +113,15 @@ program
     'serve Streamable HTTP at http://<host:port>/mcp (loopback only; bearer token in gateway-http.token)',
   )
   .option('--approval-wait <seconds>', 'hold calls at most this long while an approval is pending')
-  .action(async (o: { http?: string; approvalWait?: string }) => (await load.mcp()).mcp(home(), o));
+  .option(
+    '--socket <path>',
+    "reach the daemon through its agent socket (a service user's daemon; env BRIEFCASE_AGENT_SOCKET): no data directory needed",
+  )
+  .option(
+    '--token-file <file>',
+    '--http: the bearer token file (with --socket: ~/.config/briefcase/gateway-http.token)',
+  )
+  .action(async (o: McpFlags) => (await load.mcp()).mcp(home(), o));
 
 const tools = program.command('tools').description('list and call tools (admin-side, same pipeline)');
 tools

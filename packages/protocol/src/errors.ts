@@ -38,6 +38,10 @@ export const API_ERROR_CODES = [
   'daemon_unreachable',
   'vault_locked',
   'receipts_altered',
+  /** The operating system refused: not root, or not in the group that owns the agent socket. */
+  'permission_denied',
+  /** The command needs something this machine lacks (systemd, Linux, useradd). */
+  'unsupported_platform',
 ] as const;
 
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];

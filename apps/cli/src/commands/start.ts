@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  AgentSocketConfig,
   Daemon,
+  formatIssues,
   dataPaths,
   initDataDir,
   isInitialised,
@@ -9,6 +11,7 @@ import {
   type InitReport,
 } from '@briefcase/briefcased';
 import { isKeyRole, KEY_ROLES } from '@briefcase/keys';
+import { BriefcaseError } from '@briefcase/protocol/errors';
 import { print, warn } from '../output.ts';
 import { askHidden } from '../prompt.ts';
 
@@ -18,6 +21,8 @@ export interface StartFlags {
   initDemo?: boolean;
   strict?: string;
   acceptAlteredReceipts?: boolean;
+  agentSocket?: string;
+  agentGroup?: string;
 }
 
 const BIN = resolve(fileURLToPath(new URL('../../bin/briefcase.js', import.meta.url)));
@@ -66,6 +71,16 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
   for (const r of strictRoles) {
     if (!isKeyRole(r)) throw new Error(`--strict: "${r}" is not a key role (${KEY_ROLES.join(', ')})`);
   }
+  if ((flags.agentSocket === undefined) !== (flags.agentGroup === undefined)) {
+    throw new BriefcaseError('bad_request', '--agent-socket and --agent-group go together');
+  }
+  let agentSocket: AgentSocketConfig | undefined;
+  if (flags.agentSocket !== undefined) {
+    const parsed = AgentSocketConfig.safeParse({ path: flags.agentSocket, group: flags.agentGroup });
+    if (!parsed.success)
+      throw new BriefcaseError('bad_request', formatIssues('--agent-socket', parsed.error).join('\n'));
+    agentSocket = parsed.data;
+  }
   const daemon = await Daemon.start({
     home,
     foreground: true,
@@ -75,6 +90,7 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
     acceptAlteredReceipts: flags.acceptAlteredReceipts ?? false,
     ...(httpHost !== undefined ? { httpHost } : {}),
     ...(httpPort !== undefined ? { httpPort } : {}),
+    ...(agentSocket ? { agentSocket } : {}),
   });
   const paths = dataPaths(home);
   for (const w of [
@@ -88,6 +104,8 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
   print(
     `  daemon API      unix:${paths.socket}${daemon.httpAddress ? ` and http://${daemon.httpAddress.host}:${daemon.httpAddress.port}` : ''}`,
   );
+  const agentSocketPath = agentSocket?.path ?? daemon.services.config.daemon.agent_socket?.path;
+  if (agentSocketPath) print(`  agent socket    unix:${agentSocketPath} (briefcase mcp --socket ${agentSocketPath})`);
   print(`  logs            ${paths.logs}/daemon.log`);
   print(
     `  tools           ${daemon.services.registry
