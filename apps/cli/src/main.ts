@@ -6,6 +6,7 @@ import type { AdminClient } from './client.ts';
 import type { KeysCreateFlags } from './commands/keys.ts';
 import type { McpFlags } from './commands/mcp.ts';
 import type { RemoteAddFlags } from './commands/remote.ts';
+import type { ServiceInstallFlags } from './commands/service.ts';
 import type { StartFlags } from './commands/start.ts';
 import { commanderOutput, print, printJson, warn } from './output.ts';
 import { oneLine } from './safe-text.ts';
@@ -46,6 +47,7 @@ const load = {
   receipts: () => import('./commands/receipts.ts'),
   remote: () => import('./commands/remote.ts'),
   secrets: () => import('./commands/secrets.ts'),
+  service: () => import('./commands/service.ts'),
   start: () => import('./commands/start.ts'),
   tools: () => import('./commands/tools.ts'),
 };
@@ -337,6 +339,49 @@ receipts
       );
     },
   );
+
+const service = program
+  .command('service')
+  .description('run the daemon as a system service (Linux, systemd; docs/service.md)');
+service
+  .command('install')
+  .description('a system user owns the data and runs the daemon; agents reach it through a group-owned socket')
+  .option('--dedicated-user', 'run the daemon as its own system user (required: the only mode so far)')
+  .option('--user <name>', 'the system user that owns the data and runs the daemon', 'briefcase')
+  .option('--group <name>', 'the group whose members may use the agent socket', 'briefcase-agents')
+  .option('--home <dir>', "the data directory, the service user's home", '/var/lib/briefcase')
+  .option(
+    '--socket-dir <dir>',
+    'where the agent socket goes (under /run: a systemd RuntimeDirectory)',
+    '/run/briefcase',
+  )
+  .option('--unit-dir <dir>', 'where the unit is written', '/etc/systemd/system')
+  .option('--add-user <name...>', 'add these people to the group (else the usermod command is printed)')
+  .option('--node <path>', 'the Node 24 the unit runs (default: this one)')
+  .option('--no-start', 'write everything but do not start the service')
+  .option('--dry-run', 'print what it would do and the unit; change nothing')
+  .option('--json', 'print JSON')
+  .action(async (o: ServiceInstallFlags & { json?: boolean }) => {
+    exitCode = (await load.service()).serviceInstall(o, o.json === true);
+  });
+service
+  .command('uninstall')
+  .description('stop and remove the unit; the user, the group and the data stay unless --purge')
+  .option('--unit-dir <dir>', 'where the unit is', '/etc/systemd/system')
+  .option('--purge', 'also delete the data directory (secrets, keys, receipts), the user and the groups')
+  .option('--dry-run', 'print what it would do; change nothing')
+  .option('--json', 'print JSON')
+  .action(async (o: { unitDir: string; purge?: boolean; dryRun?: boolean; json?: boolean }) => {
+    exitCode = (await load.service()).serviceUninstall(o, o.json === true);
+  });
+service
+  .command('status')
+  .description('the unit, the service user, the data directory and the agent socket')
+  .option('--unit-dir <dir>', 'where the unit is', '/etc/systemd/system')
+  .option('--json', 'print JSON')
+  .action(async (o: { unitDir: string; json?: boolean }) => {
+    exitCode = await (await load.service()).serviceStatus(o, o.json === true);
+  });
 
 program
   .command('status')
