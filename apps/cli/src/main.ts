@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { dataPaths, resolveHome } from '@briefcase/briefcased/paths';
 import { VERSION } from '@briefcase/briefcased/version';
@@ -349,7 +350,6 @@ service
   .option('--dedicated-user', 'run the daemon as its own system user (required: the only mode so far)')
   .option('--user <name>', 'the system user that owns the data and runs the daemon', 'briefcase')
   .option('--group <name>', 'the group whose members may use the agent socket', 'briefcase-agents')
-  .option('--home <dir>', "the data directory, the service user's home", '/var/lib/briefcase')
   .option(
     '--socket-dir <dir>',
     'where the agent socket goes (under /run: a systemd RuntimeDirectory)',
@@ -361,8 +361,10 @@ service
   .option('--no-start', 'write everything but do not start the service')
   .option('--dry-run', 'print what it would do and the unit; change nothing')
   .option('--json', 'print JSON')
-  .action(async (o: ServiceInstallFlags & { json?: boolean }) => {
-    exitCode = (await load.service()).serviceInstall(o, o.json === true);
+  .action(async (o: Omit<ServiceInstallFlags, 'home'> & { json?: boolean }) => {
+    // The global --home names the service's data directory; BRIEFCASE_HOME (a root shell's) does not.
+    const dataDir = program.opts<{ home?: string }>().home ?? '/var/lib/briefcase';
+    exitCode = (await load.service()).serviceInstall({ ...o, home: resolve(dataDir) }, o.json === true);
   });
 service
   .command('uninstall')

@@ -35,6 +35,7 @@ export interface ServiceInstallFlags {
   dedicatedUser?: boolean;
   user: string;
   group: string;
+  /** The data directory, the service user's home: the global --home, else /var/lib/briefcase. */
   home: string;
   socketDir: string;
   unitDir: string;
@@ -379,7 +380,8 @@ export function serviceUninstall(flags: ServiceRemoveFlags, json: boolean): numb
     ) {
       steps.push({ say: `rm -r ${socketDir}`, act: () => rmSync(socketDir, { recursive: true, force: true }) });
     }
-    if (existsSync('/var/cache/briefcase')) {
+    // The unit's CacheDirectory=, if systemd made it for this user.
+    if (user && existsSync('/var/cache/briefcase') && statSync('/var/cache/briefcase').uid === user.uid) {
       steps.push({
         say: 'rm -r /var/cache/briefcase',
         act: () => rmSync('/var/cache/briefcase', { recursive: true, force: true }),
