@@ -312,7 +312,9 @@ function nextSteps(l: ServiceLayout, flags: ServiceInstallFlags, started: boolea
       `Let a person's agents use it: sudo usermod -aG ${l.agentsGroup} ${process.env.SUDO_USER ?? '<user>'} (then log in again)`,
     );
   }
-  next.push(`From that person's account: briefcase mcp --socket ${socket}   (or BRIEFCASE_AGENT_SOCKET=${socket})`);
+  next.push(
+    `From that person's account: briefcase mcp --socket ${socket}   (or BRIEFCASE_AGENT_SOCKET=${socket}). An agent host's MCP configuration:\n${JSON.stringify({ mcpServers: { briefcase: { command: l.node, args: [l.cli, 'mcp', '--socket', socket] } } }, null, 2)}`,
+  );
   next.push(
     `Administer it as the service user: sudo -u ${l.user} ${l.node} ${l.cli} --home ${l.home} approvals list   (the person's account cannot read ${l.home})`,
   );

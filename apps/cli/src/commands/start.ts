@@ -36,6 +36,11 @@ export function mcpClientConfig(home: string): { mcpServers: Record<string, unkn
   };
 }
 
+/** The same for a person's account reaching a service user's daemon through its agent socket. */
+export function agentSocketClientConfig(socket: string): { mcpServers: Record<string, unknown> } {
+  return { mcpServers: { briefcase: { command: process.execPath, args: [BIN, 'mcp', '--socket', socket] } } };
+}
+
 export function inspectorCommand(home: string): string {
   return `BRIEFCASE_HOME=${home} npx @modelcontextprotocol/inspector ${process.execPath} ${BIN} mcp`;
 }
@@ -116,7 +121,7 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
   if (daemon.demoAddress)
     print(`  demo API        http://127.0.0.1:${daemon.demoAddress.port} (key kept in the vault as demo_api_key)`);
   print('\nConnect an agent host (Claude Desktop, Cursor, …) with this MCP configuration:');
-  print(JSON.stringify(mcpClientConfig(home), null, 2));
+  print(JSON.stringify(agentSocketPath ? agentSocketClientConfig(agentSocketPath) : mcpClientConfig(home), null, 2));
   print(`\nOr try it in the MCP Inspector:\n  ${inspectorCommand(home)}`);
   print('\nApprove pending calls with `briefcase approvals list` / `briefcase approvals approve <id>`. Ctrl-C stops.');
   await new Promise<void>((resolveStop) => {
