@@ -136,6 +136,7 @@ export function serviceUnit(l: ServiceLayout): string {
     // The people's homes are not the daemon's business, nor theirs its.
     'ProtectHome=yes',
     'PrivateTmp=yes',
+    'PrivateMounts=yes',
     // Other users' processes are invisible to it, and its IPC objects go when it stops.
     'ProtectProc=invisible',
     'RemoveIPC=yes',
