@@ -198,6 +198,7 @@ describe('agent socket: unsafe configurations refuse the start', () => {
       [['--agent-socket', 'run/a.sock', '--agent-group', group], /absolute path/],
       [['--agent-socket', join(run, 'a.sock'), '--agent-group', 'Bad Group'], /group name/],
       [['--agent-socket', join(run, 'a.sock')], /go together/],
+      [['--agent-socket', join(home, 'agent.sock'), '--agent-group', group], /inside the data directory/],
     ];
     for (const [args, message] of cases) {
       const r = start(args);

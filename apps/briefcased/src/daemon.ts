@@ -144,7 +144,7 @@ export class Daemon {
 
     await ensureNotRunning(paths.socket);
     const agentSocketConfig = options.agentSocket ?? config.daemon.agent_socket;
-    const agentSocket = agentSocketConfig ? await prepareAgentSocket(agentSocketConfig) : undefined;
+    const agentSocket = agentSocketConfig ? await prepareAgentSocket(agentSocketConfig, paths.home) : undefined;
     // Keys last among the checks: a token's PIN is asked for only when everything else is good.
     const keys = await loadKeys(paths.home, master.key, vault, options.askPin);
     try {

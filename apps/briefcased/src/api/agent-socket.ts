@@ -1,6 +1,6 @@
 import { chmodSync, chownSync, lstatSync, rmSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute, relative } from 'node:path';
 import { BriefcaseError } from '@briefcase/protocol';
 import type { AgentSocketConfig } from '../config.ts';
 import { groupId } from '../os-groups.ts';
@@ -19,8 +19,15 @@ export interface PreparedAgentSocket {
  * who could would replace the socket with one of their own), and whatever is at the path is a
  * stale socket, not a running daemon or some other file.
  */
-export async function prepareAgentSocket(config: AgentSocketConfig): Promise<PreparedAgentSocket> {
+export async function prepareAgentSocket(config: AgentSocketConfig, dataDir: string): Promise<PreparedAgentSocket> {
   const where = `agent socket ${config.path}`;
+  const inData = relative(dataDir, config.path);
+  if (!inData.startsWith('..') && !isAbsolute(inData)) {
+    throw new BriefcaseError(
+      'invalid_config',
+      `${where}: it is inside the data directory ${dataDir}, which stays closed to the agents: put it in a directory of its own (e.g. /run/briefcase)`,
+    );
+  }
   const gid = groupId(config.group);
   if (gid === null) throw new BriefcaseError('invalid_config', `${where}: there is no group "${config.group}"`);
   const uid = process.getuid?.() ?? 0;
