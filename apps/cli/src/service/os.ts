@@ -85,3 +85,37 @@ export function lookupUser(name: string): { uid: number; gid: number; home: stri
 export function userCan(runuser: string, user: string, test: 'x' | 'r', path: string): boolean {
   return run([runuser, '-u', user, '--', 'test', `-${test}`, path], { allowFail: true }).status === 0;
 }
+
+/** Where systemd looks for units; a unit written elsewhere is not started by the install. */
+export const SYSTEMD_UNIT_DIRS = [
+  '/etc/systemd/system',
+  '/run/systemd/system',
+  '/usr/local/lib/systemd/system',
+  '/usr/lib/systemd/system',
+  '/lib/systemd/system',
+];
+const TOOLS = ['getent', 'groupadd', 'groupdel', 'useradd', 'userdel', 'usermod', 'runuser', 'install', 'chgrp'];
+
+/** One thing an install or uninstall does: said (and printed by --dry-run), then done. */
+export interface Step {
+  say: string;
+  act: () => void;
+}
+
+/** Linux, and (unless only printing) root with the system tools. */
+export function preflight(needRoot: boolean): Record<string, string> {
+  if (process.platform !== 'linux') {
+    throw new BriefcaseError(
+      'unsupported_platform',
+      `service install is for Linux with systemd; on ${process.platform} see docs/service.md (macOS: a launchd LaunchDaemon)`,
+    );
+  }
+  if (!needRoot) return {};
+  if (!isRoot()) {
+    throw new BriefcaseError(
+      'permission_denied',
+      'service install must run as root (it creates a system user and writes a systemd unit): `sudo briefcase service install --dedicated-user`, or --dry-run to see what it would do',
+    );
+  }
+  return requireTools(TOOLS);
+}
