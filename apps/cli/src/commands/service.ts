@@ -79,7 +79,7 @@ function layoutOf(flags: ServiceInstallFlags): ServiceLayout {
     const real = existsSync(p) ? realpathSync(p) : p;
     if (HIDDEN_BY_PROTECT_HOME.some((h) => real.startsWith(h))) {
       throw new BriefcaseError(
-        'unsupported_platform',
+        'bad_request',
         `${what} is at ${real}, which the unit's ProtectHome= hides from the service: install Node and Briefcase outside /home and /root (e.g. /usr/local or /opt), then run this again with that briefcase`,
       );
     }
@@ -172,6 +172,13 @@ function plan(
       ]),
     );
   } else {
+    // A person's account (or root) would get the daemon's data and lose nothing to the agents.
+    if (user.uid === 0 || user.uid >= 1000) {
+      throw new BriefcaseError(
+        'bad_request',
+        `--user ${l.user} exists and is not a system user (uid ${user.uid}): choose a name for a new system user`,
+      );
+    }
     if (user.home !== l.home) warn(`note: ${l.user}'s home is ${user.home}; the data directory is ${l.home}`);
     if (!lookupGroup(l.agentsGroup)?.members.includes(l.user)) {
       steps.push(cmd([tool('usermod'), '--append', '--groups', l.agentsGroup, l.user]));
