@@ -15,8 +15,9 @@ import { ApprovalStore } from './approvals/store.ts';
 import { consoleBackend } from './console/backend.ts';
 import { buildRoutes } from './api/handlers.ts';
 import { listenHttp, listenSocket, createApiServer } from './api/server.ts';
+import { listenAgentSocket, prepareAgentSocket, type PreparedAgentSocket } from './api/agent-socket.ts';
 import { SpendLedger } from './budget/ledger.ts';
-import { loadConfig, type Config } from './config.ts';
+import { loadConfig, type AgentSocketConfig, type Config } from './config.ts';
 import { DEMO_API_SECRET, startDemoApi } from './demo/demo-api.ts';
 import { refreshDeviceStatement } from './keys/device-statement.ts';
 import { daemonAnswers, dataPaths, type DataPaths } from './paths.ts';
@@ -56,6 +57,8 @@ export interface DaemonOptions {
   acceptAlteredReceipts?: boolean;
   /** Serve the console on this port (0: any free port); a port in use is then an error. */
   consolePort?: number;
+  /** Also listen on an agent socket (overrides config `daemon.agent_socket`; docs/service.md). */
+  agentSocket?: AgentSocketConfig;
 }
 
 /** What `start` has checked and opened before it assembles the daemon. */
@@ -70,6 +73,7 @@ interface Checked {
   keys: Record<KeyRole, Signer>;
   policy: { engine: PolicyEngine; hash: string };
   registry: ToolRegistry;
+  agentSocket: PreparedAgentSocket | undefined;
 }
 
 /** Everything the API handlers may use. */
@@ -157,6 +161,8 @@ export class Daemon {
     const registry = loadRegistry(paths.connectors);
 
     await ensureNotRunning(paths.socket);
+    const agentSocketConfig = options.agentSocket ?? config.daemon.agent_socket;
+    const agentSocket = agentSocketConfig ? await prepareAgentSocket(agentSocketConfig, paths.home) : undefined;
     // Keys last among the checks: a token's PIN is asked for only when everything else is good.
     const keys = await loadKeys(paths.home, master.key, vault, options.askPin);
     try {
@@ -171,6 +177,7 @@ export class Daemon {
         keys,
         policy: { engine: engine.value, hash: sha256Hex(policyText) },
         registry,
+        agentSocket,
       });
     } catch (e) {
       for (const k of Object.values(keys)) k.close();
@@ -288,6 +295,17 @@ export class Daemon {
     const api = createApiServer(buildRoutes(services), services);
     await listenSocket(api, paths.socket);
     daemon.#servers.push(api);
+    if (start.agentSocket) {
+      const agentApi = createApiServer(buildRoutes(services), services, { fixedRole: 'agent' });
+      try {
+        await listenAgentSocket(agentApi, start.agentSocket);
+      } catch (e) {
+        await daemon.stop();
+        throw e;
+      }
+      daemon.#servers.push(agentApi);
+      logger.info('agent socket listening', { path: start.agentSocket.path, group: start.agentSocket.group });
+    }
     const httpEnabled = options.httpPort !== undefined || config.daemon.http.enabled;
     if (httpEnabled) {
       const host = options.httpHost ?? config.daemon.http.host;

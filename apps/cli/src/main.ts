@@ -1,10 +1,13 @@
+import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { dataPaths, resolveHome } from '@briefcase/briefcased/paths';
 import { VERSION } from '@briefcase/briefcased/version';
 import { BriefcaseError } from '@briefcase/protocol/errors';
 import type { AdminClient } from './client.ts';
 import type { KeysCreateFlags } from './commands/keys.ts';
+import type { McpFlags } from './commands/mcp.ts';
 import type { RemoteAddFlags } from './commands/remote.ts';
+import type { ServiceInstallFlags } from './commands/service.ts';
 import type { StartFlags } from './commands/start.ts';
 import { commanderOutput, print, printJson, warn } from './output.ts';
 import { oneLine } from './safe-text.ts';
@@ -48,6 +51,7 @@ const load = {
   receipts: () => import('./commands/receipts.ts'),
   remote: () => import('./commands/remote.ts'),
   secrets: () => import('./commands/secrets.ts'),
+  service: () => import('./commands/service.ts'),
   start: () => import('./commands/start.ts'),
   tools: () => import('./commands/tools.ts'),
 };
@@ -104,6 +108,8 @@ program
     '--accept-altered-receipts',
     'DANGEROUS: start on a receipt log that does not extend what was last signed (receipted, new checkpoint chain)',
   )
+  .option('--agent-socket <path>', 'also listen on this agent socket: every connection is the agent, no token')
+  .option('--agent-group <group>', 'the group that may connect to the agent socket (mode 0660)')
   .action(async (o: StartFlags) => (await load.start()).start(home(), o));
 
 program
@@ -114,7 +120,15 @@ program
     'serve Streamable HTTP at http://<host:port>/mcp (loopback only; bearer token in gateway-http.token)',
   )
   .option('--approval-wait <seconds>', 'hold calls at most this long while an approval is pending')
-  .action(async (o: { http?: string; approvalWait?: string }) => (await load.mcp()).mcp(home(), o));
+  .option(
+    '--socket <path>',
+    "reach the daemon through its agent socket (a service user's daemon; env BRIEFCASE_AGENT_SOCKET): no data directory needed",
+  )
+  .option(
+    '--token-file <file>',
+    '--http: the bearer token file (with --socket: ~/.config/briefcase/gateway-http.token)',
+  )
+  .action(async (o: McpFlags) => (await load.mcp()).mcp(home(), o));
 
 const tools = program.command('tools').description('list and call tools (admin-side, same pipeline)');
 tools
@@ -376,6 +390,50 @@ receipts
       );
     },
   );
+
+const service = program
+  .command('service')
+  .description('run the daemon as a system service (Linux, systemd; docs/service.md)');
+service
+  .command('install')
+  .description('a system user owns the data and runs the daemon; agents reach it through a group-owned socket')
+  .option('--dedicated-user', 'run the daemon as its own system user (required: the only mode so far)')
+  .option('--user <name>', 'the system user that owns the data and runs the daemon', 'briefcase')
+  .option('--group <name>', 'the group whose members may use the agent socket', 'briefcase-agents')
+  .option(
+    '--socket-dir <dir>',
+    'where the agent socket goes (under /run: a systemd RuntimeDirectory)',
+    '/run/briefcase',
+  )
+  .option('--unit-dir <dir>', 'where the unit is written', '/etc/systemd/system')
+  .option('--add-user <name...>', 'add these people to the group (else the usermod command is printed)')
+  .option('--node <path>', 'the Node 24 the unit runs (default: this one)')
+  .option('--no-start', 'write everything but do not start the service')
+  .option('--dry-run', 'print what it would do and the unit; change nothing')
+  .option('--json', 'print JSON')
+  .action(async (o: Omit<ServiceInstallFlags, 'home'> & { json?: boolean }) => {
+    // The global --home names the service's data directory; BRIEFCASE_HOME (a root shell's) does not.
+    const dataDir = program.opts<{ home?: string }>().home ?? '/var/lib/briefcase';
+    exitCode = (await load.service()).serviceInstall({ ...o, home: resolve(dataDir) }, o.json === true);
+  });
+service
+  .command('uninstall')
+  .description('stop and remove the unit; the user, the group and the data stay unless --purge')
+  .option('--unit-dir <dir>', 'where the unit is', '/etc/systemd/system')
+  .option('--purge', 'also delete the data directory (secrets, keys, receipts), the user and the groups')
+  .option('--dry-run', 'print what it would do; change nothing')
+  .option('--json', 'print JSON')
+  .action(async (o: { unitDir: string; purge?: boolean; dryRun?: boolean; json?: boolean }) => {
+    exitCode = (await load.service()).serviceUninstall(o, o.json === true);
+  });
+service
+  .command('status')
+  .description('the unit, the service user, the data directory and the agent socket')
+  .option('--unit-dir <dir>', 'where the unit is', '/etc/systemd/system')
+  .option('--json', 'print JSON')
+  .action(async (o: { unitDir: string; json?: boolean }) => {
+    exitCode = await (await load.service()).serviceStatus(o, o.json === true);
+  });
 
 program
   .command('status')

@@ -18,10 +18,11 @@ export interface RequestOptions {
  */
 export class DaemonConnection {
   readonly #socket: string;
-  readonly #token: string;
+  /** null on the agent socket, where the socket's group is the credential (docs/service.md). */
+  readonly #token: string | null;
   readonly #agent: HttpAgent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-  constructor(socket: string, token: string) {
+  constructor(socket: string, token: string | null) {
     this.#socket = socket;
     this.#token = token;
   }
@@ -97,7 +98,7 @@ export class DaemonConnection {
           agent: this.#agent,
           ...(signal ? { signal } : {}),
           headers: {
-            authorization: `Bearer ${this.#token}`,
+            ...(this.#token !== null ? { authorization: `Bearer ${this.#token}` } : {}),
             accept,
             ...(payload !== undefined
               ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
