@@ -37,13 +37,20 @@ export function adoptSession(s: SessionInfo): SessionInfo {
   return s;
 }
 
-export async function loadSession(): Promise<SessionInfo> {
-  return adoptSession(await request<SessionInfo>('GET', '/api/session'));
+let loading: Promise<SessionInfo> | undefined;
+
+export function loadSession(): Promise<SessionInfo> {
+  loading ??= request<SessionInfo>('GET', '/api/session')
+    .then(adoptSession)
+    .finally(() => (loading = undefined));
+  return loading;
 }
 
 async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const init: RequestInit = { method, credentials: 'same-origin', cache: 'no-store' };
   if (method === 'POST') {
+    // A page opened on a deep link (#/enrol/<token>) may act before the session has loaded.
+    if (!csrf) await loadSession();
     init.headers = { 'content-type': 'application/json', 'x-briefcase-csrf': csrf };
     init.body = JSON.stringify(body ?? {});
   }
