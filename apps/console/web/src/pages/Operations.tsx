@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { get, post } from '../api.ts';
 import { useEvents } from '../events.ts';
+import { DiffView, diffText } from '../DiffView.tsx';
 import { confirmOperation } from '../passkey.ts';
 import { prettyJson, visible, when } from '../safe.ts';
 import type { OperationView } from '../types.ts';
@@ -21,10 +22,27 @@ function Operation({ op, onDone }: { op: OperationView; onDone: (m: string) => v
           ...(op.error ? ([['Error', visible(op.error)]] as [string, string][]) : []),
         ]}
       />
-      <h3>The exact change</h3>
-      <pre className="json" tabIndex={0} aria-label={`Details of ${op.kind}`}>
-        {prettyJson(op.details)}
-      </pre>
+      {'before' in op.details && 'after' in op.details ? (
+        <>
+          <h3>What changes</h3>
+          <DiffView
+            before={diffText(op.details.before)}
+            after={diffText(op.details.after)}
+            label={`Before and after of ${op.kind}`}
+          />
+          <details>
+            <summary>The exact change as JSON</summary>
+            <pre className="json">{prettyJson(op.details)}</pre>
+          </details>
+        </>
+      ) : (
+        <>
+          <h3>The exact change</h3>
+          <pre className="json" tabIndex={0} aria-label={`Details of ${op.kind}`}>
+            {prettyJson(op.details)}
+          </pre>
+        </>
+      )}
       {op.result ? (
         <>
           <h3>Result</h3>

@@ -107,7 +107,7 @@ export function Receipts() {
                 <td>{when(r.ts)}</td>
                 <td>{visible(r.kind)}</td>
                 <td>{visible(r.actor)}</td>
-                <td>{visible(r.tool ?? r.event ?? '—')}</td>
+                <td>{visible([r.tool, r.event].filter(Boolean).join(' · ') || '—')}</td>
                 <td>{visible(r.outcome ?? '—')}</td>
                 <td>{r.presence ? 'yes' : ''}</td>
               </tr>

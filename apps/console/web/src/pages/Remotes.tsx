@@ -1,25 +1,10 @@
 import { useState } from 'react';
 import { get } from '../api.ts';
-import { lineDiff } from '../diff.ts';
+import { DiffView } from '../DiffView.tsx';
 import { startAndConfirm } from '../passkey.ts';
 import { visible } from '../safe.ts';
-import type { RemoteToolView, RemoteView } from '../types.ts';
+import type { RemoteView } from '../types.ts';
 import { ActionButton, ErrorNote, Loading, Page, Status, errorText, useLoad } from '../ui.tsx';
-
-function Diff({ tool }: { tool: RemoteToolView }) {
-  const lines = lineDiff(tool.before ?? '', tool.after ?? '');
-  return (
-    <pre className="diff" tabIndex={0} aria-label={`Changes to the definition of ${tool.qualified}`}>
-      {lines.map((l, i) => (
-        <span key={i} className={l.op === '+' ? 'add' : l.op === '-' ? 'del' : 'same'}>
-          {l.op === '+' ? '+ ' : l.op === '-' ? '- ' : '  '}
-          {visible(l.text)}
-          {'\n'}
-        </span>
-      ))}
-    </pre>
-  );
-}
 
 function Remote({ r, onMessage }: { r: RemoteView; onMessage: (m: string) => void }) {
   const [error, setError] = useState<string | undefined>();
@@ -53,7 +38,11 @@ function Remote({ r, onMessage }: { r: RemoteView; onMessage: (m: string) => voi
         t.before !== undefined || t.after !== undefined ? (
           <div key={t.qualified}>
             <h3>{visible(t.qualified)}: definition changed</h3>
-            <Diff tool={t} />
+            <DiffView
+              before={t.before ?? ''}
+              after={t.after ?? ''}
+              label={`Changes to the definition of ${t.qualified}`}
+            />
           </div>
         ) : null,
       )}
