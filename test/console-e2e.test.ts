@@ -48,6 +48,7 @@ describe('console end to end with the real daemon (AC-9.1, AC-9.5, AC-9.6)', { s
   let context: BrowserContext;
   let page: Page;
   let cdp: CDPSession;
+  let firstAuthenticator: string;
   let agent: Client;
   let url: string;
   const a11y: Record<string, string[]> = {};
@@ -111,7 +112,7 @@ describe('console end to end with the real daemon (AC-9.1, AC-9.5, AC-9.6)', { s
     // answers by itself (no touch needed).
     cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    ({ authenticatorId: firstAuthenticator } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
       options: {
         protocol: 'ctap2',
         transport: 'internal',
@@ -120,7 +121,7 @@ describe('console end to end with the real daemon (AC-9.1, AC-9.5, AC-9.6)', { s
         isUserVerified: true,
         automaticPresenceSimulation: true,
       },
-    });
+    }));
     agent = await stdioClient(home);
   });
 
@@ -334,6 +335,44 @@ describe('console end to end with the real daemon (AC-9.1, AC-9.5, AC-9.6)', { s
     await visit('passkeys', 'Passkeys', 'passkeys');
     await visit('doctor', 'Doctor', 'doctor');
     await visit('recovery', 'Recover access', 'recovery');
+  });
+
+  it('Passkeys: adds a second passkey (confirmed with the first), then removes the first with the second', async () => {
+    await page.goto(`${url}/#/passkeys`);
+    await page.getByRole('heading', { level: 1, name: 'Passkeys' }).waitFor();
+    await page.getByLabel('Label for the new passkey').fill('Second key');
+    await page.getByRole('button', { name: 'Add passkey' }).click();
+    const create = page.getByRole('button', { name: 'Create the new passkey "Second key"' });
+    await create.waitFor();
+    // The person swaps to the security key they are adding (the laptop's authenticator goes away,
+    // so the new credential is certainly made on the new one).
+    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: firstAuthenticator });
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'usb',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    await create.click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Added the passkey "Second key"' })
+      .waitFor()
+      .catch(async (e: unknown) => {
+        throw new Error(`${String(e)}\npage says: ${await page.locator('main').innerText()}`);
+      });
+    await page.getByRole('cell', { name: 'Second key', exact: true }).waitFor();
+    // Removing the lost laptop passkey is confirmed with the new key.
+    await page.getByRole('button', { name: 'Remove This computer' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /remove the passkey "This computer": confirmed/ })
+      .waitFor();
+    await page.getByRole('cell', { name: 'This computer', exact: true }).waitFor({ state: 'detached' });
   });
 
   it('signs out, and signs back in with the passkey', async () => {

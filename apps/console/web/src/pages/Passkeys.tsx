@@ -12,8 +12,10 @@ export function Passkeys() {
   const [message, setMessage] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
 
-  // Adding a passkey widens who can approve: confirm with an existing passkey first, then
-  // register the new one inside that confirmed operation.
+  // Adding a passkey widens who can approve: first confirm with a passkey you have, then (a
+  // second press: browsers want a fresh gesture for each ceremony, and the person may need to
+  // fetch the new key) register the new one inside that confirmed operation.
+  const [opened, setOpened] = useState<{ id: string; label: string } | undefined>();
   const add = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
@@ -24,16 +26,28 @@ export function Passkeys() {
         kind: 'passkey_add',
         params: { label: name },
       });
-      setMessage('Confirm with a passkey you already have…');
       await confirmOperation(operation.id);
-      setMessage('Now create the new passkey…');
-      await register(name, operation.id);
-      setMessage(`Added the passkey "${name}".`);
+      setOpened({ id: operation.id, label: name });
+      setMessage('Confirmed. Now create the new passkey, on the device or key you want to add.');
+    } catch (err) {
+      setError(errorText(err));
+      setMessage(undefined);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const create = async () => {
+    if (!opened) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      await register(opened.label, opened.id);
+      setMessage(`Added the passkey "${opened.label}".`);
+      setOpened(undefined);
       setLabel('');
       s.reload();
     } catch (err) {
       setError(errorText(err));
-      setMessage(undefined);
     } finally {
       setBusy(false);
     }
@@ -103,9 +117,16 @@ export function Passkeys() {
             placeholder="Phone, YubiKey…"
           />
         </label>
-        <button type="submit" className="btn primary" disabled={busy}>
-          {busy ? 'Working…' : 'Add passkey'}
-        </button>
+        <div className="actions">
+          <button type="submit" className="btn primary" disabled={busy || opened !== undefined}>
+            {busy && !opened ? 'Waiting for your passkey…' : 'Add passkey'}
+          </button>
+          {opened ? (
+            <button type="button" className="btn primary" disabled={busy} onClick={() => void create()}>
+              {busy ? 'Waiting for the new passkey…' : `Create the new passkey "${opened.label}"`}
+            </button>
+          ) : null}
+        </div>
       </form>
     </Page>
   );
