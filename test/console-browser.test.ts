@@ -11,13 +11,22 @@
  * browser; the stub records every call, so "the backend was never asked" is checked directly.
  */
 import { strict as assert } from 'node:assert';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { startConsole, type ConsoleHandle } from '../apps/console/src/server.ts';
 import { STUB_CREDENTIAL, stubBackend, type StubBackend } from '../apps/console/src/testing/stub-backend.ts';
-import { chromiumMissing, CONSOLE_DIST, ensureConsoleBuilt, launchChromium } from './fixtures/console-browser.ts';
+import {
+  chromiumMissing,
+  CONSOLE_DIST,
+  ensureConsoleBuilt,
+  launchChromium,
+  VIRTUAL_AUTHENTICATOR,
+} from './fixtures/console-browser.ts';
+import { enrolInPage, startConsoleDaemon, type ConsoleDaemon } from './fixtures/console-daemon.ts';
+import { cli, cliJson, receiptRecords, stdioClient } from './helpers.ts';
 
 const skip = chromiumMissing();
 
@@ -223,5 +232,203 @@ describe('console in a browser: a hostile page on another loopback port', { skip
     assert.equal(out.session, 403);
     assert.ok(!out.body.includes('ap-victim'));
     await page.close();
+  });
+});
+
+/** A raw HTTP client to the console that sets any header it likes: a local process, not a page. */
+function raw(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; cookie: string; body: string }> {
+  return new Promise((res, rej) => {
+    const r = request(
+      { host: '127.0.0.1', port, method, path, headers: { host: `localhost:${port}`, ...headers } },
+      (resp) => {
+        let text = '';
+        resp.on('data', (c) => (text += c));
+        resp.on('end', () => {
+          const c = resp.headers['set-cookie']?.[0]?.split(';')[0] ?? '';
+          res({ status: resp.statusCode ?? 0, cookie: c, body: text });
+        });
+      },
+    );
+    r.on('error', rej);
+    if (body !== undefined) r.write(body);
+    r.end();
+  });
+}
+
+describe('console in a browser, real daemon: a hostile page on another loopback port (AC-9.2)', { skip }, () => {
+  let cd: ConsoleDaemon;
+  let browser: Browser;
+  let context: BrowserContext;
+  let victim: Page;
+  let victimCdp: CDPSession;
+  let victimAuthenticator: string;
+  let agent: Client;
+  let held: Promise<unknown>;
+  let approvalId: string;
+  let hostile: Server;
+  let hostilePort: number;
+  const pages = new Map<string, string>();
+
+  const status = () => cliJson<{ status: string }>(cd.home, ['approvals', 'show', approvalId]).json.status;
+
+  before(async () => {
+    ensureConsoleBuilt();
+    cd = await startConsoleDaemon();
+    hostile = createServer((req, res) => {
+      const page = pages.get((req.url ?? '/').split('?')[0]!);
+      res.writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(page ?? 'not found');
+    });
+    await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', r));
+    hostilePort = (hostile.address() as AddressInfo).port;
+    browser = await launchChromium(['--host-resolver-rules=MAP rebind.test 127.0.0.1']);
+    context = await browser.newContext();
+    victim = await context.newPage();
+    ({ cdp: victimCdp, authenticatorId: victimAuthenticator } = await enrolInPage(victim, cd.home, cd.url));
+    // The victim is signed in, and an agent's call waits for a presence-tier approval.
+    agent = await stdioClient(cd.home);
+    held = agent.callTool({ name: 'notes.add', arguments: { text: 'held for the attack test' } }, undefined, {
+      timeout: 120_000,
+    });
+    await victim.goto(`${cd.url}/#/approvals`);
+    const card = victim.locator('article[data-approval-id]').first();
+    await card.waitFor();
+    approvalId = (await card.getAttribute('data-approval-id'))!;
+    assert.equal(status(), 'pending');
+  });
+
+  after(async () => {
+    if (approvalId && cd) cli(cd.home, ['approvals', 'reject', approvalId]);
+    await held?.catch(() => undefined);
+    await agent?.close();
+    await browser?.close();
+    await cd?.stop();
+    await new Promise((r) => hostile?.close(r));
+  });
+
+  async function hostilePage(path: string, html: string, host = 'localhost'): Promise<Page> {
+    pages.set(path, html);
+    const page = await context.newPage();
+    await page.goto(`http://${host}:${hostilePort}${path}`);
+    return page;
+  }
+
+  it('cannot read the pending approval with fetch(credentials: include), nor act with fetch', async () => {
+    const page = await hostilePage('/x', '<!doctype html><title>evil</title>');
+    const out = await page.evaluate(async (target) => {
+      const r: string[] = [];
+      const tries: [string, RequestInit][] = [
+        ['/api/approvals?status=pending', { credentials: 'include' }],
+        ['/api/approvals?status=pending', { credentials: 'include', mode: 'no-cors' }],
+        ['/api/session', { credentials: 'include' }],
+        [
+          `/api/approvals/ID/reject`,
+          { method: 'POST', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: '{}' },
+        ],
+        [`/api/approvals/ID/reject`, { method: 'POST', credentials: 'include', mode: 'no-cors', body: '{}' }],
+        [
+          `/api/approvals/ID/reject`,
+          { method: 'POST', credentials: 'include', headers: { 'content-type': 'application/json' }, body: '{}' },
+        ],
+      ];
+      for (const [path, init] of tries) {
+        try {
+          const res = await fetch(target + path, init);
+          r.push(`READ ${res.status} ${await res.text()}`);
+        } catch (e) {
+          r.push(`blocked: ${(e as Error).name}`);
+        }
+      }
+      return r;
+    }, cd.url);
+    assert.deepEqual(out, Array(6).fill('blocked: TypeError'));
+    assert.equal(status(), 'pending');
+    await page.close();
+  });
+
+  for (const host of ['localhost', '127.0.0.1']) {
+    it(`a cross-site form POST from http://${host}:OTHER does not reject the approval`, async () => {
+      const target = `${cd.url}/api/approvals/${approvalId}/reject`;
+      const html = `<!doctype html><title>prize</title>
+        <form id="f" method="POST" enctype="text/plain" action="${target}"><input name='{"a":"' value='"}'></form>
+        <script>document.getElementById('f').submit()</script>`;
+      pages.set(`/form-${host}`, html);
+      const page = await context.newPage();
+      const answer = page.waitForResponse(target);
+      await page.goto(`http://${host}:${hostilePort}/form-${host}`);
+      const res = await answer;
+      assert.ok(res.status() === 403 || res.status() === 401, `answered ${res.status()}`);
+      assert.equal(status(), 'pending');
+      await page.close();
+    });
+  }
+
+  it('a page on another localhost port that makes the passkey sign a console challenge gets nothing usable', async () => {
+    // The attacker, a local process, takes an anonymous session and a sign-in challenge (it can
+    // forge Host and Origin: it is not a browser).
+    const s = await raw(cd.port, 'GET', '/api/session', {});
+    const csrf = (JSON.parse(s.body) as { csrf: string }).csrf;
+    const h = { cookie: s.cookie, 'x-briefcase-csrf': csrf, origin: cd.url, 'content-type': 'application/json' };
+    const opts = JSON.parse((await raw(cd.port, 'POST', '/api/signin/options', h, '{}')).body) as {
+      challenge_id: string;
+      options: { challenge: string; allowCredentials?: { id: string }[] };
+    };
+    // The person's passkey is available to every page of the browser (a platform authenticator):
+    // give the hostile page an authenticator holding the same credential.
+    const page = await hostilePage('/phish', '<!doctype html><title>Sign in to continue</title>');
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: VIRTUAL_AUTHENTICATOR });
+    const { credentials } = await victimCdp.send('WebAuthn.getCredentials', { authenticatorId: victimAuthenticator });
+    for (const credential of credentials) await cdp.send('WebAuthn.addCredential', { authenticatorId, credential });
+    // Same RP ID (`localhost`), so the browser lets this page ask for an assertion…
+    const response = await page.evaluate(async (o) => {
+      const b64 = (s: string) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+      // (this file is type-checked without the DOM library)
+      const nav = (
+        globalThis as unknown as {
+          navigator: { credentials: { get(o: unknown): Promise<{ toJSON(): Record<string, unknown> }> } };
+        }
+      ).navigator;
+      const cred = await nav.credentials.get({
+        publicKey: {
+          challenge: b64(o.challenge),
+          rpId: 'localhost',
+          userVerification: 'required',
+          allowCredentials: (o.allowCredentials ?? []).map((c) => ({ type: 'public-key' as const, id: b64(c.id) })),
+        },
+      });
+      return cred.toJSON();
+    }, opts.options);
+    // …but the signed client data names this page's origin, which the daemon refuses.
+    const signin = await raw(
+      cd.port,
+      'POST',
+      '/api/signin',
+      h,
+      JSON.stringify({ challenge_id: opts.challenge_id, response }),
+    );
+    assert.equal(signin.status, 403, signin.body);
+    assert.equal((JSON.parse(signin.body) as { error: { code: string } }).error.code, 'presence_refused');
+    const refused = receiptRecords(cd.home).filter((r) => r.kind === 'passkey' && r.body.event === 'assertion_refused');
+    assert.ok(refused.length >= 1, 'the refusal is receipted');
+    assert.match(String(refused.at(-1)!.body.reason), new RegExp(`localhost:${hostilePort}`), 'refused for its origin');
+    await page.close();
+  });
+
+  it('http://127.0.0.1:PORT and a rebound DNS name get 403 from the real console', async () => {
+    const page = await context.newPage();
+    assert.equal((await page.goto(`http://127.0.0.1:${cd.port}/`))?.status(), 403);
+    assert.equal((await page.goto(`http://rebind.test:${cd.port}/`))?.status(), 403);
+    const r = await page.evaluate(async () => (await fetch('/api/approvals?status=pending')).status);
+    assert.equal(r, 403);
+    await page.close();
+    assert.equal(status(), 'pending');
   });
 });

@@ -31,7 +31,12 @@ import {
   writeJson,
   type DaemonProcess,
 } from './helpers.ts';
-import { chromiumMissing, ensureConsoleBuilt, launchChromium } from './fixtures/console-browser.ts';
+import {
+  chromiumMissing,
+  ensureConsoleBuilt,
+  launchChromium,
+  VIRTUAL_AUTHENTICATOR,
+} from './fixtures/console-browser.ts';
 
 const SHOTS = join(ROOT, 'docs/screenshots');
 
@@ -113,14 +118,7 @@ describe('console end to end with the real daemon (AC-9.1, AC-9.5, AC-9.6)', { s
     cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
     ({ authenticatorId: firstAuthenticator } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
+      options: VIRTUAL_AUTHENTICATOR,
     }));
     agent = await stdioClient(home);
   });
@@ -347,16 +345,7 @@ describe('console end to end with the real daemon (AC-9.1, AC-9.5, AC-9.6)', { s
     // The person swaps to the security key they are adding (the laptop's authenticator goes away,
     // so the new credential is certainly made on the new one).
     await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: firstAuthenticator });
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'usb',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { ...VIRTUAL_AUTHENTICATOR, transport: 'usb' } });
     await create.click();
     await page
       .getByRole('status')
