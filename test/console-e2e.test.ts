@@ -19,15 +19,15 @@ import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core'
 import { checkPresenceEvidence } from '@briefcase/presence';
 import {
   cli,
+  cliAsync,
   cliJson,
-  daemonRequest,
+  sleep,
   freePort,
   readJson,
   ROOT,
   startDaemon,
   stdioClient,
   tempHome,
-  token,
   writeJson,
   type DaemonProcess,
 } from './helpers.ts';
@@ -37,6 +37,7 @@ import {
   launchChromium,
   VIRTUAL_AUTHENTICATOR,
 } from './fixtures/console-browser.ts';
+import { enrolLink } from './fixtures/console-daemon.ts';
 
 const SHOTS = join(ROOT, 'docs/screenshots');
 
@@ -135,10 +136,8 @@ describe('console end to end with the real daemon (AC-9.1, AC-9.5, AC-9.6)', { s
     await page.getByRole('heading', { level: 1, name: 'Set up the console' }).waitFor();
     await audit('setup');
     await shot('setup');
-    // What `briefcase console` asks the daemon for (admin route), and prints.
-    const r = await daemonRequest(home, 'POST', '/v1/admin/console/link', token(home, 'admin'), '{}');
-    assert.equal(r.status, 200, r.body);
-    const link = JSON.parse(r.body) as { url: string; enrol_url: string };
+    // What the person runs; it prints the console's URL and the one-time link.
+    const link = enrolLink(home);
     assert.equal(link.url, url);
     assert.match(link.enrol_url, new RegExp(`^${url}/#/enrol/`));
     await page.goto(link.enrol_url);
@@ -287,17 +286,21 @@ describe('console end to end with the real daemon (AC-9.1, AC-9.5, AC-9.6)', { s
     assert.equal((rejected._meta?.['dev.briefcase/error'] as { code?: string } | undefined)?.code, 'approval_rejected');
   });
 
-  it('a widening change started through the admin API waits in Operations and is confirmed with the passkey', async () => {
-    const raise = await daemonRequest(
-      home,
-      'PUT',
-      '/v1/admin/budgets/caps/daily',
-      token(home, 'admin'),
-      JSON.stringify({ scope: 'all', window: 'day', limit: 5000, on_exceed: 'approval' }),
-    );
-    assert.equal(raise.status, 403, raise.body);
-    const held = JSON.parse(raise.body) as { error: { code: string }; operation: { id: string; url: string } };
-    assert.equal(held.error.code, 'presence_required');
+  it('a widening change started by the CLI waits in Operations, is confirmed with the passkey, and the CLI finishes', async () => {
+    // `briefcase budget set` raising a cap: the CLI prints the console link and waits.
+    process.env.BRIEFCASE_WAIT = '1';
+    const raising = cliAsync(home, ['budget', 'set', 'daily', '--limit', '5000', '--window', 'day']);
+    delete process.env.BRIEFCASE_WAIT;
+    let op: { id: string; url: string | null; status: string } | undefined;
+    for (let i = 0; i < 200 && !op; i++) {
+      op = cliJson<{ operations: { id: string; url: string | null; status: string }[] }>(home, [
+        'operations',
+        'list',
+      ]).json.operations.find((o) => o.status === 'pending');
+      if (!op) await sleep(50);
+    }
+    assert.ok(op, 'the CLI started a pending operation');
+    const held = { operation: { id: op.id, url: op.url! } };
     assert.equal(held.operation.url, `${url}/#/operations/${held.operation.id}`);
     await page.goto(held.operation.url);
     const card = page.locator(`article[data-operation-id="${held.operation.id}"]`);
@@ -313,6 +316,9 @@ describe('console end to end with the real daemon (AC-9.1, AC-9.5, AC-9.6)', { s
       spend: { caps: { id: string; limit: number }[] };
     };
     assert.equal(caps.spend.caps.find((c) => c.id === 'daily')?.limit, 5000);
+    const done = await raising;
+    assert.equal(done.code, 0, done.stderr);
+    assert.ok(done.stderr.includes(held.operation.url), `the CLI printed the console link: ${done.stderr}`);
   });
 
   it('AC-9.5/9.6: every other page passes axe and is photographed', async () => {
