@@ -11,7 +11,9 @@
  * browser; the stub records every call, so "the backend was never asked" is checked directly.
  */
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -112,6 +114,17 @@ describe('console in a browser: a hostile page on another loopback port', { skip
     await page.getByRole('heading', { name: /demo\.send_email/ }).waitFor();
     assert.deepEqual(violations, []);
     await page.close();
+  });
+
+  it('the built index.html has no inline script or style (the CSP needs none)', () => {
+    const html = readFileSync(join(CONSOLE_DIST, 'index.html'), 'utf8');
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
+    assert.ok(scripts.length >= 1);
+    for (const [, attrs, body] of scripts) {
+      assert.match(attrs!, /\bsrc="\/assets\//, 'every script is a file of ours');
+      assert.equal(body!.trim(), '', 'no inline script');
+    }
+    assert.doesNotMatch(html, /<style\b|\sstyle=|\son[a-z]+=|javascript:|https?:\/\//i);
   });
 
   it('fetch with credentials from http://localhost:OTHER cannot read the API (no CORS, fetch-metadata refusal)', async () => {
