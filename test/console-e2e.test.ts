@@ -55,6 +55,7 @@ describe('console end to end with the real daemon (AC-9.1, AC-9.5, AC-9.6)', { s
   let page: Page;
   let cdp: CDPSession;
   let firstAuthenticator: string;
+  let recoveryCodes: string[] = [];
   let agent: Client;
   let url: string;
   const a11y: Record<string, string[]> = {};
@@ -156,6 +157,7 @@ describe('console end to end with the real daemon (AC-9.1, AC-9.5, AC-9.6)', { s
       });
     const codes = await page.locator('.codes code').allTextContents();
     assert.ok(codes.length >= 4, `recovery codes shown: ${codes.length}`);
+    recoveryCodes = codes;
     await page
       .getByText(/now need your passkey/)
       .first()
@@ -380,5 +382,40 @@ describe('console end to end with the real daemon (AC-9.1, AC-9.5, AC-9.6)', { s
     assert.equal(before, 401);
     await page.getByRole('button', { name: 'Sign in with passkey' }).click();
     await page.getByRole('heading', { level: 1, name: 'Approvals' }).waitFor();
+  });
+
+  it('every passkey lost: a recovery code (once) lets a new browser register a new passkey', async () => {
+    const fresh = await browser.newContext();
+    const p = await fresh.newPage();
+    await p.goto(`${url}/#/recovery`);
+    const c = await fresh.newCDPSession(p);
+    await c.send('WebAuthn.enable');
+    await c.send('WebAuthn.addVirtualAuthenticator', { options: VIRTUAL_AUTHENTICATOR });
+    await p.getByLabel('Recovery code', { exact: true }).fill('not-a-code');
+    await p.getByRole('button', { name: 'Continue' }).click();
+    await p
+      .getByRole('alert')
+      .filter({ hasText: /unknown or was already used/ })
+      .waitFor();
+    await p.getByLabel('Recovery code', { exact: true }).fill(recoveryCodes[0]!);
+    await p.getByRole('button', { name: 'Continue' }).click();
+    await p.getByRole('button', { name: 'Create passkey' }).click();
+    await p.getByRole('heading', { name: 'Your passkey is enrolled' }).waitFor();
+    const fresh_codes = await p.locator('.codes code').allTextContents();
+    assert.ok(fresh_codes.length >= 4 && !fresh_codes.includes(recoveryCodes[0]!), 'new recovery codes');
+    await p.getByRole('button', { name: /go to approvals/ }).click();
+    await p.getByRole('heading', { level: 1, name: 'Approvals' }).waitFor();
+    // The code was spent.
+    const again = await browser.newContext();
+    const q = await again.newPage();
+    await q.goto(`${url}/#/recovery`);
+    await q.getByLabel('Recovery code', { exact: true }).fill(recoveryCodes[0]!);
+    await q.getByRole('button', { name: 'Continue' }).click();
+    await q
+      .getByRole('alert')
+      .filter({ hasText: /unknown or was already used/ })
+      .waitFor();
+    await again.close();
+    await fresh.close();
   });
 });
