@@ -49,15 +49,15 @@ export const Config = z
           .object({
             enabled: z.boolean().default(false),
             host: z.string().default('127.0.0.1'),
-            port: z.number().int().min(1).max(65535).default(38080),
+            port: z.number().int().min(1).max(65535).default(38081),
           })
           .strict()
-          .default({ enabled: false, host: '127.0.0.1', port: 38080 }),
+          .default({ enabled: false, host: '127.0.0.1', port: 38081 }),
         /** A second API socket on which every connection is the agent, no token (docs/service.md). */
         agent_socket: AgentSocketConfig.optional(),
       })
       .strict()
-      .default({ http: { enabled: false, host: '127.0.0.1', port: 38080 } }),
+      .default({ http: { enabled: false, host: '127.0.0.1', port: 38081 } }),
     console: z
       .object({
         /** The web console on http://localhost:PORT (loopback only). A port in use is a warning, not a stop. */

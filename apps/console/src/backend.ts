@@ -15,6 +15,9 @@ export type CeremonyOptions = Record<string, unknown>;
 /** JSON @simplewebauthn/browser returns (RegistrationResponseJSON / AuthenticationResponseJSON). */
 export type CeremonyResponse = Record<string, unknown>;
 
+/** An approval as the console shows it: with the budget caps the call draws on, in words. */
+export type ConsoleApproval = ApprovalView & { budget?: string | null | undefined };
+
 /** What a presence assertion is for; the challenge commits to it (packages/presence). */
 export type PresencePurpose =
   { kind: 'signin' } | { kind: 'approve'; approval_id: string } | { kind: 'operation'; operation_id: string };
@@ -152,8 +155,8 @@ export interface ConsoleBackend {
   /** Recovery: a one-time code from enrolment lets a new passkey be registered (codes stored as hashes only). */
   redeemRecoveryCode(code: string): boolean;
 
-  approvals(status?: ApprovalView['status']): ApprovalView[];
-  approval(id: string): ApprovalView | undefined;
+  approvals(status?: ApprovalView['status']): ConsoleApproval[];
+  approval(id: string): ConsoleApproval | undefined;
   /** Approve with an assertion for { kind: 'approve', approval_id: id }. Any tier up to presence. */
   approve(id: string, challengeId: string, response: CeremonyResponse, origin: string): Promise<ApprovalView>;
   /** Narrowing: no passkey needed. */

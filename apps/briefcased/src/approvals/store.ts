@@ -129,6 +129,12 @@ export class ApprovalStore {
     return view;
   }
 
+  /** The budget caps approving this call approves exceeding. */
+  budgetCaps(id: string): string[] {
+    const row = this.#byId.get(id) as Row | undefined;
+    return row ? (JSON.parse(row.budget_caps) as string[]) : [];
+  }
+
   get(id: string): ApprovalView | undefined {
     const row = this.#byId.get(id) as Row | undefined;
     return row ? toView(row) : undefined;

@@ -1,4 +1,5 @@
 import type {
+  ConsoleApproval,
   ConsoleBackend,
   ConsoleEvent,
   OperationView,
@@ -7,6 +8,7 @@ import type {
   ReceiptFilter,
   ReceiptSummary,
 } from '@briefcase/console';
+import { capApplies } from '@briefcase/policy';
 import { PresenceRefused, type BoundPurpose } from '@briefcase/presence';
 import { BriefcaseError, type ApprovalView } from '@briefcase/protocol';
 import type { Services } from '../daemon.ts';
@@ -92,8 +94,11 @@ export function consoleBackend(s: Services): ConsoleBackend {
       return true;
     },
 
-    approvals: (status) => s.approvals.list(status),
-    approval: (id) => s.approvals.get(id),
+    approvals: (status) => s.approvals.list(status).map((a) => withBudget(s, a)),
+    approval: (id) => {
+      const a = s.approvals.get(id);
+      return a ? withBudget(s, a) : undefined;
+    },
     approve: (id, challengeId, response, origin) => approveWithPresence(s, id, challengeId, response, origin),
     reject: (id) => rejectApproval(s, id, 'console'),
 
@@ -179,6 +184,22 @@ export function consoleBackend(s: Services): ConsoleBackend {
       };
     },
   };
+}
+
+/** The caps a call draws on, with what is spent, and the ones approving it lets it exceed. */
+function withBudget(s: Services, a: ApprovalView): ConsoleApproval {
+  const exceeding = new Set(s.approvals.budgetCaps(a.id));
+  const caps = s.config.budgets.caps.filter((c) => capApplies(c, a.tool, a.category));
+  if (caps.length === 0) return { ...a, budget: 'no budget cap applies to this tool' };
+  const currency = s.config.budgets.currency;
+  const budget = caps
+    .map((c) => {
+      const spent = c.window === 'call' ? '' : `, ${s.ledger.spentFor(c)} spent`;
+      const over = exceeding.has(c.id) ? ' — approving lets this call exceed it' : '';
+      return `${c.id}: ${c.limit} ${currency} per ${c.window}${spent}${over}`;
+    })
+    .join('; ');
+  return { ...a, budget };
 }
 
 function passkeyView(p: {
