@@ -103,6 +103,8 @@ export function helpFor(code) {
       return 'Register the native host: run `briefcase extension install` (add --browser chrome for Google Chrome), then reload this extension.';
     case 'not_initialised':
       return 'Set up Briefcase first: `briefcase init`, then `briefcase start`.';
+    case 'no_access':
+      return 'The daemon runs as its own service user, so this browser’s user cannot get a session from it; use `briefcase console` instead.';
     case 'daemon_unreachable':
       return 'Start the daemon: `briefcase start`.';
     case 'console_unreachable':

@@ -16,12 +16,18 @@ const TIMEOUT_MS = 10_000;
  */
 export async function mintViewerSession(paths: DataPaths): Promise<ViewerSession> {
   if (!existsSync(paths.adminToken)) {
+    throw new HostError('not_initialised', `${paths.home} is not initialised: run \`briefcase init\``);
+  }
+  let adminToken: string;
+  try {
+    adminToken = readFileSync(paths.adminToken, 'utf8').trim();
+  } catch {
+    // The dedicated-user deployment: the daemon's files belong to its own user, not to this one.
     throw new HostError(
-      'not_initialised',
-      `${paths.home} is not initialised (or not readable): run \`briefcase init\``,
+      'no_access',
+      `this user cannot read ${paths.adminToken}: with a dedicated service user the extension cannot get a session yet`,
     );
   }
-  const adminToken = readFileSync(paths.adminToken, 'utf8').trim();
   const conn = new DaemonConnection(paths.socket, adminToken);
   let answer: unknown;
   try {

@@ -42,8 +42,10 @@ export const HOST_ERROR_CODES = [
   'unknown_type',
   /** Over MAX_INCOMING bytes. */
   'too_large',
-  /** The data directory has no admin.token: `briefcase init` has not run (or this user cannot read it). */
+  /** The data directory has no admin.token: `briefcase init` has not run. */
   'not_initialised',
+  /** admin.token exists but this user cannot read it (a dedicated service user owns the data directory). */
+  'no_access',
   'daemon_unreachable',
   /** The daemon refused or failed; the message is the daemon's safe message. */
   'daemon_error',
