@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { BriefcaseError, err, ok, SECRET_REF, type Result } from '@briefcase/protocol';
 
-const BudgetCapConfig = z
+export const BudgetCapConfig = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
     scope: z.enum(['tool', 'category', 'all']),
@@ -33,6 +33,14 @@ export const Config = z
       })
       .strict()
       .default({ http: { enabled: false, host: '127.0.0.1', port: 38080 } }),
+    console: z
+      .object({
+        /** The web console on http://localhost:PORT (loopback only). A port in use is a warning, not a stop. */
+        enabled: z.boolean().default(true),
+        port: z.number().int().min(0).max(65_535).default(38080),
+      })
+      .strict()
+      .default({ enabled: true, port: 38080 }),
     approvals: z
       .object({
         ttl_seconds: z.number().int().min(1).max(86_400).default(600),

@@ -1,5 +1,7 @@
+import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { ConsoleEvent } from '@briefcase/console';
 import type { DatabaseSync } from 'node:sqlite';
 import { sha256Hex } from '@briefcase/crypto';
 import { readPublicKeys, type KeyRole, type Signer } from '@briefcase/keys';
@@ -20,6 +22,9 @@ import { loadKeys } from './keys/load-keys.ts';
 import { CallPipeline } from './pipeline/pipeline.ts';
 import { RemoteManager } from './remote/manager.ts';
 import { PinStore } from './remote/pins.ts';
+import { OperationStore } from './presence/operations.ts';
+import { PasskeyStore } from './presence/passkeys.ts';
+import { PresenceService } from './presence/presence.ts';
 import { anchorWriter, guardReceiptLog } from './receipts-guard.ts';
 import { CommitQueue } from './store/commit-queue.ts';
 import { openDatabase } from './store/db.ts';
@@ -87,6 +92,14 @@ export interface Services {
   keySource: MasterKeySource;
   tokens: { agent: string; admin: string };
   startedAt: Date;
+  /** Passkeys and their ceremonies (issue 9). */
+  presence: PresenceService;
+  /** Guarded admin changes waiting for a passkey. */
+  operations: OperationStore;
+  /** Changes the console shows live (operations, passkeys); approvals have their own emitter. */
+  events: EventEmitter<{ event: [ConsoleEvent] }>;
+  /** The web console, when it is running. */
+  console?: { url: string; mintViewerSession(ttlSeconds?: number): { token: string; expires_at: string } };
 }
 
 /**
@@ -225,6 +238,9 @@ export class Daemon {
       remotes,
       policy,
       keySource: master.source,
+      presence: new PresenceService(new PasskeyStore(db)),
+      operations: new OperationStore(db),
+      events: new EventEmitter(),
       tokens: { agent: readToken(paths.agentToken), admin: readToken(paths.adminToken) },
       startedAt: new Date(),
       pipeline: new CallPipeline({
@@ -333,6 +349,9 @@ export class Daemon {
             call_hash: a.call_hash,
             tool: a.tool,
           });
+        }
+        for (const op of this.services.operations.expireDue()) {
+          receipts.append('operation', 'daemon', { event: 'expired', operation_id: op.id, kind: op.kind });
         }
         return expired;
       })

@@ -1,1 +1,3 @@
 export type * from './backend.ts';
+export { startConsole, ConsoleBindError } from './server.ts';
+export type { ConsoleHandle, ConsoleOptions, ConsoleLogger } from './server.ts';

@@ -37,3 +37,21 @@ when { resource.category == "admin" };
 forbid (principal is Briefcase::Agent, action, resource)
 when { resource.category == "admin" };
 `;
+
+/**
+ * The default policy once a passkey is enrolled (issue 9): write tools and large payments need
+ * the `presence` tier, which an agent running as the user cannot forge. Admin tools stay `local`
+ * (only an admin surface can call them at all).
+ */
+export function presenceDefaultPolicy(): string {
+  const moved = DEFAULT_POLICY.replace(
+    '@id("write-tools-need-approval")\n@approval("local")',
+    '@id("write-tools-need-approval")\n@approval("presence")',
+  ).replace(
+    '@id("large-payments-need-approval")\n@approval("local")',
+    '@id("large-payments-need-approval")\n@approval("presence")',
+  );
+  if (moved.split('@approval("presence")').length !== 3)
+    throw new Error('default policy: the rules to move were not found');
+  return moved;
+}

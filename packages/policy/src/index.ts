@@ -1,5 +1,5 @@
 export { CEDAR_SCHEMA } from './schema.ts';
-export { DEFAULT_POLICY, DEFAULT_PAYMENT_APPROVAL_THRESHOLD } from './default-policy.ts';
+export { DEFAULT_POLICY, DEFAULT_PAYMENT_APPROVAL_THRESHOLD, presenceDefaultPolicy } from './default-policy.ts';
 export { TIERS, isTier, tierRank, maxTier, type Tier } from './tiers.ts';
 export { PolicyEngine, compilePolicy, type PolicyRequest, type PolicyDecision, type CompiledPolicy } from './engine.ts';
 export {

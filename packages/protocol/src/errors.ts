@@ -38,6 +38,10 @@ export const API_ERROR_CODES = [
   'daemon_unreachable',
   'vault_locked',
   'receipts_altered',
+  /** The change widens what an agent can do: a person must confirm it with a passkey (console). */
+  'presence_required',
+  /** A passkey assertion was refused: replayed, for something else, without UV, or unknown. */
+  'presence_refused',
 ] as const;
 
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];

@@ -14,6 +14,8 @@ export const RECEIPT_KINDS = [
   'daemon',
   'recovery',
   'remote',
+  'passkey',
+  'operation',
 ] as const;
 export type ReceiptKind = (typeof RECEIPT_KINDS)[number];
 

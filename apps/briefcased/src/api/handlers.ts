@@ -11,14 +11,15 @@ import {
   type ToolCallResponse,
 } from '@briefcase/protocol';
 import { KEY_ALGORITHMS, KEY_ROLES } from '@briefcase/keys';
-import { Secret, Vault, writeFileAtomic } from '@briefcase/vault';
+import { Secret, Vault } from '@briefcase/vault';
 import { z } from 'zod';
 import type { Services } from '../daemon.ts';
 import { refreshDeviceStatement } from '../keys/device-statement.ts';
-import { rotateKey } from '../keys/rotate.ts';
+import { guarded } from '../presence/guard.ts';
 import { transaction } from '../store/db.ts';
 import { firewallResponses, viewText, WITHHELD_MESSAGE } from './agent-view.ts';
 import { readJson, sendJson } from './http.ts';
+import { guardedAdminRoutes } from './guarded-routes.ts';
 import type { Route } from './routes.ts';
 
 const ID = '([A-Za-z0-9_-]{1,64})';
@@ -73,9 +74,10 @@ export function buildRoutes(s: Services): Route[] {
     const a = approvalOr404(id);
     if (a.status !== 'pending') throw new BriefcaseError('conflict', `approval ${id} is ${a.status}, not pending`);
     if (to === 'approved' && a.tier !== 'local') {
+      const where = s.console ? `${s.console.url}/#/approvals/${id}` : 'the console';
       throw new BriefcaseError(
-        'conflict',
-        `approval ${id} needs the ${a.tier} tier, which the CLI cannot give (only "local"); it can still be rejected`,
+        'presence_required',
+        `approval ${id} needs the ${a.tier} tier, which the CLI cannot give (only "local"): approve it with your passkey at ${where}. It can still be rejected here.`,
       );
     }
     transaction(s.db, () => {
@@ -103,6 +105,7 @@ export function buildRoutes(s: Services): Route[] {
   };
 
   return [
+    ...guardedAdminRoutes(s),
     {
       method: 'GET',
       path: /^\/v1\/health$/,
@@ -226,16 +229,7 @@ export function buildRoutes(s: Services): Route[] {
           });
           return;
         }
-        const oldHash = s.policy.hash;
-        const newHash = sha256Hex(text);
-        transaction(s.db, () => {
-          s.receipts.append('policy', 'admin', { event: 'applied', old_sha256: oldHash, new_sha256: newHash });
-          writeFileAtomic(s.paths.policy, text);
-        });
-        s.policy.engine = engine.value;
-        s.policy.hash = newHash;
-        s.logger.info('policy applied', { old_sha256: oldHash, new_sha256: newHash });
-        sendJson(res, 200, { ok: true, old_hash: oldHash, hash: newHash, warnings: engine.value.warnings });
+        await guarded(s, res, 'policy_apply', { text });
       },
     },
     {
@@ -306,7 +300,7 @@ export function buildRoutes(s: Services): Route[] {
       method: 'POST',
       path: /^\/v1\/admin\/remotes$/,
       role: 'admin',
-      handle: async ({ req, res }) => sendJson(res, 200, await s.remotes.add(await readJson(req, limit, JsonObject))),
+      handle: async ({ req, res }) => guarded(s, res, 'remote_add', await readJson(req, limit, JsonObject)),
     },
     {
       method: 'DELETE',
@@ -333,20 +327,23 @@ export function buildRoutes(s: Services): Route[] {
       method: 'POST',
       path: new RegExp(`^/v1/admin/remotes/${ID}/pin$`),
       role: 'admin',
-      handle: ({ res, params }) => sendJson(res, 200, s.remotes.pin(params[0]!)),
+      handle: ({ res, params }) => guarded(s, res, 'remote_pin', { name: params[0]! }),
     },
     {
       method: 'POST',
       path: /^\/v1\/admin\/keys\/rotate$/,
       role: 'admin',
-      handle: async ({ req, res }) => {
-        const { role, algorithm } = await readJson(
-          req,
-          limit,
-          z.object({ role: z.enum(KEY_ROLES), algorithm: z.enum(KEY_ALGORITHMS).optional() }).strict(),
-        );
-        sendJson(res, 200, await rotateKey(s, role, algorithm));
-      },
+      handle: async ({ req, res }) =>
+        guarded(
+          s,
+          res,
+          'key_rotate',
+          await readJson(
+            req,
+            limit,
+            z.object({ role: z.enum(KEY_ROLES), algorithm: z.enum(KEY_ALGORITHMS).optional() }).strict(),
+          ),
+        ),
     },
     {
       method: 'GET',

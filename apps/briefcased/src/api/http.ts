@@ -6,6 +6,8 @@ import { viewText, WITHHELD_MESSAGE } from './agent-view.ts';
 const STATUS: Partial<Record<AnyErrorCode, number>> = {
   unauthorized: 401,
   forbidden: 403,
+  presence_required: 403,
+  presence_refused: 403,
   not_found: 404,
   bad_request: 400,
   invalid_policy: 400,

@@ -124,6 +124,8 @@ export class ApprovalStore {
         JSON.stringify(view),
         JSON.stringify(input.budgetCaps),
       );
+    // Watchers (the console) hear of it once the creating transaction has committed.
+    setImmediate(() => this.changed.emit('change', id));
     return view;
   }
 

@@ -87,6 +87,28 @@ export class SpendLedger {
     return over;
   }
 
+  /** What counts against `cap` in its current window (0 for per-call caps). */
+  spentFor(cap: BudgetCap, now = new Date()): number {
+    if (cap.window === 'call') return 0;
+    const stmt = cap.window === 'day' ? this.#sumDay : this.#sumMonth;
+    const rows = stmt.all(windowKey(cap.window, now)) as unknown as { tool: string; category: string; total: number }[];
+    return rows.filter((r) => capApplies(cap, r.tool, r.category)).reduce((sum, r) => sum + Number(r.total), 0);
+  }
+
+  /** Counted spend per day over the last `days` days, oldest first (days without spend are 0). */
+  series(days: number, now = new Date()): { day: string; total: number }[] {
+    const rows = this.#db
+      .prepare(
+        "SELECT day, SUM(amount) AS total FROM spend WHERE status IN ('reserved', 'settled', 'in_doubt') GROUP BY day",
+      )
+      .all() as { day: string; total: number }[];
+    const byDay = new Map(rows.map((r) => [r.day, Number(r.total)]));
+    return Array.from({ length: days }, (_, i) => {
+      const day = windowKey('day', new Date(now.getTime() - (days - 1 - i) * 86_400_000));
+      return { day, total: byDay.get(day) ?? 0 };
+    });
+  }
+
   reserve(tool: string, category: string, estimated: number, now = new Date()): Reservation {
     const id = `sp_${randomBytes(9).toString('base64url')}`;
     this.#reserve.run(

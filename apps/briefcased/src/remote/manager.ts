@@ -225,6 +225,20 @@ export class RemoteManager {
     };
   }
 
+  /** Each tool's reviewed and current definition (pretty JSON), for a person to compare. */
+  definitions(
+    name: string,
+  ): { qualified: string; original: string; state: ReviewState; before: string | null; after: string }[] {
+    this.#get(name);
+    return (this.#state.get(name) ?? []).map((t) => ({
+      qualified: t.qualified,
+      original: t.original,
+      state: t.state,
+      before: t.pin?.definition ?? null,
+      after: JSON.stringify(t.def, null, 2),
+    }));
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.#servers.values()].map((s) => s.close()));
   }
@@ -321,7 +335,13 @@ export class RemoteManager {
     const pinned: Record<string, { hash: string; name: string }> = {};
     for (const t of review(server, tools, current)) {
       if (t.listed > 1) continue;
-      const pin: Pin & { qualified: string } = { server, tool: t.original, hash: t.hash, qualified: t.qualified };
+      const pin: Pin & { qualified: string } = {
+        server,
+        tool: t.original,
+        hash: t.hash,
+        qualified: t.qualified,
+        definition: JSON.stringify(t.def, null, 2),
+      };
       this.#d.pins.set(pin);
       pinned[t.original] = { hash: t.hash, name: t.qualified };
     }

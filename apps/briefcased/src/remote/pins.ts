@@ -20,6 +20,8 @@ export interface Pin {
   hash: string;
   /** null only for a pin made before names were pinned too; filled in on the next listing. */
   qualified: string | null;
+  /** The reviewed definition as JSON, to show a person what changed; null for older pins. */
+  definition?: string | null;
 }
 
 /** The identity each remote tool had when an admin last reviewed it (`remote add`, `remote pin`). */
@@ -31,6 +33,7 @@ export class PinStore {
     db.exec(PINS_SCHEMA);
     const columns = db.prepare('PRAGMA table_info(tool_pins)').all() as { name: string }[];
     if (!columns.some((c) => c.name === 'qualified')) db.exec('ALTER TABLE tool_pins ADD COLUMN qualified TEXT');
+    if (!columns.some((c) => c.name === 'definition')) db.exec('ALTER TABLE tool_pins ADD COLUMN definition TEXT');
   }
 
   get(server: string, tool: string): Pin | undefined {
@@ -42,9 +45,9 @@ export class PinStore {
   set(pin: Pin & { qualified: string }): void {
     this.#db
       .prepare(
-        'INSERT INTO tool_pins (server, tool, hash, qualified, pinned_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (server, tool) DO UPDATE SET hash = excluded.hash, qualified = excluded.qualified, pinned_at = excluded.pinned_at',
+        'INSERT INTO tool_pins (server, tool, hash, qualified, definition, pinned_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (server, tool) DO UPDATE SET hash = excluded.hash, qualified = excluded.qualified, definition = excluded.definition, pinned_at = excluded.pinned_at',
       )
-      .run(pin.server, pin.tool, pin.hash, pin.qualified, new Date().toISOString());
+      .run(pin.server, pin.tool, pin.hash, pin.qualified, pin.definition ?? null, new Date().toISOString());
   }
 
   /** Record the name an old pin (from before names were pinned) was given, without changing its hash. */
@@ -57,7 +60,7 @@ export class PinStore {
   /** Pins by original tool name. */
   forServer(server: string): Map<string, Pin> {
     const rows = this.#db
-      .prepare('SELECT server, tool, hash, qualified FROM tool_pins WHERE server = ?')
+      .prepare('SELECT server, tool, hash, qualified, definition FROM tool_pins WHERE server = ?')
       .all(server) as unknown as Pin[];
     return new Map(rows.map((r) => [r.tool, { ...r }]));
   }

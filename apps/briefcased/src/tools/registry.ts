@@ -177,11 +177,16 @@ export function loadConnector(path: string): Result<HttpConnectorTool, string[]>
   } catch (e) {
     return err([`${path}: not valid JSON: ${(e as Error).message}`]);
   }
+  return connectorFromJson(raw, path);
+}
+
+/** A connector manifest already parsed as JSON; `where` names it in every problem. */
+export function connectorFromJson(raw: unknown, where: string): Result<HttpConnectorTool, string[]> {
   const secrets = findSecretValues(raw);
-  if (secrets.length > 0) return err(secrets.map((s) => `${path}: ${s}`));
+  if (secrets.length > 0) return err(secrets.map((s) => `${where}: ${s}`));
   const parsed = HttpConnectorManifest.safeParse(raw);
-  if (!parsed.success) return err(formatIssues(path, parsed.error));
+  if (!parsed.success) return err(formatIssues(where, parsed.error));
   const problems = HttpConnectorTool.check(parsed.data);
-  if (problems.length > 0) return err(problems.map((p) => `${path}: ${p}`));
+  if (problems.length > 0) return err(problems.map((p) => `${where}: ${p}`));
   return ok(new HttpConnectorTool(parsed.data));
 }

@@ -1,0 +1,137 @@
+import { BriefcaseError, JsonObject } from '@briefcase/protocol';
+import { z } from 'zod';
+import { capWidens, currentCap, parseCap, writeCap } from '../admin/budget-caps.ts';
+import { connectorFile, removeConnector } from '../admin/connectors.ts';
+import type { Services } from '../daemon.ts';
+import { guarded, operationUrl, rejectOperation } from '../presence/guard.ts';
+import { readJson, sendJson } from './http.ts';
+import type { Route } from './routes.ts';
+
+const ID = '([A-Za-z0-9_.-]{1,64})';
+
+/**
+ * Admin routes added with guarded administration (issue 9): budget caps and connectors (widening
+ * changes need a passkey once one exists, narrowing ones never do), the guarded operations the
+ * CLI waits on, and the console's links and viewer sessions.
+ */
+export function guardedAdminRoutes(s: Services): Route[] {
+  const limit = s.config.limits.max_request_bytes;
+  const needConsole = () => {
+    if (!s.console) {
+      throw new BriefcaseError(
+        'unavailable',
+        'the console is not running: enable it (config console.enabled, or `briefcase start --console-port N`) and check the daemon log',
+      );
+    }
+    return s.console;
+  };
+  return [
+    {
+      method: 'GET',
+      path: /^\/v1\/admin\/budgets$/,
+      role: 'admin',
+      handle: ({ res }) =>
+        sendJson(res, 200, {
+          currency: s.config.budgets.currency,
+          caps: s.config.budgets.caps.map((c) => ({ ...c, spent: s.ledger.spentFor(c) })),
+        }),
+    },
+    {
+      method: 'PUT',
+      path: new RegExp(`^/v1/admin/budgets/caps/${ID}$`),
+      role: 'admin',
+      handle: async ({ req, res, params }) => {
+        const body = await readJson(req, limit, JsonObject);
+        const cap = parseCap({ ...body, id: params[0] });
+        // Tightening (a new cap, a lower limit, approval → deny) is never held up.
+        if (!capWidens(currentCap(s, cap.id), cap)) sendJson(res, 200, writeCap(s, cap.id, cap));
+        else await guarded(s, res, 'budget_cap_set', { cap });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: new RegExp(`^/v1/admin/budgets/caps/${ID}$`),
+      role: 'admin',
+      handle: ({ res, params }) => guarded(s, res, 'budget_cap_remove', { id: params[0]! }),
+    },
+    {
+      method: 'GET',
+      path: /^\/v1\/admin\/connectors$/,
+      role: 'admin',
+      handle: ({ res }) => {
+        const byFile = new Map<string, string[]>();
+        for (const t of s.registry.list()) {
+          const owner = s.registry.owner(t.name);
+          if (owner?.kind === 'connector') byFile.set(owner.file, [...(byFile.get(owner.file) ?? []), t.name]);
+        }
+        sendJson(res, 200, { connectors: [...byFile].map(([file, tools]) => ({ file, tools })) });
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/admin\/connectors$/,
+      role: 'admin',
+      handle: async ({ req, res }) => {
+        const body = await readJson(req, limit, z.object({ file: z.string(), manifest: JsonObject }).strict());
+        await guarded(s, res, 'connector_add', { file: connectorFile(body.file), manifest: body.manifest });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: new RegExp(`^/v1/admin/connectors/${ID}$`),
+      role: 'admin',
+      handle: ({ res, params }) => sendJson(res, 200, removeConnector(s, connectorFile(params[0]!))),
+    },
+    {
+      method: 'GET',
+      path: /^\/v1\/admin\/operations$/,
+      role: 'admin',
+      handle: ({ res }) => sendJson(res, 200, { operations: s.operations.list().map((o) => withUrl(s, o)) }),
+    },
+    {
+      method: 'GET',
+      path: new RegExp(`^/v1/admin/operations/${ID}$`),
+      role: 'admin',
+      handle: ({ res, params }) => {
+        const op = s.operations.get(params[0]!);
+        if (!op) throw new BriefcaseError('not_found', `no operation ${params[0]}`);
+        sendJson(res, 200, withUrl(s, op));
+      },
+    },
+    {
+      // Narrowing: anyone with the admin credential may call a pending change off.
+      method: 'POST',
+      path: new RegExp(`^/v1/admin/operations/${ID}/reject$`),
+      role: 'admin',
+      handle: ({ res, params }) => sendJson(res, 200, withUrl(s, rejectOperation(s, params[0]!))),
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/admin\/console\/link$/,
+      role: 'admin',
+      handle: ({ res }) => {
+        const c = needConsole();
+        const link = s.presence.createEnrolLink();
+        sendJson(res, 200, {
+          url: c.url,
+          passkeys: s.presence.passkeys.count(),
+          ...(link ? { enrol_url: `${c.url}/#/enrol/${link.token}`, expires_at: link.expires_at } : {}),
+        });
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/admin\/console\/viewer-session$/,
+      role: 'admin',
+      handle: ({ res }) => {
+        const c = needConsole();
+        sendJson(res, 200, { ...c.mintViewerSession(), console_url: c.url });
+      },
+    },
+  ];
+}
+
+function withUrl(s: Services, op: ReturnType<Services['operations']['get']> & object) {
+  const { params: _params, ...view } = op;
+  return { ...view, url: operationUrl(s, op.id) };
+}

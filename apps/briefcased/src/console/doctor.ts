@@ -1,0 +1,45 @@
+import type { DoctorCheck } from '@briefcase/console';
+import type { Services } from '../daemon.ts';
+
+/** What the console's Doctor page shows: the same facts `briefcase doctor` checks, from inside. */
+export async function consoleDoctor(s: Services): Promise<DoctorCheck[]> {
+  const passkeys = s.presence.passkeys.count();
+  const codes = s.presence.passkeys.unusedRecoveryCodes();
+  const checks: DoctorCheck[] = [
+    { name: 'daemon', ok: true, detail: `running since ${s.startedAt.toISOString()} (pid ${process.pid})` },
+    {
+      name: 'passkeys',
+      ok: passkeys > 0,
+      detail:
+        passkeys > 0
+          ? `${passkeys} enrolled; ${codes} unused recovery code${codes === 1 ? '' : 's'}`
+          : 'none enrolled: approvals and admin changes are only as safe as admin.token',
+    },
+    {
+      name: 'master_key',
+      ok: s.keySource !== 'key_file',
+      detail: `the vault master key comes from ${s.keySource}`,
+    },
+    { name: 'policy', ok: true, detail: `sha256 ${s.policy.hash.slice(0, 16)}…` },
+    {
+      name: 'approvals',
+      ok: true,
+      detail: `${s.approvals.list('pending').length} pending`,
+    },
+  ];
+  for (const k of Object.values(s.keys)) {
+    checks.push({
+      name: `key_${k.role}`,
+      ok: k.nonExportable,
+      detail: `${k.algorithm} on ${k.backend}${k.nonExportable ? ' (non-exportable)' : ' (software: can be copied)'}`,
+    });
+  }
+  for (const r of s.remotes.list()) {
+    checks.push({
+      name: `remote_${r.name}`,
+      ok: r.status === 'connected',
+      detail: `${r.status}${r.error ? `: ${r.error}` : ''}`,
+    });
+  }
+  return checks;
+}
