@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import AxeBuilder from '@axe-core/playwright';
 import { chromium, type BrowserContext, type CDPSession, type Page, type Worker } from 'playwright-core';
 import { EXTENSION_DIR, EXTENSION_ID, EXTENSION_ORIGIN, HOST_NAME } from '@briefcase/extension';
 import {
@@ -198,6 +199,13 @@ describe('the browser extension in real Chromium (AC-4, FR-4)', { skip }, () => 
     const notes = await sw.evaluate(() => chrome.notifications.getAll());
     assert.ok(`approval:${approvalId}` in notes, `a notification for the new approval: ${JSON.stringify(notes)}`);
     await popup.locator('#receipts li').first().waitFor();
+    const axe = await new AxeBuilder({ page: popup }).analyze();
+    const serious = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(
+      serious.map((v) => v.id),
+      [],
+      'the popup has no serious accessibility violations',
+    );
     mkdirSync(join(ROOT, 'docs/screenshots'), { recursive: true });
     await popup.screenshot({ path: SCREENSHOT, fullPage: true });
   });
