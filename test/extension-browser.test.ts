@@ -42,6 +42,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : 'needs Chromium: install the Debian package `chromium` (/usr/bin/chromium)';
 const SCREENSHOT = join(ROOT, 'docs/screenshots/extension-popup.png');
 const POPUP = `chrome-extension://${EXTENSION_ID}/popup.html`;
+const HOSTILE = 'renew the passport <b>now</b> \u202egpj.exe';
 
 /** The extension APIs the test calls inside the service worker (the repository has no @types/chrome). */
 type StorageArea = { get(keys: string | null): Promise<Record<string, unknown>>; set(items: object): Promise<void> };
@@ -168,7 +169,8 @@ describe('the browser extension in real Chromium (AC-4, FR-4)', { skip }, () => 
 
   it('shows a waiting approval in the popup with the console’s facts, and counts it on the badge', async () => {
     agent = await stdioClient(home);
-    agentCall = agent.callTool({ name: 'notes.add', arguments: { text: 'renew the passport' } }, undefined, {
+    // The agent chooses the text: markup and a bidi override must reach the person as plain, visible text.
+    agentCall = agent.callTool({ name: 'notes.add', arguments: { text: HOSTILE } }, undefined, {
       timeout: 170_000,
     }) as typeof agentCall;
     agentCall.catch(() => {}); // awaited in the approve test; a failure before then is reported there
@@ -188,7 +190,9 @@ describe('the browser extension in real Chromium (AC-4, FR-4)', { skip }, () => 
     ) as Record<string, string>;
     assert.equal(facts.Tool, 'notes.add');
     assert.equal(facts.Tier, 'presence');
-    assert.match(facts.Arguments ?? '', /"text": "renew the passport"/);
+    assert.ok(facts.Arguments?.includes('"text": "renew the passport <b>now</b> \\u{202e}gpj.exe"'), facts.Arguments);
+    assert.match(facts.Arguments ?? '', /1 invisible or control character, shown as/);
+    assert.equal(await card.locator('b, img, script').count(), 0, 'no markup from the agent became an element');
     assert.match(facts.Changes ?? '', /notes/);
     assert.match(facts.Why ?? '', /\S/);
     assert.match(facts.Cost ?? '', /minor units \(estimated\)/);
