@@ -16,6 +16,29 @@ export const BudgetCapConfig = z
     message: 'a tool or category cap needs "match" (the tool name or category)',
   });
 
+/** Unix sockets: sun_path holds 108 bytes on Linux and 104 on macOS, with the final NUL. */
+const MAX_SOCKET_PATH_BYTES = 103;
+
+/**
+ * The agent socket: mode 0660, owned by `group`, so membership of that group is the agent
+ * credential. A name as useradd(8) accepts it, or a numeric gid.
+ */
+export const AgentSocketConfig = z
+  .object({
+    path: z
+      .string()
+      .refine((p) => p.startsWith('/'), { message: 'must be an absolute path' })
+      .refine((p) => Buffer.byteLength(p) <= MAX_SOCKET_PATH_BYTES, {
+        message: `must be at most ${MAX_SOCKET_PATH_BYTES} bytes (a Unix socket path limit)`,
+      })
+      .refine((p) => !p.split('/').includes('..'), { message: 'must not contain ".."' }),
+    group: z.string().regex(/^([a-z_][a-z0-9_-]{0,31}|[0-9]{1,10})$/, {
+      message: 'must be a group name (lower case letters, digits, _ and -) or a numeric gid',
+    }),
+  })
+  .strict();
+export type AgentSocketConfig = z.infer<typeof AgentSocketConfig>;
+
 /** The daemon's configuration file, `$BRIEFCASE_HOME/config.json`. It never holds a secret. */
 export const Config = z
   .object({
@@ -30,6 +53,8 @@ export const Config = z
           })
           .strict()
           .default({ enabled: false, host: '127.0.0.1', port: 38080 }),
+        /** A second API socket on which every connection is the agent, no token (docs/service.md). */
+        agent_socket: AgentSocketConfig.optional(),
       })
       .strict()
       .default({ http: { enabled: false, host: '127.0.0.1', port: 38080 } }),

@@ -10,11 +10,14 @@ import { BriefcaseError } from '@briefcase/protocol';
 import { ReceiptLog } from '@briefcase/receipts/node';
 import { Logger } from '@briefcase/telemetry';
 import { loadMasterKey, Scrubber, Vault, type MasterKey, type MasterKeySource } from '@briefcase/vault';
+import { startConsole } from '@briefcase/console';
 import { ApprovalStore } from './approvals/store.ts';
+import { consoleBackend } from './console/backend.ts';
 import { buildRoutes } from './api/handlers.ts';
 import { listenHttp, listenSocket, createApiServer } from './api/server.ts';
+import { listenAgentSocket, prepareAgentSocket, type PreparedAgentSocket } from './api/agent-socket.ts';
 import { SpendLedger } from './budget/ledger.ts';
-import { loadConfig, type Config } from './config.ts';
+import { loadConfig, type AgentSocketConfig, type Config } from './config.ts';
 import { DEMO_API_SECRET, startDemoApi } from './demo/demo-api.ts';
 import { refreshDeviceStatement } from './keys/device-statement.ts';
 import { daemonAnswers, dataPaths, type DataPaths } from './paths.ts';
@@ -52,6 +55,10 @@ export interface DaemonOptions {
   askPin?: (tokenLabel: string) => Promise<string | undefined>;
   /** Start on a receipt log that does not extend what was last signed (receipts-guard.ts). */
   acceptAlteredReceipts?: boolean;
+  /** Serve the console on this port (0: any free port); a port in use is then an error. */
+  consolePort?: number;
+  /** Also listen on an agent socket (overrides config `daemon.agent_socket`; docs/service.md). */
+  agentSocket?: AgentSocketConfig;
 }
 
 /** What `start` has checked and opened before it assembles the daemon. */
@@ -66,6 +73,7 @@ interface Checked {
   keys: Record<KeyRole, Signer>;
   policy: { engine: PolicyEngine; hash: string };
   registry: ToolRegistry;
+  agentSocket: PreparedAgentSocket | undefined;
 }
 
 /** Everything the API handlers may use. */
@@ -115,6 +123,7 @@ export class Daemon {
   #stopping: Promise<void> | undefined;
   httpAddress: { host: string; port: number } | undefined;
   demoAddress: { port: number } | undefined;
+  consoleUrl: string | undefined;
 
   private constructor(services: Services) {
     this.services = services;
@@ -152,6 +161,8 @@ export class Daemon {
     const registry = loadRegistry(paths.connectors);
 
     await ensureNotRunning(paths.socket);
+    const agentSocketConfig = options.agentSocket ?? config.daemon.agent_socket;
+    const agentSocket = agentSocketConfig ? await prepareAgentSocket(agentSocketConfig, paths.home) : undefined;
     // Keys last among the checks: a token's PIN is asked for only when everything else is good.
     const keys = await loadKeys(paths.home, master.key, vault, options.askPin);
     try {
@@ -166,6 +177,7 @@ export class Daemon {
         keys,
         policy: { engine: engine.value, hash: sha256Hex(policyText) },
         registry,
+        agentSocket,
       });
     } catch (e) {
       for (const k of Object.values(keys)) k.close();
@@ -219,6 +231,7 @@ export class Daemon {
       maxResultBytes: config.limits.max_result_bytes,
       dpopKey,
       onSecret: (value) => scrubber.add(value),
+      scrub: (text) => scrubber.scrub(text),
     });
 
     const services: Services = {
@@ -282,6 +295,17 @@ export class Daemon {
     const api = createApiServer(buildRoutes(services), services);
     await listenSocket(api, paths.socket);
     daemon.#servers.push(api);
+    if (start.agentSocket) {
+      const agentApi = createApiServer(buildRoutes(services), services, { fixedRole: 'agent' });
+      try {
+        await listenAgentSocket(agentApi, start.agentSocket);
+      } catch (e) {
+        await daemon.stop();
+        throw e;
+      }
+      daemon.#servers.push(agentApi);
+      logger.info('agent socket listening', { path: start.agentSocket.path, group: start.agentSocket.group });
+    }
     const httpEnabled = options.httpPort !== undefined || config.daemon.http.enabled;
     if (httpEnabled) {
       const host = options.httpHost ?? config.daemon.http.host;
@@ -295,6 +319,8 @@ export class Daemon {
       }
       daemon.#servers.push(httpApi);
     }
+    if (options.consolePort !== undefined) await daemon.#startConsole(options.consolePort, true);
+    else if (config.console.enabled) await daemon.#startConsole(config.console.port, false);
     if (config.demo.enabled) {
       const key = vault.get(DEMO_API_SECRET);
       if (key) {
@@ -311,8 +337,35 @@ export class Daemon {
     writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     daemon.#sweeper = setInterval(() => daemon.#expireApprovals(), 1000);
     daemon.#sweeper.unref();
-    logger.info('briefcased started', { socket: paths.socket, http: daemon.httpAddress ?? null, pid: process.pid });
+    logger.info('briefcased started', {
+      socket: paths.socket,
+      http: daemon.httpAddress ?? null,
+      console: daemon.consoleUrl ?? null,
+      pid: process.pid,
+    });
     return daemon;
+  }
+
+  /**
+   * The web console on http://localhost:PORT. Asked for by flag, a port in use stops the start;
+   * on by config default, it is a warning and `briefcase console` says why it is off.
+   */
+  async #startConsole(port: number, required: boolean): Promise<void> {
+    const { services } = this;
+    try {
+      const handle = await startConsole({ backend: consoleBackend(services), port, logger: services.logger });
+      services.presence.setOrigin(handle.url);
+      services.console = { url: handle.url, mintViewerSession: (ttl) => handle.mintViewerSession(ttl) };
+      this.#servers.push(handle.server);
+      this.consoleUrl = handle.url;
+    } catch (e) {
+      if (!required) {
+        services.logger.warn('the console could not start; everything else runs', { port, error: e });
+        return;
+      }
+      await this.stop();
+      throw e;
+    }
   }
 
   /** Start-up recovery: spend reserved by a run that crashed keeps counting, and is receipted. */

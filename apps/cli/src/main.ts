@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { dataPaths, resolveHome } from '@briefcase/briefcased/paths';
 import { VERSION } from '@briefcase/briefcased/version';
@@ -5,7 +6,9 @@ import { BriefcaseError } from '@briefcase/protocol/errors';
 import type { AdminClient } from './client.ts';
 import type { ExtensionFlags } from './commands/extension.ts';
 import type { KeysCreateFlags } from './commands/keys.ts';
+import type { McpFlags } from './commands/mcp.ts';
 import type { RemoteAddFlags } from './commands/remote.ts';
+import type { ServiceInstallFlags } from './commands/service.ts';
 import type { StartFlags } from './commands/start.ts';
 import { commanderOutput, print, printJson, warn } from './output.ts';
 import { oneLine } from './safe-text.ts';
@@ -39,6 +42,9 @@ const adminIfInitialised = async (): Promise<AdminClient | null> => {
 };
 const load = {
   approvals: () => import('./commands/approvals.ts'),
+  budget: () => import('./commands/budget.ts'),
+  console: () => import('./commands/console.ts'),
+  operations: () => import('./commands/operations.ts'),
   doctor: () => import('./commands/doctor.ts'),
   extension: () => import('./commands/extension.ts'),
   keys: () => import('./commands/keys.ts'),
@@ -47,6 +53,7 @@ const load = {
   receipts: () => import('./commands/receipts.ts'),
   remote: () => import('./commands/remote.ts'),
   secrets: () => import('./commands/secrets.ts'),
+  service: () => import('./commands/service.ts'),
   start: () => import('./commands/start.ts'),
   tools: () => import('./commands/tools.ts'),
 };
@@ -97,11 +104,14 @@ program
   .option('--port <port>', 'also serve the daemon API over HTTP on 127.0.0.1:<port>')
   .option('--http <host:port>', 'also serve the daemon API over HTTP (loopback addresses only)')
   .option('--init-demo', 'on first run, initialise with the demo tools first (what `npm start` does)')
+  .option('--console-port <port>', 'serve the web console on http://localhost:<port> (0: any free port)')
   .option('--strict <roles>', 'refuse to start if these key roles (identity,receipts,dpop) are software keys')
   .option(
     '--accept-altered-receipts',
     'DANGEROUS: start on a receipt log that does not extend what was last signed (receipted, new checkpoint chain)',
   )
+  .option('--agent-socket <path>', 'also listen on this agent socket: every connection is the agent, no token')
+  .option('--agent-group <group>', 'the group that may connect to the agent socket (mode 0660)')
   .action(async (o: StartFlags) => (await load.start()).start(home(), o));
 
 program
@@ -112,7 +122,15 @@ program
     'serve Streamable HTTP at http://<host:port>/mcp (loopback only; bearer token in gateway-http.token)',
   )
   .option('--approval-wait <seconds>', 'hold calls at most this long while an approval is pending')
-  .action(async (o: { http?: string; approvalWait?: string }) => (await load.mcp()).mcp(home(), o));
+  .option(
+    '--socket <path>',
+    "reach the daemon through its agent socket (a service user's daemon; env BRIEFCASE_AGENT_SOCKET): no data directory needed",
+  )
+  .option(
+    '--token-file <file>',
+    '--http: the bearer token file (with --socket: ~/.config/briefcase/gateway-http.token)',
+  )
+  .action(async (o: McpFlags) => (await load.mcp()).mcp(home(), o));
 
 const tools = program.command('tools').description('list and call tools (admin-side, same pipeline)');
 tools
@@ -126,6 +144,52 @@ tools
   .action(async (name: string, o: { args: string; json?: boolean }) => {
     exitCode = await (await load.tools()).toolsCall(await admin(), name, o.args, o.json === true);
   });
+
+program
+  .command('console')
+  .description('the web console: its URL, and before the first passkey a one-time enrolment link')
+  .option('--json', 'print JSON')
+  .option('--open', 'open it in the browser')
+  .option('--no-open', 'do not open the browser')
+  .action(async (o: { json?: boolean; open?: boolean }) =>
+    (await load.console()).consoleOpen(await admin(), { json: o.json === true, open: o.open }),
+  );
+
+const budget = program.command('budget').description('budget caps (raising or removing one needs a passkey)');
+budget
+  .command('list')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => (await load.budget()).budgetList(await admin(), o.json === true));
+budget
+  .command('set <id>')
+  .description('add or change a cap: --limit N --window call|day|month [--tool T | --category C] [--deny]')
+  .requiredOption('--limit <n>', 'the most that may be spent per window (minor units)')
+  .requiredOption('--window <w>', 'call, day or month')
+  .option('--tool <name>', 'the cap applies to this tool')
+  .option('--category <name>', 'the cap applies to this category')
+  .option('--deny', 'refuse calls over the cap (default: ask for approval)')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: import('./commands/budget.ts').BudgetSetFlags) =>
+    (await load.budget()).budgetSet(await admin(), id, o),
+  );
+budget
+  .command('rm <id>')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: { json?: boolean }) =>
+    (await load.budget()).budgetRemove(await admin(), id, o.json === true),
+  );
+
+const operations = program.command('operations').description('guarded changes waiting for a passkey in the console');
+operations
+  .command('list')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => (await load.operations()).operationsList(await admin(), o.json === true));
+operations
+  .command('reject <id>')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: { json?: boolean }) =>
+    (await load.operations()).operationsReject(await admin(), id, o.json === true),
+  );
 
 const approvals = program.command('approvals').description('see and decide pending approvals');
 approvals
@@ -329,6 +393,50 @@ receipts
     },
   );
 
+const service = program
+  .command('service')
+  .description('run the daemon as a system service (Linux, systemd; docs/service.md)');
+service
+  .command('install')
+  .description('a system user owns the data and runs the daemon; agents reach it through a group-owned socket')
+  .option('--dedicated-user', 'run the daemon as its own system user (required: the only mode so far)')
+  .option('--user <name>', 'the system user that owns the data and runs the daemon', 'briefcase')
+  .option('--group <name>', 'the group whose members may use the agent socket', 'briefcase-agents')
+  .option(
+    '--socket-dir <dir>',
+    'where the agent socket goes (under /run: a systemd RuntimeDirectory)',
+    '/run/briefcase',
+  )
+  .option('--unit-dir <dir>', 'where the unit is written', '/etc/systemd/system')
+  .option('--add-user <name...>', 'add these people to the group (else the usermod command is printed)')
+  .option('--node <path>', 'the Node 24 the unit runs (default: this one)')
+  .option('--no-start', 'write everything but do not start the service')
+  .option('--dry-run', 'print what it would do and the unit; change nothing')
+  .option('--json', 'print JSON')
+  .action(async (o: Omit<ServiceInstallFlags, 'home'> & { json?: boolean }) => {
+    // The global --home names the service's data directory; BRIEFCASE_HOME (a root shell's) does not.
+    const dataDir = program.opts<{ home?: string }>().home ?? '/var/lib/briefcase';
+    exitCode = (await load.service()).serviceInstall({ ...o, home: resolve(dataDir) }, o.json === true);
+  });
+service
+  .command('uninstall')
+  .description('stop and remove the unit; the user, the group and the data stay unless --purge')
+  .option('--unit-dir <dir>', 'where the unit is', '/etc/systemd/system')
+  .option('--purge', 'also delete the data directory (secrets, keys, receipts), the user and the groups')
+  .option('--dry-run', 'print what it would do; change nothing')
+  .option('--json', 'print JSON')
+  .action(async (o: { unitDir: string; purge?: boolean; dryRun?: boolean; json?: boolean }) => {
+    exitCode = (await load.service()).serviceUninstall(o, o.json === true);
+  });
+service
+  .command('status')
+  .description('the unit, the service user, the data directory and the agent socket')
+  .option('--unit-dir <dir>', 'where the unit is', '/etc/systemd/system')
+  .option('--json', 'print JSON')
+  .action(async (o: { unitDir: string; json?: boolean }) => {
+    exitCode = await (await load.service()).serviceStatus(o, o.json === true);
+  });
+
 const extension = program.command('extension').description('the browser extension and its native messaging host');
 for (const [name, description] of [
   ['install', 'register the native messaging host for a Chromium-based browser; prints how to load the extension'],
@@ -376,7 +484,8 @@ try {
   } else if (e instanceof BriefcaseError) {
     // warn() escapes every control; a message may keep its own lines (several config errors).
     warn(`briefcase: ${e.message} [${e.code}]`);
-    process.exitCode = e.code === 'daemon_unreachable' ? 3 : 2;
+    // 4: a person must confirm the change with a passkey in the console (the link is in the message).
+    process.exitCode = e.code === 'daemon_unreachable' ? 3 : e.code === 'presence_required' ? 4 : 2;
   } else {
     warn(`briefcase: ${(e as Error).message ?? String(e)}`);
     process.exitCode = 2;

@@ -63,3 +63,8 @@ export function clip(text: string, max: number): string {
   const chars = [...text];
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
+
+/** Whether a person is likely reading stdout (a terminal), e.g. to open a browser for them. */
+export function stdoutIsTerminal(): boolean {
+  return process.stdout.isTTY === true;
+}

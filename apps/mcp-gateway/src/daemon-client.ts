@@ -42,7 +42,8 @@ type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' |
 export class DaemonClient {
   readonly #conn: DaemonConnection;
 
-  constructor(socket: string, token: string) {
+  /** `token` null: the agent socket, on which the connection itself is the agent. */
+  constructor(socket: string, token: string | null) {
     this.#conn = new DaemonConnection(socket, token);
   }
 

@@ -18,10 +18,11 @@ export interface RequestOptions {
  */
 export class DaemonConnection {
   readonly #socket: string;
-  readonly #token: string;
+  /** null on the agent socket, where the socket's group is the credential (docs/service.md). */
+  readonly #token: string | null;
   readonly #agent: HttpAgent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-  constructor(socket: string, token: string) {
+  constructor(socket: string, token: string | null) {
     this.#socket = socket;
     this.#token = token;
   }
@@ -97,7 +98,7 @@ export class DaemonConnection {
           agent: this.#agent,
           ...(signal ? { signal } : {}),
           headers: {
-            authorization: `Bearer ${this.#token}`,
+            ...(this.#token !== null ? { authorization: `Bearer ${this.#token}` } : {}),
             accept,
             ...(payload !== undefined
               ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
@@ -144,13 +145,37 @@ export class DaemonConnection {
   }
 }
 
-function errorFrom(status: number, text: string): BriefcaseError {
-  let e: { code?: unknown; message?: unknown } | undefined;
-  try {
-    e = (JSON.parse(text) as { error?: typeof e }).error;
-  } catch {
-    e = undefined;
+/** A guarded change the daemon holds until a person confirms it with a passkey (issue 9). */
+export interface PendingOperation {
+  id: string;
+  kind: string;
+  summary: string;
+  expires_at: string;
+  url: string | null;
+}
+
+/** An error answer; `operation` is set on presence_required. */
+export class DaemonError extends BriefcaseError {
+  readonly operation: PendingOperation | undefined;
+  constructor(code: BriefcaseError['code'], message: string, operation?: PendingOperation) {
+    super(code, message);
+    this.operation = operation;
   }
+}
+
+function errorFrom(status: number, text: string): BriefcaseError {
+  let body: { error?: { code?: unknown; message?: unknown }; operation?: PendingOperation } | undefined;
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    body = undefined;
+  }
+  const e = body?.error;
   const code = isErrorCode(e?.code) ? e.code : 'internal';
-  return new BriefcaseError(code, typeof e?.message === 'string' ? e.message : `daemon answered HTTP ${status}`);
+  const operation = body?.operation && typeof body.operation.id === 'string' ? body.operation : undefined;
+  return new DaemonError(
+    code,
+    typeof e?.message === 'string' ? e.message : `daemon answered HTTP ${status}`,
+    operation,
+  );
 }

@@ -1,1 +1,1 @@
-export { DaemonConnection, type RequestOptions } from './connection.ts';
+export { DaemonConnection, DaemonError, type PendingOperation, type RequestOptions } from './connection.ts';

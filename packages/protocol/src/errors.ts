@@ -42,6 +42,10 @@ export const API_ERROR_CODES = [
   'presence_required',
   /** A passkey assertion was refused: replayed, for something else, without UV, or unknown. */
   'presence_refused',
+  /** The operating system refused: not root, or not in the group that owns the agent socket. */
+  'permission_denied',
+  /** The command needs something this machine lacks (systemd, Linux, useradd). */
+  'unsupported_platform',
 ] as const;
 
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];

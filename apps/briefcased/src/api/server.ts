@@ -13,11 +13,13 @@ import { matchRoute, type Role, type Route } from './routes.ts';
  * An unexpected failure is logged and answered as `internal` without details; the server keeps
  * serving.
  */
-export function createApiServer(routes: Route[], services: Services): Server {
+export function createApiServer(routes: Route[], services: Services, options: { fixedRole?: Role } = {}): Server {
   const { logger } = services;
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://daemon');
-    const role = authenticate(req.headers.authorization, services);
+    // The agent socket (agent-socket.ts): the socket's group is the credential, and a token sent
+    // on it changes nothing, so an admin token that leaked to an agent is no use there either.
+    const role = options.fixedRole ?? authenticate(req.headers.authorization, services);
     if (!role) {
       req.resume();
       sendError(res, new BriefcaseError('unauthorized', 'missing or invalid bearer token'));

@@ -48,6 +48,8 @@ export interface RemoteManagerDeps {
   maxResultBytes: number;
   dpopKey: DpopKey | undefined;
   onSecret(value: string): void;
+  /** Removes vault secrets from text kept or shown to a person (a pinned definition). */
+  scrub(text: string): string;
 }
 
 /**
@@ -235,7 +237,7 @@ export class RemoteManager {
       original: t.original,
       state: t.state,
       before: t.pin?.definition ?? null,
-      after: JSON.stringify(t.def, null, 2),
+      after: this.#d.scrub(JSON.stringify(t.def, null, 2)),
     }));
   }
 
@@ -340,7 +342,7 @@ export class RemoteManager {
         tool: t.original,
         hash: t.hash,
         qualified: t.qualified,
-        definition: JSON.stringify(t.def, null, 2),
+        definition: this.#d.scrub(JSON.stringify(t.def, null, 2)),
       };
       this.#d.pins.set(pin);
       pinned[t.original] = { hash: t.hash, name: t.qualified };

@@ -2,19 +2,54 @@ import { readFileSync } from 'node:fs';
 import { dataPaths } from '@briefcase/briefcased/paths';
 import { DaemonClient, serveHttp, serveStdio } from '@briefcase/mcp-gateway';
 import { Logger } from '@briefcase/telemetry';
+import { agentSocketFrom, checkAgentSocket, personGatewayToken } from '../agent-socket.ts';
 import { print } from '../output.ts';
 
 export interface McpFlags {
   http?: string;
   approvalWait?: string;
+  /** The agent socket (docs/service.md); BRIEFCASE_AGENT_SOCKET says the same. */
+  socket?: string;
+  /** The HTTP gateway's bearer token file (default: in the data dir, or ~/.config with --socket). */
+  tokenFile?: string;
+}
+
+interface Line {
+  client: DaemonClient;
+  logger: Logger;
+  httpToken: () => { file: string; token: string };
+}
+
+/**
+ * The daemon's own user: the agent token and the logs in the data directory. From another
+ * account (a dedicated service user): the agent socket, no token, no file of the data directory
+ * read; logs go to stderr, which MCP hosts keep.
+ */
+async function openLine(home: string, flags: McpFlags): Promise<Line> {
+  const socket = agentSocketFrom(flags.socket);
+  if (socket !== undefined) {
+    await checkAgentSocket(socket);
+    return {
+      client: new DaemonClient(socket, null),
+      logger: new Logger({ component: 'mcp-gateway', level: 'warn', stderr: true }),
+      httpToken: () => personGatewayToken(flags.tokenFile),
+    };
+  }
+  const paths = dataPaths(home);
+  const token = readFileSync(paths.agentToken, 'utf8').trim();
+  return {
+    client: new DaemonClient(paths.socket, token),
+    logger: new Logger({ component: 'mcp-gateway', file: `${paths.logs}/gateway.log` }),
+    httpToken: () => {
+      const file = flags.tokenFile ?? paths.gatewayHttpToken;
+      return { file, token: readFileSync(file, 'utf8').trim() };
+    },
+  };
 }
 
 /** `briefcase mcp`: the agent-facing gateway. It reads the agent token and nothing else. */
 export async function mcp(home: string, flags: McpFlags): Promise<void> {
-  const paths = dataPaths(home);
-  const token = readFileSync(paths.agentToken, 'utf8').trim();
-  const client = new DaemonClient(paths.socket, token);
-  const logger = new Logger({ component: 'mcp-gateway', file: `${paths.logs}/gateway.log` });
+  const { client, logger, httpToken } = await openLine(home, flags);
   const options = flags.approvalWait ? { maxApprovalWaitMs: Number(flags.approvalWait) * 1000 } : {};
   if (!flags.http) {
     const { closed } = await serveStdio(client, logger, options);
@@ -25,16 +60,12 @@ export async function mcp(home: string, flags: McpFlags): Promise<void> {
   const i = flags.http.lastIndexOf(':');
   const host = flags.http.slice(0, i).replace(/^\[|\]$/g, '');
   const port = Number(flags.http.slice(i + 1));
-  const server = await serveHttp(client, logger, {
-    ...options,
-    host,
-    port,
-    token: readFileSync(paths.gatewayHttpToken, 'utf8').trim(),
-  });
+  const { file, token } = httpToken();
+  const server = await serveHttp(client, logger, { ...options, host, port, token });
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;
   print(`briefcase MCP gateway on http://${host.includes(':') ? `[${host}]` : host}:${actual}/mcp`);
-  print(`  bearer token: the contents of ${paths.gatewayHttpToken}`);
+  print(`  bearer token: the contents of ${file}`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       server.close(() => resolve());

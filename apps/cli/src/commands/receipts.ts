@@ -125,6 +125,7 @@ export async function receiptsVerify(
   const trust: VerifyOptions = device ? { trustedDevice: device } : trusted ? { trustedKeys: trusted } : {};
   let result: VerifyResult;
   let earlier: VerifyResult | undefined;
+  let presence: { assertions: number; problems: string[] } | undefined;
   if (extendsFile) {
     earlier = verifyExport(readFileSync(extendsFile, 'utf8').split('\n'), trust);
   }
@@ -146,6 +147,19 @@ export async function receiptsVerify(
       ...(anchor ? { anchor } : {}),
     });
     if (result.ok && problem) result = { ...result, ok: false, first_bad_seq: 0, reason: problem };
+    if (result.ok) {
+      // Every passkey assertion in the log, against the passkeys the same log enrolled.
+      presence = await checkPresence(lines);
+      if (presence.problems.length > 0) {
+        const first = presence.problems[0]!;
+        result = {
+          ...result,
+          ok: false,
+          first_bad_seq: Number(/^record (\d+)/.exec(first)?.[1] ?? 0),
+          reason: `a passkey assertion does not hold: ${first}`,
+        };
+      }
+    }
   }
   const head = result.head ? { n: result.head.n, seq: result.head.seq, signed_at: result.head.ts } : null;
   if (json) {
@@ -159,6 +173,8 @@ export async function receiptsVerify(
       key_source: result.key_source,
       head,
       notices: result.notices,
+      assertions: presence?.assertions ?? 0,
+      ...(presence && presence.problems.length > 0 ? { assertion_problems: presence.problems } : {}),
       ...(earlier ? { extends: earlier.head ? { n: earlier.head.n, seq: earlier.head.seq } : null } : {}),
     });
   } else if (result.ok) {
@@ -171,7 +187,25 @@ export async function receiptsVerify(
       print(`keys: those device ${oneLine(device)} vouches for, each within its interval`);
     if (result.key_source === 'embedded')
       print('note: verified with the key embedded in the export; pass --public-key to check against a key you trust');
+    if (presence && presence.assertions > 0)
+      print(`passkeys: ${presence.assertions} assertion(s) verified against the passkeys enrolled in this log`);
     for (const n of result.notices) print(`notice: ${oneLine(n)}`);
   } else print(`FAILED at seq ${result.first_bad_seq}: ${oneLine(result.reason)}`);
   return result.ok ? 0 : 1;
+}
+
+/** The presence check loads @simplewebauthn only when a log is verified. */
+async function checkPresence(lines: string[]): Promise<{ assertions: number; problems: string[] }> {
+  const records: { seq: number; kind: string; body: Record<string, unknown> }[] = [];
+  for (const line of lines) {
+    if (!line.trim()) continue;
+    const parsed = JSON.parse(line) as {
+      type?: string;
+      record?: { seq: number; kind: string; body: Record<string, unknown> };
+    };
+    if (parsed.type === 'record' && parsed.record) records.push(parsed.record);
+  }
+  if (records.length === 0) return { assertions: 0, problems: [] };
+  const { checkPresenceEvidence } = await import('@briefcase/presence');
+  return checkPresenceEvidence(records);
 }

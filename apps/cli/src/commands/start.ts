@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  AgentSocketConfig,
   Daemon,
+  formatIssues,
   dataPaths,
   initDataDir,
   isInitialised,
@@ -9,6 +11,7 @@ import {
   type InitReport,
 } from '@briefcase/briefcased';
 import { isKeyRole, KEY_ROLES } from '@briefcase/keys';
+import { BriefcaseError } from '@briefcase/protocol/errors';
 import { print, warn } from '../output.ts';
 import { askHidden } from '../prompt.ts';
 
@@ -18,6 +21,9 @@ export interface StartFlags {
   initDemo?: boolean;
   strict?: string;
   acceptAlteredReceipts?: boolean;
+  consolePort?: string;
+  agentSocket?: string;
+  agentGroup?: string;
 }
 
 const BIN = resolve(fileURLToPath(new URL('../../bin/briefcase.js', import.meta.url)));
@@ -29,6 +35,11 @@ export function mcpClientConfig(home: string): { mcpServers: Record<string, unkn
       briefcase: { command: process.execPath, args: [BIN, 'mcp'], env: { BRIEFCASE_HOME: home } },
     },
   };
+}
+
+/** The same for a person's account reaching a service user's daemon through its agent socket. */
+export function agentSocketClientConfig(socket: string): { mcpServers: Record<string, unknown> } {
+  return { mcpServers: { briefcase: { command: process.execPath, args: [BIN, 'mcp', '--socket', socket] } } };
 }
 
 export function inspectorCommand(home: string): string {
@@ -62,9 +73,23 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
   if (httpPort !== undefined && !(Number.isInteger(httpPort) && httpPort > 0 && httpPort < 65536)) {
     throw new Error(`--port/--http: "${flags.port ?? flags.http}" is not a valid port`);
   }
+  const consolePort = flags.consolePort === undefined ? undefined : Number(flags.consolePort);
+  if (consolePort !== undefined && !(Number.isInteger(consolePort) && consolePort >= 0 && consolePort < 65536)) {
+    throw new Error(`--console-port: "${flags.consolePort}" is not a valid port`);
+  }
   const strictRoles = (flags.strict ?? '').split(',').filter(Boolean);
   for (const r of strictRoles) {
     if (!isKeyRole(r)) throw new Error(`--strict: "${r}" is not a key role (${KEY_ROLES.join(', ')})`);
+  }
+  if ((flags.agentSocket === undefined) !== (flags.agentGroup === undefined)) {
+    throw new BriefcaseError('bad_request', '--agent-socket and --agent-group go together');
+  }
+  let agentSocket: AgentSocketConfig | undefined;
+  if (flags.agentSocket !== undefined) {
+    const parsed = AgentSocketConfig.safeParse({ path: flags.agentSocket, group: flags.agentGroup });
+    if (!parsed.success)
+      throw new BriefcaseError('bad_request', formatIssues('--agent-socket', parsed.error).join('\n'));
+    agentSocket = parsed.data;
   }
   const daemon = await Daemon.start({
     home,
@@ -75,6 +100,8 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
     acceptAlteredReceipts: flags.acceptAlteredReceipts ?? false,
     ...(httpHost !== undefined ? { httpHost } : {}),
     ...(httpPort !== undefined ? { httpPort } : {}),
+    ...(consolePort !== undefined ? { consolePort } : {}),
+    ...(agentSocket ? { agentSocket } : {}),
   });
   const paths = dataPaths(home);
   for (const w of [
@@ -88,6 +115,9 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
   print(
     `  daemon API      unix:${paths.socket}${daemon.httpAddress ? ` and http://${daemon.httpAddress.host}:${daemon.httpAddress.port}` : ''}`,
   );
+  print(`  console         ${daemon.consoleUrl ?? 'off (see the log)'}`);
+  const agentSocketPath = agentSocket?.path ?? daemon.services.config.daemon.agent_socket?.path;
+  if (agentSocketPath) print(`  agent socket    unix:${agentSocketPath} (briefcase mcp --socket ${agentSocketPath})`);
   print(`  logs            ${paths.logs}/daemon.log`);
   print(
     `  tools           ${daemon.services.registry
@@ -98,9 +128,12 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
   if (daemon.demoAddress)
     print(`  demo API        http://127.0.0.1:${daemon.demoAddress.port} (key kept in the vault as demo_api_key)`);
   print('\nConnect an agent host (Claude Desktop, Cursor, …) with this MCP configuration:');
-  print(JSON.stringify(mcpClientConfig(home), null, 2));
+  print(JSON.stringify(agentSocketPath ? agentSocketClientConfig(agentSocketPath) : mcpClientConfig(home), null, 2));
   print(`\nOr try it in the MCP Inspector:\n  ${inspectorCommand(home)}`);
-  print('\nApprove pending calls with `briefcase approvals list` / `briefcase approvals approve <id>`. Ctrl-C stops.');
+  print(
+    '\nApprove pending calls in the console (`briefcase console` prints its link; the first time, it enrols your passkey)',
+  );
+  print('or with `briefcase approvals list` / `briefcase approvals approve <id>` (local tier only). Ctrl-C stops.');
   await new Promise<void>((resolveStop) => {
     const stop = () => {
       print('\nstopping…');
