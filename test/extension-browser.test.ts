@@ -280,7 +280,12 @@ describe('the browser extension in real Chromium (AC-4, FR-4)', { skip }, () => 
 
   it('the approve path: the popup’s button opens the console, a passkey approves, the agent’s call completes', async () => {
     const opened = ctx.waitForEvent('page');
-    await popup.locator(`li.approval[data-id="${approvalId}"] button`).click();
+    // With the keyboard alone: Tab to the approval's button, then Enter.
+    const button = `li.approval[data-id="${approvalId}"] button`;
+    for (let i = 0; i < 5 && !(await popup.locator(button).evaluate((b) => b === b.ownerDocument.activeElement)); i++) {
+      await popup.keyboard.press('Tab');
+    }
+    await popup.keyboard.press('Enter');
     const tab = await opened;
     await tab.waitForLoadState();
     assert.equal(tab.url(), `${consoleUrl}/#/approvals/${encodeURIComponent(approvalId)}`);

@@ -76,14 +76,17 @@ async function notifyNew(pending) {
   for (const a of pending) {
     if (seen.has(a.id)) continue;
     seen.add(a.id);
-    chrome.notifications.create(`approval:${a.id}`, {
-      type: 'basic',
-      iconUrl: 'icons/icon-128.png',
-      title: 'Briefcase: an approval waits for you',
-      message: `${a.tool} (${a.origin}), tier ${a.tier}`,
-      contextMessage: 'Click to decide in the Briefcase console',
-      priority: 2,
-    });
+    // Awaited, so that the state the popup receives was reached after the notification exists.
+    await chrome.notifications
+      .create(`approval:${a.id}`, {
+        type: 'basic',
+        iconUrl: 'icons/icon-128.png',
+        title: 'Briefcase: an approval waits for you',
+        message: `${a.tool} (${a.origin}), tier ${a.tier}`,
+        contextMessage: 'Click to decide in the Briefcase console',
+        priority: 2,
+      })
+      .catch(() => {}); // no notification service (some desktops): the badge still counts it
   }
   // Forget ids that are no longer pending, so the list stays small.
   const live = new Set(pending.map((a) => a.id));
