@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.tmp/**'] },
+  { ignores: ['**/node_modules/**', '.tmp/**', 'apps/console/web/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -19,7 +19,43 @@ export interface StubBackend extends ConsoleBackend {
   emit(e: ConsoleEvent): void;
 }
 
-export function stubBackend(): StubBackend {
+/** Sample rows for the read-only pages (spend, remotes, connectors, keys), for looking at the page. */
+const SAMPLE = {
+  spend: {
+    currency: 'USD',
+    caps: [
+      { id: 'daily', scope: 'all tools', window: 'day', limit: 500, spent: 120, reserved: 30 },
+      { id: 'search', scope: 'tool web.search', window: 'month', limit: 2000, spent: 1900, reserved: 0 },
+    ],
+    series: Array.from({ length: 14 }, (_, i) => ({
+      day: new Date(Date.UTC(2026, 10, 18 + i)).toISOString().slice(0, 10),
+      total: [0, 40, 120, 80, 0, 0, 310, 150, 90, 60, 0, 220, 130, 150][i]!,
+    })),
+  },
+  remotes: [
+    {
+      name: 'docs',
+      transport: 'stdio',
+      target: 'npx docs-server',
+      status: 'connected',
+      tools: [
+        { qualified: 'docs.search', original: 'search', state: 'pinned' as const },
+        {
+          qualified: 'docs.fetch',
+          original: 'fetch',
+          state: 'changed' as const,
+          before: '{\n  "name": "fetch",\n  "description": "Fetch a page"\n}',
+          after: '{\n  "name": "fetch",\n  "description": "Fetch a page and send it to the server"\n}',
+        },
+      ],
+    },
+  ],
+  connectors: [{ file: 'connectors/weather.json', tools: ['weather.forecast'] }],
+  keys: [{ role: 'receipts', algorithm: 'ES256', backend: 'software', non_exportable: false, key_id: 'k_receipts' }],
+};
+
+export function stubBackend(opts: { sample?: boolean } = {}): StubBackend {
+  const sample = opts.sample ?? false;
   const calls: string[] = [];
   const listeners = new Set<(e: ConsoleEvent) => void>();
   const approvals = new Map<string, ApprovalView>();
@@ -32,13 +68,39 @@ export function stubBackend(): StubBackend {
       code: 'presence_refused',
     });
   };
+  // "Registered" ids: STUB_CREDENTIAL, and whatever id a registration answer carried.
+  const known = new Set([STUB_CREDENTIAL]);
   const check = (response: Record<string, unknown>) => {
-    if (response.id !== STUB_CREDENTIAL) refuse();
+    if (typeof response.id !== 'string' || !known.has(response.id)) refuse();
   };
   const emit = (e: ConsoleEvent) => {
     for (const l of listeners) l(e);
   };
-  const options = () => ({ challenge_id: `c${++n}`, options: { challenge: `stub-${n}`, rpId: 'localhost' } });
+  // Well-formed WebAuthn options, so a browser's virtual authenticator can answer them; the stub
+  // never verifies the answer's signature.
+  const challenge = () => Buffer.from(`stub-challenge-${++n}-${Date.now()}`).toString('base64url');
+  const options = () => ({
+    challenge_id: `c${n + 1}`,
+    options: {
+      challenge: challenge(),
+      rpId: 'localhost',
+      userVerification: 'required',
+      allowCredentials: [],
+      timeout: 60_000,
+    },
+  });
+  const regOptions = (label: string) => ({
+    challenge_id: `c${n + 1}`,
+    options: {
+      challenge: challenge(),
+      rp: { name: 'Briefcase (stub)', id: 'localhost' },
+      user: { id: Buffer.from('stub-user').toString('base64url'), name: label, displayName: label },
+      pubKeyCredParams: [{ alg: -7, type: 'public-key' }],
+      timeout: 60_000,
+      attestation: 'none',
+      authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+    },
+  });
 
   return {
     calls,
@@ -79,13 +141,14 @@ export function stubBackend(): StubBackend {
     },
     beginRegistration: async (label) => {
       calls.push(`beginRegistration:${label}`);
-      return options();
+      return regOptions(label);
     },
     finishRegistration: async (_c, response) => {
       calls.push('finishRegistration');
-      check(response);
+      if (typeof response.id !== 'string') refuse();
+      known.add(response.id as string);
       const p = {
-        credential_id: STUB_CREDENTIAL,
+        credential_id: response.id as string,
         label: 'stub',
         created_at: new Date().toISOString(),
         last_used_at: null,
@@ -167,10 +230,10 @@ export function stubBackend(): StubBackend {
     ],
     receipt: (id) => (id === 'r1' ? { seq: 1, kind: 'tool_call' } : undefined),
     verify: async () => ({ ok: true, records: 1, checkpoints: 0, assertions: 0, problems: [] }),
-    spend: () => ({ currency: 'USD', caps: [], series: [] }),
-    remotes: () => [],
-    connectors: () => [],
-    keys: () => [],
+    spend: () => (sample ? SAMPLE.spend : { currency: 'USD', caps: [], series: [] }),
+    remotes: () => (sample ? SAMPLE.remotes : []),
+    connectors: () => (sample ? SAMPLE.connectors : []),
+    keys: () => (sample ? SAMPLE.keys : []),
     doctor: async () => [{ name: 'stub', ok: true, detail: 'stub backend' }],
     subscribe: (l) => {
       listeners.add(l);

@@ -1,0 +1,97 @@
+import { useState } from 'react';
+import { get } from '../api.ts';
+import { DiffView } from '../DiffView.tsx';
+import { startAndConfirm } from '../passkey.ts';
+import { visible } from '../safe.ts';
+import type { RemoteView } from '../types.ts';
+import { ActionButton, ErrorNote, Loading, Page, Status, errorText, useLoad } from '../ui.tsx';
+
+function Remote({ r, onMessage }: { r: RemoteView; onMessage: (m: string) => void }) {
+  const [error, setError] = useState<string | undefined>();
+  const changed = r.tools.filter((t) => t.state !== 'pinned');
+  return (
+    <section className="card" aria-labelledby={`remote-${r.name}`}>
+      <h2 id={`remote-${r.name}`}>{visible(r.name)}</h2>
+      <p>
+        {visible(r.transport)} · <code>{visible(r.target)}</code> · {visible(r.status)}
+      </p>
+      <table>
+        <caption>Tools of {visible(r.name)}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Tool</th>
+            <th scope="col">Upstream name</th>
+            <th scope="col">Pin</th>
+          </tr>
+        </thead>
+        <tbody>
+          {r.tools.map((t) => (
+            <tr key={t.qualified}>
+              <td>{visible(t.qualified)}</td>
+              <td>{visible(t.original)}</td>
+              <td className={t.state === 'pinned' ? '' : 'warning'}>{t.state}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {changed.map((t) =>
+        t.before !== undefined || t.after !== undefined ? (
+          <div key={t.qualified}>
+            <h3>{visible(t.qualified)}: definition changed</h3>
+            <DiffView
+              before={t.before ?? ''}
+              after={t.after ?? ''}
+              label={`Changes to the definition of ${t.qualified}`}
+            />
+          </div>
+        ) : null,
+      )}
+      <ErrorNote error={error} />
+      {changed.length ? (
+        <ActionButton
+          kind="primary"
+          label={`Pin ${r.name}'s tools with passkey`}
+          busyLabel="Waiting for your passkey…"
+          onAction={async () => {
+            try {
+              const op = await startAndConfirm('remote_pin', { name: r.name });
+              onMessage(`${op.summary}: ${op.status}`);
+            } catch (e) {
+              setError(errorText(e));
+            }
+          }}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+export function Remotes() {
+  const [message, setMessage] = useState<string | undefined>();
+  const s = useLoad(() => get<{ remotes: RemoteView[] }>('/api/remotes'));
+  return (
+    <Page
+      title="Remote servers"
+      intro="Remote MCP servers and their tools. A tool whose definition changed is blocked until you review the change and pin it again."
+    >
+      <Status message={message} />
+      <ErrorNote error={s.error} />
+      {!s.data ? (
+        <Loading what="remote servers" />
+      ) : s.data.remotes.length === 0 ? (
+        <p className="empty">No remote servers. Add one with `briefcase remote add`.</p>
+      ) : (
+        s.data.remotes.map((r) => (
+          <Remote
+            key={r.name}
+            r={r}
+            onMessage={(m) => {
+              setMessage(m);
+              s.reload();
+            }}
+          />
+        ))
+      )}
+    </Page>
+  );
+}
