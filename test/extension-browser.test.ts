@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -21,6 +21,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type BrowserContext, type CDPSession, type Page, type Worker } from 'playwright-core';
 import { EXTENSION_DIR, EXTENSION_ID, EXTENSION_ORIGIN, HOST_NAME } from '@briefcase/extension';
+import { CHROMIUM, VIRTUAL_AUTHENTICATOR, chromiumMissing, ensureConsoleBuilt } from './fixtures/console-browser.ts';
 import {
   ROOT,
   cli,
@@ -38,8 +39,7 @@ import {
   type DaemonProcess,
 } from './helpers.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : 'needs Chromium: install the Debian package `chromium` (/usr/bin/chromium)';
+const skip = chromiumMissing();
 const SCREENSHOT = join(ROOT, 'docs/screenshots/extension-popup.png');
 const POPUP = `chrome-extension://${EXTENSION_ID}/popup.html`;
 const HOSTILE = 'renew the passport <b>now</b> \u202egpj.exe';
@@ -64,16 +64,7 @@ interface Session {
 async function authenticator(page: Page): Promise<{ cdp: CDPSession; id: string }> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: VIRTUAL_AUTHENTICATOR });
   return { cdp, id: authenticatorId };
 }
 
@@ -105,6 +96,7 @@ describe('the browser extension in real Chromium (AC-4, FR-4)', { skip }, () => 
   let agentCall: Promise<{ isError?: boolean; content: unknown }>;
 
   before(async () => {
+    ensureConsoleBuilt();
     assert.equal(cli(home, ['init']).code, 0);
     const port = await freePort();
     writeJson(`${home}/config.json`, {
@@ -152,9 +144,10 @@ describe('the browser extension in real Chromium (AC-4, FR-4)', { skip }, () => 
   });
 
   it('enrols a passkey through the console’s one-time link (the person’s first step)', async () => {
-    const link = await daemonRequest(home, 'POST', '/v1/admin/console/link', admin, '{}');
-    assert.equal(link.status, 200, link.body);
-    const { enrol_url } = JSON.parse(link.body) as { enrol_url: string };
+    // What the person runs: `briefcase console` prints the one-time enrolment link.
+    const link = cliJson<{ enrol_url: string }>(home, ['console', '--no-open']);
+    assert.equal(link.code, 0, link.stderr);
+    const { enrol_url } = link.json;
     const page = await ctx.newPage();
     await page.goto(consoleUrl);
     const auth = await authenticator(page);
