@@ -4,6 +4,7 @@ import { dataPaths, resolveHome } from '@briefcase/briefcased/paths';
 import { VERSION } from '@briefcase/briefcased/version';
 import { BriefcaseError } from '@briefcase/protocol/errors';
 import type { AdminClient } from './client.ts';
+import type { ExtensionFlags } from './commands/extension.ts';
 import type { KeysCreateFlags } from './commands/keys.ts';
 import type { McpFlags } from './commands/mcp.ts';
 import type { RemoteAddFlags } from './commands/remote.ts';
@@ -45,6 +46,7 @@ const load = {
   console: () => import('./commands/console.ts'),
   operations: () => import('./commands/operations.ts'),
   doctor: () => import('./commands/doctor.ts'),
+  extension: () => import('./commands/extension.ts'),
   keys: () => import('./commands/keys.ts'),
   mcp: () => import('./commands/mcp.ts'),
   policy: () => import('./commands/policy.ts'),
@@ -434,6 +436,23 @@ service
   .action(async (o: { unitDir: string; json?: boolean }) => {
     exitCode = await (await load.service()).serviceStatus(o, o.json === true);
   });
+
+const extension = program.command('extension').description('the browser extension and its native messaging host');
+for (const [name, description] of [
+  ['install', 'register the native messaging host for a Chromium-based browser; prints how to load the extension'],
+  ['uninstall', 'remove the native messaging host registration'],
+] as const) {
+  extension
+    .command(name)
+    .description(description)
+    .option('--browser <browser>', 'chromium or chrome', 'chromium')
+    .option('--user-data-dir <dir>', 'a browser profile started with --user-data-dir: register the host in it')
+    .option('--json', 'print JSON')
+    .action(async (o: ExtensionFlags & { json?: boolean }) => {
+      const commands = await load.extension();
+      (name === 'install' ? commands.extensionInstall : commands.extensionUninstall)(paths(), o, o.json === true);
+    });
+}
 
 program
   .command('status')

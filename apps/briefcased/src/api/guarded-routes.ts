@@ -8,6 +8,7 @@ import { readJson, sendJson } from './http.ts';
 import type { Route } from './routes.ts';
 
 const ID = '([A-Za-z0-9_.-]{1,64})';
+const ViewerSessionRequest = z.object({ ttl_seconds: z.number().int().min(1).max(600).optional() }).strict();
 
 /**
  * Admin routes added with guarded administration (issue 9): budget caps and connectors (widening
@@ -123,9 +124,11 @@ export function guardedAdminRoutes(s: Services): Route[] {
       method: 'POST',
       path: /^\/v1\/admin\/console\/viewer-session$/,
       role: 'admin',
-      handle: ({ res }) => {
+      handle: async ({ req, res }) => {
+        // A caller may ask for a shorter life than the console's default (10 minutes), never a longer one.
+        const body = await readJson(req, limit, ViewerSessionRequest);
         const c = needConsole();
-        sendJson(res, 200, { ...c.mintViewerSession(), console_url: c.url });
+        sendJson(res, 200, { ...c.mintViewerSession(body.ttl_seconds), console_url: c.url });
       },
     },
   ];
