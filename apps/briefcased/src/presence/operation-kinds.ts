@@ -33,7 +33,7 @@ export const OPERATION_KINDS: Record<string, OperationKind> = {
         details: { before: s.policy.engine.text, after: text, warnings: engine.warnings },
       };
     },
-    run: async (s, p, id) => applyPolicy(s, p.text as string, { operation_id: id }),
+    run: async (s, p, id) => applyPolicy(s, p.text as string, id ? { operation_id: id } : {}),
   },
   budget_cap_set: {
     prepare(s, p) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { canonicalize } from '@briefcase/crypto';
 import {
   assertionOptions,
   PresenceRefused,
@@ -167,7 +168,7 @@ export class PresenceService {
   ): Promise<PresenceEvidence> {
     const p = this.#take(challengeId, now);
     if (p?.type !== 'assertion') throw new PresenceRefused('unknown, used or expired challenge (a replay?)');
-    if (JSON.stringify(p.purpose) !== JSON.stringify(expected)) {
+    if (canonicalize(p.purpose) !== canonicalize(expected)) {
       throw new PresenceRefused('the challenge was issued for something else');
     }
     if (origin !== this.rp.origin)
