@@ -8,11 +8,13 @@ import { Client as SdkClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { DaemonConnection } from '@briefcase/api-client';
+import { sandboxAvailable } from '@briefcase/sandbox';
 import {
   ROOT,
   cli,
   cliAsync,
   cliJson,
+  daemonRequest,
   freePort,
   receiptRecords,
   remoteState,
@@ -28,6 +30,10 @@ import {
 const MEMORY = join(ROOT, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js');
 const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const FIXTURE = join(ROOT, 'test/fixtures/test-mcp-server.ts');
+/** The stdio servers run in the OS sandbox when bubblewrap works here (else unsandboxed, said once). */
+const SANDBOXED = sandboxAvailable().ok;
+if (!SANDBOXED)
+  console.warn(`remote-mcp: running unsandboxed: ${JSON.stringify(sandboxAvailable())} (Debian: bubblewrap)`);
 
 type Remote = RemoteSummary;
 
@@ -70,42 +76,45 @@ describe('remote MCP servers over stdio', () => {
       MEMORY_FILE_PATH: join(home, '..', 'memory.jsonl'),
       TEST_DESCRIPTION_FILE: join(home, '..', 'description.txt'),
     });
-    const add = (args: string[]) => cliAsync(home, ['remote', 'add', ...args]);
-    assert.equal(
-      (await add(['memory', '--env-allow', 'MEMORY_FILE_PATH', '--stdio', '--', process.execPath, MEMORY])).code,
-      0,
-    );
+    // Each server runs in its sandbox (the default) with read-only access to the installed
+    // packages and, for server-memory, its file's directory: the parent of the data directory,
+    // which stays hidden inside (packages/sandbox). Added through the admin API with the manifest.
+    const work = join(home, '..');
+    const add = async (body: Record<string, unknown>, rw: string[] = [], ro: string[] = []) => {
+      const access = {
+        filesystem: [
+          { path: ROOT, access: 'ro' },
+          ...ro.map((path) => ({ path, access: 'ro' })),
+          ...rw.map((path) => ({ path, access: 'rw' })),
+        ],
+      };
+      const r = await daemonRequest(
+        home,
+        'POST',
+        '/v1/admin/remotes',
+        token(home, 'admin'),
+        JSON.stringify({ transport: 'stdio', ...body, access: SANDBOXED ? access : { isolation: 'none' } }),
+      );
+      assert.equal(r.status, 200, r.body);
+    };
+    await add({ name: 'memory', command: process.execPath, args: [MEMORY], env_allow: ['MEMORY_FILE_PATH'] }, [work]);
     assert.equal(cli(home, ['secrets', 'set', 'everything_key'], 'sk-everything-7Qx2Lm9Pz4Kc8Rw3Ty6Mn1Vb').code, 0);
-    assert.equal(
-      (
-        await add([
-          'everything',
-          '--env-secret',
-          'EVERYTHING_KEY=everything_key',
-          '--stdio',
-          '--',
-          process.execPath,
-          EVERYTHING,
-          'stdio',
-        ])
-      ).code,
-      0,
-    );
-    assert.equal(
-      (
-        await add([
-          'flaky',
-          '--timeout',
-          '2000',
-          '--env-allow',
-          'TEST_DESCRIPTION_FILE',
-          '--stdio',
-          '--',
-          process.execPath,
-          FIXTURE,
-        ])
-      ).code,
-      0,
+    await add({
+      name: 'everything',
+      command: process.execPath,
+      args: [EVERYTHING, 'stdio'],
+      env_secrets: { EVERYTHING_KEY: 'everything_key' },
+    });
+    await add(
+      {
+        name: 'flaky',
+        command: process.execPath,
+        args: [FIXTURE],
+        env_allow: ['TEST_DESCRIPTION_FILE'],
+        timeout_ms: 2000,
+      },
+      [],
+      [work],
     );
     for (const name of ['memory', 'everything', 'flaky']) await connected(home, name);
     agent = await stdioClient(home, ['--approval-wait', '0']);
@@ -153,6 +162,7 @@ describe('remote MCP servers over stdio', () => {
     assert.ok(!text.includes('sk-everything-7Qx2Lm9Pz4Kc8Rw3Ty6Mn1Vb'), 'and its value is scrubbed from the result');
     assert.ok(!text.includes('BC_NOT_FOR_SERVERS'), "the daemon's own environment is not passed through");
     assert.match(text, /PATH/);
+    if (SANDBOXED) assert.match(text, /tools\/everything/, 'inside its sandbox, HOME is its own tool directory');
   });
 
   it('policy sees the server a tool comes from (resource.server)', async () => {

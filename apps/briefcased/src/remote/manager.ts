@@ -253,6 +253,7 @@ export class RemoteManager {
       onSecret: (v) => this.#d.onSecret(v),
       secret: (n) => this.#d.vault.forTool(n, `the MCP server "${config.name}"`),
       onTools: (tools) => this.#sync(server, tools),
+      dataDir: this.#d.home,
     });
     this.#servers.set(config.name, server);
     return server;

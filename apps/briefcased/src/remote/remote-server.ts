@@ -21,6 +21,7 @@ import { definitionHash } from './naming.ts';
 import { OAuthSession } from './oauth-session.ts';
 import { VaultOAuthStore } from './oauth-store.ts';
 import { ProgressRouter } from './progress-router.ts';
+import { stdioLaunch } from './sandboxed-stdio.ts';
 
 /** setTimeout's ceiling (~24.8 days): the SDK's own request timeout, effectively off. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -37,14 +38,8 @@ export interface RemoteServerDeps {
   secret(name: string): Secret | undefined;
   /** Called with the server's full tool list whenever it is (re)read. */
   onTools(tools: McpTool[]): void;
-}
-
-/**
- * Where a stdio server's process will be wrapped in OS isolation (the sandbox issue). Today it
- * runs the command as given, with only the allow-listed environment.
- */
-export function sandboxedCommand(command: string, args: string[]): { command: string; args: string[] } {
-  return { command, args };
+  /** The data directory: stdio servers get `tools/<name>/` in it and nothing else of it. */
+  dataDir: string;
 }
 
 const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
@@ -288,8 +283,16 @@ export class RemoteServer {
       if (!secret) throw new BriefcaseError('unavailable', `secret "${secretName}" for ${c.name}'s ${name} is not set`);
       env[name] = secret.expose();
     }
-    const { command, args } = sandboxedCommand(c.command, c.args);
-    return new StdioClientTransport({ command, args, env, ...(c.cwd ? { cwd: c.cwd } : {}), stderr: 'ignore' });
+    const launch = stdioLaunch({
+      server: c.name,
+      command: c.command,
+      args: c.args,
+      cwd: c.cwd,
+      env,
+      access: c.access,
+      dataDir: this.#deps.dataDir,
+    });
+    return new StdioClientTransport({ ...launch, stderr: 'ignore' });
   }
 
   #secretsChanged(): void {

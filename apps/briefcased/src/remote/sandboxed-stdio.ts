@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { BriefcaseError, NO_ACCESS, type AccessManifest } from '@briefcase/protocol';
+import { bwrapCommand, nodeRuntimeDir, sandboxAvailable } from '@briefcase/sandbox';
+
+export interface StdioLaunch {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+}
+
+/** A stdio server's own directory, `<data dir>/tools/<name>/`, made 0700 if missing. */
+export function toolDirectory(dataDir: string, server: string): string {
+  const dir = join(dataDir, 'tools', server);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/**
+ * How a stdio server's process is started: inside the OS sandbox with only what its access
+ * manifest grants (docs/sandbox.md), or as given when the manifest says `isolation: "none"`.
+ * Where the sandbox cannot run here, the server does not start at all (fail closed).
+ */
+export function stdioLaunch(o: {
+  server: string;
+  command: string;
+  args: string[];
+  cwd: string | undefined;
+  env: Record<string, string>;
+  access: AccessManifest | undefined;
+  dataDir: string;
+  proxy?: { socketPath: string; port: number } | undefined;
+}): StdioLaunch {
+  const access = o.access ?? NO_ACCESS;
+  if (access.isolation === 'none') {
+    return { command: o.command, args: o.args, env: o.env, ...(o.cwd ? { cwd: o.cwd } : {}) };
+  }
+  const available = sandboxAvailable();
+  if (!available.ok) {
+    throw new BriefcaseError(
+      'unavailable',
+      `${o.server} cannot start: its sandbox (bubblewrap) is not available here: ${available.reason}. ` +
+        'It runs only once bubblewrap works, or after an admin sets its isolation to "none".',
+    );
+  }
+  if (o.proxy && !available.socat) {
+    throw new BriefcaseError(
+      'unavailable',
+      `${o.server} cannot start: its network grants need socat (apt install socat)`,
+    );
+  }
+  const built = bwrapCommand({
+    access,
+    command: o.command,
+    args: o.args,
+    cwd: o.cwd,
+    env: o.env,
+    toolDir: toolDirectory(o.dataDir, o.server),
+    dataDir: o.dataDir,
+    home: homedir(),
+    runtimeDirs: [nodeRuntimeDir()],
+    proxy: o.proxy,
+    bwrap: available.bwrap,
+    prlimit: available.prlimit,
+    bash: available.bash,
+  });
+  if (!built.ok) throw new BriefcaseError('invalid_config', `${o.server} cannot start: ${built.reason}`);
+  // bwrap itself starts in the tool directory; the server's own cwd is set inside (--chdir).
+  return { command: built.command, args: built.args, env: built.env, cwd: toolDirectory(o.dataDir, o.server) };
+}
