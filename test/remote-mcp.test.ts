@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -14,7 +14,6 @@ import {
   cli,
   cliAsync,
   cliJson,
-  daemonRequest,
   freePort,
   receiptRecords,
   remoteState,
@@ -30,10 +29,9 @@ import {
 const MEMORY = join(ROOT, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js');
 const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const FIXTURE = join(ROOT, 'test/fixtures/test-mcp-server.ts');
-/** The stdio servers run in the OS sandbox when bubblewrap works here (else unsandboxed, said once). */
+const FILESYSTEM = join(ROOT, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
+/** The stdio servers run in the OS sandbox, the default, where bubblewrap works (Debian: bubblewrap). */
 const SANDBOXED = sandboxAvailable().ok;
-if (!SANDBOXED)
-  console.warn(`remote-mcp: running unsandboxed: ${JSON.stringify(sandboxAvailable())} (Debian: bubblewrap)`);
 
 type Remote = RemoteSummary;
 
@@ -76,45 +74,67 @@ describe('remote MCP servers over stdio', () => {
       MEMORY_FILE_PATH: join(home, '..', 'memory.jsonl'),
       TEST_DESCRIPTION_FILE: join(home, '..', 'description.txt'),
     });
-    // Each server runs in its sandbox (the default) with read-only access to the installed
-    // packages and, for server-memory, its file's directory: the parent of the data directory,
-    // which stays hidden inside (packages/sandbox). Added through the admin API with the manifest.
+    // Each server runs in its sandbox (the default): `everything` with what `remote add` infers
+    // for `node SCRIPT`; the others also reach their files' directory, the parent of the data
+    // directory (which stays hidden inside: packages/sandbox).
     const work = join(home, '..');
-    const add = async (body: Record<string, unknown>, rw: string[] = [], ro: string[] = []) => {
-      const access = {
-        filesystem: [
-          { path: ROOT, access: 'ro' },
-          ...ro.map((path) => ({ path, access: 'ro' })),
-          ...rw.map((path) => ({ path, access: 'rw' })),
-        ],
-      };
-      const r = await daemonRequest(
-        home,
-        'POST',
-        '/v1/admin/remotes',
-        token(home, 'admin'),
-        JSON.stringify({ transport: 'stdio', ...body, access: SANDBOXED ? access : { isolation: 'none' } }),
-      );
-      assert.equal(r.status, 200, r.body);
+    const add = async (args: string[]) => {
+      const r = await cliAsync(home, ['remote', 'add', ...args]);
+      assert.equal(r.code, 0, r.stderr);
+      return r;
     };
-    await add({ name: 'memory', command: process.execPath, args: [MEMORY], env_allow: ['MEMORY_FILE_PATH'] }, [work]);
+    assert.equal(
+      (
+        await add([
+          'memory',
+          '--env-allow',
+          'MEMORY_FILE_PATH',
+          '--allow-read',
+          ROOT,
+          '--allow-write',
+          work,
+          '--stdio',
+          '--',
+          process.execPath,
+          MEMORY,
+        ])
+      ).code,
+      0,
+    );
     assert.equal(cli(home, ['secrets', 'set', 'everything_key'], 'sk-everything-7Qx2Lm9Pz4Kc8Rw3Ty6Mn1Vb').code, 0);
-    await add({
-      name: 'everything',
-      command: process.execPath,
-      args: [EVERYTHING, 'stdio'],
-      env_secrets: { EVERYTHING_KEY: 'everything_key' },
-    });
-    await add(
-      {
-        name: 'flaky',
-        command: process.execPath,
-        args: [FIXTURE],
-        env_allow: ['TEST_DESCRIPTION_FILE'],
-        timeout_ms: 2000,
-      },
-      [],
-      [work],
+    assert.equal(
+      (
+        await add([
+          'everything',
+          '--env-secret',
+          'EVERYTHING_KEY=everything_key',
+          '--stdio',
+          '--',
+          process.execPath,
+          EVERYTHING,
+          'stdio',
+        ])
+      ).code,
+      0,
+    );
+    assert.equal(
+      (
+        await add([
+          'flaky',
+          '--timeout',
+          '2000',
+          '--env-allow',
+          'TEST_DESCRIPTION_FILE',
+          '--allow-read',
+          ROOT,
+          work,
+          '--stdio',
+          '--',
+          process.execPath,
+          FIXTURE,
+        ])
+      ).code,
+      0,
     );
     for (const name of ['memory', 'everything', 'flaky']) await connected(home, name);
     agent = await stdioClient(home, ['--approval-wait', '0']);
@@ -163,6 +183,54 @@ describe('remote MCP servers over stdio', () => {
     assert.ok(!text.includes('BC_NOT_FOR_SERVERS'), "the daemon's own environment is not passed through");
     assert.match(text, /PATH/);
     if (SANDBOXED) assert.match(text, /tools\/everything/, 'inside its sandbox, HOME is its own tool directory');
+  });
+
+  it('server-filesystem, limited to one directory granted read-write, works as it does unsandboxed (issue 10, AC 2)', async () => {
+    const dir = join(home, '..', 'files');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'hello.txt'), 'hello from the host\n');
+    const added = await cliAsync(home, [
+      'remote',
+      'add',
+      'files',
+      '--allow-read',
+      ROOT,
+      '--allow-write',
+      dir,
+      '--stdio',
+      '--',
+      process.execPath,
+      FILESYSTEM,
+      dir,
+    ]);
+    assert.equal(added.code, 0, added.stderr);
+    await connected(home, 'files');
+    const direct = new SdkClient({ name: 'direct', version: '1' });
+    await direct.connect(
+      new StdioClientTransport({ command: process.execPath, args: [FILESYSTEM, dir], stderr: 'ignore' }),
+    );
+    try {
+      for (const [tool, args] of [
+        ['list_allowed_directories', {}],
+        ['list_directory', { path: dir }],
+        ['read_text_file', { path: join(dir, 'hello.txt') }],
+        ['get_file_info', { path: join(dir, 'hello.txt') }],
+      ] as const) {
+        const expected = await direct.callTool({ name: tool, arguments: args });
+        const got = await agent.callTool({ name: `files.${tool}`, arguments: args });
+        // get_file_info reports access times, which the direct read itself changes.
+        const stable = (r: unknown) => JSON.stringify(r).replace(/accessed: [^\\]*/g, 'accessed');
+        assert.equal(stable(got.content), stable(expected.content), tool);
+      }
+      const write = { path: join(dir, 'new.txt'), content: 'written inside the sandbox' };
+      const pending = await agent.callTool({ name: 'files.write_file', arguments: write });
+      assert.equal(cli(home, ['approvals', 'approve', code(pending)!.approval_id!]).code, 0);
+      const written = await agent.callTool({ name: 'files.write_file', arguments: write });
+      assert.equal(written.isError, undefined, JSON.stringify(written));
+      assert.equal(readFileSync(join(dir, 'new.txt'), 'utf8'), 'written inside the sandbox');
+    } finally {
+      await direct.close();
+    }
   });
 
   it('policy sees the server a tool comes from (resource.server)', async () => {

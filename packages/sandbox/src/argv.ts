@@ -164,9 +164,7 @@ export function bwrapCommand(spec: SandboxSpec): SandboxCommand {
   const program = [spec.prlimit, ...limits, '--', spec.command, ...spec.args];
   // bwrap passes on every descriptor it inherited (the daemon may have inherited some without
   // close-on-exec from whatever started it): close all but stdio before anything else runs.
-  const script = [
-    'for f in /proc/self/fd/*; do n=${f##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null',
-  ];
+  const script = ['for f in /proc/self/fd/*; do n=${f##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done'];
   if (spec.proxy) {
     // The sandbox has no network; a bridge inside it listens on its own loopback and forwards
     // to the daemon's egress proxy through the bound Unix socket.

@@ -21,6 +21,7 @@ import { definitionHash } from './naming.ts';
 import { OAuthSession } from './oauth-session.ts';
 import { VaultOAuthStore } from './oauth-store.ts';
 import { ProgressRouter } from './progress-router.ts';
+import { effectiveAccess } from './infer-access.ts';
 import { stdioLaunch } from './sandboxed-stdio.ts';
 
 /** setTimeout's ceiling (~24.8 days): the SDK's own request timeout, effectively off. */
@@ -273,12 +274,13 @@ export class RemoteServer {
         fetch: this.oauth!.fetch,
       });
     }
+    const access = effectiveAccess(c);
     const env: Record<string, string> = {};
-    for (const name of [...DEFAULT_ENV_ALLOW, ...c.env_allow]) {
+    for (const name of [...DEFAULT_ENV_ALLOW, ...access.env]) {
       const value = process.env[name];
       if (value !== undefined) env[name] = value;
     }
-    for (const [name, secretName] of Object.entries(c.env_secrets)) {
+    for (const [name, secretName] of Object.entries(access.secrets)) {
       const secret = this.#deps.secret(secretName);
       if (!secret) throw new BriefcaseError('unavailable', `secret "${secretName}" for ${c.name}'s ${name} is not set`);
       env[name] = secret.expose();
@@ -289,7 +291,7 @@ export class RemoteServer {
       args: c.args,
       cwd: c.cwd,
       env,
-      access: c.access,
+      access,
       dataDir: this.#deps.dataDir,
     });
     return new StdioClientTransport({ ...launch, stderr: 'ignore' });

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { BriefcaseError, NO_ACCESS, type AccessManifest } from '@briefcase/protocol';
+import { BriefcaseError, type AccessManifest } from '@briefcase/protocol';
 import { bwrapCommand, nodeRuntimeDir, sandboxAvailable } from '@briefcase/sandbox';
 
 export interface StdioLaunch {
@@ -29,11 +29,11 @@ export function stdioLaunch(o: {
   args: string[];
   cwd: string | undefined;
   env: Record<string, string>;
-  access: AccessManifest | undefined;
+  access: AccessManifest;
   dataDir: string;
   proxy?: { socketPath: string; port: number } | undefined;
 }): StdioLaunch {
-  const access = o.access ?? NO_ACCESS;
+  const access = o.access;
   if (access.isolation === 'none') {
     return { command: o.command, args: o.args, env: o.env, ...(o.cwd ? { cwd: o.cwd } : {}) };
   }
