@@ -7,3 +7,4 @@ export {
   type SandboxCommand,
   type SandboxSpec,
 } from './argv.ts';
+export { pidsCgroup, processLimitHolds } from './cgroup.ts';

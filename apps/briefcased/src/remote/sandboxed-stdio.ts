@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { BriefcaseError, type AccessManifest } from '@briefcase/protocol';
-import { bwrapCommand, nodeRuntimeDir, sandboxAvailable } from '@briefcase/sandbox';
+import { bwrapCommand, nodeRuntimeDir, pidsCgroup, sandboxAvailable } from '@briefcase/sandbox';
 
 export interface StdioLaunch {
   command: string;
@@ -68,5 +68,16 @@ export function stdioLaunch(o: {
   });
   if (!built.ok) throw new BriefcaseError('invalid_config', `${o.server} cannot start: ${built.reason}`);
   // bwrap itself starts in the tool directory; the server's own cwd is set inside (--chdir).
-  return { command: built.command, args: built.args, env: built.env, cwd: toolDirectory(o.dataDir, o.server) };
+  const cwd = toolDirectory(o.dataDir, o.server);
+  const cgroup = process.getuid?.() === 0 ? pidsCgroup(o.dataDir, o.server, access.limits.processes + 2) : null;
+  if (cgroup) {
+    // Join the pids cgroup before bwrap starts, so every process of the sandbox is in it.
+    return {
+      command: '/bin/sh',
+      args: ['-c', 'echo $$ > "$0" && exec "$@"', cgroup, built.command, ...built.args],
+      env: built.env,
+      cwd,
+    };
+  }
+  return { command: built.command, args: built.args, env: built.env, cwd };
 }
