@@ -7,6 +7,15 @@ export type SandboxAvailability =
 
 let cached: SandboxAvailability | undefined;
 
+function existsExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return path.startsWith('/');
+  } catch {
+    return false;
+  }
+}
+
 /** The first executable `name` on PATH (or in the usual system directories), or null. */
 export function findExecutable(name: string, path = process.env['PATH'] ?? ''): string | null {
   for (const dir of [...path.split(delimiter), '/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
@@ -41,8 +50,15 @@ function probe(): SandboxAvailability {
   if (process.platform !== 'linux') {
     return { ok: false, reason: `no OS sandbox for stdio servers on ${process.platform} (bubblewrap is Linux-only)` };
   }
-  const bwrap = findExecutable('bwrap');
-  if (!bwrap) return { ok: false, reason: 'bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)' };
+  // BRIEFCASE_BWRAP names a bubblewrap outside the usual places (and lets tests take it away).
+  const override = process.env['BRIEFCASE_BWRAP'];
+  const bwrap = override ? (existsExecutable(override) ? override : null) : findExecutable('bwrap');
+  if (!bwrap) {
+    return {
+      ok: false,
+      reason: `bubblewrap is not installed${override ? ` at ${override} (BRIEFCASE_BWRAP)` : ''} (Debian/Ubuntu: apt install bubblewrap)`,
+    };
+  }
   const prlimit = findExecutable('prlimit');
   if (!prlimit) return { ok: false, reason: 'prlimit is not installed (Debian/Ubuntu: apt install util-linux)' };
   const bash = findExecutable('bash');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadConfig, loadRegistry, softwareKeysWarning, type DataPaths } from '@briefcase/briefcased';
 import { KEY_ROLES, readPublicKey, readPublicKeys } from '@briefcase/keys';
 import { compilePolicy } from '@briefcase/policy';
+import { processLimitHolds, sandboxAvailable } from '@briefcase/sandbox';
 import { loadMasterKey, masterKeyExists } from '@briefcase/vault';
 import type { AdminClient } from '../client.ts';
 import { print, printJson } from '../output.ts';
@@ -76,6 +77,8 @@ export async function doctorChecks(paths: DataPaths, client: AdminClient | null)
     if (w) checks.push({ code: w.code, ok: true, level: 'warning', message: w.message });
   }
 
+  checks.push(...sandboxChecks());
+
   const year = new Date().getUTCFullYear();
   checks.push(
     year >= 2025 && year < 2100
@@ -99,6 +102,32 @@ export async function doctorChecks(paths: DataPaths, client: AdminClient | null)
     } catch (e) {
       checks.push(fail('daemon_unreachable', (e as Error).message));
     }
+  }
+  return checks;
+}
+
+/** Whether stdio MCP servers can run in their OS sandbox here (issue 10; docs/sandbox.md). */
+function sandboxChecks(): Check[] {
+  const s = sandboxAvailable();
+  if (!s.ok) {
+    return [
+      {
+        code: 'sandbox_unavailable',
+        ok: false,
+        level: 'warning',
+        message: `${s.reason}: stdio MCP servers will not start (unless an admin sets their isolation to "none")`,
+      },
+    ];
+  }
+  const checks = [pass('sandbox_available', `bubblewrap (${s.bwrap}) runs: stdio MCP servers run in their sandbox`)];
+  if (!processLimitHolds()) {
+    checks.push({
+      code: 'sandbox_process_limit',
+      ok: false,
+      level: 'warning',
+      message:
+        'running as root without a writable pids cgroup: the kernel does not apply the process limit to root, so a sandboxed server may start any number of processes',
+    });
   }
   return checks;
 }
