@@ -5,6 +5,7 @@
 import { run as cliStartup } from './cli-startup.ts';
 import { run as gateway } from './gateway-overhead.ts';
 import { run as remote } from './remote-overhead.ts';
+import { run as sandbox } from './sandbox.ts';
 import { run as signRate } from './sign-rate.ts';
 
 const json = process.argv.includes('--json');
@@ -14,6 +15,7 @@ const log = (m: string) => {
 const results = {
   gateway: await gateway(log),
   remote: await remote(log),
+  sandbox: await sandbox(log),
   keys: await signRate(log),
   cli: await cliStartup(log),
 };
@@ -34,6 +36,13 @@ else {
   console.log(
     `remote cold start (3 stdio servers)  ${r.cold_start_ms.three_servers} ms (${r.cold_start_ms.per_server.join(', ')})`,
   );
+  const sb = results.sandbox;
+  if ('skipped' in sb) console.log(`sandbox: skipped: ${sb.skipped}`);
+  else {
+    line('sandbox: start-up unsandboxed', sb.startup_ms.unsandboxed);
+    line('sandbox: start-up sandboxed', sb.startup_ms.sandboxed);
+    line('sandbox: per-call added', sb.call_ms.added);
+  }
   const k = results.keys as Record<
     string,
     { signs_per_s?: number; latency_ms?: { p50: number; p99: number }; skipped?: string }
