@@ -82,15 +82,18 @@ export function bwrapCommand(spec: SandboxSpec): SandboxCommand {
         : grant.path;
     if (!isAbsolute(expanded)) return { ok: false, reason: `granted path ${grant.path} is not absolute` };
     const target = real(expanded);
-    // A grant of something that does not exist is skipped: bwrap would refuse to start.
-    if (!target) continue;
-    if (inside(target, dataDir) && !inside(target, toolDir)) {
+    const named = normalize(expanded);
+    const inData = (p: string) =>
+      (inside(p, dataDir) || inside(p, normalize(spec.dataDir))) && !inside(p, toolDir) && !inside(p, spec.toolDir);
+    if (inData(named) || (target && inData(target))) {
       return {
         ok: false,
         reason: `granted path ${grant.path} is inside the Briefcase data directory: only the tool's own directory may be granted`,
       };
     }
-    binds.push({ from: target, to: normalize(expanded), rw: grant.access === 'rw' });
+    // A grant of something that does not exist is skipped: bwrap would refuse to start.
+    if (!target) continue;
+    binds.push({ from: target, to: named, rw: grant.access === 'rw' });
   }
 
   const args: string[] = [
