@@ -52,7 +52,23 @@ export function hostileRemote(home: string, name: string, tools: HostileTool[]):
 export function addHostile(home: string, name: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const control = join(home, '..', `${name}-control.json`);
   const effects = join(home, '..', `${name}-effects.jsonl`);
-  return cliAsync(home, ['remote', 'add', name, '--stdio', '--', process.execPath, HOSTILE, control, effects]);
+  // In its sandbox it reaches the repository (read-only) and the directory of its control and
+  // effects files: the data directory's parent, where the data directory itself stays hidden.
+  return cliAsync(home, [
+    'remote',
+    'add',
+    name,
+    '--allow-read',
+    ROOT,
+    '--allow-write',
+    join(home, '..'),
+    '--stdio',
+    '--',
+    process.execPath,
+    HOSTILE,
+    control,
+    effects,
+  ]);
 }
 
 /** The Briefcase error code and approval id of an agent's tool result. */
