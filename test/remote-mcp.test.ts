@@ -30,8 +30,13 @@ const MEMORY = join(ROOT, 'node_modules/@modelcontextprotocol/server-memory/dist
 const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const FIXTURE = join(ROOT, 'test/fixtures/test-mcp-server.ts');
 const FILESYSTEM = join(ROOT, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
-/** The stdio servers run in the OS sandbox, the default, where bubblewrap works (Debian: bubblewrap). */
+/**
+ * The stdio servers run in the OS sandbox, the default, where bubblewrap works (Debian package:
+ * bubblewrap); elsewhere they are added with `--isolation none`, so the fidelity tests still run.
+ */
 const SANDBOXED = sandboxAvailable().ok;
+const UNSANDBOXED = SANDBOXED ? [] : ['--isolation', 'none'];
+if (!SANDBOXED) console.warn('remote-mcp: stdio servers run unsandboxed here: bubblewrap is not usable');
 
 type Remote = RemoteSummary;
 
@@ -79,7 +84,7 @@ describe('remote MCP servers over stdio', () => {
     // directory (which stays hidden inside: packages/sandbox).
     const work = join(home, '..');
     const add = async (args: string[]) => {
-      const r = await cliAsync(home, ['remote', 'add', ...args]);
+      const r = await cliAsync(home, ['remote', 'add', args[0]!, ...UNSANDBOXED, ...args.slice(1)]);
       assert.equal(r.code, 0, r.stderr);
       return r;
     };
@@ -193,6 +198,7 @@ describe('remote MCP servers over stdio', () => {
       'remote',
       'add',
       'files',
+      ...UNSANDBOXED,
       '--allow-read',
       ROOT,
       '--allow-write',
