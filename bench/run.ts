@@ -41,6 +41,7 @@ else {
   else {
     line('sandbox: start-up unsandboxed', sb.startup_ms.unsandboxed);
     line('sandbox: start-up sandboxed', sb.startup_ms.sandboxed);
+    line('sandbox: set-up (/usr/bin/true) added', sb.exec_true_ms.added);
     line('sandbox: per-call added', sb.call_ms.added);
   }
   const k = results.keys as Record<

@@ -6,9 +6,11 @@
  * the daemon uses (packages/sandbox: fresh namespaces, read-only system, prlimit, fd closing;
  * no network grant, so no proxy). Start-up: spawn → `initialize` → first `tools/list`, alternated
  * between the two, RUNS times each. Per call: sequential `echo` calls after a warm-up on one warm
- * session (lib.ts `latency`); overhead = sandboxed − unsandboxed per percentile. The daemon is
+ * session (lib.ts `latency`); overhead = sandboxed − unsandboxed per percentile. The sandbox's own
+ * set-up: `/usr/bin/true` run plainly and inside the same sandbox, RUNS × 5 times each. The daemon is
  * not involved: its own overhead is bench/remote-overhead.ts.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +38,7 @@ export async function run(log: (m: string) => void = () => {}) {
   const toolDir = join(dataDir, 'tools', 'echo');
   mkdirSync(toolDir, { recursive: true, mode: 0o700 });
   try {
-    const built = bwrapCommand({
+    const spec = {
       access: AccessManifest.parse({ filesystem: [{ path: ROOT, access: 'ro' }] }),
       command: process.execPath,
       args: [SERVER],
@@ -48,7 +50,8 @@ export async function run(log: (m: string) => void = () => {}) {
       bwrap: available.bwrap,
       prlimit: available.prlimit,
       bash: available.bash,
-    });
+    };
+    const built = bwrapCommand(spec);
     if (!built.ok) throw new Error(built.reason);
     const sandboxed: Target = { command: built.command, args: built.args, env: built.env };
     const plain: Target = { command: process.execPath, args: [SERVER], env: { PATH: process.env.PATH ?? '' } };
@@ -58,6 +61,19 @@ export async function run(log: (m: string) => void = () => {}) {
     for (let i = 0; i < RUNS; i++) {
       cold.plain.push(await startup(plain));
       cold.sandboxed.push(await startup(sandboxed));
+    }
+    // The sandbox's own set-up cost, without a server's start-up to hide it: `/usr/bin/true`.
+    const bare = bwrapCommand({ ...spec, command: '/usr/bin/true', args: [] });
+    if (!bare.ok) throw new Error(bare.reason);
+    const exec = { plain: [] as number[], sandboxed: [] as number[] };
+    for (let i = 0; i < RUNS * 5; i++) {
+      let t = performance.now();
+      spawnSync('/usr/bin/true', [], { stdio: 'ignore' });
+      exec.plain.push(performance.now() - t);
+      t = performance.now();
+      const r = spawnSync(bare.command, bare.args, { env: bare.env, stdio: 'ignore' });
+      exec.sandboxed.push(performance.now() - t);
+      if (r.status !== 0) throw new Error(`sandboxed true exited ${r.status}`);
     }
     log('sandbox: calls, unsandboxed…');
     const callsPlain = await latency(plain, 'echo', echo);
@@ -73,6 +89,11 @@ export async function run(log: (m: string) => void = () => {}) {
     return {
       benchmark: 'sandbox',
       startup_ms: { unsandboxed: startPlain, sandboxed: startSandboxed, added: diff(startSandboxed, startPlain) },
+      exec_true_ms: {
+        unsandboxed: percentiles(exec.plain),
+        sandboxed: percentiles(exec.sandboxed),
+        added: diff(percentiles(exec.sandboxed), percentiles(exec.plain)),
+      },
       call_ms: { unsandboxed: callsPlain, sandboxed: callsSandboxed, added: diff(callsSandboxed, callsPlain) },
       runs: RUNS,
     };
