@@ -125,7 +125,12 @@ describe('checkedFetch', () => {
     const cases: Array<[string, string, number, RegExp]> = [
       [`http://127.0.0.1:${other.port}/`, '127.0.0.1', other.port, /loopback address 127\.0\.0\.1 is not granted/],
       [`http://2130706433:${other.port}/`, '127.0.0.1', other.port, /loopback address 127\.0\.0\.1 is not granted/],
-      [`http://[::ffff:127.0.0.1]:${up.port}/`, '::ffff:7f00:1', up.port, /embeds 127\.0\.0\.1\) is not granted/],
+      [
+        `http://[::ffff:127.0.0.1]:${up.port}/`,
+        '::ffff:7f00:1',
+        up.port,
+        /embeds 127\.0\.0\.1\) is not allowed in IPv6 form/,
+      ],
       [
         'http://169.254.169.254/latest/meta-data/',
         '169.254.169.254',

@@ -169,11 +169,25 @@ describe('checkTarget (no DNS)', () => {
     refused('127.0.0.1', 8081, r, /loopback address 127\.0\.0\.1 is not granted/);
     refused('127.0.0.2', 8080, r, /loopback address 127\.0\.0\.2 is not granted/);
     refused('10.0.0.6', 5432, r, /private address/);
-    refused('::ffff:127.0.0.1', 8080, r, /loopback address ::ffff:7f00:1 \(embeds 127\.0\.0\.1\) is not granted/);
+    refused(
+      '::ffff:127.0.0.1',
+      8080,
+      r,
+      /loopback address ::ffff:7f00:1 \(embeds 127\.0\.0\.1\) is not allowed in IPv6 form/,
+    );
     refused('::ffff:7f00:1', 8080, r, /embeds 127\.0\.0\.1/);
     refused('64:ff9b::7f00:1', 8080, r, /embeds 127\.0\.0\.1/);
     refused('::127.0.0.1', 8080, r, /embeds 127\.0\.0\.1/);
     refused('2002:7f00:1::', 8080, r, /embeds 127\.0\.0\.1/);
+    // Even granted as that very IPv6 literal: only the IPv4 form of a local address is grantable.
+    refused('::ffff:127.0.0.1', 8080, rules(['[::ffff:127.0.0.1]:8080'], true), /not allowed in IPv6 form/);
+    refused(
+      '64:ff9b::a00:5',
+      5432,
+      rules(['[64:ff9b::10.0.0.5]:5432'], true),
+      /private address .* not allowed in IPv6 form/,
+    );
+    assert.deepEqual(checkTarget('::ffff:8.8.8.8', 443, rules(['[::ffff:8.8.8.8]:443'])), { ok: true });
     refused('fe80::1', 80, r, /link-local address fe80::1 is not granted/);
     refused('fe80::1%eth0', 80, r, /zone identifier/);
     // A granted name never makes its IP literal reachable, nor the reverse.

@@ -128,7 +128,8 @@ function describe(ip: IpLiteral): string {
  * (its addresses are checked by `resolveChecked`); an IP literal passes when it is granted as that
  * literal and is not of a class that is never reachable (metadata, unspecified, multicast,
  * broadcast, reserved). An IP-literal grant of a loopback, private or link-local address is the
- * person's explicit consent to that one address and port; `allowPrivate` extends it to names.
+ * person's explicit consent to that one address and port (in its IPv4 form when it is IPv4: an
+ * IPv6 form that embeds such an address is refused); `allowPrivate` extends it to names.
  */
 export function checkTarget(
   host: string,
@@ -140,8 +141,11 @@ export function checkTarget(
   if (!parsed.ok) return parsed;
   const target = parsed.target;
   if (target.kind === 'ip') {
-    const c = classify(target.ip).class;
-    if (NEVER.has(c)) return { ok: false, reason: `${describe(target.ip)} is never allowed` };
+    const c = classify(target.ip);
+    if (NEVER.has(c.class)) return { ok: false, reason: `${describe(target.ip)} is never allowed` };
+    // A non-public IPv4 address in IPv6 clothing is a disguise: only the IPv4 literal is grantable.
+    if (c.embedded && c.class !== 'public')
+      return { ok: false, reason: `${describe(target.ip)} is not allowed in IPv6 form` };
     if (!granted(target, port, rules)) return { ok: false, reason: `${describe(target.ip)} is not granted` };
     return { ok: true };
   }
