@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { BriefcaseError } from '@briefcase/protocol';
+import { AccessManifest, BriefcaseError } from '@briefcase/protocol';
 import { writeFileAtomic } from '@briefcase/vault';
 
 export const REMOTES_FILE = 'remotes.json';
@@ -59,6 +59,8 @@ export const HttpRemote = z
     url: z.url(),
     oauth: RemoteOAuthConfig.default({}),
     timeout_ms: z.number().int().min(100).max(600_000).default(60_000),
+    /** What the daemon may reach for it besides its URL and authorization server (issue 10). */
+    access: AccessManifest.optional(),
   })
   .strict();
 
