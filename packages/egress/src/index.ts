@@ -3,6 +3,7 @@ export {
   checkResolved,
   checkTarget,
   EgressViolation,
+  egressRules,
   resolveAllChecked,
   resolveChecked,
   type EgressRules,

@@ -4,6 +4,7 @@ import { classify, parseIp } from './ip.ts';
 import {
   checkTarget,
   EgressViolation,
+  egressRules,
   resolveAllChecked,
   resolveChecked,
   type EgressRules,
@@ -220,6 +221,27 @@ describe('checkTarget (no DNS)', () => {
     refused('::', 80, r, /unspecified address :: is never allowed/);
     refused('224.0.0.1', 80, r, /multicast/);
     refused('255.255.255.255', 80, r, /broadcast/);
+  });
+
+  it("deny: the daemon's own listeners are refused even when granted, by literal or through a name", async () => {
+    const r: EgressRules = {
+      grants: ['127.0.0.1:38080', 'localhost:38080', '127.0.0.1:5432'],
+      allowPrivate: true,
+      deny: ['127.0.0.1:38080', '[::1]:38080'],
+    };
+    refused('127.0.0.1', 38080, r, /loopback address 127\.0\.0\.1 port 38080 is denied/);
+    assert.deepEqual(checkTarget('127.0.0.1', 5432, r), { ok: true });
+    const lookup: Lookup = async () => [{ address: '127.0.0.1', family: 4 }];
+    await assert.rejects(resolveChecked('localhost', 38080, r, { lookup }), (e) => {
+      assert.ok(e instanceof EgressViolation);
+      assert.match(e.reason, /localhost resolves to loopback address 127\.0\.0\.1, and port 38080 there is denied/);
+      return true;
+    });
+    assert.deepEqual(egressRules({ network: ['a.example'], allow_private: true }, ['127.0.0.1:1']), {
+      grants: ['a.example'],
+      allowPrivate: true,
+      deny: ['127.0.0.1:1'],
+    });
   });
 
   it('a public IP literal passes when granted as that literal', () => {

@@ -6,6 +6,16 @@ import { classify, endsInNumber, parseIp, parseIPv4Loose, type AddressClass, typ
 export interface EgressRules {
   grants: string[];
   allowPrivate: boolean;
+  /**
+   * IP-literal `address:port` entries never reached, whatever is granted: the daemon's own
+   * listeners (its HTTP API, an egress proxy), so that no grant or rebinding name reaches them.
+   */
+  deny?: string[];
+}
+
+/** The rules of an access manifest (`network`, `allow_private`), with the daemon's own listeners denied. */
+export function egressRules(access: { network: string[]; allow_private: boolean }, deny: string[] = []): EgressRules {
+  return { grants: [...access.network], allowPrivate: access.allow_private, deny };
 }
 
 /** One resolver answer, as `dns.lookup(name, { all: true })` gives it. */
@@ -118,6 +128,13 @@ function granted(target: Target, port: number, rules: EgressRules): boolean {
   });
 }
 
+function denied(ip: IpLiteral, port: number, rules: EgressRules): boolean {
+  return (rules.deny ?? []).some((entry) => {
+    const g = parseGrant(entry);
+    return g?.kind === 'ip' && g.text === ip.text && portMatches(g, port);
+  });
+}
+
 function describe(ip: IpLiteral): string {
   const c = classify(ip);
   return c.embedded ? `${c.class} address ${ip.text} (embeds ${c.embedded})` : `${c.class} address ${ip.text}`;
@@ -143,6 +160,7 @@ export function checkTarget(
   if (target.kind === 'ip') {
     const c = classify(target.ip);
     if (NEVER.has(c.class)) return { ok: false, reason: `${describe(target.ip)} is never allowed` };
+    if (denied(target.ip, port, rules)) return { ok: false, reason: `${describe(target.ip)} port ${port} is denied` };
     // A non-public IPv4 address in IPv6 clothing is a disguise: only the IPv4 literal is grantable.
     if (c.embedded && c.class !== 'public')
       return { ok: false, reason: `${describe(target.ip)} is not allowed in IPv6 form` };
@@ -158,9 +176,13 @@ export function checkResolved(
   name: string,
   ip: IpLiteral,
   rules: EgressRules,
+  port?: number,
 ): { ok: true } | { ok: false; reason: string } {
   const c = classify(ip).class;
   if (NEVER.has(c)) return { ok: false, reason: `${name} resolves to ${describe(ip)}, which is never allowed` };
+  if (port !== undefined && denied(ip, port, rules)) {
+    return { ok: false, reason: `${name} resolves to ${describe(ip)}, and port ${port} there is denied` };
+  }
   if (LOCAL.has(c) && !rules.allowPrivate) {
     return { ok: false, reason: `${name} resolves to ${describe(ip)} and allow_private is off` };
   }
@@ -192,7 +214,7 @@ export async function resolveAllChecked(
   for (const a of answers) {
     const ip = parseIp(a.address);
     if (!ip) throw new EgressViolation(name, port, `${name} resolves to something that is not an address`);
-    const ok = checkResolved(name, ip, rules);
+    const ok = checkResolved(name, ip, rules, port);
     if (!ok.ok) throw new EgressViolation(name, port, ok.reason);
     out.push({ address: ip.text, family: ip.family });
   }

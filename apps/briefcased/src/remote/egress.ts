@@ -35,31 +35,32 @@ export class RemoteEgress {
     return { grants: [...this.#base, ...this.#learned], allowPrivate: this.#allowPrivate };
   }
 
-  /**
-   * The authorization server the SDK will use (the first one listed). A loopback or private IP
-   * literal is learned only when the server itself is at such a literal (a local server with a
-   * local authorization server) or `allow_private` is on: a public server cannot point the
-   * daemon at a local address by naming it as its authorization server.
-   */
   async #learn(response: Response): Promise<void> {
     if (!response.ok) return;
-    let first: unknown;
+    let metadata: unknown;
     try {
-      first = ((await response.clone().json()) as { authorization_servers?: unknown[] }).authorization_servers?.[0];
+      metadata = await response.clone().json();
     } catch {
       return;
     }
-    if (typeof first !== 'string') return;
-    let as: URL;
-    try {
-      as = new URL(first);
-    } catch {
-      return;
-    }
-    if (as.protocol !== 'https:' && as.protocol !== 'http:') return;
-    if (isLocalLiteral(as) && !this.#allowPrivate && !isLocalLiteral(this.#server)) return;
-    this.#learned.add(hostPort(as));
+    const grant = authorizationServerGrant(this.#server, metadata, this.#allowPrivate);
+    if (grant) this.#learned.add(grant);
   }
+}
+
+/**
+ * The grant for the authorization server protected resource metadata names (the first one: the
+ * one the SDK uses), or null. A loopback or private IP literal is granted only when the server
+ * itself is at such a literal (a local server with a local authorization server) or
+ * `allow_private` is on: a public server cannot point the daemon at a local address by naming
+ * it as its authorization server.
+ */
+export function authorizationServerGrant(server: URL, metadata: unknown, allowPrivate: boolean): string | null {
+  const first = (metadata as { authorization_servers?: unknown } | null)?.authorization_servers;
+  const url = Array.isArray(first) && typeof first[0] === 'string' ? URL.parse(first[0]) : null;
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return null;
+  if (isLocalLiteral(url) && !allowPrivate && !isLocalLiteral(server)) return null;
+  return hostPort(url);
 }
 
 function hostPort(url: URL): string {
