@@ -195,6 +195,7 @@ describe('HTTP remote MCP servers: a redirect elsewhere is refused (issue 10)', 
   let front: Server;
   let other: Upstream;
   let redirectTo: string | null = null;
+  let frontPort = 0;
 
   before(async () => {
     other = await recordingUpstream();
@@ -227,7 +228,7 @@ describe('HTTP remote MCP servers: a redirect elsewhere is refused (issue 10)', 
       });
     });
     await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
-    const frontPort = (front.address() as AddressInfo).port;
+    frontPort = (front.address() as AddressInfo).port;
     assert.equal(cli(home, ['init']).code, 0);
     daemon = await startDaemon(home);
     const added = await cliAsync(home, [
@@ -250,6 +251,29 @@ describe('HTTP remote MCP servers: a redirect elsewhere is refused (issue 10)', 
     await new Promise((r) => front?.close(r));
     await other?.close();
     cleanup();
+  });
+
+  it('a server URL whose name resolves to loopback is refused without allow_private; `remote list` says why', async () => {
+    const added = await cliAsync(home, [
+      'remote',
+      'add',
+      'named',
+      '--url',
+      `http://localhost:${frontPort}/mcp`,
+      '--json',
+    ]);
+    assert.equal(added.code, 0, added.stderr);
+    let state = await remoteState(home, 'named');
+    for (let i = 0; i < 50 && state?.status !== 'failed'; i++) {
+      await sleep(100);
+      state = await remoteState(home, 'named');
+    }
+    assert.equal(state?.status, 'failed');
+    assert.match(
+      String(state?.error),
+      new RegExp(`egress refused host localhost port ${frontPort}: localhost resolves to loopback address`),
+    );
+    assert.equal(cli(home, ['remote', 'rm', 'named']).code, 0);
   });
 
   it('control: the server works through the checked fetch', async () => {

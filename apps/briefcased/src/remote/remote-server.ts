@@ -211,7 +211,8 @@ export class RemoteServer {
         throw e;
       }
       this.status = 'failed';
-      this.lastError = (e as Error).message ?? String(e);
+      // `remote list` is an admin surface: an egress refusal shows the host, port and reason.
+      this.lastError = egressViolationIn(e)?.detail ?? (e as Error).message ?? String(e);
       this.#scheduleReconnect();
       throw e;
     }
