@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -234,4 +239,54 @@ describe('checkedFetch', () => {
       /abort/i,
     );
   });
+});
+
+/** A certificate for `tls.test` only, made by the openssl CLI (Debian `openssl`). */
+function certificate(): { key: string; cert: string } | null {
+  const dir = mkdtempSync(join(tmpdir(), 'egress-tls-'));
+  try {
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1']
+        .concat(['-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-subj', '/CN=tls.test'])
+        .concat(['-addext', 'subjectAltName=DNS:tls.test']),
+      { stdio: 'ignore' },
+    );
+    return { key: readFileSync(join(dir, 'k.pem'), 'utf8'), cert: readFileSync(join(dir, 'c.pem'), 'utf8') };
+  } catch {
+    return null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('checkedFetch over TLS', () => {
+  const pair = certificate();
+  it(
+    'verifies the certificate against the name while connecting to the pinned address',
+    { skip: pair ? false : 'needs the openssl CLI (Debian package openssl)' },
+    async () => {
+      const { key, cert } = pair!;
+      const s = https.createServer({ key, cert }, (req, res) => res.end(`tls ${req.headers.host}`));
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+      const port = (s.address() as AddressInfo).port;
+      try {
+        const lookup: Lookup = async () => [{ address: '127.0.0.1', family: 4 }];
+        const rules: EgressRules = { grants: [`tls.test:${port}`, `other.test:${port}`], allowPrivate: true };
+        const ok = await checkedFetch(`https://tls.test:${port}/`, { rules, lookup, ca: cert });
+        assert.equal(await ok.text(), `tls tls.test:${port}`);
+        // The same address under another name: the certificate does not match, so no request.
+        await assert.rejects(checkedFetch(`https://other.test:${port}/`, { rules, lookup, ca: cert }), (e) => {
+          assert.ok(e instanceof TypeError);
+          assert.match(String((e.cause as Error).message), /altnames|Hostname\/IP does not match/);
+          return true;
+        });
+        // Without the test's CA the system trust store refuses it.
+        await assert.rejects(checkedFetch(`https://tls.test:${port}/`, { rules, lookup }), TypeError);
+      } finally {
+        s.closeAllConnections();
+        await new Promise((r) => s.close(r));
+      }
+    },
+  );
 });

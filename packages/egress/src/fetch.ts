@@ -11,6 +11,8 @@ export interface CheckedFetchInit extends RequestInit {
   maxRedirects?: number;
   /** A resolver for tests; the system resolver otherwise. */
   lookup?: Lookup;
+  /** Extra trust anchors for https (a private CA, a test's certificate); the system's otherwise. */
+  ca?: string;
 }
 
 const REDIRECT = new Set([301, 302, 303, 307, 308]);
@@ -26,7 +28,7 @@ const NULL_BODY = new Set([101, 204, 205, 304]);
  * refuse is a violation all the same: a server that tries to send us elsewhere is reported.
  */
 export async function checkedFetch(input: string | URL | Request, init: CheckedFetchInit): Promise<Response> {
-  const { rules, maxRedirects = 5, lookup, ...rest } = init;
+  const { rules, maxRedirects = 5, lookup, ca, ...rest } = init;
   const stream = typeof ReadableStream !== 'undefined' && rest.body instanceof ReadableStream;
   // The Request constructor normalises method, headers and body (and sets a body's content type).
   const request = new Request(input, { ...rest, ...(stream ? { duplex: 'half' } : {}) } as RequestInit);
@@ -36,7 +38,7 @@ export async function checkedFetch(input: string | URL | Request, init: CheckedF
   let url = new URL(request.url);
   const signal = rest.signal ?? undefined;
   for (let hop = 0; ; hop++) {
-    const response = await once(url, method, headers, body, signal, rules, lookup);
+    const response = await once(url, method, headers, body, signal, rules, lookup, ca);
     const location = REDIRECT.has(response.status) ? response.headers.get('location') : null;
     let next: URL | undefined;
     try {
@@ -96,6 +98,7 @@ async function once(
   signal: AbortSignal | undefined,
   rules: EgressRules,
   lookup: Lookup | undefined,
+  ca: string | undefined,
 ): Promise<Response> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new TypeError(`fetch failed: ${url.protocol} is not http(s)`);
@@ -121,6 +124,7 @@ async function once(
         headers: out,
         lookup: pinnedLookup(addresses),
         agent: false,
+        ...(ca ? { ca } : {}),
       },
       (res) => {
         const status = res.statusCode ?? 0;
