@@ -96,6 +96,8 @@ describe('checkedFetch', () => {
     assert.equal(get.status, 200);
     assert.equal(get.url, `http://127.0.0.1:${up.port}/a?b=c`);
     assert.deepEqual(await get.json(), { path: '/a?b=c', method: 'GET', body: '' });
+    assert.equal(up.seen.at(-1)!.headers['user-agent'], 'Briefcase');
+    assert.equal(up.seen.at(-1)!.headers.accept, '*/*');
     const post = await checkedFetch(new URL(`http://127.0.0.1:${up.port}/p`), {
       rules: literal(),
       method: 'POST',

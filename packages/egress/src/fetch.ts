@@ -111,6 +111,9 @@ async function once(
     out[name] = value;
   });
   out.host = url.host;
+  // What fetch would send by default (some APIs refuse a request without a User-Agent).
+  out['user-agent'] ??= 'Briefcase';
+  out.accept ??= '*/*';
   if (body) out['content-length'] = String(body.byteLength);
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise<Response>((resolve, reject) => {
