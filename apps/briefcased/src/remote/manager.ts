@@ -297,6 +297,8 @@ export class RemoteManager {
       secret: (n) => this.#d.vault.forTool(n, `the MCP server "${config.name}"`),
       onTools: (tools) => this.#sync(server, tools),
       dataDir: this.#d.home,
+      onViolation: (target, reason) =>
+        this.#d.receipts.append('remote', 'daemon', { event: 'sandbox_violation', server: config.name, target, reason }),
     });
     this.#servers.set(config.name, server);
     return server;

@@ -11,6 +11,7 @@ import {
   type CallToolResult,
   type Tool as McpTool,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { EgressViolation } from '@briefcase/egress';
 import { BriefcaseError } from '@briefcase/protocol';
 import type { Logger } from '@briefcase/telemetry';
 import type { Secret, Vault } from '@briefcase/vault';
@@ -23,6 +24,7 @@ import { OAuthSession } from './oauth-session.ts';
 import { VaultOAuthStore } from './oauth-store.ts';
 import { ProgressRouter } from './progress-router.ts';
 import { effectiveAccess } from './infer-access.ts';
+import { ServerEgress } from './sandbox-egress.ts';
 import { stdioLaunch } from './sandboxed-stdio.ts';
 
 /** setTimeout's ceiling (~24.8 days): the SDK's own request timeout, effectively off. */
@@ -42,6 +44,8 @@ export interface RemoteServerDeps {
   onTools(tools: McpTool[]): void;
   /** The data directory: stdio servers get `tools/<name>/` in it and nothing else of it. */
   dataDir: string;
+  /** A refused connection while no call was in flight (the manager receipts it). */
+  onViolation?(target: string, reason: string): void;
 }
 
 const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
@@ -65,12 +69,16 @@ export class RemoteServer {
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
   /** The calls in flight on this session, each with where its log messages go (if anywhere). */
-  readonly #inFlight = new Set<{ onLog: ((entry: ToolLog) => void) | undefined }>();
+  readonly #inFlight = new Set<{ onLog: ((entry: ToolLog) => void) | undefined; violation?: AbortController }>();
+  /** The egress proxy of a sandboxed stdio server whose manifest grants network. */
+  readonly #egress: ServerEgress | undefined;
   readonly #progress = new ProgressRouter();
 
   constructor(config: RemoteConfig, deps: RemoteServerDeps) {
     this.config = config;
     this.#deps = deps;
+    this.#egress =
+      config.transport === 'stdio' ? new ServerEgress(deps.dataDir, config.name, (v) => this.#violation(v)) : undefined;
     this.oauth =
       config.transport === 'http'
         ? new OAuthSession(
@@ -138,18 +146,21 @@ export class RemoteServer {
       if (this.oauth?.isAuthError(e)) throw new BriefcaseError('oauth_required', this.oauth.loginHint());
       throw new BriefcaseError('upstream_error', `the MCP server "${this.config.name}" is not available`, String(e));
     }
-    const call = { onLog };
+    const call = { onLog, violation: new AbortController() };
     this.#inFlight.add(call);
     // Progress is asked for on every call: it also keeps a long operation from timing out.
     const request = this.#progress.open(onProgress, this.config.timeout_ms, signal);
+    const violated = call.violation.signal;
     try {
       return (await client.callTool(
         { name, arguments: args, _meta: { progressToken: request.token } },
         CallToolResultSchema,
         // Our own timer (request.signal) bounds the call; the SDK's would not reset on progress.
-        { signal: request.signal, timeout: MAX_TIMER_MS },
+        { signal: AbortSignal.any([request.signal, violated]), timeout: MAX_TIMER_MS },
       )) as CallToolResult;
     } catch (e) {
+      // The server tried to reach what its manifest does not grant while this call was running.
+      if (violated.aborted) throw violated.reason as BriefcaseError;
       const violation = egressViolationIn(e);
       if (violation) throw violation;
       if (this.oauth?.isAuthError(e)) throw new BriefcaseError('oauth_required', this.oauth.loginHint());
@@ -164,6 +175,7 @@ export class RemoteServer {
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#egress?.close();
     if (this.#retry) clearTimeout(this.#retry);
     const client = this.#client;
     this.#client = undefined;
@@ -175,7 +187,7 @@ export class RemoteServer {
     const client = new Client({ name: 'briefcased', version: '0.1.0' }, { capabilities: {} });
     let transport: Transport;
     try {
-      transport = this.#transport();
+      transport = await this.#transport();
     } catch (e) {
       // A secret it needs is missing or may not be given to a tool: say so in `remote list`.
       this.status = 'failed';
@@ -274,7 +286,7 @@ export class RemoteServer {
     }
   }
 
-  #transport(): Transport {
+  async #transport(): Promise<Transport> {
     const c = this.config;
     if (c.transport === 'http') {
       return new StreamableHTTPClientTransport(new URL(c.url), {
@@ -301,8 +313,30 @@ export class RemoteServer {
       env,
       access,
       dataDir: this.#deps.dataDir,
+      proxy: access.isolation === 'sandbox' ? await this.#egress?.forLaunch(access) : undefined,
     });
     return new StdioClientTransport({ ...launch, stderr: 'ignore' });
+  }
+
+  /**
+   * The server's egress proxy refused a connection. Every call in flight on the session fails
+   * closed with `sandbox_violation` (its receipt names the host and port); with none in flight,
+   * the daemon records it on its own.
+   */
+  #violation(v: EgressViolation): void {
+    const what = `${v.host}:${v.port}`;
+    this.#deps.logger.warn('sandboxed MCP server tried to reach a host its manifest does not grant', {
+      server: this.config.name,
+      target: what,
+      reason: v.reason,
+    });
+    const error = new BriefcaseError(
+      'sandbox_violation',
+      `the MCP server "${this.config.name}" tried to reach a host its access manifest does not grant`,
+      `egress refused ${what}: ${v.reason}`,
+    );
+    if (this.#inFlight.size === 0) this.#deps.onViolation?.(what, v.reason);
+    for (const call of this.#inFlight) call.violation.abort(error);
   }
 
   #secretsChanged(): void {

@@ -1,0 +1,48 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AccessManifest } from '@briefcase/protocol';
+import { startEgressProxy, type EgressProxy, type EgressViolation } from '@briefcase/egress';
+
+/** Inside the sandbox the bridge to the proxy listens on this loopback port (its own netns). */
+export const BRIDGE_PORT = 3128;
+
+/**
+ * The egress proxy of one sandboxed stdio server: started on its first connection when its
+ * manifest grants any network, on a Unix socket in `<data dir>/run/` (0700) that is bound into
+ * the sandbox, and closed with the server. Every refusal goes to `onViolation`.
+ */
+export class ServerEgress {
+  #proxy: Promise<EgressProxy> | undefined;
+  readonly #socketPath: string;
+
+  constructor(
+    dataDir: string,
+    server: string,
+    readonly onViolation: (v: EgressViolation) => void,
+  ) {
+    const dir = join(dataDir, 'run');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.#socketPath = join(dir, `egress-${server}.sock`);
+  }
+
+  /** The proxy for the sandbox's command line, or undefined when nothing is granted. */
+  async forLaunch(access: AccessManifest): Promise<{ socketPath: string; port: number } | undefined> {
+    if (access.isolation === 'none' || access.network.length === 0) return undefined;
+    this.#proxy ??= (async () => {
+      rmSync(this.#socketPath, { force: true });
+      return startEgressProxy({
+        listen: { path: this.#socketPath },
+        rules: { grants: access.network, allowPrivate: access.allow_private },
+        onViolation: (v) => this.onViolation(v),
+      });
+    })();
+    const proxy = await this.#proxy;
+    return { socketPath: proxy.socketPath ?? this.#socketPath, port: BRIDGE_PORT };
+  }
+
+  async close(): Promise<void> {
+    const proxy = this.#proxy;
+    this.#proxy = undefined;
+    await (await proxy?.catch(() => undefined))?.close();
+  }
+}
