@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -13,6 +14,7 @@ import {
   daemonRequest,
   freePort,
   healthy,
+  receiptRecords,
   remoteState,
   sleep,
   stdioClient,
@@ -31,6 +33,10 @@ const skip = available.ok
  */
 const ISOLATION = process.env['BC_ESCAPE_ISOLATION'] === 'none' ? 'none' : 'sandbox';
 const LIMITS = { processes: 16, memory_mb: 128 };
+const PROXY_ENV = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'NO_PROXY', 'NODE_USE_ENV_PROXY'];
+
+const code = (r: { _meta?: unknown }) =>
+  (r._meta as Record<string, { code: string }> | undefined)?.['dev.briefcase/error'];
 
 interface Attempt {
   ok: boolean;
@@ -53,6 +59,8 @@ describe('sandbox escape suite: a hostile stdio server (issue 10, AC 1)', { skip
   const CANARY = `canary-${randomUUID()}`;
   let daemon: ChildProcess;
   let httpPort: number;
+  let upstream: Server;
+  let upPort: number;
   let agent: Client;
 
   const call = async (tool: string, args: Record<string, unknown> = {}): Promise<Attempt> => {
@@ -78,6 +86,14 @@ describe('sandbox escape suite: a hostile stdio server (issue 10, AC 1)', { skip
     symlinkSync(home, join(toolDir, 'data-link'));
     symlinkSync(join(person, '.ssh'), join(toolDir, 'ssh-link'));
     httpPort = await freePort();
+    // A granted upstream (by IP literal: loopback only when granted so), which can also redirect.
+    upPort = await freePort();
+    upstream = createServer((req, res) => {
+      if (req.url?.startsWith('/redirect')) {
+        res.writeHead(302, { location: `http://127.0.0.1:${httpPort}/v1/health` }).end();
+      } else res.end('upstream ok');
+    });
+    await new Promise<void>((r) => upstream.listen(upPort, '127.0.0.1', r));
     // The daemon inherits a descriptor of the canary (fd 200, not close-on-exec, opened by the
     // shell that starts it), as a daemon may from whatever starts it, and has the canary in its
     // environment. (Node reuses low descriptor numbers for its own, so a high one is what survives.)
@@ -112,7 +128,12 @@ describe('sandbox escape suite: a hostile stdio server (issue 10, AC 1)', { skip
         transport: 'stdio',
         command: process.execPath,
         args: [SERVER],
-        access: { isolation: ISOLATION, filesystem: [{ path: ROOT, access: 'ro' }], limits: LIMITS },
+        access: {
+          isolation: ISOLATION,
+          filesystem: [{ path: ROOT, access: 'ro' }],
+          network: [`127.0.0.1:${upPort}`, `localhost:${upPort}`],
+          limits: LIMITS,
+        },
       }),
     );
     assert.equal(added.status, 200, added.body);
@@ -129,6 +150,7 @@ describe('sandbox escape suite: a hostile stdio server (issue 10, AC 1)', { skip
       daemon.kill('SIGTERM');
       await exited;
     }
+    upstream?.close();
     cleanup();
   });
 
@@ -189,8 +211,36 @@ describe('sandbox escape suite: a hostile stdio server (issue 10, AC 1)', { skip
     await refused('connect', { host: 'fe80::1', port: 80 });
     await refused('connect', { host: '10.0.0.1', port: 80 });
     await refused('connect', { host: 'localhost', port: httpPort });
-    await refused('fetch', { url: `http://127.0.0.1:${httpPort}/v1/health` });
-    await refused('fetch', { url: 'https://registry.npmjs.org/' });
+    // Not even a granted host directly: only through the proxy.
+    await refused('connect', { host: '127.0.0.1', port: upPort });
+  });
+
+  it('reaches a granted host through the egress proxy; every other target fails the call with sandbox_violation and one receipt naming it', async () => {
+    const ok = await call('fetch', { url: `http://127.0.0.1:${upPort}/` });
+    assert.deepEqual([ok.ok, ok['status'], ok['body']], [true, 200, 'upstream ok'], JSON.stringify(ok));
+    const cases: [string, string][] = [
+      [`http://127.0.0.1:${httpPort}/v1/health`, `127.0.0.1:${httpPort}`], // loopback: the daemon's HTTP port
+      [`https://127.0.0.1:${httpPort}/`, `127.0.0.1:${httpPort}`], // the same through CONNECT
+      ['http://169.254.169.254/latest/meta-data/', '169.254.169.254:80'], // metadata
+      ['http://169.254.10.1:8080/', '169.254.10.1:8080'], // link-local
+      [`http://[::1]:${httpPort}/`, `[::1]:${httpPort}`], // IPv6 loopback literal
+      ['http://10.0.0.1/', '10.0.0.1:80'], // private
+      [`http://localhost:${upPort}/`, `localhost:${upPort}`], // a granted name that resolves to loopback
+      ['https://not-granted.example/', 'not-granted.example:443'], // a host not in the manifest
+      [`http://127.0.0.1:${upPort}/redirect`, `127.0.0.1:${httpPort}`], // a redirect to a refused target
+    ];
+    for (const [url, target] of cases) {
+      const before = receiptRecords(home).length;
+      const r = await agent.callTool({ name: 'escape.fetch', arguments: { url } });
+      assert.equal(code(r)?.code, 'sandbox_violation', `${url}: ${JSON.stringify(r)}`);
+      const added = receiptRecords(home).slice(before);
+      const calls = added.filter((x) => x.kind === 'tool_call');
+      assert.equal(calls.length, 1, `${url}: one receipt`);
+      assert.equal(calls[0]!.body['outcome'], 'sandbox_violation');
+      const detail = String(calls[0]!.body['detail']);
+      const host = target.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+      assert.ok(detail.includes(host) && detail.includes(target.split(':').pop()!), `${url}: ${detail}`);
+    }
   });
 
   it('a fork bomb stops at its process limit; the daemon and the server carry on', async () => {
@@ -225,10 +275,11 @@ describe('sandbox escape suite: a hostile stdio server (issue 10, AC 1)', { skip
     assert.ok(!JSON.stringify(env).includes(CANARY));
     assert.equal(env['BC_ESCAPE_CANARY'], undefined);
     assert.equal(env['HOME'], toolDir);
-    // PWD, SHLVL and _ are set by the shell that starts it inside the sandbox.
+    // PWD, SHLVL and _ are set by the shell that starts it inside the sandbox; the proxy
+    // variables point at the bridge to its egress proxy.
     for (const key of Object.keys(env))
       assert.ok(
-        ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'USER', 'PWD', 'SHLVL', '_'].includes(key),
+        ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'USER', 'PWD', 'SHLVL', '_', ...PROXY_ENV].includes(key),
         `unexpected variable ${key}`,
       );
   });

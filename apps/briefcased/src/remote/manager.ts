@@ -298,7 +298,12 @@ export class RemoteManager {
       onTools: (tools) => this.#sync(server, tools),
       dataDir: this.#d.home,
       onViolation: (target, reason) =>
-        this.#d.receipts.append('remote', 'daemon', { event: 'sandbox_violation', server: config.name, target, reason }),
+        this.#d.receipts.append('remote', 'daemon', {
+          event: 'sandbox_violation',
+          server: config.name,
+          target,
+          reason,
+        }),
     });
     this.#servers.set(config.name, server);
     return server;

@@ -69,7 +69,7 @@ export class RemoteServer {
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
   /** The calls in flight on this session, each with where its log messages go (if anywhere). */
-  readonly #inFlight = new Set<{ onLog: ((entry: ToolLog) => void) | undefined; violation?: AbortController }>();
+  readonly #inFlight = new Set<{ onLog: ((entry: ToolLog) => void) | undefined; violation: AbortController }>();
   /** The egress proxy of a sandboxed stdio server whose manifest grants network. */
   readonly #egress: ServerEgress | undefined;
   readonly #progress = new ProgressRouter();

@@ -14,12 +14,10 @@ export const BRIDGE_PORT = 3128;
 export class ServerEgress {
   #proxy: Promise<EgressProxy> | undefined;
   readonly #socketPath: string;
+  readonly onViolation: (v: EgressViolation) => void;
 
-  constructor(
-    dataDir: string,
-    server: string,
-    readonly onViolation: (v: EgressViolation) => void,
-  ) {
+  constructor(dataDir: string, server: string, onViolation: (v: EgressViolation) => void) {
+    this.onViolation = onViolation;
     const dir = join(dataDir, 'run');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.#socketPath = join(dir, `egress-${server}.sock`);
