@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AccessManifest } from '@briefcase/protocol';
-import { startEgressProxy, type EgressProxy, type EgressViolation } from '@briefcase/egress';
+import { egressRules, startEgressProxy, type EgressProxy, type EgressViolation } from '@briefcase/egress';
 
 /** Inside the sandbox the bridge to the proxy listens on this loopback port (its own netns). */
 export const BRIDGE_PORT = 3128;
@@ -30,7 +30,7 @@ export class ServerEgress {
       rmSync(this.#socketPath, { force: true });
       return startEgressProxy({
         listen: { path: this.#socketPath },
-        rules: { grants: access.network, allowPrivate: access.allow_private },
+        rules: egressRules(access),
         onViolation: (v) => this.onViolation(v),
       });
     })();
