@@ -236,11 +236,27 @@ describe('sandbox escape suite: a hostile stdio server (issue 10, AC 1)', { skip
       const added = receiptRecords(home).slice(before);
       const calls = added.filter((x) => x.kind === 'tool_call');
       assert.equal(calls.length, 1, `${url}: one receipt`);
+      assert.ok(!added.some((x) => x.body['event'] === 'sandbox_violation'), `${url}: and no second one`);
       assert.equal(calls[0]!.body['outcome'], 'sandbox_violation');
       const detail = String(calls[0]!.body['detail']);
       const host = target.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
       assert.ok(detail.includes(host) && detail.includes(target.split(':').pop()!), `${url}: ${detail}`);
     }
+  });
+
+  it('a refusal while none of its calls is in flight is receipted by the daemon on its own, naming the target', async () => {
+    const before = receiptRecords(home).length;
+    assert.equal((await call('fetch_later', { url: 'http://169.254.169.254/latest/' })).ok, true);
+    let found: { body: Record<string, unknown> } | undefined;
+    for (let i = 0; i < 100 && !found; i++) {
+      await sleep(100);
+      found = receiptRecords(home)
+        .slice(before)
+        .find((x) => x.kind === 'remote' && x.body['event'] === 'sandbox_violation');
+    }
+    assert.ok(found, 'a remote sandbox_violation receipt');
+    assert.equal(found.body['server'], 'escape');
+    assert.equal(found.body['target'], '169.254.169.254:80');
   });
 
   it('a fork bomb stops at its process limit; the daemon and the server carry on', async () => {

@@ -115,6 +115,12 @@ server.registerTool('fetch', { inputSchema: { url: z.string() }, annotations: re
   }
 });
 
+/** Answer at once, then try `url` when no call is in flight any more. */
+server.registerTool('fetch_later', { inputSchema: { url: z.string() }, annotations: readOnly }, async ({ url }) => {
+  setTimeout(() => fetch(url, { signal: AbortSignal.timeout(5000) }).catch(() => undefined), 300);
+  return report({ ok: true });
+});
+
 /** Start `count` processes that wait; report how many started, then end them. */
 server.registerTool('fork_bomb', { inputSchema: { count: z.number() }, annotations: readOnly }, async ({ count }) => {
   const children: ChildProcess[] = [];
