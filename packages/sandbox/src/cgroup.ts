@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const V1_PIDS = '/sys/fs/cgroup/pids';
 
@@ -25,5 +25,7 @@ export function pidsCgroup(dataDir: string, server: string, max: number): string
 /** Whether the process limit of a sandbox holds here (see pidsCgroup). */
 export function processLimitHolds(): boolean {
   if (process.getuid?.() !== 0) return true;
-  return pidsCgroup('/probe', 'probe', 4096) !== null;
+  const procs = pidsCgroup('/probe', 'probe', 4096);
+  if (procs) rmdirSync(dirname(procs), { recursive: false });
+  return procs !== null;
 }

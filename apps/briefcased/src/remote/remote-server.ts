@@ -25,7 +25,7 @@ import { VaultOAuthStore } from './oauth-store.ts';
 import { ProgressRouter } from './progress-router.ts';
 import { effectiveAccess } from './infer-access.ts';
 import { ServerEgress } from './sandbox-egress.ts';
-import { stdioLaunch } from './sandboxed-stdio.ts';
+import { removeCgroup, stdioLaunch } from './sandboxed-stdio.ts';
 
 /** setTimeout's ceiling (~24.8 days): the SDK's own request timeout, effectively off. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -315,7 +315,13 @@ export class RemoteServer {
       dataDir: this.#deps.dataDir,
       proxy: access.isolation === 'sandbox' ? await this.#egress?.forLaunch(access) : undefined,
     });
-    return new StdioClientTransport({ ...launch, stderr: 'ignore' });
+    const { cgroup, ...spawnable } = launch;
+    const transport = new StdioClientTransport({ ...spawnable, stderr: 'ignore' });
+    if (cgroup) {
+      const onclose = () => removeCgroup(cgroup);
+      transport.onclose = onclose;
+    }
+    return transport;
   }
 
   /**

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BriefcaseError, type AccessManifest } from '@briefcase/protocol';
 import { bwrapCommand, nodeRuntimeDir, pidsCgroup, sandboxAvailable } from '@briefcase/sandbox';
 
@@ -9,6 +9,18 @@ export interface StdioLaunch {
   args: string[];
   env: Record<string, string>;
   cwd?: string;
+  /** The pids cgroup the sandbox runs in (a daemon run as root), to remove once it is gone. */
+  cgroup?: string;
+}
+
+/** Remove a sandbox's pids cgroup once its processes are gone (tried for a few seconds). */
+export function removeCgroup(procs: string, attempts = 20): void {
+  try {
+    rmdirSync(dirname(procs));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EBUSY' && attempts > 0)
+      setTimeout(() => removeCgroup(procs, attempts - 1), 200).unref();
+  }
 }
 
 /** A stdio server's own directory, `<data dir>/tools/<name>/`, made 0700 if missing. */
@@ -77,6 +89,7 @@ export function stdioLaunch(o: {
       args: ['-c', 'echo $$ > "$0" && exec "$@"', cgroup, built.command, ...built.args],
       env: built.env,
       cwd,
+      cgroup,
     };
   }
   return { command: built.command, args: built.args, env: built.env, cwd };
