@@ -35,7 +35,7 @@ describe('access manifests of remote MCP servers', () => {
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, /It may reach:/);
     assert.match(added.stdout, /granted: node: read-only .* \(Node\.js\) and .* \(the script's project, read-only\)/);
-    assert.match(added.stdout, /network:  none/);
+    assert.match(added.stdout, /network: {2}none/);
   });
   after(async () => {
     await daemon?.stop();

@@ -23,7 +23,6 @@ function projectRoot(file: string): string | undefined {
 }
 
 const ro = (path: string): FilesystemGrant => ({ path, access: 'ro' });
-const rw = (path: string): FilesystemGrant => ({ path, access: 'rw' });
 
 /**
  * `briefcase remote add` infers what well-known launchers need (issue 10): `npx` (the Node
@@ -39,10 +38,11 @@ export function inferAccess(command: string, args: string[]): Inferred {
   const network: string[] = [];
   const notes: string[] = [];
   if (launcher === 'npx' || launcher === 'npm') {
-    filesystem.push(ro(nodePrefix()), rw('$HOME/.npm'));
+    // Inside the sandbox HOME is the server's own directory, so npm keeps its cache there.
+    filesystem.push(ro(nodePrefix()));
     network.push('registry.npmjs.org');
     notes.push(
-      `npx: read-only ${nodePrefix()} (Node.js), read-write $HOME/.npm (the npm cache), network registry.npmjs.org (to fetch the package)`,
+      `npx: read-only ${nodePrefix()} (Node.js), network registry.npmjs.org (to fetch the package into its own directory's npm cache)`,
     );
   } else if (launcher === 'node' || command === process.execPath) {
     filesystem.push(ro(nodePrefix()));
@@ -52,9 +52,9 @@ export function inferAccess(command: string, args: string[]): Inferred {
       `node: read-only ${nodePrefix()} (Node.js)${root ? ` and ${root} (the script's project, read-only)` : ''}`,
     );
   } else if (launcher === 'uvx' || launcher === 'uv') {
-    filesystem.push(ro(dirname(command.includes('/') ? command : '/usr/bin/uvx')), rw('$HOME/.cache/uv'));
+    filesystem.push(ro(dirname(command.includes('/') ? command : '/usr/bin/uvx')));
     network.push('pypi.org', 'files.pythonhosted.org');
-    notes.push('uvx: read-write $HOME/.cache/uv (the uv cache), network pypi.org and files.pythonhosted.org');
+    notes.push('uvx: network pypi.org and files.pythonhosted.org (its cache lives in its own directory)');
   } else if (/^python(3(\.\d+)?)?$/.test(launcher)) {
     if (script && isAbsolute(script)) filesystem.push(ro(dirname(script)));
     notes.push(`python: the system Python${script && isAbsolute(script) ? ` and ${dirname(script)} read-only` : ''}`);
