@@ -10,7 +10,8 @@ import { z } from 'zod';
 export const CodeToolManifest = z
   .object({
     kind: z.literal('code').optional(),
-    name: ToolName,
+    /** Also the tool's directory name, so never `.`, `..` or hidden. */
+    name: ToolName.refine((n) => !n.startsWith('.'), 'a code tool name does not start with "."'),
     title: z.string().max(200).optional(),
     description: z.string().min(1).max(4000),
     category: ToolCategory,
