@@ -84,7 +84,10 @@ export class CodeTool {
    */
   async call(args: Record<string, unknown>, deps: Omit<HostDeps, 'access' | 'kv'>): Promise<CodeToolOutcome> {
     const access = this.manifest.access;
-    const host = new Host({ ...deps, access, kv: this.#kv });
+    // Ends what the run left in flight (a host request still waiting) once the run is over.
+    const run = new AbortController();
+    const signal = AbortSignal.any([deps.signal, run.signal]);
+    const host = new Host({ ...deps, signal, access, kv: this.#kv });
     const limits = { memoryMb: access.limits.memory_mb, callMs: access.limits.call_ms, signal: deps.signal };
     let outcome: CodeToolOutcome;
     try {
@@ -94,12 +97,15 @@ export class CodeTool {
           : await runWasm(this.#code, args, host, limits);
       outcome = { ok: true, value };
     } catch (e) {
+      run.abort();
+      if (e instanceof LimitExceeded && deps.signal.aborted) return { ok: false, error: 'the call was cancelled' };
       if (e instanceof LimitExceeded) {
         throw new BriefcaseError('sandbox_violation', `${this.manifest.name}: ${e.message}`, e.message);
       }
       if (!(e instanceof ToolCodeError)) throw e;
       outcome = { ok: false, error: e.message };
     }
+    run.abort();
     // Whatever the code did with the refusal (caught it, returned something), the call fails closed.
     if (host.violation) {
       throw new BriefcaseError(
