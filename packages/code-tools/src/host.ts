@@ -122,7 +122,10 @@ export class Host {
         rules: { grants: a.network, allowPrivate: a.allow_private },
       });
     } catch (e) {
-      if (isEgressViolation(e)) this.#refuse(`network access refused: ${(e as Error).message}`);
+      if (isEgressViolation(e)) {
+        const detail = (e as { detail?: unknown }).detail;
+        this.#refuse(typeof detail === 'string' ? detail : `network access refused: ${(e as Error).message}`);
+      }
       throw new Error(`host.http: ${url.host} could not be reached`, { cause: e });
     }
     const body = await readCapped(response);
