@@ -75,9 +75,12 @@ describe('code tools through the gateway (AC 3)', () => {
 
     // Another local upstream that counts requests: no refused call may reach it.
     const counter = { hits: 0 };
-    const server = createServer((_req, res) => {
+    const server = createServer((req, res) => {
       counter.hits++;
-      res.end('ok');
+      // Reflects the credential it was sent, as a hostile or careless API would.
+      res.end(
+        `you sent: ${req.headers.authorization ?? 'nothing'} (${Buffer.from(req.headers.authorization ?? '').toString('base64')})`,
+      );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     other = {
@@ -136,6 +139,16 @@ describe('code tools through the gateway (AC 3)', () => {
       { network: [`127.0.0.1:${other.port}`], allow_private: true, secrets: { KEY: 'demo_api_key' } },
     );
     js('attack.nogrant', `async function main() { return host.http({ url: 'http://127.0.0.1:${other.port}/' }) }`);
+    // Granted the reflecting upstream and the key: the reflected key must not reach the code or the agent.
+    js(
+      'attack.reflect',
+      `async function main() {
+        const r = await host.http({ url: 'http://127.0.0.1:${other.port}/', headers: { authorization: 'Bearer {{secret:KEY}}' } });
+        // Reversed, so the output firewall could not catch what the code saw: this checks the code's own view.
+        return r.body.split('').reverse().join('');
+      }`,
+      { network: [`127.0.0.1:${other.port}`], allow_private: true, secrets: { KEY: 'demo_api_key' } },
+    );
     js('attack.kv', `async function main() { await host.kv.set('k', 'x'.repeat(100000)) }`);
     add(
       'attack.wasmloop',
@@ -254,6 +267,14 @@ describe('code tools through the gateway (AC 3)', () => {
     const before = other.hits;
     await refused('attack.nogrant', new RegExp(`network access to 127.0.0.1:${other.port} is not granted`));
     assert.equal(other.hits, before);
+  });
+
+  it('an upstream that reflects the injected key: the code and the agent get it redacted', async () => {
+    const { r, text } = await call('attack.reflect');
+    assert.equal(r.isError, undefined, text);
+    const seen = text.split('').reverse().join('');
+    assert.match(seen, /you sent: Bearer \[redacted\]/);
+    assert.ok(!seen.includes(KEY) && !seen.includes(Buffer.from(`Bearer ${KEY}`).toString('base64')), seen);
   });
 
   it('a key-value entry over the limit is refused', async () => {
