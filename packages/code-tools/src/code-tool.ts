@@ -5,7 +5,8 @@ import { Host, type HostDeps } from './host.ts';
 import { KvStore } from './kv.ts';
 import { LimitExceeded } from './limits.ts';
 import { CodeToolManifest, MAX_CODE_BYTES } from './manifest.ts';
-import { runQuickJs, ToolCodeError } from './quickjs.ts';
+import { ToolCodeError } from './quickjs.ts';
+import { runQuickJsInWorker } from './quickjs-pool.ts';
 import { checkWasmModule } from './wasm-check.ts';
 import { runWasm } from './wasm.ts';
 
@@ -93,7 +94,7 @@ export class CodeTool {
     try {
       const value =
         typeof this.#code === 'string'
-          ? await runQuickJs(this.#code, args, host, limits)
+          ? await runQuickJsInWorker(this.#code, args, host, limits)
           : await runWasm(this.#code, args, host, limits);
       outcome = { ok: true, value };
     } catch (e) {

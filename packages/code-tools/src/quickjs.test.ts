@@ -43,6 +43,16 @@ describe('QuickJS code tools (AC 3)', () => {
     assert.ok(Date.now() - started < 5000);
   });
 
+  it('a looping tool does not hold the daemon’s thread (it runs in a worker)', async () => {
+    const tool = jsTool('function main() { while (true) {} }');
+    const order: string[] = [];
+    const call = tool.call({}, testDeps()).catch(() => order.push('loop stopped'));
+    await new Promise((r) => setTimeout(r, 20));
+    order.push('daemon thread ran');
+    await call;
+    assert.deepEqual(order, ['daemon thread ran', 'loop stopped']);
+  });
+
   it('a loop that catches the interrupt is still stopped', async () => {
     const tool = jsTool('function main() { for (;;) { try { while (true) {} } catch (e) {} } }');
     await assert.rejects(tool.call({}, testDeps()), violation(/time limit/));

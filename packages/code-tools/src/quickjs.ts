@@ -5,7 +5,14 @@ import {
   type QuickJSHandle,
   type QuickJSRuntime,
 } from 'quickjs-emscripten';
-import { HostRefusal, type Host } from './host.ts';
+/** The host functions as the script's engine sees them: the Host itself, or its proxy in a worker. */
+export interface HostApi {
+  http(req: unknown): Promise<unknown>;
+  kvGet(key: unknown): unknown;
+  kvSet(key: unknown, value: unknown): unknown;
+  progress(progress: unknown, total?: unknown, message?: unknown): void;
+  log(level: unknown, data: unknown): void;
+}
 import { LimitExceeded, type RunLimits } from './limits.ts';
 
 /** Native stack the script may use: deep recursion ends in a RangeError, not in a daemon crash. */
@@ -18,7 +25,7 @@ const MAX_STACK_BYTES = 512 * 1024;
  * functions the Host checks against the manifest. Memory is capped by QuickJS's allocator, time
  * by an interrupt handler (a loop) and a host-side deadline (a host call that never returns).
  */
-export async function runQuickJs(source: string, args: unknown, host: Host, limits: RunLimits): Promise<unknown> {
+export async function runQuickJs(source: string, args: unknown, host: HostApi, limits: RunLimits): Promise<unknown> {
   const QuickJS = await getQuickJS();
   const deadline = Date.now() + limits.callMs;
   const rt = QuickJS.newRuntime();
@@ -126,7 +133,12 @@ function jsonToHandle(vm: QuickJSContext, value: unknown): QuickJSHandle {
  * `log` (also `console.log`) are fire-and-forget. A refusal rejects with an Error whose message
  * says what was refused.
  */
-function installHost(vm: QuickJSContext, rt: QuickJSRuntime, host: Host, pending: Set<QuickJSDeferredPromise>): void {
+function installHost(
+  vm: QuickJSContext,
+  rt: QuickJSRuntime,
+  host: HostApi,
+  pending: Set<QuickJSDeferredPromise>,
+): void {
   const asyncFn = (name: string, run: (...args: unknown[]) => Promise<unknown> | unknown) =>
     vm.newFunction(name, (...handles) => {
       const args = handles.map((h) => vm.dump(h) as unknown);
@@ -144,7 +156,7 @@ function installHost(vm: QuickJSContext, rt: QuickJSRuntime, host: Host, pending
           (e: unknown) => {
             if (!deferred.alive) return;
             const h = vm.newError({
-              name: e instanceof HostRefusal ? 'HostRefusal' : 'Error',
+              name: (e as Error).name === 'HostRefusal' ? 'HostRefusal' : 'Error',
               message: (e as Error).message,
             });
             deferred.reject(h);
