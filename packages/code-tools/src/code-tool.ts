@@ -39,6 +39,11 @@ export class CodeTool {
     const m = parsed.data;
     const problems: string[] = [];
     if (m.input_schema.type !== 'object') problems.push('input_schema.type: must be "object"');
+    // Grants a code tool cannot use are refused, not silently ignored: the person confirming the
+    // manifest should see what the tool can really do.
+    if (m.access.isolation === 'none') problems.push('access.isolation: code tools always run isolated');
+    if (m.access.filesystem.length > 0) problems.push('access.filesystem: code tools have no filesystem');
+    if (m.access.env.length > 0) problems.push('access.env: code tools have no environment');
     if (code.byteLength > MAX_CODE_BYTES) problems.push(`${m.entry}: larger than ${MAX_CODE_BYTES} bytes`);
     if (m.runtime === 'wasm') {
       try {

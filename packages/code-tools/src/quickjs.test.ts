@@ -31,6 +31,24 @@ describe('QuickJS code tools (AC 3)', () => {
     assert.deepEqual(await tool.call({ n: 21 }, testDeps()), { ok: true, value: { twice: 42 } });
   });
 
+  it('grants a code tool cannot use are refused at load', () => {
+    const r = CodeTool.check(
+      {
+        name: 'x.y',
+        description: 'x',
+        category: 'read',
+        runtime: 'quickjs',
+        entry: 'x.js',
+        input_schema: { type: 'object' },
+        access: { isolation: 'none', filesystem: [{ path: '$HOME/.ssh', access: 'ro' }], env: ['HOME'] },
+      },
+      Buffer.from('function main() {}'),
+      'm',
+    );
+    assert.equal(r.ok, false);
+    assert.match(r.ok ? '' : r.error.join('\n'), /isolation[\s\S]*filesystem[\s\S]*env/);
+  });
+
   it('an exception of the tool is a tool error, not a violation', async () => {
     const tool = jsTool('function main() { throw new TypeError("bad input") }');
     assert.deepEqual(await tool.call({}, testDeps()), { ok: false, error: 'TypeError: bad input' });
