@@ -118,15 +118,15 @@ describe('HTTP connectors under hostile arguments and upstreams (issue 8)', () =
     assert.equal(toolCallsSince(home, since).length, 5);
   });
 
-  it('an upstream redirect to another host is not followed: upstream_error, the other host never sees the request', async () => {
+  it('an upstream redirect to another host is not followed: sandbox_violation naming it (issue 10), the other host never sees the request', async () => {
     const since = lastSeq(home);
     const r = await agent.callTool({ name: 'up.redirect', arguments: {} });
-    assert.equal(errorCode(r), 'upstream_error', JSON.stringify(r));
-    assert.match(JSON.stringify(r.content), /redirect \(302\), which is not followed/);
+    assert.equal(errorCode(r), 'sandbox_violation', JSON.stringify(r));
     assert.equal(other.seen.length, 0, 'the redirect target got nothing, and so never the secret');
     const receipts = toolCallsSince(home, since);
     assert.equal(receipts.length, 1);
-    assert.equal(receipts[0]!.body.outcome, 'upstream_error');
+    assert.equal(receipts[0]!.body.outcome, 'sandbox_violation');
+    assert.match(String(receipts[0]!.body.detail), new RegExp(`host 127\\.0\\.0\\.1 port ${other.port}`));
   });
 
   it('an oversized upstream response is cut off: upstream_error naming the limit, one receipt, the daemon keeps serving', async () => {

@@ -295,9 +295,24 @@ remote
     "OAuth: the vault secret holding that client's secret (confidential clients)",
   )
   .option('--client-metadata-url <url>', "OAuth: the Briefcase's client ID metadata document, if you publish one")
+  .option('--allow-read <path...>', 'grant read-only access to a path (default: what its launcher needs)')
+  .option('--allow-write <path...>', 'grant read-write access to a path')
+  .option('--allow-net <host...>', 'grant a network host (host, host:port, *.domain)')
+  .option('--allow-private', 'let granted hosts be loopback or private addresses')
+  .option('--isolation <mode>', 'sandbox (default) or none (runs as you: needs confirmation, receipted)')
   .option('--json', 'print JSON')
   .action(async (name: string, command: string[], o: RemoteAddFlags & { json?: boolean }) =>
     (await load.remote()).remoteAdd(await admin(), name, command, o, o.json === true),
+  );
+remote
+  .command('access <name>')
+  .description(
+    'what a server may reach (files, network, env, secrets); --set FILE replaces it (widening needs a passkey)',
+  )
+  .option('--set <file>', 'a JSON access manifest (docs/sandbox.md)')
+  .option('--json', 'print JSON')
+  .action(async (name: string, o: { set?: string; json?: boolean }) =>
+    (await load.remote()).remoteAccess(await admin(), name, o.set, o.json === true),
   );
 remote
   .command('list')

@@ -16,7 +16,11 @@ export type CeremonyOptions = Record<string, unknown>;
 export type CeremonyResponse = Record<string, unknown>;
 
 /** An approval as the console shows it: with the budget caps the call draws on, in words. */
-export type ConsoleApproval = ApprovalView & { budget?: string | null | undefined };
+export type ConsoleApproval = ApprovalView & {
+  budget?: string | null | undefined;
+  /** For a remote server's tool: what that server may reach, in words (issue 10). */
+  access?: string | null | undefined;
+};
 
 /** What a presence assertion is for; the challenge commits to it (packages/presence). */
 export type PresencePurpose =
@@ -101,12 +105,24 @@ export interface RemoteToolView {
   after?: string | undefined;
 }
 
+/** What a tool may reach (packages/protocol/src/access.ts), as the console shows it. */
+export interface AccessView {
+  isolation: string;
+  filesystem: { path: string; access: string }[];
+  network: string[];
+  allow_private: boolean;
+  env: string[];
+  secrets: Record<string, string>;
+}
+
 export interface RemoteView {
   name: string;
   transport: string;
   target: string;
   status: string;
   tools: RemoteToolView[];
+  /** What the server may reach (issue 10). */
+  access?: AccessView | undefined;
 }
 
 export interface ConnectorView {

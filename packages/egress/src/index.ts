@@ -1,1 +1,16 @@
-export {};
+export { classify, parseIp, type AddressClass, type IpLiteral } from './ip.ts';
+export {
+  checkResolved,
+  checkTarget,
+  EgressViolation,
+  egressRules,
+  resolveAllChecked,
+  resolveChecked,
+  type EgressRules,
+  type Lookup,
+  type LookupAddress,
+  type ResolveOptions,
+} from './rules.ts';
+export { checkedFetch, type CheckedFetchInit } from './fetch.ts';
+export { startEgressProxy, type EgressProxy, type EgressProxyOptions } from './proxy.ts';
+export { pinnedLookup } from './connect.ts';

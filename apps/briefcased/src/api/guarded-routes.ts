@@ -1,7 +1,9 @@
-import { BriefcaseError, JsonObject } from '@briefcase/protocol';
+import { AccessManifest, BriefcaseError, JsonObject } from '@briefcase/protocol';
 import { z } from 'zod';
+import { accessWidens } from '../admin/access.ts';
 import { capWidens, currentCap, parseCap, writeCap } from '../admin/budget-caps.ts';
 import { removeCodeTool } from '../admin/code-tools.ts';
+import { effectiveAccess } from '../remote/infer-access.ts';
 import { connectorFile, removeConnector } from '../admin/connectors.ts';
 import type { Services } from '../daemon.ts';
 import { guarded, operationUrl, rejectOperation } from '../presence/guard.ts';
@@ -55,6 +57,23 @@ export function guardedAdminRoutes(s: Services): Route[] {
       path: new RegExp(`^/v1/admin/budgets/caps/${ID}$`),
       role: 'admin',
       handle: ({ res, params }) => guarded(s, res, 'budget_cap_remove', { id: params[0]! }),
+    },
+    {
+      // A remote server's access manifest: narrowing runs at once, widening is guarded.
+      method: 'PUT',
+      path: new RegExp(`^/v1/admin/remotes/${ID}/access$`),
+      role: 'admin',
+      handle: async ({ req, res, params }) => {
+        const name = params[0]!;
+        const parsed = AccessManifest.safeParse(await readJson(req, limit, JsonObject));
+        if (!parsed.success) {
+          const i = parsed.error.issues[0];
+          throw new BriefcaseError('bad_request', `access.${i?.path.join('.') ?? ''}: ${i?.message ?? 'invalid'}`);
+        }
+        const widens = accessWidens(effectiveAccess(s.remotes.config(name)), parsed.data);
+        if (widens.length === 0) sendJson(res, 200, await s.remotes.setAccess(name, parsed.data));
+        else await guarded(s, res, 'remote_access_set', { name, access: parsed.data });
+      },
     },
     {
       method: 'GET',

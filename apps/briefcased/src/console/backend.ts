@@ -140,6 +140,7 @@ export function consoleBackend(s: Services): ConsoleBackend {
         transport: r.transport,
         target: r.target,
         status: r.status,
+        access: r.access,
         tools: s.remotes.definitions(r.name).map((t) => ({
           qualified: t.qualified,
           original: t.original,
@@ -190,7 +191,8 @@ export function consoleBackend(s: Services): ConsoleBackend {
 function withBudget(s: Services, a: ApprovalView): ConsoleApproval {
   const exceeding = new Set(s.approvals.budgetCaps(a.id));
   const caps = s.config.budgets.caps.filter((c) => capApplies(c, a.tool, a.category));
-  if (caps.length === 0) return { ...a, budget: 'no budget cap applies to this tool' };
+  const access = remoteAccessText(s, a.tool);
+  if (caps.length === 0) return { ...a, budget: 'no budget cap applies to this tool', ...(access ? { access } : {}) };
   const currency = s.config.budgets.currency;
   const budget = caps
     .map((c) => {
@@ -199,7 +201,18 @@ function withBudget(s: Services, a: ApprovalView): ConsoleApproval {
       return `${c.id}: ${c.limit} ${currency} per ${c.window}${spent}${over}`;
     })
     .join('; ');
-  return { ...a, budget };
+  return { ...a, budget, ...(access ? { access } : {}) };
+}
+
+/** For a remote server's tool (`server.tool`): what that server may reach, in one line. */
+function remoteAccessText(s: Services, tool: string): string | undefined {
+  const owner = s.registry.owner(tool);
+  if (owner?.kind !== 'remote') return undefined;
+  const a = s.remotes.summary(owner.server).access;
+  if (a.isolation === 'none') return 'everything your user can (it runs without the sandbox)';
+  const files = a.filesystem.map((f) => `${f.path} (${f.access})`).join(', ') || 'only its own directory';
+  const net = a.network.join(', ') || 'no network';
+  return `files: ${files}; network: ${net}${Object.keys(a.secrets).length ? `; secrets: ${Object.values(a.secrets).join(', ')}` : ''}`;
 }
 
 function passkeyView(p: {

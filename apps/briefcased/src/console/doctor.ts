@@ -40,6 +40,13 @@ export async function consoleDoctor(s: Services): Promise<DoctorCheck[]> {
       ok: r.status === 'connected',
       detail: `${r.status}${r.error ? `: ${r.error}` : ''}`,
     });
+    if (r.access.isolation === 'none') {
+      checks.push({
+        name: `isolation_${r.name}`,
+        ok: false,
+        detail: `${r.name} runs without the sandbox (isolation "none"): it has your user's files and network`,
+      });
+    }
   }
   return checks;
 }

@@ -1,5 +1,8 @@
+import { isDeepStrictEqual } from 'node:util';
 import { KEY_ALGORITHMS, KEY_ROLES, type KeyAlgorithm, type KeyRole } from '@briefcase/keys';
-import { BriefcaseError } from '@briefcase/protocol';
+import { AccessManifest, BriefcaseError } from '@briefcase/protocol';
+import { accessWidens } from '../admin/access.ts';
+import { effectiveAccess, inferAccess } from '../remote/infer-access.ts';
 import { z } from 'zod';
 import { currentCap, parseCap, writeCap } from '../admin/budget-caps.ts';
 import { addCodeTool, checkCodeTool } from '../admin/code-tools.ts';
@@ -59,9 +62,39 @@ export const OPERATION_KINDS: Record<string, OperationKind> = {
   remote_add: {
     prepare(_s, p) {
       const name = str(p.name, 'name');
-      return { params: p, summary: `add the remote MCP server ${name}`, details: { config: p } };
+      // The person confirms the manifest the server will run under, inferred here if not given.
+      const params =
+        p.transport === 'stdio' && p.access === undefined && typeof p.command === 'string'
+          ? { ...p, access: inferAccess(p.command, Array.isArray(p.args) ? p.args.map(String) : []).access }
+          : p;
+      return { params, summary: `add the remote MCP server ${name}`, details: { config: params } };
     },
-    run: async (s, p) => ({ ...(await s.remotes.add(p)) }),
+    async run(s, p) {
+      const summary = await s.remotes.add(p);
+      // Say what was granted when it is the launcher's inferred manifest.
+      if (p.transport !== 'stdio' || typeof p.command !== 'string') return { ...summary };
+      const inferred = inferAccess(p.command, Array.isArray(p.args) ? p.args.map(String) : []);
+      return isDeepStrictEqual(inferred.access, p.access)
+        ? { ...summary, access_notes: inferred.notes }
+        : { ...summary };
+    },
+  },
+  remote_access_set: {
+    prepare(s, p) {
+      const name = str(p.name, 'name');
+      const parsed = AccessManifest.safeParse(p.access);
+      if (!parsed.success) {
+        const i = parsed.error.issues[0];
+        throw new BriefcaseError('bad_request', `access.${i?.path.join('.') ?? ''}: ${i?.message ?? 'invalid'}`);
+      }
+      const before = effectiveAccess(s.remotes.config(name));
+      return {
+        params: { name, access: parsed.data },
+        summary: `change what ${name} may reach: ${accessWidens(before, parsed.data).join('; ') || 'nothing wider'}`,
+        details: { before, after: parsed.data },
+      };
+    },
+    run: async (s, p) => ({ ...(await s.remotes.setAccess(p.name as string, p.access as AccessManifest)) }),
   },
   remote_pin: {
     prepare(s, p) {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { BriefcaseError } from '@briefcase/protocol';
+import { AccessManifest, BriefcaseError } from '@briefcase/protocol';
 import { writeFileAtomic } from '@briefcase/vault';
 
 export const REMOTES_FILE = 'remotes.json';
@@ -31,6 +31,12 @@ export const StdioRemote = z
     /** Environment variables set from vault secrets: `{ "GITHUB_TOKEN": "github" }`. */
     env_secrets: z.record(EnvVar, z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/)).default({}),
     timeout_ms: z.number().int().min(100).max(600_000).default(60_000),
+    /**
+     * What the server may reach (issue 10; packages/protocol/src/access.ts). Absent in configs
+     * from before it: then what `remote add` infers for its launcher (remote/infer-access.ts).
+     * `env_allow` and `env_secrets` add to its `env` and `secrets`.
+     */
+    access: AccessManifest.optional(),
   })
   .strict();
 
@@ -59,6 +65,8 @@ export const HttpRemote = z
     url: z.url(),
     oauth: RemoteOAuthConfig.default({}),
     timeout_ms: z.number().int().min(100).max(600_000).default(60_000),
+    /** Hosts beyond the server's own and its authorization server's (issue 10). */
+    access: AccessManifest.optional(),
   })
   .strict();
 

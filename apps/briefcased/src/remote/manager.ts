@@ -1,5 +1,5 @@
 import type { Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
-import { BriefcaseError } from '@briefcase/protocol';
+import { BriefcaseError, type AccessManifest } from '@briefcase/protocol';
 import type { ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
 import type { DpopKey } from '@briefcase/oauth';
@@ -10,6 +10,7 @@ import type { Pin, PinStore } from './pins.ts';
 import { review, type ReviewedTool, type ReviewState } from './review.ts';
 import { RemoteMcpTool } from './remote-tool.ts';
 import { RemoteServer, type RemoteStatus } from './remote-server.ts';
+import { effectiveAccess, inferAccess } from './infer-access.ts';
 
 export interface RemoteSummary {
   name: string;
@@ -20,6 +21,10 @@ export interface RemoteSummary {
   /** `none`: no OAuth in use; `authorized`: tokens held; `required`: run `briefcase remote login`. */
   auth: 'none' | 'authorized' | 'required';
   tools: RemoteToolSummary[];
+  /** What the server may reach (issue 10): its effective access manifest. */
+  access: AccessManifest;
+  /** At `remote add`: what was granted and why (the launcher's inferred manifest). */
+  access_notes?: string[];
 }
 
 export interface RemoteToolSummary {
@@ -99,8 +104,15 @@ export class RemoteManager {
       const i = parsed.error.issues[0];
       throw new BriefcaseError('bad_request', `${i?.path.join('.') || 'server'}: ${i?.message ?? 'invalid'}`);
     }
-    const config = parsed.data;
+    let config = parsed.data;
     if (this.#servers.has(config.name)) throw new BriefcaseError('conflict', `a server named "${config.name}" exists`);
+    // The manifest is written into the config: what runs is what the person saw at `remote add`.
+    let notes: string[] | undefined;
+    if (config.transport === 'stdio' && !config.access) {
+      const inferred = inferAccess(config.command, config.args);
+      config = { ...config, access: inferred.access };
+      notes = inferred.notes;
+    }
     const owner = this.#d.registry.namespaceOwner(config.name);
     if (owner) throw new BriefcaseError('conflict', this.#conflict(config.name, owner));
     saveRemotes(this.#d.home, [...this.#configs(), config]);
@@ -109,6 +121,7 @@ export class RemoteManager {
       server: config.name,
       transport: config.transport,
       target: target(config),
+      access: effectiveAccess(config),
     });
     this.#d.pins.removeServer(config.name);
     const server = this.#spawn(config);
@@ -121,7 +134,36 @@ export class RemoteManager {
       // An OAuth server is reviewed at `remote login`; any other later listing needs `remote pin`.
       this.#firstReview.delete(config.name);
     }
-    return this.summary(config.name);
+    return { ...this.summary(config.name), ...(notes ? { access_notes: notes } : {}) };
+  }
+
+  /** The server's configuration as stored (for a guarded change to show before and after). */
+  config(name: string): RemoteConfig {
+    return this.#get(name).config;
+  }
+
+  /**
+   * Replace a server's access manifest (a guarded change when it widens: the caller decides).
+   * Receipted with before and after; the server restarts under the new manifest.
+   */
+  async setAccess(name: string, access: AccessManifest): Promise<RemoteSummary> {
+    const server = this.#get(name);
+    const before = effectiveAccess(server.config);
+    const config = { ...server.config, access } as RemoteConfig;
+    saveRemotes(
+      this.#d.home,
+      this.#configs().map((c) => (c.name === name ? config : c)),
+    );
+    this.#d.receipts.append('remote', 'admin', {
+      event: 'access_changed',
+      server: name,
+      before,
+      after: effectiveAccess(config),
+    });
+    await server.close();
+    const next = this.#spawn(config);
+    await next.connect().catch(() => undefined);
+    return this.summary(name);
   }
 
   async remove(name: string): Promise<void> {
@@ -213,6 +255,7 @@ export class RemoteManager {
       status: server.status,
       error: server.lastError,
       auth: server.oauth?.authorized ? 'authorized' : server.status === 'auth_required' ? 'required' : 'none',
+      access: effectiveAccess(server.config),
       tools: (this.#state.get(name) ?? []).map((t) => ({
         name: t.qualified,
         remote_name: t.original,

@@ -29,6 +29,8 @@ export class OAuthSession {
     store: VaultOAuthStore,
     dpopKey: () => DpopKey | undefined,
     client: RemoteOAuthConfig & { clientSecret?: string | undefined } = {},
+    /** Every request goes through it: the server's egress rules (remote/egress.ts). */
+    base: Fetch = fetch,
   ) {
     this.#client = {
       ...(client.client_id
@@ -48,14 +50,14 @@ export class OAuthSession {
     // Proofs go only where they matter: token requests (to get a DPoP-bound token) and requests
     // carrying a DPoP-bound token. An MCP server that needs no OAuth never sees one.
     this.fetch = dpopKey()
-      ? dpopFetch(() => dpopKey()!, fetch, {
+      ? dpopFetch(() => dpopKey()!, base, {
           bindBearer: () => this.#isDpop(),
           needsProof: (_url, method, headers, body) =>
             (headers.has('authorization') && this.#isDpop()) ||
             (method === 'POST' &&
               (body instanceof URLSearchParams ? body.has('grant_type') : /(^|&)grant_type=/.test(String(body ?? '')))),
         })
-      : fetch;
+      : base;
     this.provider = this.#provider('http://127.0.0.1/callback', () => {
       throw new BriefcaseError('oauth_required', this.#loginHint());
     });

@@ -17,6 +17,7 @@ import type { Secret, Vault } from '@briefcase/vault';
 import type { DpopKey } from '@briefcase/oauth';
 import type { ToolLog } from '../tools/tool.ts';
 import { DEFAULT_ENV_ALLOW, type RemoteConfig } from './config.ts';
+import { egressViolationIn, RemoteEgress } from './egress.ts';
 import { definitionHash } from './naming.ts';
 import { OAuthSession } from './oauth-session.ts';
 import { VaultOAuthStore } from './oauth-store.ts';
@@ -87,6 +88,7 @@ export class RemoteServer {
                 ? deps.vault.get(config.oauth.client_secret_name)?.expose()
                 : undefined,
             },
+            new RemoteEgress(new URL(config.url), config.access).fetch,
           )
         : undefined;
   }
@@ -134,6 +136,9 @@ export class RemoteServer {
       if (this.oauth?.authorized) await this.oauth.ensureFresh();
       client = await this.connect();
     } catch (e) {
+      // A request the egress rules refused: sandbox_violation, the host and port in the receipt.
+      const violation = egressViolationIn(e);
+      if (violation) throw violation;
       if (this.oauth?.isAuthError(e)) throw new BriefcaseError('oauth_required', this.oauth.loginHint());
       throw new BriefcaseError('upstream_error', `the MCP server "${this.config.name}" is not available`, String(e));
     }
@@ -149,6 +154,8 @@ export class RemoteServer {
         { signal: request.signal, timeout: MAX_TIMER_MS },
       )) as CallToolResult;
     } catch (e) {
+      const violation = egressViolationIn(e);
+      if (violation) throw violation;
       if (this.oauth?.isAuthError(e)) throw new BriefcaseError('oauth_required', this.oauth.loginHint());
       const message = (e as Error).message ?? String(e);
       const what = request.timedOut() || /timed out|timeout/i.test(message) ? 'did not answer in time' : 'failed';
@@ -204,7 +211,8 @@ export class RemoteServer {
         throw e;
       }
       this.status = 'failed';
-      this.lastError = (e as Error).message ?? String(e);
+      // `remote list` is an admin surface: an egress refusal shows the host, port and reason.
+      this.lastError = egressViolationIn(e)?.detail ?? (e as Error).message ?? String(e);
       this.#scheduleReconnect();
       throw e;
     }

@@ -1,3 +1,4 @@
+import { checkedFetch } from '@briefcase/egress';
 import { BriefcaseError, SECRET_REF, type HttpConnectorManifest } from '@briefcase/protocol';
 import { egressAllowed } from './egress.ts';
 import { textResult, type Tool, type ToolContext, type ToolOutput } from './tool.ts';
@@ -8,6 +9,10 @@ const PLACEHOLDER = /\{([A-Za-z0-9_]+)\}/g;
  * A declarative HTTP connector: validated arguments become one HTTP request. Secrets are
  * referenced by name in headers and injected only here, as the request leaves the daemon; they
  * never appear in the URL, and redirects are not followed (a redirect could leave the allowlist).
+ * The request goes through the egress rules (@briefcase/egress) with the manifest's `egress` as
+ * grants and no `allow_private`: a loopback or private address is reached only when `egress`
+ * names that IP literal and port; a name that resolves to one is refused (rebinding), metadata
+ * addresses always are, and a redirect toward a target the rules refuse is `sandbox_violation`.
  */
 export class HttpConnectorTool implements Tool {
   readonly descriptor: Tool['descriptor'];
@@ -92,7 +97,8 @@ export class HttpConnectorTool implements Tool {
     }
     let response: Response;
     try {
-      response = await fetch(url, {
+      response = await checkedFetch(url, {
+        rules: { grants: m.egress, allowPrivate: false },
         method: m.request.method,
         headers,
         ...(body !== undefined ? { body } : {}),
@@ -100,6 +106,7 @@ export class HttpConnectorTool implements Tool {
         signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(m.request.timeout_ms)]),
       });
     } catch (e) {
+      if (e instanceof BriefcaseError) throw e; // EgressViolation: sandbox_violation, host and port in the receipt
       const reason = (e as Error).name === 'TimeoutError' ? 'timed out' : 'could not be reached';
       throw new BriefcaseError('upstream_error', `the upstream API ${reason}`, (e as Error).message);
     }

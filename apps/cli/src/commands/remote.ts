@@ -11,6 +11,8 @@ interface RemoteSummary {
   error: string | null;
   auth: string;
   tools: RemoteTool[];
+  access: Parameters<typeof describeAccess>[0];
+  access_notes?: string[];
 }
 
 interface RemoteTool {
@@ -46,6 +48,52 @@ export interface RemoteAddFlags {
   clientId?: string;
   clientSecretName?: string;
   clientMetadataUrl?: string;
+  allowRead?: string[];
+  allowWrite?: string[];
+  allowNet?: string[];
+  allowPrivate?: boolean;
+  isolation?: string;
+}
+
+/** An access manifest from --allow-* flags, or undefined when none is given (the daemon infers one). */
+function accessFromFlags(o: RemoteAddFlags): Record<string, unknown> | undefined {
+  const any = o.allowRead || o.allowWrite || o.allowNet || o.allowPrivate || o.isolation;
+  if (!any) return undefined;
+  if (o.isolation !== undefined && o.isolation !== 'sandbox' && o.isolation !== 'none') {
+    throw new BriefcaseError('bad_request', `--isolation must be sandbox or none, not "${o.isolation}"`);
+  }
+  return {
+    ...(o.isolation ? { isolation: o.isolation } : {}),
+    filesystem: [
+      ...(o.allowRead ?? []).map((path) => ({ path, access: 'ro' })),
+      ...(o.allowWrite ?? []).map((path) => ({ path, access: 'rw' })),
+    ],
+    network: o.allowNet ?? [],
+    allow_private: o.allowPrivate === true,
+  };
+}
+
+/** What a server may reach, in the words `remote add` and `remote access` print. */
+export function describeAccess(a: {
+  isolation: string;
+  filesystem: { path: string; access: string }[];
+  network: string[];
+  allow_private: boolean;
+  env: string[];
+  secrets: Record<string, string>;
+}): string[] {
+  if (a.isolation === 'none') return ['  isolation: NONE — it runs with your user’s files and network'];
+  return [
+    `  files:    ${a.filesystem.length ? a.filesystem.map((f) => `${f.path} (${f.access === 'rw' ? 'read-write' : 'read-only'})`).join(', ') : 'only its own directory'}`,
+    `  network:  ${a.network.length ? a.network.join(', ') : 'none'}${a.allow_private ? ' (private addresses allowed)' : ''}`,
+    `  env:      ${a.env.length ? a.env.join(', ') : '-'}; secrets: ${
+      Object.keys(a.secrets).length
+        ? Object.entries(a.secrets)
+            .map(([v, n]) => `${v}=${n}`)
+            .join(', ')
+        : '-'
+    }`,
+  ];
 }
 
 /** `briefcase remote add NAME --stdio -- CMD ARGS…` or `briefcase remote add NAME --url URL`. */
@@ -71,6 +119,7 @@ export async function remoteAdd(
         throw new BriefcaseError('bad_request', `--env-secret ${pair}: expected VAR=secret_name`);
       envSecrets[variable] = secret;
     }
+    const access = accessFromFlags(o);
     body = {
       name,
       transport: 'stdio',
@@ -78,6 +127,7 @@ export async function remoteAdd(
       args: command.slice(1),
       env_allow: o.envAllow ?? [],
       env_secrets: envSecrets,
+      ...(access ? { access } : {}),
       ...timeout,
     };
   } else {
@@ -86,13 +136,17 @@ export async function remoteAdd(
       ...(o.clientSecretName ? { client_secret_name: o.clientSecretName } : {}),
       ...(o.clientMetadataUrl ? { client_metadata_url: o.clientMetadataUrl } : {}),
     };
-    body = { name, transport: 'http', url: o.url, oauth, ...timeout };
+    const access = accessFromFlags(o);
+    body = { name, transport: 'http', url: o.url, oauth, ...(access ? { access } : {}), ...timeout };
   }
   const summary = await c.post<RemoteSummary>('/v1/admin/remotes', body);
   if (json) return printJson(summary);
   print(
     `Added ${oneLine(summary.name)} (${oneLine(summary.status)}${summary.error ? `: ${oneLine(summary.error)}` : ''}).`,
   );
+  print('It may reach:');
+  print(describeAccess(summary.access).map(oneLine).join('\n'));
+  for (const note of summary.access_notes ?? []) print(`  granted: ${oneLine(note)}`);
   const pinned = summary.tools.filter((t) => t.state === 'pinned');
   if (pinned.length) {
     print(`Pinned ${pinned.length} tools as listed now; review them (the agent sees them as below):`);
@@ -187,4 +241,32 @@ export async function remoteLogout(c: AdminClient, name: string, json: boolean):
     print(
       `Logged out of ${oneLine(name)}${r.revoked.length ? ` (revoked at the server: ${r.revoked.map(oneLine).join(', ')})` : ''}.`,
     );
+}
+
+/** `briefcase remote access NAME [--set FILE]`: show or replace what a server may reach. */
+export async function remoteAccess(
+  c: AdminClient,
+  name: string,
+  file: string | undefined,
+  json: boolean,
+): Promise<void> {
+  if (file) {
+    const { readFileSync } = await import('node:fs');
+    let access: unknown;
+    try {
+      access = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new BriefcaseError('bad_request', `${file}: not a JSON access manifest: ${(e as Error).message}`);
+    }
+    const summary = await c.put<RemoteSummary>(`/v1/admin/remotes/${encodeURIComponent(name)}/access`, access);
+    if (json) return printJson(summary);
+    print(`${oneLine(name)} now may reach:`);
+    return print(describeAccess(summary.access).map(oneLine).join('\n'));
+  }
+  const { servers } = await c.get<{ servers: RemoteSummary[] }>('/v1/admin/remotes');
+  const s = servers.find((x) => x.name === name);
+  if (!s) throw new BriefcaseError('not_found', `no remote server ${name}`);
+  if (json) return printJson(s.access);
+  print(`${oneLine(name)} may reach:`);
+  print(describeAccess(s.access).map(oneLine).join('\n'));
 }

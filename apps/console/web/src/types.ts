@@ -20,6 +20,8 @@ export interface ApprovalView {
   decided_at: string | null;
   /** Optional: the budget cap the call draws on, when the daemon says. */
   budget?: string | null;
+  /** For a remote server's tool: what the server may reach, when the daemon says. */
+  access?: string | null;
 }
 
 export interface PasskeyView {
@@ -75,12 +77,24 @@ export interface RemoteToolView {
   after?: string;
 }
 
+/** What a tool may reach (packages/protocol/src/access.ts), as the console shows it. */
+export interface AccessView {
+  isolation: string;
+  filesystem: { path: string; access: string }[];
+  network: string[];
+  allow_private: boolean;
+  env: string[];
+  secrets: Record<string, string>;
+}
+
 export interface RemoteView {
   name: string;
   transport: string;
   target: string;
   status: string;
   tools: RemoteToolView[];
+  /** What the server may reach (issue 10). */
+  access?: AccessView | undefined;
 }
 
 export interface ConnectorView {

@@ -3,8 +3,40 @@ import { get } from '../api.ts';
 import { DiffView } from '../DiffView.tsx';
 import { startAndConfirm } from '../passkey.ts';
 import { visible } from '../safe.ts';
-import type { RemoteView } from '../types.ts';
+import type { AccessView, RemoteView } from '../types.ts';
 import { ActionButton, ErrorNote, Loading, Page, Status, errorText, useLoad } from '../ui.tsx';
+
+/** What the server may reach: its access manifest, in words. */
+function AccessList({ access }: { access: AccessView }) {
+  if (access.isolation === 'none') {
+    return <p className="warning">Runs without the sandbox: it has your user’s files and network.</p>;
+  }
+  const secrets = Object.entries(access.secrets);
+  return (
+    <dl className="facts">
+      <dt>Files</dt>
+      <dd>
+        {access.filesystem.length
+          ? access.filesystem
+              .map((f) => `${visible(f.path)} (${f.access === 'rw' ? 'read-write' : 'read-only'})`)
+              .join(', ')
+          : 'only its own directory'}
+      </dd>
+      <dt>Network</dt>
+      <dd>
+        {access.network.length ? access.network.map((h) => visible(h)).join(', ') : 'none'}
+        {access.allow_private ? ' (private addresses allowed)' : ''}
+      </dd>
+      <dt>Environment and secrets</dt>
+      <dd>
+        {[
+          ...access.env.map((e) => visible(e)),
+          ...secrets.map(([v, n]) => `${visible(v)} ← secret ${visible(n)}`),
+        ].join(', ') || 'none'}
+      </dd>
+    </dl>
+  );
+}
 
 function Remote({ r, onMessage }: { r: RemoteView; onMessage: (m: string) => void }) {
   const [error, setError] = useState<string | undefined>();
@@ -15,6 +47,7 @@ function Remote({ r, onMessage }: { r: RemoteView; onMessage: (m: string) => voi
       <p>
         {visible(r.transport)} · <code>{visible(r.target)}</code> · {visible(r.status)}
       </p>
+      {r.access ? <AccessList access={r.access} /> : null}
       <table>
         <caption>Tools of {visible(r.name)}</caption>
         <thead>
