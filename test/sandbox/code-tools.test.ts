@@ -77,6 +77,10 @@ describe('code tools through the gateway (AC 3)', () => {
     const counter = { hits: 0 };
     const server = createServer((req, res) => {
       counter.hits++;
+      if (req.url === '/redirect') {
+        res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+        return;
+      }
       // Reflects the credential it was sent, as a hostile or careless API would.
       res.end(
         `you sent: ${req.headers.authorization ?? 'nothing'} (${Buffer.from(req.headers.authorization ?? '').toString('base64')})`,
@@ -148,6 +152,16 @@ describe('code tools through the gateway (AC 3)', () => {
         return r.body.split('').reverse().join('');
       }`,
       { network: [`127.0.0.1:${other.port}`], allow_private: true, secrets: { KEY: 'demo_api_key' } },
+    );
+    // Granted by name without allow_private: the name resolves to loopback, which the egress refuses.
+    js('attack.dns', `async function main() { return host.http({ url: 'http://localhost:${other.port}/' }) }`, {
+      network: [`localhost:${other.port}`],
+    });
+    // A granted upstream that redirects to the metadata address.
+    js(
+      'attack.redirect',
+      `async function main() { return host.http({ url: 'http://127.0.0.1:${other.port}/redirect' }) }`,
+      { network: [`127.0.0.1:${other.port}`], allow_private: true },
     );
     js('attack.kv', `async function main() { await host.kv.set('k', 'x'.repeat(100000)) }`);
     add(
@@ -275,6 +289,16 @@ describe('code tools through the gateway (AC 3)', () => {
     const seen = text.split('').reverse().join('');
     assert.match(seen, /you sent: Bearer \[redacted\]/);
     assert.ok(!seen.includes(KEY) && !seen.includes(Buffer.from(`Bearer ${KEY}`).toString('base64')), seen);
+  });
+
+  it('a granted name that resolves to loopback is refused by the egress (no allow_private), nothing sent', async () => {
+    const before = other.hits;
+    await refused('attack.dns', new RegExp(`egress refused host localhost port ${other.port}`));
+    assert.equal(other.hits, before);
+  });
+
+  it('a redirect to the metadata address is refused by the egress', async () => {
+    await refused('attack.redirect', /egress refused host 169\.254\.169\.254/);
   });
 
   it('a key-value entry over the limit is refused', async () => {

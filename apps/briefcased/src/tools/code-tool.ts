@@ -1,23 +1,18 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CodeTool, type HostDeps } from '@briefcase/code-tools';
+import { checkedFetch } from '@briefcase/egress';
 import type { ToolResult } from '@briefcase/protocol';
 import { textResult, type Tool, type ToolContext, type ToolOutput } from './tool.ts';
 
 /**
  * The daemon's egress for a code tool's host.http. The Host has already checked the URL against
- * the manifest's grants (that is what names the refused host to the code); this is where
- * `checkedFetch` of @briefcase/egress (IP classes, DNS answers, redirects) plugs in.
+ * the manifest's grants (that is what names the refused host to the code); `checkedFetch`
+ * checks the addresses the name resolves to (loopback, link-local, private, metadata unless
+ * granted), connects to the checked address only, and refuses a redirect to a target the rules
+ * refuse (EgressViolation, which the Host turns into the call's sandbox_violation).
  */
-export let codeToolFetch: HostDeps['fetch'] = (url, init) => {
-  const { rules: _rules, ...rest } = init;
-  return fetch(url, { ...rest, redirect: 'manual' });
-};
-
-/** Tests and the egress merge swap the fetch in one place. */
-export function setCodeToolFetch(f: HostDeps['fetch']): void {
-  codeToolFetch = f;
-}
+const codeToolFetch: HostDeps['fetch'] = (url, init) => checkedFetch(url, { ...init, redirect: 'manual' });
 
 /**
  * A code tool (QuickJS or WebAssembly) as the pipeline sees it. It runs in the daemon with its
