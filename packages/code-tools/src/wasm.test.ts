@@ -51,6 +51,22 @@ describe('WebAssembly code tools (AC 3)', () => {
     assert.ok(Date.now() - started < 5000);
   });
 
+  it('each run is a fresh instance, also in a reused worker, and the pool recovers after a stopped run', async () => {
+    // A counter in memory, incremented and output as a digit: a reused instance would say "2".
+    const counter = await wasmTool(
+      watTool(
+        `(i32.store8 (i32.const 0) (i32.add (i32.load8_u (i32.const 0)) (i32.const 1)))
+         (i32.store8 (i32.const 1) (i32.add (i32.const 48) (i32.load8_u (i32.const 0))))
+         (call $output (i32.const 1) (i32.const 1))`,
+      ),
+    );
+    const loop = await wasmTool(watTool('(loop $l (br $l))'));
+    assert.deepEqual(await counter.call({}, testDeps()), { ok: true, value: 1 });
+    await assert.rejects(loop.call({}, testDeps()), violation(/time limit/));
+    assert.deepEqual(await counter.call({}, testDeps()), { ok: true, value: 1 });
+    assert.deepEqual(await counter.call({}, testDeps()), { ok: true, value: 1 });
+  });
+
   it('a memory without a maximum is refused at load', async () => {
     assert.match(await problems(watTool('', { memory: '1' })), /memory 0 declares no maximum/);
   });

@@ -3,22 +3,12 @@ import { HostRefusal, type Host } from './host.ts';
 import { LimitExceeded, type RunLimits } from './limits.ts';
 import { ToolCodeError } from './quickjs.ts';
 
-/** The answer buffer shared with the worker: an HTTP body (1 MiB) in JSON, with room to spare. */
-const ANSWER_BYTES = 3 * 1024 * 1024;
+/** Warm workers kept between runs; each run gets a fresh instance and memory. */
+const POOL = 2;
+const idle: Worker[] = [];
 
-/**
- * Run a checked WebAssembly tool (wasm-check.ts) in a worker thread with only the `host`
- * imports: `run(ptr, len)` gets the arguments as JSON, `host.output(ptr, len)` sets the result
- * (JSON or text). The worker is terminated at the deadline: a WebAssembly loop cannot be
- * interrupted from inside, only its thread can be stopped. Memory is bounded by the module's
- * declared maximum, which the check held to the manifest's limit.
- */
-export function runWasm(module: WebAssembly.Module, args: unknown, host: Host, limits: RunLimits): Promise<unknown> {
-  const sab = new SharedArrayBuffer(8 + ANSWER_BYTES);
-  const state = new Int32Array(sab, 0, 2);
-  const buffer = new Uint8Array(sab, 8);
-  const worker = new Worker(new URL('./wasm-worker.ts', import.meta.url), {
-    workerData: { module, input: JSON.stringify(args ?? null), sab },
+function spawnWorker(): Worker {
+  const w = new Worker(new URL('./wasm-worker.ts', import.meta.url), {
     env: {},
     argv: [],
     execArgv: [],
@@ -26,15 +16,41 @@ export function runWasm(module: WebAssembly.Module, args: unknown, host: Host, l
     stderr: true,
     resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8, stackSizeMb: 4 },
   });
+  w.unref();
+  return w;
+}
+
+/** The answer buffer shared with the worker: an HTTP body (1 MiB) in JSON, with room to spare. */
+const ANSWER_BYTES = 3 * 1024 * 1024;
+
+/**
+ * Run a checked WebAssembly tool (wasm-check.ts) in a pooled worker thread with only the `host`
+ * imports: `run(ptr, len)` gets the arguments as JSON, `host.output(ptr, len)` sets the result
+ * (JSON or text). Each run is a fresh instance with a fresh memory. The worker is terminated at
+ * the deadline, and not reused: a WebAssembly loop cannot be interrupted from inside, only its
+ * thread can be stopped. Memory is bounded by the module's declared maximum, which the check
+ * held to the manifest's limit.
+ */
+export function runWasm(module: WebAssembly.Module, args: unknown, host: Host, limits: RunLimits): Promise<unknown> {
+  const sab = new SharedArrayBuffer(8 + ANSWER_BYTES);
+  const state = new Int32Array(sab, 0, 2);
+  const buffer = new Uint8Array(sab, 8);
+  const worker = idle.pop() ?? spawnWorker();
+  worker.ref();
   let output: string | undefined;
   return new Promise<unknown>((resolve, reject) => {
     let finished = false;
-    const finish = (e: Error | undefined) => {
+    const finish = (e: Error | undefined, reusable = false) => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
       limits.signal?.removeEventListener('abort', onAbort);
-      void worker.terminate();
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      worker.unref();
+      if (reusable && idle.length < POOL) idle.push(worker);
+      else void worker.terminate();
       if (e) reject(e);
       else resolve(parseOutput(output));
     };
@@ -49,12 +65,20 @@ export function runWasm(module: WebAssembly.Module, args: unknown, host: Host, l
       Atomics.store(state, 0, 1);
       Atomics.notify(state, 0);
     };
-    worker.on('message', (m: { type: string; text?: string; done?: number; total?: number; request?: string }) => {
+    const onMessage = (m: {
+      type: string;
+      text?: string;
+      done?: number;
+      total?: number;
+      request?: string;
+      message?: string;
+    }) => {
       try {
         if (m.type === 'log') host.log('info', m.text);
         else if (m.type === 'progress') host.progress(m.done, m.total);
         else if (m.type === 'output') output = m.text;
-        else if (m.type === 'done') finish(undefined);
+        else if (m.type === 'done') finish(undefined, true);
+        else if (m.type === 'trap') finish(new ToolCodeError(m.message ?? 'trap'), true);
         else if (m.type === 'call') {
           void hostCall(host, m.request ?? '').then(answer, (e: unknown) => answer({ error: (e as Error).message }));
         }
@@ -62,16 +86,18 @@ export function runWasm(module: WebAssembly.Module, args: unknown, host: Host, l
         // A refused log or progress after a violation: the run ends as the violation.
         if (!(e instanceof HostRefusal)) finish(e as Error);
       }
-    });
-    worker.on('error', (e) => {
+    };
+    const onError = (e: Error) => {
       const message = `${e.name}: ${e.message}`;
       finish(
-        /out of memory|Maximum call stack|ERR_WORKER_OUT_OF_MEMORY/i.test(message)
-          ? LimitExceeded.memory()
-          : new ToolCodeError(message),
+        /out of memory|ERR_WORKER_OUT_OF_MEMORY/i.test(message) ? LimitExceeded.memory() : new ToolCodeError(message),
       );
-    });
-    worker.on('exit', () => finish(new ToolCodeError('the module stopped without finishing')));
+    };
+    const onExit = () => finish(new ToolCodeError('the module stopped without finishing'));
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.postMessage({ module, input: JSON.stringify(args ?? null), sab });
   });
 }
 
