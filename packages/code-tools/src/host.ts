@@ -12,6 +12,7 @@ export const HTTP_LIMITS = { responseBytes: 1024 * 1024, requestBytes: 256 * 102
 export interface EgressRulesLike {
   grants: string[];
   allowPrivate: boolean;
+  deny?: string[];
 }
 
 /** What the daemon lends a code tool for one call; the code reaches nothing else. */
@@ -25,6 +26,8 @@ export interface HostDeps {
   /** The daemon's egress (`checkedFetch` of @briefcase/egress): checks every hop against `rules`. */
   fetch(url: URL, init: RequestInit & { rules: EgressRulesLike }): Promise<Response>;
   signal: AbortSignal;
+  /** `address:port` the egress refuses whatever is granted: the daemon's own listeners. */
+  egressDeny?: string[] | undefined;
   onProgress?:
     ((p: { progress: number; total?: number | undefined; message?: string | undefined }) => void) | undefined;
   onLog?: ((entry: { level: string; logger?: string | undefined; data: unknown }) => void) | undefined;
@@ -119,7 +122,7 @@ export class Host {
         ...(req.body !== undefined ? { body: req.body } : {}),
         redirect: 'manual',
         signal: this.#d.signal,
-        rules: { grants: a.network, allowPrivate: a.allow_private },
+        rules: { grants: a.network, allowPrivate: a.allow_private, deny: this.#d.egressDeny ?? [] },
       });
     } catch (e) {
       if (isEgressViolation(e)) {
