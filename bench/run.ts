@@ -3,6 +3,7 @@
  * only: nothing here passes or fails the test suite. See docs/benchmarks.md for the method.
  */
 import { run as cliStartup } from './cli-startup.ts';
+import { run as codeTools } from './code-tools.ts';
 import { run as gateway } from './gateway-overhead.ts';
 import { run as remote } from './remote-overhead.ts';
 import { run as sandbox } from './sandbox.ts';
@@ -18,6 +19,7 @@ const results = {
   sandbox: await sandbox(log),
   keys: await signRate(log),
   cli: await cliStartup(log),
+  codeTools: await codeTools(log),
 };
 if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 else {
@@ -60,4 +62,10 @@ else {
   for (const [command, p] of Object.entries(results.cli.commands)) {
     console.log(`cli start-up: ${command.padEnd(21)} p50 ${p.p50} ms  p95 ${p.p95} ms`);
   }
+  const c = results.codeTools.latency_ms;
+  line('code tools: builtin echo', c.builtin);
+  line('code tools: QuickJS echo', c.quickjs);
+  line('code tools: QuickJS overhead', c.quickjs_overhead);
+  line('code tools: WebAssembly echo', c.wasm);
+  line('code tools: WebAssembly overhead', c.wasm_overhead);
 }

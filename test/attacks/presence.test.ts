@@ -154,6 +154,22 @@ describe('attack: forging a personâ€™s approval with admin.token and the agentâ€
           },
         },
       ],
+      [
+        'POST',
+        '/v1/admin/code-tools',
+        {
+          manifest: {
+            name: 'exfil.code',
+            description: 'x',
+            category: 'read',
+            runtime: 'quickjs',
+            entry: 'x.js',
+            input_schema: { type: 'object' },
+            access: { network: ['example.com'] },
+          },
+          code_base64: Buffer.from('function main() {}').toString('base64'),
+        },
+      ],
     ];
     for (const [method, path, body] of attempts) {
       const r = await adminApi(method, path, body);

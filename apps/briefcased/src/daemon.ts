@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import type { ConsoleEvent } from '@briefcase/console';
 import type { DatabaseSync } from 'node:sqlite';
 import { sha256Hex } from '@briefcase/crypto';
@@ -158,7 +159,7 @@ export class Daemon {
     if (!engine.ok) {
       throw new BriefcaseError('invalid_policy', engine.error.map((e) => `${paths.policy}: ${e}`).join('\n'));
     }
-    const registry = loadRegistry(paths.connectors);
+    const registry = loadRegistry(paths.connectors, join(paths.home, 'tools'));
 
     await ensureNotRunning(paths.socket);
     const agentSocketConfig = options.agentSocket ?? config.daemon.agent_socket;

@@ -144,6 +144,23 @@ tools
   .action(async (name: string, o: { args: string; json?: boolean }) => {
     exitCode = await (await load.tools()).toolsCall(await admin(), name, o.args, o.json === true);
   });
+tools
+  .command('add <file>')
+  .description(
+    'install a code tool (QuickJS .js or WebAssembly .wasm) with its manifest; needs a passkey once one exists',
+  )
+  .requiredOption('--manifest <file>', 'the tool manifest (JSON: name, runtime, entry, input_schema, access, …)')
+  .option('--json', 'print JSON')
+  .action(async (file: string, o: { manifest: string; json?: boolean }) =>
+    (await load.tools()).toolsAdd(await admin(), file, o.manifest, o.json === true),
+  );
+tools
+  .command('rm <name>')
+  .description('remove a code tool, its files and its key-value store')
+  .option('--json', 'print JSON')
+  .action(async (name: string, o: { json?: boolean }) =>
+    (await load.tools()).toolsRemove(await admin(), name, o.json === true),
+  );
 
 program
   .command('console')

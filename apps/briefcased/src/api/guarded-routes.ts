@@ -2,6 +2,7 @@ import { AccessManifest, BriefcaseError, JsonObject } from '@briefcase/protocol'
 import { z } from 'zod';
 import { accessWidens } from '../admin/access.ts';
 import { capWidens, currentCap, parseCap, writeCap } from '../admin/budget-caps.ts';
+import { removeCodeTool } from '../admin/code-tools.ts';
 import { effectiveAccess } from '../remote/infer-access.ts';
 import { connectorFile, removeConnector } from '../admin/connectors.ts';
 import type { Services } from '../daemon.ts';
@@ -101,6 +102,34 @@ export function guardedAdminRoutes(s: Services): Route[] {
       path: new RegExp(`^/v1/admin/connectors/${ID}$`),
       role: 'admin',
       handle: ({ res, params }) => sendJson(res, 200, removeConnector(s, connectorFile(params[0]!))),
+    },
+    {
+      method: 'GET',
+      path: /^\/v1\/admin\/code-tools$/,
+      role: 'admin',
+      handle: ({ res }) =>
+        sendJson(res, 200, {
+          tools: s.registry
+            .list()
+            .filter((t) => s.registry.owner(t.name)?.kind === 'code')
+            .map((t) => ({ name: t.name, description: t.description })),
+        }),
+    },
+    {
+      // Adding code widens what an agent can do: guarded like connector_add (issue 10).
+      method: 'POST',
+      path: /^\/v1\/admin\/code-tools$/,
+      role: 'admin',
+      handle: async ({ req, res }) => {
+        const body = await readJson(req, limit, z.object({ manifest: JsonObject, code_base64: z.string() }).strict());
+        await guarded(s, res, 'code_tool_add', body);
+      },
+    },
+    {
+      method: 'DELETE',
+      path: new RegExp(`^/v1/admin/code-tools/${ID}$`),
+      role: 'admin',
+      handle: ({ res, params }) => sendJson(res, 200, removeCodeTool(s, params[0]!)),
     },
     {
       method: 'GET',

@@ -178,6 +178,7 @@ export class CallPipeline {
         onProgress: events.onProgress,
         onLog: events.onLog,
         dataDir: d.dataDir,
+        scrub: (text) => d.scrubber.scrub(text),
         secret: (name) => {
           const secret = d.vault.forTool(name, s.toolName);
           if (!secret) {

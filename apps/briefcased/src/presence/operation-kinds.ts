@@ -5,6 +5,7 @@ import { accessWidens } from '../admin/access.ts';
 import { effectiveAccess, inferAccess } from '../remote/infer-access.ts';
 import { z } from 'zod';
 import { currentCap, parseCap, writeCap } from '../admin/budget-caps.ts';
+import { addCodeTool, checkCodeTool } from '../admin/code-tools.ts';
 import { addConnector, checkConnector, connectorFile } from '../admin/connectors.ts';
 import { applyPolicy, loadPolicy } from '../admin/policy.ts';
 import type { Services } from '../daemon.ts';
@@ -114,6 +115,17 @@ export const OPERATION_KINDS: Record<string, OperationKind> = {
       };
     },
     run: async (s, p) => addConnector(s, p.file as string, p.manifest),
+  },
+  code_tool_add: {
+    prepare(_s, p) {
+      const m = checkCodeTool(p.manifest, p.code_base64);
+      return {
+        params: { manifest: p.manifest, code_base64: p.code_base64 },
+        summary: `add the ${m.runtime} code tool ${m.name}`,
+        details: { manifest: p.manifest, code_bytes: Buffer.from(p.code_base64 as string, 'base64').length },
+      };
+    },
+    run: async (s, p) => addCodeTool(s, p.manifest, p.code_base64),
   },
   key_rotate: {
     prepare(_s, p) {

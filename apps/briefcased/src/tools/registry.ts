@@ -5,6 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { BriefcaseError, HttpConnectorManifest, err, ok, type Result, type ToolDescriptor } from '@briefcase/protocol';
 import { findSecretValues, formatIssues } from '../config.ts';
 import { builtinTools } from './builtin.ts';
+import { loadCodeTools } from './code-tool.ts';
 import { HttpConnectorTool } from './http-connector.ts';
 import { linearRegExp, PatternBudgetError, withPatternBudget } from './schema-regexp.ts';
 import type { Tool } from './tool.ts';
@@ -25,7 +26,11 @@ const NO_COERCION = {
  * Who registered a tool name: the daemon itself, a connector file, or a remote MCP server. A
  * name belongs to its owner: nobody else can replace or remove it.
  */
-export type ToolOwner = { kind: 'builtin' } | { kind: 'connector'; file: string } | { kind: 'remote'; server: string };
+export type ToolOwner =
+  | { kind: 'builtin' }
+  | { kind: 'connector'; file: string }
+  | { kind: 'remote'; server: string }
+  | { kind: 'code'; name: string };
 
 /** Server names no remote MCP server may take (its tools would look like the daemon's own). */
 export const RESERVED_NAMESPACES = ['briefcase'];
@@ -35,14 +40,17 @@ export function describeOwner(o: ToolOwner): string {
     ? 'a builtin tool'
     : o.kind === 'connector'
       ? `the connector ${o.file}`
-      : `the remote MCP server "${o.server}"`;
+      : o.kind === 'code'
+        ? `the code tool ${o.name}`
+        : `the remote MCP server "${o.server}"`;
 }
 
 const sameOwner = (a: ToolOwner, b: ToolOwner) =>
   a.kind === b.kind &&
   (a.kind === 'builtin' ||
     (a.kind === 'connector' && b.kind === 'connector' && a.file === b.file) ||
-    (a.kind === 'remote' && b.kind === 'remote' && a.server === b.server));
+    (a.kind === 'remote' && b.kind === 'remote' && a.server === b.server) ||
+    (a.kind === 'code' && b.kind === 'code' && a.name === b.name));
 
 /** The part of a tool name before its first `.` (the whole name when it has none). */
 export const namespaceOf = (name: string) => name.split('.', 1)[0]!;
@@ -145,15 +153,29 @@ export class ToolRegistry {
   }
 }
 
-/** Builtins (always) plus every connector manifest in `dir`; a bad manifest stops the start. */
-export function loadRegistry(connectorsDir: string): ToolRegistry {
+/**
+ * Builtins (always), every connector manifest in `connectorsDir` and every code tool in
+ * `toolsDir`; a bad manifest stops the start.
+ */
+export function loadRegistry(connectorsDir: string, toolsDir?: string): ToolRegistry {
   const registry = new ToolRegistry();
   for (const tool of builtinTools()) {
     const added = registry.add(tool);
     if (!added.ok) throw new BriefcaseError('internal', added.error);
   }
-  if (!existsSync(connectorsDir)) return registry;
   const problems: string[] = [];
+  if (toolsDir) {
+    const code = loadCodeTools(toolsDir);
+    problems.push(...code.problems);
+    for (const tool of code.tools) {
+      const added = registry.add(tool, { owner: { kind: 'code', name: tool.descriptor.name } });
+      if (!added.ok) problems.push(`${join(toolsDir, tool.descriptor.name)}: ${added.error}`);
+    }
+  }
+  if (!existsSync(connectorsDir)) {
+    if (problems.length > 0) throw new BriefcaseError('invalid_config', problems.join('\n'));
+    return registry;
+  }
   for (const file of readdirSync(connectorsDir)
     .filter((f) => f.endsWith('.json'))
     .sort()) {

@@ -8,6 +8,8 @@ export interface ToolContext {
   /** Look up a vault secret by name; every secret looked up is remembered for the firewall. */
   secret(name: string): Secret;
   dataDir: string;
+  /** Remove every vault value (and its encodings) from text a tool's code is about to see. */
+  scrub?: ((text: string) => string) | undefined;
   /** Progress from a long-running tool, relayed to the agent when it asked for progress. */
   onProgress?: ((progress: ToolProgress) => void) | undefined;
   /** Log messages a remote server sends while the call runs (MCP notifications/message). */

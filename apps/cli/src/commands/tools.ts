@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { ToolCallResponse, ToolDescriptor } from '@briefcase/protocol';
 import { API_PATHS } from '@briefcase/protocol/api-paths';
 import { BriefcaseError } from '@briefcase/protocol/errors';
@@ -35,4 +36,33 @@ export async function toolsCall(c: AdminClient, name: string, argsJson: string, 
     print(`(receipt ${oneLine(response.receipt_id)})`);
   } else print(`${oneLine(response.error.code)}: ${oneLine(response.error.message)}`);
   return response.ok && !response.result.isError ? 0 : 1;
+}
+
+/** `briefcase tools add FILE --manifest MANIFEST`: a guarded change once a passkey exists. */
+export async function toolsAdd(c: AdminClient, file: string, manifestFile: string, json: boolean): Promise<void> {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+  } catch (e) {
+    throw new BriefcaseError('bad_request', `${manifestFile}: not readable JSON: ${(e as Error).message}`);
+  }
+  let code: Buffer;
+  try {
+    code = readFileSync(file);
+  } catch (e) {
+    throw new BriefcaseError('bad_request', `${file}: ${(e as Error).message}`);
+  }
+  const r = await c.post<{ tool: string; runtime: string; code_sha256: string; access: Record<string, unknown> }>(
+    '/v1/admin/code-tools',
+    { manifest, code_base64: code.toString('base64') },
+  );
+  if (json) return printJson(r);
+  print(`Added the ${oneLine(r.runtime)} code tool ${oneLine(r.tool)} (code sha256 ${oneLine(r.code_sha256)}).`);
+  print(`It may reach: ${oneLine(JSON.stringify(r.access))}`);
+}
+
+export async function toolsRemove(c: AdminClient, name: string, json: boolean): Promise<void> {
+  const r = await c.delete<{ tool: string }>(`/v1/admin/code-tools/${encodeURIComponent(name)}`);
+  if (json) return printJson(r);
+  print(`Removed the code tool ${oneLine(r.tool)}.`);
 }
