@@ -159,7 +159,7 @@ export class Daemon {
     if (!engine.ok) {
       throw new BriefcaseError('invalid_policy', engine.error.map((e) => `${paths.policy}: ${e}`).join('\n'));
     }
-    const registry = loadRegistry(paths.connectors, join(paths.home, 'tools'));
+    const registry = loadRegistry(paths.connectors, join(paths.home, 'code-tools'));
 
     await ensureNotRunning(paths.socket);
     const agentSocketConfig = options.agentSocket ?? config.daemon.agent_socket;

@@ -2,7 +2,7 @@ import { AccessManifest, ToolCategory, ToolName } from '@briefcase/protocol';
 import { z } from 'zod';
 
 /**
- * A code tool's manifest (`<data dir>/tools/<name>/manifest.json`): what the agent sees (name,
+ * A code tool's manifest (`<data dir>/code-tools/<name>/manifest.json`): what the agent sees (name,
  * description, category, input_schema), what runs (runtime + entry file beside the manifest) and
  * what it may reach (`access`, the one AccessManifest of every tool kind). Nothing is granted by
  * default: no network, no secrets; the key-value store, progress and log are always available.

@@ -7,8 +7,8 @@ import type { Services } from '../daemon.ts';
 import { findSecretValues } from '../config.ts';
 import { CodeToolAdapter } from '../tools/code-tool.ts';
 
-/** Where code tools live: `<data dir>/tools/<name>/` (manifest.json, the entry file, kv.json). */
-export const codeToolsDir = (s: Services) => join(s.paths.home, 'tools');
+/** Where code tools live: `<data dir>/code-tools/<name>/` (apart from stdio servers' `tools/<name>/`) (manifest.json, the entry file, kv.json). */
+export const codeToolsDir = (s: Services) => join(s.paths.home, 'code-tools');
 
 function decode(code: unknown): Buffer {
   if (typeof code !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(code)) {
@@ -26,7 +26,7 @@ export function checkCodeTool(manifest: unknown, codeBase64: unknown): CodeToolM
   return checked.value;
 }
 
-/** Install a code tool: its files under tools/<name>/, its tool in the registry, receipted. */
+/** Install a code tool: its files under code-tools/<name>/, its tool in the registry, receipted. */
 export function addCodeTool(s: Services, manifest: unknown, codeBase64: unknown): Record<string, unknown> {
   const m = checkCodeTool(manifest, codeBase64);
   const code = decode(codeBase64);
