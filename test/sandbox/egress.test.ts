@@ -62,6 +62,7 @@ describe('HTTP connectors: the egress rules on the daemon’s own requests (issu
   let agent: Client;
   let up: Upstream;
   let other: Upstream;
+  let consolePort: number;
 
   before(async () => {
     other = await recordingUpstream();
@@ -95,7 +96,12 @@ describe('HTTP connectors: the egress rules on the daemon’s own requests (issu
       join(dir, 'mapped.json'),
       connector(`up.mapped`, `http://[::ffff:7f00:1]:${up.port}/mapped`, [`[::ffff:7f00:1]:${up.port}`]),
     );
-    daemon = await startDaemon(home);
+    consolePort = await freePort();
+    writeJson(
+      join(dir, 'console.json'),
+      connector('up.console', `http://127.0.0.1:${consolePort}/api/session`, [`127.0.0.1:${consolePort}`]),
+    );
+    daemon = await startDaemon(home, ['--console-port', String(consolePort)]);
     assert.equal(cli(home, ['secrets', 'set', 'up_token'], TOKEN).code, 0);
     agent = await stdioClient(home);
   });
@@ -154,6 +160,12 @@ describe('HTTP connectors: the egress rules on the daemon’s own requests (issu
       ),
     );
     assert.equal(up.seen.length, before, 'the upstream never saw the request or the secret');
+  });
+
+  it('the daemon’s own console is refused even when a manifest grants its address and port', async () => {
+    const since = lastSeq(home);
+    const r = await agent.callTool({ name: 'up.console', arguments: {} });
+    assertRefused(home, since, r, new RegExp(`egress refused host 127\\.0\\.0\\.1 port ${consolePort}: .*is denied`));
   });
 
   it('a metadata IP literal is refused even when the manifest grants it; nothing is connected', async () => {

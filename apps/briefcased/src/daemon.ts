@@ -12,6 +12,7 @@ import { ReceiptLog } from '@briefcase/receipts/node';
 import { Logger } from '@briefcase/telemetry';
 import { loadMasterKey, Scrubber, Vault, type MasterKey, type MasterKeySource } from '@briefcase/vault';
 import { startConsole } from '@briefcase/console';
+import { denyDaemonListener } from '@briefcase/egress';
 import { ApprovalStore } from './approvals/store.ts';
 import { consoleBackend } from './console/backend.ts';
 import { buildRoutes } from './api/handlers.ts';
@@ -314,6 +315,10 @@ export class Daemon {
       const httpApi = createApiServer(buildRoutes(services), services);
       try {
         daemon.httpAddress = await listenHttp(httpApi, host, port);
+        const h = daemon.httpAddress.host;
+        denyDaemonListener(
+          `${h.includes(':') ? `[${h}]` : h === 'localhost' ? '127.0.0.1' : h}:${daemon.httpAddress.port}`,
+        );
       } catch (e) {
         await daemon.stop();
         throw e;
@@ -356,6 +361,8 @@ export class Daemon {
     try {
       const handle = await startConsole({ backend: consoleBackend(services), port, logger: services.logger });
       services.presence.setOrigin(handle.url);
+      // No tool reaches the console, whatever its manifest grants.
+      denyDaemonListener(`127.0.0.1:${handle.port}`);
       services.console = { url: handle.url, mintViewerSession: (ttl) => handle.mintViewerSession(ttl) };
       this.#servers.push(handle.server);
       this.consoleUrl = handle.url;

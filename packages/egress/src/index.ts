@@ -2,6 +2,7 @@ export { classify, parseIp, type AddressClass, type IpLiteral } from './ip.ts';
 export {
   checkResolved,
   checkTarget,
+  denyDaemonListener,
   EgressViolation,
   egressRules,
   resolveAllChecked,

@@ -128,8 +128,19 @@ function granted(target: Target, port: number, rules: EgressRules): boolean {
   });
 }
 
+/** The daemon's own listeners (console, HTTP API): refused whatever any manifest grants. */
+const daemonListeners = new Set<string>();
+
+/**
+ * Deny `ip:port` (`127.0.0.1:38080`, `[::1]:8080`) to every tool in this process, whatever it is
+ * granted: the daemon calls it for each of its own listeners as it binds them.
+ */
+export function denyDaemonListener(entry: string): void {
+  daemonListeners.add(entry);
+}
+
 function denied(ip: IpLiteral, port: number, rules: EgressRules): boolean {
-  return (rules.deny ?? []).some((entry) => {
+  return [...(rules.deny ?? []), ...daemonListeners].some((entry) => {
     const g = parseGrant(entry);
     return g?.kind === 'ip' && g.text === ip.text && portMatches(g, port);
   });
