@@ -29,6 +29,8 @@ export function checkCodeTool(manifest: unknown, codeBase64: unknown): CodeToolM
 /** Install a code tool: its files under code-tools/<name>/, its tool in the registry, receipted. */
 export function addCodeTool(s: Services, manifest: unknown, codeBase64: unknown): Record<string, unknown> {
   const m = checkCodeTool(manifest, codeBase64);
+  // The name is a directory under code-tools/: never ".", ".." or hidden.
+  if (m.name.startsWith('.')) throw new BriefcaseError('bad_request', 'a code tool name may not start with "."');
   const code = decode(codeBase64);
   const dir = join(codeToolsDir(s), m.name);
   if (existsSync(dir)) throw new BriefcaseError('conflict', `code tool ${m.name} exists: remove it first`);
