@@ -1,0 +1,104 @@
+/**
+ * One HTTP request to an L402-priced service, with the rail's side of the retry contract
+ * (../backend.ts): try the cached token; on 402 parse, let the caller check and authorize, pay,
+ * retry once with the proof, confirm from LND, cache the token. A cached token the service
+ * refuses (401/402) is dropped and leads to exactly one new payment; a refused fresh token ends
+ * the call (never a payment loop). Concurrent calls to one service share one payment.
+ */
+import type { PaymentAuthorization, PaymentProof, Settlement } from '../backend.ts';
+import { PaymentError } from '../errors.ts';
+import type { PaymentRequirement } from '../requirement.ts';
+import type { L402Backend } from './backend.ts';
+
+export interface L402FetchDeps {
+  backend: L402Backend;
+  /**
+   * The daemon's checks before paying (policy, grant, budget, approvals, the one-time budget id):
+   * resolves with the authorization for this one payment, or throws to refuse.
+   */
+  authorize(requirement: PaymentRequirement): Promise<PaymentAuthorization>;
+  /** Called once per payment with LND's settlement (receipt, ledger). */
+  settled?(settlement: Settlement, proof: PaymentProof): Promise<void> | void;
+  fetch?: typeof fetch;
+}
+
+export interface L402FetchResult {
+  response: Response;
+  /** The payment this call made, if it made one (public facts only). */
+  payment?: Settlement;
+}
+
+const refused = (status: number) => status === 401 || status === 402;
+
+function withAuthorization(init: RequestInit, value: string): RequestInit {
+  const headers = new Headers(init.headers);
+  headers.set('authorization', value);
+  return { ...init, headers };
+}
+
+function headerRecord(res: Response): Record<string, string> {
+  const out: Record<string, string> = {};
+  res.headers.forEach((v, k) => (out[k] = v));
+  return out;
+}
+
+/** `init.body` must be replayable (a string or bytes): the request may be sent up to three times. */
+export async function l402Fetch(deps: L402FetchDeps, url: string, init: RequestInit = {}): Promise<L402FetchResult> {
+  const doFetch = deps.fetch ?? fetch;
+  const { backend } = deps;
+  const send = async (auth?: string) => {
+    const res = await doFetch(url, auth ? withAuthorization(init, auth) : init);
+    return res;
+  };
+
+  const cached = backend.tokens.get(url);
+  let res: Response;
+  if (cached) {
+    res = await send(cached.expose());
+    if (!refused(res.status)) return { response: res };
+    backend.tokens.drop(url, cached);
+    await res.body?.cancel();
+    res = await send();
+  } else {
+    res = await send();
+  }
+  if (res.status !== 402) return { response: res };
+
+  let payment: Settlement | undefined;
+  let retried: Response | undefined;
+  const ran = await backend.tokens.once(url, async () => {
+    // Another call may have paid between our 402 and here: try its token before paying.
+    const fresh = backend.tokens.get(url);
+    if (fresh && fresh !== cached) {
+      const r = await send(fresh.expose());
+      if (!refused(r.status)) {
+        retried = r;
+        return;
+      }
+      backend.tokens.drop(url, fresh);
+      await r.body?.cancel();
+    }
+    const body = await res.text();
+    const offers = backend.parse({ url, status: res.status, headers: headerRecord(res), body: body.slice(0, 4096) });
+    const requirement = offers[0];
+    if (!requirement) throw new PaymentError('unsupported_offer', 'the 402 carries no L402 challenge');
+    const authorization = await deps.authorize(requirement);
+    const proof = await backend.pay(requirement, authorization);
+    const r = await send(proof.retryHeaders['authorization']);
+    payment = await backend.confirm(proof, { status: r.status, headers: headerRecord(r) });
+    await deps.settled?.(payment, proof);
+    retried = r;
+  });
+  if (!ran) {
+    // Someone else paid for this service meanwhile: use their token (no payment of ours).
+    const token = backend.tokens.get(url);
+    if (!token) throw new PaymentError('payment_rejected', 'a concurrent payment for this service failed');
+    return { response: await send(token.expose()) };
+  }
+  if (!retried) throw new PaymentError('payment_rejected', 'no response to the paid retry');
+  const final: Response = retried;
+  if (refused(final.status)) {
+    throw new PaymentError('payment_rejected', `the service refused the token it was paid for (${final.status})`);
+  }
+  return payment ? { response: final, payment } : { response: final };
+}
