@@ -255,6 +255,6 @@ export async function startRegtest(): Promise<Regtest> {
   } catch (e) {
     const text = logs();
     await stop();
-    throw new Error(`${(e as Error).message}\n${text}`);
+    throw new Error(`${(e as Error).message}\n${text}`, { cause: e });
   }
 }

@@ -5,3 +5,4 @@ export { sendPayment, trackPayment, type LndConfig, type LndPayment } from './ln
 export { l402Fetch, type L402FetchDeps, type L402FetchResult } from './client.ts';
 export { TokenCache, serviceOf } from './tokens.ts';
 export type { SecretValue } from './redacted.ts';
+export { L402ConfigSchema, parseL402Config, l402BackendFromConfig, type L402Config } from './config.ts';

@@ -6,6 +6,7 @@ import bolt11 from 'bolt11';
 import { PaymentError } from '../errors.ts';
 import { L402Backend } from './backend.ts';
 import { parseL402Challenge } from './challenge.ts';
+import { parseL402Config } from './config.ts';
 import { decodeInvoice } from './invoice.ts';
 
 const NETS = {
@@ -133,5 +134,31 @@ describe('L402Backend.pay refuses before paying', () => {
     const [ok] = challenge(invoice({ msat: '1000' }));
     assert.ok(ok);
     await assert.rejects(backend.pay(ok, auth(ok)), reason('settlement_unverified'));
+  });
+});
+
+describe('L402 rail configuration', () => {
+  const good = {
+    restUrl: 'https://127.0.0.1:8080',
+    tlsCertPath: '/x/tls.cert',
+    macaroonSecret: 'lnd.pay',
+    network: 'bcrt',
+  };
+  it('accepts a complete config and fills defaults', () => {
+    const r = parseL402Config(good);
+    assert.ok(r.ok);
+    assert.equal(r.value.maxFeeMsat, '10000');
+  });
+  it('refuses plain HTTP to lnd, an unknown network, a macaroon value in the config, naming the field', () => {
+    const bad = [
+      [{ ...good, restUrl: 'http://127.0.0.1:8080' }, /payments\.l402\.restUrl/],
+      [{ ...good, network: 'ltc' }, /payments\.l402\.network/],
+      [{ ...good, macaroon: '0201036c6e64' }, /unrecognized key|macaroon/i],
+    ] as const;
+    for (const [raw, msg] of bad) {
+      const r = parseL402Config(raw);
+      assert.ok(!r.ok);
+      assert.match(r.error, msg);
+    }
   });
 });
