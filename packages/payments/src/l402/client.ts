@@ -33,7 +33,8 @@ const refused = (status: number) => status === 401 || status === 402;
 function withAuthorization(init: RequestInit, value: string): RequestInit {
   const headers = new Headers(init.headers);
   headers.set('authorization', value);
-  return { ...init, headers };
+  // A token is a bearer credential: never let a redirect carry it elsewhere.
+  return { ...init, headers, redirect: 'manual' };
 }
 
 function headerRecord(res: Response): Record<string, string> {
@@ -46,37 +47,41 @@ function headerRecord(res: Response): Record<string, string> {
 export async function l402Fetch(deps: L402FetchDeps, url: string, init: RequestInit = {}): Promise<L402FetchResult> {
   const doFetch = deps.fetch ?? fetch;
   const { backend } = deps;
-  const send = async (auth?: string) => {
-    const res = await doFetch(url, auth ? withAuthorization(init, auth) : init);
-    return res;
-  };
+  const send = (auth?: string) => doFetch(url, auth ? withAuthorization(init, auth) : init);
 
   const cached = backend.tokens.get(url);
-  let res: Response;
+  let first: Response | undefined;
   if (cached) {
-    res = await send(cached.expose());
-    if (!refused(res.status)) return { response: res };
+    const r = await send(cached.expose());
+    if (!refused(r.status)) return { response: r };
     backend.tokens.drop(url, cached);
-    await res.body?.cancel();
-    res = await send();
+    await r.body?.cancel();
   } else {
-    res = await send();
+    first = await send();
+    if (first.status !== 402) return { response: first };
   }
-  if (res.status !== 402) return { response: res };
 
   let payment: Settlement | undefined;
   let retried: Response | undefined;
+  // One payment per service at a time: the challenge is fetched and paid inside `once`, so calls
+  // that meet a refused token together do not each ask for (and pay) an invoice.
   const ran = await backend.tokens.once(url, async () => {
-    // Another call may have paid between our 402 and here: try its token before paying.
     const fresh = backend.tokens.get(url);
-    if (fresh && fresh !== cached) {
+    if (fresh) {
+      // Another call paid between our 402 and here: try its token before paying.
       const r = await send(fresh.expose());
       if (!refused(r.status)) {
+        await first?.body?.cancel();
         retried = r;
         return;
       }
       backend.tokens.drop(url, fresh);
       await r.body?.cancel();
+    }
+    const res = first ?? (await send());
+    if (res.status !== 402) {
+      retried = res; // no longer priced
+      return;
     }
     const body = await res.text();
     const offers = backend.parse({ url, status: res.status, headers: headerRecord(res), body: body.slice(0, 4096) });
@@ -91,6 +96,7 @@ export async function l402Fetch(deps: L402FetchDeps, url: string, init: RequestI
   });
   if (!ran) {
     // Someone else paid for this service meanwhile: use their token (no payment of ours).
+    await first?.body?.cancel();
     const token = backend.tokens.get(url);
     if (!token) throw new PaymentError('payment_rejected', 'a concurrent payment for this service failed');
     return { response: await send(token.expose()) };
