@@ -68,7 +68,7 @@ describe('x402 rail (exact, EIP-3009) on anvil', { skip }, () => {
   test('pays, retries, and the chain confirms: payee +amount, tx on chain', async () => {
     const [offer] = backend.parse(await challenge(upstream.url));
     const before = await chain.balanceOf(payTo);
-    const proof = await backend.pay(offer!, authz());
+    const proof = await backend.pay(offer!, authz(), () => {});
     assert.equal(proof.moneyMoved, false);
     const r = await fetch(`${upstream.url}/weather/paris`, { headers: proof.retryHeaders });
     assert.equal(r.status, 200);
@@ -91,14 +91,17 @@ describe('x402 rail (exact, EIP-3009) on anvil', { skip }, () => {
       { payee: `0x${'11'.repeat(20)}` },
       { asset: `0x${'22'.repeat(20)}` },
     ]) {
-      await assert.rejects(backend.pay(offer!, authz(over)), (e: unknown) => e instanceof PaymentError);
+      await assert.rejects(
+        backend.pay(offer!, authz(over), () => {}),
+        (e: unknown) => e instanceof PaymentError,
+      );
     }
   });
 
   test('a facilitator that claims a settlement that did not happen is not believed', async () => {
     const [offer] = backend.parse(await challenge(liar.url));
     const before = await chain.balanceOf(payTo);
-    const proof = await backend.pay(offer!, authz());
+    const proof = await backend.pay(offer!, authz(), () => {});
     const r = await fetch(`${liar.url}/weather/paris`, { headers: proof.retryHeaders });
     await r.arrayBuffer();
     assert.ok(headersOf(r)['payment-response'], 'the liar claims a settlement');

@@ -41,7 +41,11 @@ export class X402Backend implements PaymentBackend {
     return parseX402(challenge).filter((r) => this.#o.rpc[r.network] !== undefined);
   }
 
-  async pay(requirement: PaymentRequirement, authorization: PaymentAuthorization): Promise<PaymentProof> {
+  async pay(
+    requirement: PaymentRequirement,
+    authorization: PaymentAuthorization,
+    record: (ref: string) => void,
+  ): Promise<PaymentProof> {
     withinAuthorization(requirement, authorization, this.#now());
     const offer = requirement.offer as X402Offer;
     const signer = this.#o.signer;
@@ -56,6 +60,10 @@ export class X402Backend implements PaymentBackend {
     const auth = (result.payload as { authorization?: { from: Hex; nonce: Hex; validBefore: string } }).authorization;
     if (!signed || !auth)
       throw new PaymentError('signing_refused', 'the x402 scheme produced no EIP-3009 authorization');
+    const ref = formatRef({ from: auth.from, nonce: auth.nonce, validBefore: BigInt(auth.validBefore) });
+    // The signed authorization leaves the daemon only on the retry, after this returns; the
+    // ref is recorded first anyway, so recovery can ask the chain about this nonce.
+    record(ref);
     const header = encodePaymentSignatureHeader({
       x402Version: 2,
       resource: offer.resource,
@@ -68,7 +76,7 @@ export class X402Backend implements PaymentBackend {
       budgetId: authorization.budgetId,
       requirement,
       retryHeaders: { 'payment-signature': header },
-      ref: formatRef({ from: auth.from, nonce: auth.nonce, validBefore: BigInt(auth.validBefore) }),
+      ref,
       moneyMoved: false,
     };
   }
