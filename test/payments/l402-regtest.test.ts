@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createECDH, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import bolt11 from 'bolt11';
-import type { PaymentAuthorization, PaymentProof, PaymentRequirement, Settlement } from '@briefcase/payments';
-import { PaymentError } from '@briefcase/payments';
-import { L402Backend, l402Fetch } from '@briefcase/payments/l402';
+import { jwkThumbprint, type PublicJwk } from '@briefcase/crypto';
+import { PaymentError, PaymentFlow, signGrant, type Challenge, type StoredGrant } from '@briefcase/payments';
+import { L402Backend, l402Fetch, type L402FetchDeps, type Retry } from '@briefcase/payments/l402';
+import { SqliteSpendLedger } from '@briefcase/payments/node';
 import { Secret } from '@briefcase/vault';
 import { startL402Server, type L402Server } from '../lib/l402-server.ts';
 import { regtestSkip, startRegtest, type Regtest } from '../lib/lnd-regtest.ts';
@@ -13,7 +15,9 @@ import { restCall } from '../lib/lnd-rest.ts';
 
 const skip = regtestSkip();
 const PRICE_SAT = 1500;
-const CAP_MSAT = 5_000_000n; // the per-payment cap the daemon's checks would put in the authorization
+const CAP_MSAT = 5_000_000n; // the grant's velocity amount: no single payment above it
+const GATEWAY = 'test-daemon-identity';
+const PURPOSE = 'weather.forecast';
 
 interface LndPaymentRecord {
   payment_hash: string;
@@ -23,37 +27,77 @@ interface LndPaymentRecord {
   payment_preimage: string;
 }
 
+/** A signed spending grant for l402 on regtest (and, to test the rail's own check, mainnet). */
+async function grantFor(payees: string[]): Promise<{ stored: StoredGrant; kid: string }> {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const jwk = publicKey.export({ format: 'jwk' }) as PublicJwk & Record<string, string>;
+  const publicJwk = { kty: 'OKP', crv: 'Ed25519', x: jwk.x } as PublicJwk & Record<string, string>;
+  const kid = jwkThumbprint(publicJwk);
+  const limit = (network: string) => ({
+    rail: 'l402' as const,
+    network,
+    asset: 'msat',
+    total: '100000000',
+    velocity: { amount: CAP_MSAT.toString(), count: 100, windowSeconds: 3600 },
+  });
+  const grant = await signGrant(
+    {
+      limits: [limit('lightning:bcrt'), limit('lightning:bc')],
+      payees,
+      purposes: [PURPOSE],
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    },
+    { publicJwk, keyId: kid, sign: async (m) => new Uint8Array(sign(null, m, privateKey)) },
+    GATEWAY,
+    'grant-l402-regtest',
+    new Date(),
+  );
+  return { stored: { grant }, kid };
+}
+
 /**
  * Issue 12, AC-2 on a real two-node LND regtest (alice pays, bob is the paid API's node), with a
- * test-owned L402 server that takes its invoices from bob. The rail is driven directly through
- * `l402Fetch` with an `authorize` step standing in for the daemon's grant/budget checks (the
- * daemon's payment step lives in the core, issue 12 part 1).
+ * test-owned L402 server that takes its invoices from bob. The rail runs under the core's
+ * `PaymentFlow` (signed grant, SQLite spend ledger) through `l402Fetch`, which reuses tokens.
+ * (The daemon's HTTP-connector wiring of the payment step is issue 12's core work.)
  */
 describe('L402 on a real LND regtest (issue 12, AC-2)', { skip, timeout: 900_000 }, () => {
   let net: Regtest;
   let server: L402Server;
   let backend: L402Backend;
+  let flow: PaymentFlow;
+  let ledger: SqliteSpendLedger;
   let payMacaroon: string;
-  const settlements: Settlement[] = [];
-  const proofs: PaymentProof[] = [];
-  const authorize = async (r: PaymentRequirement): Promise<PaymentAuthorization> => ({
-    budgetId: randomUUID(),
-    grantId: 'grant-test',
-    rail: 'l402',
-    network: r.network,
-    asset: r.asset,
-    payee: r.payee,
-    maxAmount: CAP_MSAT.toString(),
-    expiresAt: Date.now() + 60_000,
-  });
-  const deps = () => ({
-    backend,
-    authorize,
-    settled: (s: Settlement, p: PaymentProof) => {
-      settlements.push(s);
-      proofs.push(p);
+  const mainnetKey = randomBytes(32);
+  const mainnetPayee = (() => {
+    const ecdh = createECDH('secp256k1');
+    ecdh.setPrivateKey(mainnetKey);
+    return ecdh.getPublicKey('hex', 'compressed');
+  })();
+  const outcomes: unknown[] = [];
+  const newBackend = () =>
+    new L402Backend({
+      lnd: { restUrl: net.alice.restUrl, tlsCertPem: net.alice.tlsCertPem, macaroon: new Secret(payMacaroon) },
+      network: 'lightning:bcrt',
+    });
+  const newFlow = (b: L402Backend, grant: StoredGrant, kid: string) => {
+    ledger = new SqliteSpendLedger(new DatabaseSync(':memory:'));
+    return new PaymentFlow({
+      backends: [b],
+      ledger,
+      grants: () => [grant],
+      trust: () => ({ issuers: [kid], gateway: GATEWAY }),
+    });
+  };
+  const depsOf = (b: L402Backend, f: PaymentFlow): L402FetchDeps => ({
+    backend: b,
+    pay: async (challenge: Challenge, retry: Retry) => {
+      const outcome = await f.pay<Response>(challenge, { purposes: [PURPOSE] }, retry);
+      outcomes.push(outcome);
+      return outcome;
     },
   });
+  const deps = () => depsOf(backend, flow);
   const alicePayments = async () =>
     (await net.alice.cli<{ payments: LndPaymentRecord[] }>('listpayments', '--include_incomplete')).payments;
 
@@ -67,10 +111,9 @@ describe('L402 on a real LND regtest (issue 12, AC-2)', { skip, timeout: 900_000
         'uri:/routerrpc.Router/TrackPaymentV2',
       );
       payMacaroon = baked.macaroon;
-      backend = new L402Backend({
-        lnd: { restUrl: net.alice.restUrl, tlsCertPem: net.alice.tlsCertPem, macaroon: new Secret(payMacaroon) },
-        network: 'lightning:bcrt',
-      });
+      backend = newBackend();
+      const { stored, kid } = await grantFor([net.bob.pubkey, mainnetPayee]);
+      flow = newFlow(backend, stored, kid);
       server = await startL402Server(net.bob, PRICE_SAT);
     },
     { timeout: 600_000 },
@@ -107,7 +150,14 @@ describe('L402 on a real LND regtest (issue 12, AC-2)', { skip, timeout: 900_000
 
     const payments = await alicePayments();
     assert.equal(payments.length, 2);
-    assert.equal(settlements.length, 2);
+    // The core's spend ledger settled exactly what LND paid, under the grant.
+    const entries = ledger.entries('grant-l402-regtest');
+    assert.equal(entries.length, 2);
+    const settlements = calls.flatMap((c) => (c.payment ? [c.payment] : [])).concat(first.payment);
+    for (const e of entries) {
+      assert.equal(e.state, 'settled');
+      assert.ok(settlements.some((s) => s.txRef === e.txRef && s.amount === e.amount));
+    }
     for (const s of settlements) {
       const rec = payments.find((p) => p.payment_hash === s.txRef);
       assert.ok(rec, `LND has a payment for ${s.txRef}`);
@@ -115,13 +165,13 @@ describe('L402 on a real LND regtest (issue 12, AC-2)', { skip, timeout: 900_000
       assert.equal(BigInt(rec.value_msat) + BigInt(rec.fee_msat), BigInt(s.amount));
     }
     // What would be receipted carries no preimage, no macaroon, no token.
-    const published = JSON.stringify({ settlements, proofs }) + inspect(proofs, { depth: 5 });
+    const published = JSON.stringify({ outcomes, entries }) + inspect(outcomes, { depth: 6 });
     for (const p of payments) assert.ok(!published.includes(p.payment_preimage), 'no preimage in receipts');
     assert.ok(!/L402 [A-Za-z0-9+/]{20,}/.test(published), 'no token in receipts');
   });
 
   it('crash recovery: LND is asked by payment hash; a payment never sent is not counted', async () => {
-    const s = settlements[0];
+    const s = ledger.entries('grant-l402-regtest')[0];
     assert.ok(s?.txRef);
     const base = {
       budgetId: 'b',
@@ -139,19 +189,19 @@ describe('L402 on a real LND regtest (issue 12, AC-2)', { skip, timeout: 900_000
 
   const refusedBeforePaying = async (reason: string) => {
     const before = (await alicePayments()).length;
-    const fresh = new L402Backend({
-      lnd: { restUrl: net.alice.restUrl, tlsCertPem: net.alice.tlsCertPem, macaroon: new Secret(payMacaroon) },
-      network: 'lightning:bcrt',
-    });
+    // A backend without a cached token, under the same grant: the server's next challenge is hostile.
+    const fresh = newBackend();
+    const { stored, kid } = await grantFor([net.bob.pubkey, mainnetPayee]);
     await assert.rejects(
-      l402Fetch({ backend: fresh, authorize }, server.url),
+      l402Fetch(depsOf(fresh, newFlow(fresh, stored, kid)), server.url),
       (e: unknown) => e instanceof PaymentError && e.reason === reason,
     );
     assert.equal((await alicePayments()).length, before, 'LND made no payment attempt');
   };
 
   it('refuses an invoice for another network before paying', async () => {
-    const key = randomBytes(32);
+    // The grant allows lightning:bc and this payee: the refusal is the rail's (alice is on regtest).
+    const key = mainnetKey;
     const paymentHash = randomBytes(32).toString('hex');
     const enc = bolt11.encode({
       network: { bech32: 'bc', pubKeyHash: 0, scriptHash: 5, validWitnessVersions: [0, 1] },
@@ -181,7 +231,7 @@ describe('L402 on a real LND regtest (issue 12, AC-2)', { skip, timeout: 900_000
     await refusedBeforePaying('offer_expired');
   });
 
-  it('refuses an invoice above the authorized amount before paying', async () => {
+  it('refuses an invoice above the grant before paying', async () => {
     const r = await net.bob.rest<{ payment_request: string; r_hash: string }>('POST', '/v1/invoices', {
       value: String(Number(CAP_MSAT / 1000n) + 1),
     });
@@ -189,7 +239,7 @@ describe('L402 on a real LND regtest (issue 12, AC-2)', { skip, timeout: 900_000
       invoice: r.payment_request,
       paymentHash: Buffer.from(r.r_hash, 'base64').toString('hex'),
     });
-    await refusedBeforePaying('over_authorization');
+    await refusedBeforePaying('over_grant_total');
   });
 
   it('the baked macaroon pays but cannot read balances, make addresses or create invoices', async () => {

@@ -18,7 +18,8 @@ import type { AtomicAmount, PaymentRequirement, Rail } from './requirement.ts';
  *    `PaymentError('over_authorization' | 'signing_refused')`) if the requirement does not fit the
  *    authorization exactly (rail, network, asset, payee; amount ≤ maxAmount; not expired). For
  *    x402 no money moves yet (a signed EIP-3009 authorization); for L402 money moves here (the
- *    invoice is paid) — `proof.moneyMoved` says which.
+ *    invoice is paid) — `proof.moneyMoved` says which. Before money can move, `pay` calls
+ *    `record(ref)` and the daemon stores the ref with the reservation.
  * 4. The daemon repeats the SAME request once, with `proof.retryHeaders` added. No second
  *    payment on the same challenge: a second 402 ends the call.
  * 5. `confirm(proof, response)` verifies the settlement from the rail itself (the chain, LND),
@@ -36,8 +37,17 @@ export interface PaymentBackend {
   readonly rail: Rail;
   /** Offers in this challenge this backend can pay; `[]` when it is not this rail's challenge. */
   parse(challenge: Challenge): PaymentRequirement[];
-  /** Produce the proof for the retry; see the contract, step 3. */
-  pay(requirement: PaymentRequirement, authorization: PaymentAuthorization): Promise<PaymentProof>;
+  /**
+   * Produce the proof for the retry; see the contract, step 3. `record(ref)` MUST be called with
+   * the payment's public reference BEFORE any money can move (L402: before LND is asked to pay;
+   * the payment hash is in the invoice); the daemon writes it durably, so that after a crash
+   * `recover` can look the payment up. A reserved entry without a ref never left the daemon.
+   */
+  pay(
+    requirement: PaymentRequirement,
+    authorization: PaymentAuthorization,
+    record: (ref: string) => void,
+  ): Promise<PaymentProof>;
   /** Verify what the retry settled; see the contract, step 5. */
   confirm(proof: PaymentProof, response: RetryResponse): Promise<Settlement>;
   /** Find out, after a crash, whether a reserved payment settled; see the contract, step 6. */

@@ -21,6 +21,8 @@ export const PAYMENT_REASONS = [
   'over_authorization',
   'over_estimate',
   'velocity_exceeded',
+  /** A person must approve this payment first (above the grant's threshold, or above the estimate). */
+  'approval_needed',
   /** The one-time budget id was seen before. */
   'budget_id_replayed',
   /** The spend ledger cannot be read or written: refuse rather than assume zero (MPCP). */

@@ -25,3 +25,16 @@ export type {
 export { PAYMENT_REASONS, PaymentError, type PaymentReason } from './errors.ts';
 export type { GrantLimit, SpendingGrant, StoredGrant } from './grant.ts';
 export type { LedgerEntry, LedgerState, ReserveInput, SpendLedger } from './ledger.ts';
+export {
+  GrantLimitSchema,
+  GrantRequestSchema,
+  SpendingGrantSchema,
+  grantSigningInput,
+  signGrant,
+  verifyGrant,
+  type GrantIssuer,
+  type GrantRequest,
+  type GrantTrust,
+} from './grant-doc.ts';
+export { checkOffer, type OfferContext, type OfferDecision } from './grant-check.ts';
+export { PaymentFlow, PaymentRefused, type PaidCall, type PaymentFlowDeps, type PaymentOutcome } from './flow.ts';

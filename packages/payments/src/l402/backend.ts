@@ -79,7 +79,11 @@ export class L402Backend implements PaymentBackend {
     });
   }
 
-  async pay(req: PaymentRequirement, auth: PaymentAuthorization): Promise<PaymentProof> {
+  async pay(
+    req: PaymentRequirement,
+    auth: PaymentAuthorization,
+    record: (ref: string) => void = () => undefined,
+  ): Promise<PaymentProof> {
     const offer = req.offer as L402RequirementOffer | undefined;
     if (req.rail !== 'l402' || !offer || typeof offer.invoice !== 'string') {
       throw new PaymentError('unsupported_offer', 'not an L402 requirement');
@@ -103,6 +107,8 @@ export class L402Backend implements PaymentBackend {
     // Fees count against the authorization: amount + fee limit never exceeds maxAmount.
     const feeCap = this.#opts.maxFeeMsat ?? 10_000n;
     const feeLimit = max - amount < feeCap ? max - amount : feeCap;
+    // Durable before money can move: after a crash, `recover` finds the payment by this hash.
+    record(inv.paymentHash);
     let paid: LndPayment;
     try {
       paid = await sendPayment(this.#opts.lnd, offer.invoice, {

@@ -5,20 +5,24 @@
  * refuses (401/402) is dropped and leads to exactly one new payment; a refused fresh token ends
  * the call (never a payment loop). Concurrent calls to one service share one payment.
  */
-import type { PaymentAuthorization, PaymentProof, Settlement } from '../backend.ts';
+import type { Challenge, RetryResponse, Settlement } from '../backend.ts';
 import { PaymentError } from '../errors.ts';
-import type { PaymentRequirement } from '../requirement.ts';
 import type { L402Backend } from './backend.ts';
 
+/** The retry callback the payment step calls once, with the proof's headers. */
+export type Retry = (
+  headers: Readonly<Record<string, string>>,
+) => Promise<{ response: RetryResponse; value: Response }>;
+
 export interface L402FetchDeps {
+  /** The rail whose tokens are reused (it must be among the payment step's backends). */
   backend: L402Backend;
   /**
-   * The daemon's checks before paying (policy, grant, budget, approvals, the one-time budget id):
-   * resolves with the authorization for this one payment, or throws to refuse.
+   * The daemon's payment step for this call — `PaymentFlow.pay(challenge, call, retry)` bound to
+   * the call: checks the grant, budget and approvals, reserves, has the backend pay, calls
+   * `retry` once, confirms, settles. Throws (`PaymentRefused`) to refuse before paying.
    */
-  authorize(requirement: PaymentRequirement): Promise<PaymentAuthorization>;
-  /** Called once per payment with LND's settlement (receipt, ledger). */
-  settled?(settlement: Settlement, proof: PaymentProof): Promise<void> | void;
+  pay(challenge: Challenge, retry: Retry): Promise<{ settlement: Settlement; retry?: Response; retryError?: unknown }>;
   fetch?: typeof fetch;
 }
 
@@ -84,15 +88,17 @@ export async function l402Fetch(deps: L402FetchDeps, url: string, init: RequestI
       return;
     }
     const body = await res.text();
-    const offers = backend.parse({ url, status: res.status, headers: headerRecord(res), body: body.slice(0, 4096) });
-    const requirement = offers[0];
-    if (!requirement) throw new PaymentError('unsupported_offer', 'the 402 carries no L402 challenge');
-    const authorization = await deps.authorize(requirement);
-    const proof = await backend.pay(requirement, authorization);
-    const r = await send(proof.retryHeaders['authorization']);
-    payment = await backend.confirm(proof, { status: r.status, headers: headerRecord(r) });
-    await deps.settled?.(payment, proof);
-    retried = r;
+    const challenge = { url, status: res.status, headers: headerRecord(res), body: body.slice(0, 4096) };
+    if (backend.parse(challenge).length === 0) {
+      throw new PaymentError('unsupported_offer', 'the 402 carries no L402 challenge');
+    }
+    const outcome = await deps.pay(challenge, async (headers) => {
+      const r = await send(headers['authorization']);
+      return { response: { status: r.status, headers: headerRecord(r) }, value: r };
+    });
+    payment = outcome.settlement;
+    if (outcome.retryError !== undefined) throw outcome.retryError;
+    retried = outcome.retry;
   });
   if (!ran) {
     // Someone else paid for this service meanwhile: use their token (no payment of ours).

@@ -1,0 +1,1 @@
+export { SqliteSpendLedger } from './sqlite-ledger.ts';
