@@ -45,6 +45,8 @@ export interface LndNode {
   macaroonHex(name?: string): string;
   /** `lncli <args>` against this node, parsed as JSON. */
   cli<T = Record<string, unknown>>(...args: string[]): Promise<T>;
+  /** `lncli <args>`, its output as text (e.g. `bakemacaroon` prints bare hex). */
+  cliText(...args: string[]): Promise<string>;
   /** A REST call with the admin macaroon. */
   rest<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T>;
 }
@@ -85,6 +87,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     try {
       const v = await check();
       if (v !== undefined) return v;
+      last = undefined;
     } catch (e) {
       last = e;
     }
@@ -187,14 +190,14 @@ export async function startRegtest(): Promise<Regtest> {
         '--trickledelay=50',
       ]);
       const macDir = join(dir, 'data', 'chain', 'bitcoin', 'regtest');
-      const lncli = <T>(...args: string[]) =>
-        run(BIN.lncli, [`--lnddir=${dir}`, '--network=regtest', `--rpcserver=127.0.0.1:${rpc}`, ...args], base).then(
-          (out) => JSON.parse(out) as T,
-        );
-      // Not just getinfo: lnd answers RPCs before its server is active (RECIPES.md §5).
-      await waitFor(`${name} SERVER_ACTIVE`, async () => {
+      const cliText = (...args: string[]) =>
+        run(BIN.lncli, [`--lnddir=${dir}`, '--network=regtest', `--rpcserver=127.0.0.1:${rpc}`, ...args], base);
+      const lncli = <T>(...args: string[]) => cliText(...args).then((out) => JSON.parse(out) as T);
+      // lnd's RPC is up before its server: the server waits for the chain backend to be current,
+      // which btcd is only once blocks are mined (below).
+      await waitFor(`${name} RPC_ACTIVE`, async () => {
         const s = await lncli<{ state: string }>('state');
-        return s.state === 'SERVER_ACTIVE' ? true : undefined;
+        return s.state === 'RPC_ACTIVE' || s.state === 'SERVER_ACTIVE' ? true : undefined;
       });
       const tlsCertPem = readFileSync(join(dir, 'tls.cert'), 'utf8');
       const macaroonHex = (m = 'admin') => readFileSync(join(macDir, `${m}.macaroon`)).toString('hex');
@@ -209,6 +212,7 @@ export async function startRegtest(): Promise<Regtest> {
         p2pAddress: `127.0.0.1:${p2p}`,
         macaroonHex,
         cli: lncli,
+        cliText,
         rest: (method, path, body) => restCall(restUrl, tlsCertPem, macaroonHex(), method, path, body),
       };
     };
@@ -222,14 +226,28 @@ export async function startRegtest(): Promise<Regtest> {
     const mine = async (n: number) => {
       for (let left = n; left > 0; left -= 100) await btcctl('generate', String(Math.min(100, left)));
     };
-    const synced = (n: LndNode, height: number) =>
-      waitFor(`${n.name} synced to ${height}`, async () => {
-        const i = await n.cli<{ synced_to_chain: boolean; block_height: number }>('getinfo');
-        return i.synced_to_chain && i.block_height >= height ? true : undefined;
-      });
     // Segwit activates only after ~432 blocks on btcd regtest; before that the funding tx is refused.
     await mine(500);
-    await Promise.all([synced(alice, 500), synced(bob, 500)]);
+    // Not just getinfo: lnd answers RPCs before its server is active (RECIPES.md §5).
+    const serverActive = (n: LndNode) =>
+      waitFor(`${n.name} SERVER_ACTIVE`, async () => {
+        const st = await n.cli<{ state: string }>('state');
+        return st.state === 'SERVER_ACTIVE' ? true : undefined;
+      });
+    await Promise.all([serverActive(alice), serverActive(bob)]);
+    // lnd reports synced_to_chain once it has seen a block after its server started: nudge.
+    let lastNudge = 0;
+    const synced = (n: LndNode) =>
+      waitFor(`${n.name} synced to the chain`, async () => {
+        const i = await n.cli<{ synced_to_chain: boolean }>('getinfo');
+        if (i.synced_to_chain) return true;
+        if (Date.now() - lastNudge > 5000) {
+          lastNudge = Date.now();
+          await mine(1);
+        }
+        return undefined;
+      });
+    await Promise.all([synced(alice), synced(bob)]);
     await waitFor('alice confirmed balance', async () => {
       const b = await alice.cli<{ confirmed_balance: string }>('walletbalance');
       return BigInt(b.confirmed_balance) > 2_000_000n ? true : undefined;
@@ -251,6 +269,13 @@ export async function startRegtest(): Promise<Regtest> {
         return c.channels.length > 0 ? true : undefined;
       });
     await Promise.all([active(alice), active(bob)]);
+    // "Active" is not yet "can carry an HTLC" (a fresh link reports no bandwidth for a moment):
+    // one probe payment of 1 sat, retried until it succeeds. Tests count alice's payments from here.
+    await waitFor('a first payment alice → bob', async () => {
+      const inv = await bob.cli<{ payment_request: string }>('addinvoice', '--amt=1', '--memo=probe');
+      const r = await alice.cli<{ status: string }>('payinvoice', '--force', '--json', inv.payment_request);
+      return r.status === 'SUCCEEDED' ? true : undefined;
+    });
     return { alice, bob, mine, stop, logs };
   } catch (e) {
     const text = logs();

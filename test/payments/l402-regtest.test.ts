@@ -98,19 +98,25 @@ describe('L402 on a real LND regtest (issue 12, AC-2)', { skip, timeout: 900_000
     },
   });
   const deps = () => depsOf(backend, flow);
+  let probes = 0; // payments the harness made before the tests (its readiness probe)
   const alicePayments = async () =>
-    (await net.alice.cli<{ payments: LndPaymentRecord[] }>('listpayments', '--include_incomplete')).payments;
+    (await net.alice.cli<{ payments: LndPaymentRecord[] }>('listpayments', '--include_incomplete')).payments.slice(
+      probes,
+    );
 
   before(
     async () => {
       net = await startRegtest();
+      probes = (await alicePayments()).length;
       // Least privilege (docs/payments.md): a macaroon for paying and tracking payments only.
-      const baked = await net.alice.cli<{ macaroon: string }>(
-        'bakemacaroon',
-        'uri:/routerrpc.Router/SendPaymentV2',
-        'uri:/routerrpc.Router/TrackPaymentV2',
-      );
-      payMacaroon = baked.macaroon;
+      payMacaroon = (
+        await net.alice.cliText(
+          'bakemacaroon',
+          'uri:/routerrpc.Router/SendPaymentV2',
+          'uri:/routerrpc.Router/TrackPaymentV2',
+        )
+      ).trim();
+      assert.match(payMacaroon, /^[0-9a-f]+$/);
       backend = newBackend();
       const { stored, kid } = await grantFor([net.bob.pubkey, mainnetPayee]);
       flow = newFlow(backend, stored, kid);
@@ -181,7 +187,7 @@ describe('L402 on a real LND regtest (issue 12, AC-2)', { skip, timeout: 900_000
       payee: net.bob.pubkey,
     };
     const found = await backend.recover({ ...base, amount: s.amount, ref: s.txRef });
-    assert.equal(found.status, 'settled');
+    assert.equal(found.status, 'settled', found.note);
     assert.equal(found.amount, s.amount);
     const never = await backend.recover({ ...base, amount: '1', ref: randomBytes(32).toString('hex') });
     assert.equal(never.status, 'not_settled');

@@ -92,7 +92,13 @@ function streamCall(cfg: LndConfig, method: string, path: string, body?: unknown
           else rej(new Error(`lnd answered ${resp.statusCode} without a payment`));
         };
         resp.setEncoding('utf8');
+        const failed = (resp.statusCode ?? 0) >= 400;
         resp.on('data', (chunk: string) => {
+          if (failed) {
+            buf += chunk;
+            if (buf.length > MAX_BODY) finish(new Error('lnd answer too large'));
+            return;
+          }
           buf += chunk;
           if (buf.length > MAX_BODY) return finish(new Error('lnd answer too large'));
           let nl: number;
@@ -112,6 +118,16 @@ function streamCall(cfg: LndConfig, method: string, path: string, body?: unknown
           }
         });
         resp.on('end', () => {
+          if (failed) {
+            let message = buf.slice(0, 300);
+            try {
+              const m = JSON.parse(buf) as { message?: string; error?: { message?: string } };
+              message = m.error?.message ?? m.message ?? message;
+            } catch {
+              // not JSON: keep the text
+            }
+            return finish(new Error(`lnd ${resp.statusCode}: ${message}`));
+          }
           if (!done && buf.trim()) {
             try {
               const msg = JSON.parse(buf) as { result?: RawPayment; error?: { message?: string; code?: number } };
@@ -157,6 +173,7 @@ export async function sendPayment(cfg: LndConfig, invoice: string, opts: SendOpt
 /** The state of an earlier payment by hash (TrackPaymentV2), for crash recovery. */
 export async function trackPayment(cfg: LndConfig, paymentHash: string): Promise<LndPayment> {
   if (!/^[0-9a-f]{64}$/.test(paymentHash)) throw new PaymentError('malformed_challenge', 'not a payment hash');
-  const b64url = Buffer.from(paymentHash, 'hex').toString('base64url');
-  return streamCall(cfg, 'GET', `/v2/router/track/${b64url}?no_inflight_updates=true`);
+  // grpc-gateway reads a bytes path parameter as padded base64 (standard, else URL alphabet).
+  const b64 = encodeURIComponent(Buffer.from(paymentHash, 'hex').toString('base64'));
+  return streamCall(cfg, 'GET', `/v2/router/track/${b64}?no_inflight_updates=true`);
 }
