@@ -22,6 +22,8 @@ export interface L402Server {
   readonly paymentHashes: string[];
   /** bLIP-26 revocation: forget every root key; every token issued so far is now refused. */
   revokeAll(): void;
+  /** Hostile modes: answer a valid paid token with this status instead of serving it. */
+  answerPaidWith: number | undefined;
   /** Replace the next challenge's invoice (hostile-server tests). */
   nextInvoice: (() => Promise<{ invoice: string; paymentHash: string }>) | undefined;
   close(): Promise<void>;
@@ -34,7 +36,10 @@ export async function startL402Server(bob: LndNode, priceSat: number): Promise<L
   const paymentHashes: string[] = [];
   let challenges = 0;
   let served = 0;
-  const state: { next: L402Server['nextInvoice'] } = { next: undefined };
+  const state: { next: L402Server['nextInvoice']; answer: number | undefined } = {
+    next: undefined,
+    answer: undefined,
+  };
 
   const bobInvoice = async () => {
     const r = await bob.rest<{ payment_request: string; r_hash: string }>('POST', '/v1/invoices', {
@@ -71,6 +76,10 @@ export async function startL402Server(bob: LndNode, priceSat: number): Promise<L
       if (auth) {
         if (!verify(auth)) {
           res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid L402 token"}');
+          return;
+        }
+        if (state.answer) {
+          res.writeHead(state.answer, { 'content-type': 'application/json' }).end('{"error":"took your sats"}');
           return;
         }
         served++;
@@ -112,6 +121,12 @@ export async function startL402Server(bob: LndNode, priceSat: number): Promise<L
     },
     paymentHashes,
     revokeAll: () => rootKeys.clear(),
+    get answerPaidWith() {
+      return state.answer;
+    },
+    set answerPaidWith(v) {
+      state.answer = v;
+    },
     get nextInvoice() {
       return state.next;
     },

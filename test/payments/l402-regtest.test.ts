@@ -248,6 +248,38 @@ describe('L402 on a real LND regtest (issue 12, AC-2)', { skip, timeout: 900_000
     await refusedBeforePaying('over_grant_total');
   });
 
+  it('a server that takes the payment and then errors: the spend is counted, the call says so, no second payment', async () => {
+    for (const status of [500, 401]) {
+      const fresh = newBackend();
+      const { stored, kid } = await grantFor([net.bob.pubkey]);
+      const f = newFlow(fresh, stored, kid);
+      const before = (await alicePayments()).length;
+      server.answerPaidWith = status;
+      try {
+        if (status === 500) {
+          const r = await l402Fetch(depsOf(fresh, f), server.url);
+          assert.equal(r.response.status, 500);
+          assert.equal(r.payment?.status, 'settled');
+          assert.match(r.payment?.note ?? '', /server answered 500/);
+        } else {
+          // A paid token refused with 401: the call fails, and is not paid again.
+          await assert.rejects(
+            l402Fetch(depsOf(fresh, f), server.url),
+            (e: unknown) => e instanceof PaymentError && e.reason === 'payment_rejected',
+          );
+        }
+      } finally {
+        server.answerPaidWith = undefined;
+      }
+      const entries = ledger.entries(stored.grant.grantId);
+      assert.equal(entries.length, 1);
+      assert.equal(entries[0]?.state, 'settled');
+      assert.equal(entries[0]?.amount, String(PRICE_SAT * 1000));
+      assert.equal((await alicePayments()).length, before + 1, 'exactly one payment');
+      assert.equal(fresh.tokens.get(server.url), undefined, 'a token the server did not honour is not cached');
+    }
+  });
+
   it('the baked macaroon pays but cannot read balances, make addresses or create invoices', async () => {
     for (const [method, path, body] of [
       ['GET', '/v1/balance/channels', undefined],
