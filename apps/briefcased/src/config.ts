@@ -116,6 +116,13 @@ export const Config = z
       })
       .strict()
       .default({ enabled: false, api_port: 38089 }),
+    payments: z
+      .object({
+        /** JSON-RPC endpoint per CAIP-2 network (x402 on EVM), e.g. {"eip155:8453": "https://…"}. */
+        rpc: z.record(z.string().regex(/^eip155:[0-9]{1,12}$/, 'a CAIP-2 eip155 chain id'), z.url()).default({}),
+      })
+      .strict()
+      .default({ rpc: {} }),
     keys: z
       .object({
         /** Roles whose key must be non-exportable (on a token): a software key refuses the start. */

@@ -24,6 +24,7 @@ import { DEMO_API_SECRET, startDemoApi } from './demo/demo-api.ts';
 import { refreshDeviceStatement } from './keys/device-statement.ts';
 import { daemonAnswers, dataPaths, type DataPaths } from './paths.ts';
 import { loadKeys } from './keys/load-keys.ts';
+import { Payments } from './payments/service.ts';
 import { CallPipeline } from './pipeline/pipeline.ts';
 import { RemoteManager } from './remote/manager.ts';
 import { PinStore } from './remote/pins.ts';
@@ -93,6 +94,8 @@ export interface Services {
   receipts: ReceiptLog;
   approvals: ApprovalStore;
   ledger: SpendLedger;
+  /** Grants, the payment ledger and the rails (docs/payments.md). */
+  payments: Payments;
   /** The one writer of the database (group commit; waits out other processes' locks). */
   commits: CommitQueue;
   pipeline: CallPipeline;
@@ -219,6 +222,13 @@ export class Daemon {
     }
     const approvals = new ApprovalStore(db);
     const ledger = new SpendLedger(db);
+    const payments = new Payments({
+      db,
+      home: paths.home,
+      masterKey: master.key,
+      identity: () => keys.identity,
+      config: () => config.payments,
+    });
     const commits = new CommitQueue(db, {
       afterRollback: () => receipts.resync(),
       lockWaitMs: config.limits.db_lock_wait_seconds * 1000,
@@ -248,6 +258,7 @@ export class Daemon {
       receipts,
       approvals,
       ledger,
+      payments,
       commits,
       registry,
       remotes,
@@ -265,6 +276,7 @@ export class Daemon {
         policy: () => policy.engine,
         approvals,
         ledger,
+        payments,
         receipts,
         vault,
         scrubber,
@@ -282,6 +294,8 @@ export class Daemon {
     await refreshDeviceStatement(paths, keys.identity, receipts);
     const daemon = new Daemon(services);
     daemon.#recover();
+    // Payments in doubt after a crash: asked of the rail (the chain), settled or released, receipted.
+    await payments.recover(receipts, logger);
     receipts.append('daemon', 'daemon', {
       event: 'started',
       version: VERSION,

@@ -47,6 +47,7 @@ const load = {
   operations: () => import('./commands/operations.ts'),
   doctor: () => import('./commands/doctor.ts'),
   extension: () => import('./commands/extension.ts'),
+  grants: () => import('./commands/grants.ts'),
   keys: () => import('./commands/keys.ts'),
   mcp: () => import('./commands/mcp.ts'),
   policy: () => import('./commands/policy.ts'),
@@ -195,6 +196,44 @@ budget
   .action(async (id: string, o: { json?: boolean }) =>
     (await load.budget()).budgetRemove(await admin(), id, o.json === true),
   );
+
+const collect = (v: string, all: string[] = []) => [...all, v];
+const grants = program.command('grants').description('spending grants: what agents may pay, to whom, until when');
+grants
+  .command('create')
+  .description('create a grant (needs a passkey once one is enrolled); amounts in atomic units')
+  .requiredOption('--network <caip2>', 'where it settles, e.g. eip155:8453')
+  .requiredOption('--asset <asset>', 'token address (x402) or msat (L402)')
+  .requiredOption('--total <n>', 'the most the grant may ever pay')
+  .requiredOption('--payee <address>', 'who may be paid (repeat for more)', collect)
+  .requiredOption('--purpose <tool>', 'tool name or tag it may pay for (repeat for more)', collect)
+  .option('--rail <rail>', 'x402 or l402', 'x402')
+  .option('--velocity-amount <n>', 'the most per window (default: the total)')
+  .option('--velocity-count <n>', 'payments per window', '10')
+  .option('--window <seconds>', 'the velocity window in seconds', '3600')
+  .option('--approval-above <n>', 'a single payment above this needs approval')
+  .option('--expires <duration>', 'e.g. 30m, 12h, 7d', '7d')
+  .option('--json', 'print JSON')
+  .action(async (o: import('./commands/grants.ts').GrantCreateFlags) =>
+    (await load.grants()).grantsCreate(await admin(), o),
+  );
+grants
+  .command('list')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => (await load.grants()).grantsList(await admin(), o.json === true));
+grants
+  .command('revoke <id>')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: { json?: boolean }) =>
+    (await load.grants()).grantsRevoke(await admin(), id, o.json === true),
+  );
+program
+  .command('payments')
+  .description('the payment wallet')
+  .command('wallet-create')
+  .description('create the EVM payment wallet (its key stays sealed in the data dir)')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => (await load.grants()).walletCreate(await admin(), o.json === true));
 
 const operations = program.command('operations').description('guarded changes waiting for a passkey in the console');
 operations

@@ -15,6 +15,8 @@ export interface CallState {
   estimated?: number;
   budgetOver?: string[];
   approvalId?: string;
+  /** Public facts of the payment this call made (docs/payments.md), for its receipt and `_meta`. */
+  payment?: Record<string, string>;
   /** Execution started: the call may have had effects (logged if its receipt cannot be written). */
   ran?: boolean;
   started: number;

@@ -7,6 +7,7 @@ import type { Logger } from '@briefcase/telemetry';
 import type { Scrubber, Vault } from '@briefcase/vault';
 import type { ApprovalStore } from '../approvals/store.ts';
 import type { Reservation, SpendLedger } from '../budget/ledger.ts';
+import type { Payments } from '../payments/service.ts';
 import { StoreBusyError } from '../store/busy.ts';
 import type { CommitQueue } from '../store/commit-queue.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
@@ -15,6 +16,7 @@ import { admit, refusedResponse } from './admission.ts';
 import { firewallOutput } from './firewall.ts';
 import { clip, elapsed, toToolErrorCode, type Caller, type CallState } from './call-state.ts';
 import { callInputProblem } from './call-input.ts';
+import { paymentStep } from './payment-step.ts';
 import { forReceipt, withoutSensitive } from './redact.ts';
 
 /** What a running tool reports before its result, relayed to the agent when it listens. */
@@ -35,6 +37,8 @@ export interface PipelineDeps {
   scrubber: Scrubber;
   logger: Logger;
   dataDir: string;
+  /** The payment step (docs/payments.md); absent: a 402 is returned to the agent as an error. */
+  payments?: Payments | undefined;
   settings: () => {
     caps: BudgetCap[];
     approvalTtlSeconds: number;
@@ -178,6 +182,7 @@ export class CallPipeline {
         onProgress: events.onProgress,
         onLog: events.onLog,
         dataDir: d.dataDir,
+        pay: paymentStep(d, s, tool),
         scrub: (text) => d.scrubber.scrub(text),
         secret: (name) => {
           const secret = d.vault.forTool(name, s.toolName);
@@ -225,7 +230,13 @@ export class CallPipeline {
     });
 
     // 12. Return with provenance.
-    return { ok: true, result: fw.result, receipt_id: receipt.id, origin: tool.descriptor.origin };
+    return {
+      ok: true,
+      result: fw.result,
+      receipt_id: receipt.id,
+      origin: tool.descriptor.origin,
+      ...(s.payment ? { payment: s.payment } : {}),
+    };
   }
 
   #settle(reservation: Reservation | undefined, tool: Tool, amount: number, now: Date): void {
@@ -304,6 +315,7 @@ export class CallPipeline {
       ...(s.policy ? { policy: s.policy } : {}),
       ...(s.budgetOver ? { budget_over: s.budgetOver } : {}),
       ...(s.approvalId ? { approval_id: s.approvalId } : {}),
+      ...(s.payment ? { payment: s.payment } : {}),
       ms: elapsed(s),
     };
   }
