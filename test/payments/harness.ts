@@ -44,15 +44,17 @@ export async function payingHome(chain: Chain, connectors: ConnectorSpec[], fund
     chain: null,
   });
   for (let i = 0; i < 200 && (await chain.balanceOf(wallet)) < fund; i++) await new Promise((r) => setTimeout(r, 50));
-  return {
+  const h: PayingHome = {
     home,
     wallet,
     daemon,
+    // The daemon a test restarted is the one stopped (h.daemon, not the first).
     cleanup: async () => {
-      await daemon.stop();
+      await h.daemon.stop();
       cleanup();
     },
   };
+  return h;
 }
 
 export function writeConnector(home: string, chain: Chain, c: ConnectorSpec): void {
