@@ -65,7 +65,7 @@ describe('x402 payment attacks (AC3)', { skip }, () => {
     g('asset', { asset: `0x${'42'.repeat(20)}` });
     g('estimate');
     g('revoked');
-    g('velocity', { count: 5 });
+    g('velocity', { count: 5, total: '100000000' });
     g('liar');
     g('fail');
     g('hang');
