@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodePaymentSignatureHeader } from '@x402/core/http';
+import { open } from '@briefcase/vault';
 import { after, before, describe, test } from 'node:test';
 import { createPublicClient, http, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
@@ -75,5 +79,37 @@ describe('x402 end to end through the gateway and the daemon (AC1)', { skip }, (
     // Never a signature, authorization or key: not in _meta, not in receipts.
     const text = JSON.stringify({ receipts, result });
     assert.doesNotMatch(text, /signature|0x[0-9a-f]{130}/i);
+  });
+
+  test('AC4: no wallet key or payment signature in agent responses, receipts or logs', async () => {
+    const result = await agent.callTool({ name: 'weather.get', arguments: { city: 'rome' } });
+    // The secrets, recovered the attacker's way: the sealed wallet opened with the master key, and
+    // the proofs as the upstream received them.
+    const master = Buffer.from(readFileSync(join(h.home, 'master.key'), 'utf8').trim(), 'base64');
+    const wallet = JSON.parse(readFileSync(join(h.home, 'payments', 'evm-wallet.json'), 'utf8')) as {
+      address: string;
+      sealed: { nonce: string; ct: string; tag: string };
+    };
+    const key = open(master, wallet.sealed, `briefcase:payment-wallet:evm:v1:${wallet.address}`).toString('hex');
+    assert.equal(key.length, 64);
+    assert.ok(upstream.signatures.length >= 2, 'the upstream saw the paid retries');
+    const canaries = [key, Buffer.from(key, 'hex').toString('base64')];
+    for (const header of upstream.signatures) {
+      const payload = decodePaymentSignatureHeader(header).payload as {
+        signature: string;
+        authorization: { nonce: string };
+      };
+      canaries.push(header, payload.signature.slice(2), payload.signature.slice(2, 66));
+    }
+    const places: Record<string, string> = {
+      'agent result': JSON.stringify(result),
+      receipts: JSON.stringify(receiptRecords(h.home)),
+      'daemon log': readFileSync(join(h.home, 'logs', 'daemon.log'), 'utf8'),
+      'daemon output': h.daemon.output(),
+    };
+    for (const [where, text] of Object.entries(places)) {
+      for (const c of canaries)
+        assert.ok(!text.toLowerCase().includes(c.toLowerCase()), `a payment secret is in the ${where}`);
+    }
   });
 });
