@@ -63,13 +63,25 @@ export const NOOP_TELEMETRY: Telemetry = {
 
 /**
  * Telemetry as the environment asks: NOOP_TELEMETRY unless an OTEL_* variable asks for export,
- * else the OpenTelemetry SDK, imported only now.
+ * else the OpenTelemetry SDK, imported only now. `env` decides whether; the SDK then reads the
+ * OTEL_* variables of process.env itself.
  */
 export async function startTelemetry(
   serviceName: string,
   env: NodeJS.ProcessEnv = process.env,
+  options: { stdoutIsProtocol?: boolean } = {},
 ): Promise<Telemetry> {
   if (!otelRequested(env)) return NOOP_TELEMETRY;
+  if (options.stdoutIsProtocol) {
+    const console = (['OTEL_TRACES_EXPORTER', 'OTEL_METRICS_EXPORTER'] as const).find((k) =>
+      env[k]?.split(',').some((v) => v.trim() === 'console'),
+    );
+    if (console) {
+      throw new Error(
+        `${console}=console would write telemetry to stdout, which carries the MCP messages of \`briefcase mcp\`: use otlp (docs/observability.md)`,
+      );
+    }
+  }
   const { startOtel } = await import('./otel/sdk.ts');
   return startOtel(serviceName);
 }

@@ -26,6 +26,7 @@ import { ProgressRouter } from './progress-router.ts';
 import { effectiveAccess } from './infer-access.ts';
 import { ServerEgress } from './sandbox-egress.ts';
 import { removeCgroup, stdioLaunch } from './sandboxed-stdio.ts';
+import { tracedFetch, withTraceparent } from './trace-context.ts';
 
 /** setTimeout's ceiling (~24.8 days): the SDK's own request timeout, effectively off. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -134,6 +135,7 @@ export class RemoteServer {
     signal: AbortSignal,
     onProgress?: ProgressCallback,
     onLog?: (entry: ToolLog) => void,
+    traceparent?: string,
   ): Promise<CallToolResult> {
     let client: Client;
     try {
@@ -152,11 +154,16 @@ export class RemoteServer {
     const request = this.#progress.open(onProgress, this.config.timeout_ms, signal);
     const violated = call.violation.signal;
     try {
-      return (await client.callTool(
-        { name, arguments: args, _meta: { progressToken: request.token } },
-        CallToolResultSchema,
-        // Our own timer (request.signal) bounds the call; the SDK's would not reset on progress.
-        { signal: AbortSignal.any([request.signal, violated]), timeout: MAX_TIMER_MS },
+      // Trace context: a `traceparent` header on HTTP (tracedFetch) and, for every transport,
+      // in `_meta` as MCP SEP-414 proposes (stdio has no headers).
+      const meta = { progressToken: request.token, ...(traceparent ? { traceparent } : {}) };
+      return (await withTraceparent(traceparent, () =>
+        client.callTool(
+          { name, arguments: args, _meta: meta },
+          CallToolResultSchema,
+          // Our own timer (request.signal) bounds the call; the SDK's would not reset on progress.
+          { signal: AbortSignal.any([request.signal, violated]), timeout: MAX_TIMER_MS },
+        ),
       )) as CallToolResult;
     } catch (e) {
       // The server tried to reach what its manifest does not grant while this call was running.
@@ -291,7 +298,7 @@ export class RemoteServer {
     if (c.transport === 'http') {
       return new StreamableHTTPClientTransport(new URL(c.url), {
         authProvider: this.oauth!.provider,
-        fetch: this.oauth!.fetch,
+        fetch: tracedFetch(this.oauth!.fetch),
       });
     }
     const access = effectiveAccess(c);

@@ -51,7 +51,7 @@ async function openLine(home: string, flags: McpFlags): Promise<Line> {
 export async function mcp(home: string, flags: McpFlags): Promise<void> {
   const { client, logger, httpToken } = await openLine(home, flags);
   // Off (and the OpenTelemetry SDK not even loaded) unless OTEL_* variables ask for export.
-  const telemetry = await startTelemetry('briefcase-mcp-gateway');
+  const telemetry = await startTelemetry('briefcase-mcp-gateway', process.env, { stdoutIsProtocol: !flags.http });
   const options = {
     telemetry,
     ...(flags.approvalWait ? { maxApprovalWaitMs: Number(flags.approvalWait) * 1000 } : {}),

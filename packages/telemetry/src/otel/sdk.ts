@@ -25,6 +25,8 @@ export function startOtel(serviceName: string): Telemetry {
     // Not the process detector: it exports the command line, which is nobody else's business.
     resourceDetectors: [resources.envDetector, resources.hostDetector],
     instrumentations: [],
+    // Our logs are files (docs/observability.md); OpenTelemetry logs are not exported.
+    logRecordProcessors: [],
   });
   sdk.start();
   const tracer = trace.getTracer('briefcase', '0.1.0');
@@ -59,7 +61,8 @@ export function startOtel(serviceName: string): Telemetry {
     observeApprovalsWaiting(count) {
       waiting.addCallback((r) => r.observe(count()));
     },
-    shutdown: () => sdk.shutdown(),
+    // An unreachable collector must not stop the daemon or the gateway from shutting down.
+    shutdown: () => sdk.shutdown().catch(() => undefined),
   };
 }
 
