@@ -48,6 +48,7 @@ const load = {
   doctor: () => import('./commands/doctor.ts'),
   extension: () => import('./commands/extension.ts'),
   keys: () => import('./commands/keys.ts'),
+  logs: () => import('./commands/logs.ts'),
   mcp: () => import('./commands/mcp.ts'),
   policy: () => import('./commands/policy.ts'),
   receipts: () => import('./commands/receipts.ts'),
@@ -496,6 +497,17 @@ program
     else
       for (const [k, v] of Object.entries(status))
         print(`${oneLine(k).padEnd(18)} ${oneLine(typeof v === 'object' ? JSON.stringify(v) : String(v))}`);
+  });
+
+program
+  .command('logs')
+  .description("the daemon log, or a stdio server's stderr log (--server); -f follows")
+  .option('-f, --follow', 'keep printing lines as they are written (across rotations)')
+  .option('--server <name>', "a remote stdio server's stderr log instead of the daemon log")
+  .option('-n, --lines <n>', 'how many of the last lines to print (default 50)')
+  .option('--raw', 'the daemon log as written (JSON lines)')
+  .action(async (o: { follow?: boolean; server?: string; lines?: string; raw?: boolean }) => {
+    await (await load.logs()).logs(paths(), o);
   });
 
 program

@@ -15,3 +15,5 @@ export {
   type Telemetry,
 } from './tracing.ts';
 export { otelRequested } from './otel-env.ts';
+export { ServerLog, type ServerLogOptions } from './server-log.ts';
+export { redactTokenShapes } from './token-shapes.ts';
