@@ -52,6 +52,7 @@ const load = {
   mcp: () => import('./commands/mcp.ts'),
   policy: () => import('./commands/policy.ts'),
   receipts: () => import('./commands/receipts.ts'),
+  receiptsView: () => import('./commands/receipts-view.ts'),
   remote: () => import('./commands/remote.ts'),
   secrets: () => import('./commands/secrets.ts'),
   service: () => import('./commands/service.ts'),
@@ -394,6 +395,26 @@ keys
   );
 
 const receipts = program.command('receipts').description('the tamper-evident receipt log');
+receipts
+  .command('list')
+  .description('receipts, newest first: time, kind, tool, outcome, id')
+  .option('--kind <kind>', 'only this kind (tool_call, approval, remote, …)')
+  .option('--tool <name>', 'only calls of this tool')
+  .option('--outcome <code>', 'only this outcome (ok, denied, approval_required, …)')
+  .option('-n, --limit <n>', 'how many (1-200, default 50)')
+  .option('--before <seq>', 'older than this sequence number (paging)')
+  .option('--json', 'print JSON')
+  .action(async (o: { kind?: string; tool?: string; outcome?: string; limit?: string; before?: string; json?: boolean }) => {
+    const { json, ...filter } = o;
+    await (await load.receiptsView()).receiptsList(await admin(), filter, json === true);
+  });
+receipts
+  .command('show <id>')
+  .description('one receipt in full')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: { json?: boolean }) => {
+    await (await load.receiptsView()).receiptsShow(await admin(), id, o.json === true);
+  });
 receipts
   .command('export')
   .requiredOption('--out <file>', 'where to write the JSON Lines export')

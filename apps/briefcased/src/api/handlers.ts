@@ -20,6 +20,7 @@ import { transaction } from '../store/db.ts';
 import { firewallResponses, viewText, WITHHELD_MESSAGE } from './agent-view.ts';
 import { readJson, sendJson } from './http.ts';
 import { guardedAdminRoutes } from './guarded-routes.ts';
+import { receiptViewRoutes } from './receipt-routes.ts';
 import type { Route } from './routes.ts';
 
 const ID = '([A-Za-z0-9_-]{1,64})';
@@ -112,6 +113,7 @@ export function buildRoutes(s: Services): Route[] {
 
   return [
     ...guardedAdminRoutes(s),
+    ...receiptViewRoutes(s),
     {
       method: 'GET',
       path: /^\/v1\/health$/,
