@@ -42,7 +42,8 @@ function metricNames(received: Received[]): Set<string> {
     const doc = JSON.parse(r.body.toString('utf8')) as {
       resourceMetrics: { scopeMetrics: { metrics: { name: string }[] }[] }[];
     };
-    for (const rm of doc.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) names.add(m.name);
+    for (const rm of doc.resourceMetrics)
+      for (const sm of rm.scopeMetrics) for (const m of sm.metrics) names.add(m.name);
   }
   return names;
 }
@@ -139,7 +140,10 @@ describe('OpenTelemetry: one trace per call, no secret or argument value (issue 
 
     const deadline = Date.now() + 30_000;
     let spans = spansOf(received);
-    while (Date.now() < deadline && !(spans.some((s) => s.service === 'briefcase-mcp-gateway') && spans.some((s) => s.name === 'briefcase.receipt'))) {
+    while (
+      Date.now() < deadline &&
+      !(spans.some((s) => s.service === 'briefcase-mcp-gateway') && spans.some((s) => s.name === 'briefcase.receipt'))
+    ) {
       await sleep(100);
       spans = spansOf(received);
     }
@@ -176,7 +180,12 @@ describe('OpenTelemetry: one trace per call, no secret or argument value (issue 
 
   it('exports the call metrics: calls by outcome, latency, spend, approvals waiting', async () => {
     const deadline = Date.now() + 30_000;
-    const want = ['briefcase.tool_calls', 'briefcase.tool_call.duration', 'briefcase.spend', 'briefcase.approvals.waiting'];
+    const want = [
+      'briefcase.tool_calls',
+      'briefcase.tool_call.duration',
+      'briefcase.spend',
+      'briefcase.approvals.waiting',
+    ];
     let names = metricNames(received);
     while (Date.now() < deadline && !want.every((n) => names.has(n))) {
       await sleep(100);

@@ -60,8 +60,13 @@ describe('briefcase receipts list / show (issue 11)', () => {
     assert.ok(json.json.receipts.some((r) => r.id === ids.echo));
     const one = cliJson<{ receipts: Summary[] }>(home, ['receipts', 'list', '-n', '1', '--json']).json.receipts;
     assert.equal(one.length, 1);
-    const older = cliJson<{ receipts: Summary[] }>(home, ['receipts', 'list', '--before', String(one[0]!.seq), '--json'])
-      .json.receipts;
+    const older = cliJson<{ receipts: Summary[] }>(home, [
+      'receipts',
+      'list',
+      '--before',
+      String(one[0]!.seq),
+      '--json',
+    ]).json.receipts;
     assert.ok(older.every((r) => r.seq < one[0]!.seq) && older.length > 0);
     const bad = cli(home, ['receipts', 'list', '-n', 'lots']);
     assert.equal(bad.code, 2);
@@ -72,9 +77,20 @@ describe('briefcase receipts list / show (issue 11)', () => {
     const r = cli(home, ['receipts', 'show', ids.echo!]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^Receipt ${ids.echo} \\(seq \\d+\\)`));
-    for (const field of [/time\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/, /kind\s+tool_call/, /tool\s+echo/, /outcome\s+ok/, /hash\s+[0-9a-f]{64}/])
+    for (const field of [
+      /time\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/,
+      /kind\s+tool_call/,
+      /tool\s+echo/,
+      /outcome\s+ok/,
+      /hash\s+[0-9a-f]{64}/,
+    ])
       assert.match(r.stdout, field);
-    const json = cliJson<{ id: string; record: { body: { tool: string } } }>(home, ['receipts', 'show', ids.echo!, '--json']);
+    const json = cliJson<{ id: string; record: { body: { tool: string } } }>(home, [
+      'receipts',
+      'show',
+      ids.echo!,
+      '--json',
+    ]);
     assert.equal(json.json.id, ids.echo);
     assert.equal(json.json.record.body.tool, 'echo');
     const malformed = cli(home, ['receipts', 'show', 'nope']);

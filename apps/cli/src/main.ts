@@ -404,10 +404,12 @@ receipts
   .option('-n, --limit <n>', 'how many (1-200, default 50)')
   .option('--before <seq>', 'older than this sequence number (paging)')
   .option('--json', 'print JSON')
-  .action(async (o: { kind?: string; tool?: string; outcome?: string; limit?: string; before?: string; json?: boolean }) => {
-    const { json, ...filter } = o;
-    await (await load.receiptsView()).receiptsList(await admin(), filter, json === true);
-  });
+  .action(
+    async (o: { kind?: string; tool?: string; outcome?: string; limit?: string; before?: string; json?: boolean }) => {
+      const { json, ...filter } = o;
+      await (await load.receiptsView()).receiptsList(await admin(), filter, json === true);
+    },
+  );
 receipts
   .command('show <id>')
   .description('one receipt in full')

@@ -83,9 +83,7 @@ export function createGatewayServer(client: DaemonClient, logger: Logger, option
     // Each request to the daemon is a client span whose traceparent the daemon continues.
     const callDaemon = (): Promise<ToolCallResponse> => {
       const out = span.outbound('briefcased tools/call');
-      return client
-        .callTool(name, args, extra.signal, onEvent, out.traceparent)
-        .finally(() => out.end());
+      return client.callTool(name, args, extra.signal, onEvent, out.traceparent).finally(() => out.end());
     };
     const infinite = nonFiniteNumberPath(args);
     if (infinite !== null) {

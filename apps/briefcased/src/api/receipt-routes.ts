@@ -20,7 +20,8 @@ function whole(query: URLSearchParams, name: string, max: number): number | unde
 function word(query: URLSearchParams, name: string): string | undefined {
   const raw = query.get(name);
   if (raw === null) return undefined;
-  if (!WORD.test(raw)) throw new BriefcaseError('bad_request', `${name} must be 1-200 characters of A-Z a-z 0-9 _ . : -`);
+  if (!WORD.test(raw))
+    throw new BriefcaseError('bad_request', `${name} must be 1-200 characters of A-Z a-z 0-9 _ . : -`);
   return raw;
 }
 

@@ -37,13 +37,7 @@ export async function receiptsList(c: AdminClient, f: ReceiptsListFlags, json: b
   print(
     table([
       ['TIME (UTC)', 'KIND', 'TOOL', 'OUTCOME', 'ID'],
-      ...receipts.map((r) => [
-        when(r.ts),
-        r.kind,
-        clip(r.tool ?? '', 40),
-        clip(r.outcome ?? r.event ?? '', 24),
-        r.id,
-      ]),
+      ...receipts.map((r) => [when(r.ts), r.kind, clip(r.tool ?? '', 40), clip(r.outcome ?? r.event ?? '', 24), r.id]),
     ]),
   );
   const last = receipts[receipts.length - 1]!;
