@@ -1,10 +1,28 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { cli, freePort, sleep, startDaemon, stdioClient, tempHome, writeJson, type DaemonProcess } from './helpers.ts';
+import { sandboxAvailable } from '@briefcase/sandbox';
+import {
+  ROOT,
+  cli,
+  cliAsync,
+  freePort,
+  remoteState,
+  sleep,
+  startDaemon,
+  stdioClient,
+  tempHome,
+  writeJson,
+  type DaemonProcess,
+} from './helpers.ts';
+
+const TRACE_SERVER = join(ROOT, 'test/fixtures/trace-mcp-server.ts');
+/** Sandboxed where bubblewrap works (Debian package: bubblewrap), else added unsandboxed. */
+const UNSANDBOXED = sandboxAvailable().ok ? [] : ['--isolation', 'none'];
 
 interface OtlpSpan {
   traceId: string;
@@ -67,6 +85,16 @@ describe('OpenTelemetry: one trace per call, no secret or argument value (issue 
   let daemon: DaemonProcess;
   let client: Client;
   let env: Record<string, string>;
+  let httpServer: ChildProcess;
+  /** What each remote's `trace` tool saw, by server. */
+  const remoteSaw: Record<string, { meta: string | null; header: string | null }> = {};
+  let spans: (OtlpSpan & { service: string })[] = [];
+  /** The spans of the trace whose gateway span is `tools/call TOOL`. */
+  const traceOf = (tool: string) => {
+    const gateway = spans.find((s) => s.name === `tools/call ${tool}`);
+    assert.ok(gateway, `no gateway span for ${tool} among ${spans.map((s) => `${s.service}:${s.name}`).join(', ')}`);
+    return { gateway, all: spans.filter((s) => s.traceId === gateway.traceId) };
+  };
 
   before(async () => {
     collector = createServer((req, res) => {
@@ -119,12 +147,28 @@ describe('OpenTelemetry: one trace per call, no secret or argument value (issue 
     };
     daemon = await startDaemon(home, [], env);
     assert.equal(cli(home, ['secrets', 'set', 'otel_key'], `${secret}\n`).code, 0);
+    // Remote MCP servers that report the trace context their calls came with.
+    const httpPort = await freePort();
+    httpServer = spawn(process.execPath, [TRACE_SERVER, '--http', String(httpPort)], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    await new Promise<void>((r) => httpServer.stdout?.once('data', () => r()));
+    for (const args of [
+      ['tstdio', ...UNSANDBOXED, '--allow-read', ROOT, '--stdio', '--', process.execPath, TRACE_SERVER],
+      ['thttp', '--url', `http://127.0.0.1:${httpPort}/mcp`],
+    ]) {
+      const added = await cliAsync(home, ['remote', 'add', ...args]);
+      assert.equal(added.code, 0, added.stderr);
+    }
+    for (const name of ['tstdio', 'thttp'])
+      for (let i = 0; i < 200 && (await remoteState(home, name))?.status !== 'connected'; i++) await sleep(100);
     client = await stdioClient(home, [], env);
   });
   after(async () => {
     await client?.close();
     await daemon?.stop();
     upstream?.close();
+    httpServer?.kill();
     collector?.close();
     cleanup();
   });
@@ -134,40 +178,41 @@ describe('OpenTelemetry: one trace per call, no secret or argument value (issue 
     assert.notEqual(r.isError, true, JSON.stringify(r));
     assert.equal(upstreamSaw.length, 1);
     assert.equal(upstreamSaw[0]!.key, secret, 'the upstream got the secret: the canary is live');
+    for (const server of ['tstdio', 'thttp']) {
+      const t = await client.callTool({ name: `${server}.trace`, arguments: {} });
+      assert.notEqual(t.isError, true, JSON.stringify(t));
+      remoteSaw[server] = JSON.parse((t.content as { text: string }[])[0]!.text) as { meta: string; header: string };
+    }
     // The gateway flushes when its stdin closes, the daemon when it stops.
     await client.close();
     await daemon.stop();
 
     const deadline = Date.now() + 30_000;
-    let spans = spansOf(received);
-    while (
-      Date.now() < deadline &&
-      !(spans.some((s) => s.service === 'briefcase-mcp-gateway') && spans.some((s) => s.name === 'briefcase.receipt'))
-    ) {
+    const complete = () =>
+      ['otel.echo', 'tstdio.trace', 'thttp.trace'].every((t) => spans.some((s) => s.name === `tools/call ${t}`)) &&
+      spans.filter((s) => s.name === 'briefcase.receipt').length >= 3;
+    spans = spansOf(received);
+    while (Date.now() < deadline && !complete()) {
       await sleep(100);
       spans = spansOf(received);
     }
-    const gateway = spans.find((s) => s.name === 'tools/call otel.echo');
-    assert.ok(gateway, `no gateway span among ${spans.map((s) => `${s.service}:${s.name}`).join(', ')}`);
+    const { gateway, all } = traceOf('otel.echo');
     assert.equal(gateway.service, 'briefcase-mcp-gateway');
     const traceId = gateway.traceId;
-    const call = spans.find((s) => s.name === 'briefcase.call otel.echo');
-    assert.ok(call, 'daemon call span');
+    const call = all.find((s) => s.name === 'briefcase.call otel.echo');
+    assert.ok(call, 'the daemon call span is in the gateway trace');
     assert.equal(call.service, 'briefcased');
-    assert.equal(call.traceId, traceId, 'the daemon continues the gateway trace');
-    const toDaemon = spans.find((s) => s.spanId === call.parentSpanId);
+    const toDaemon = all.find((s) => s.spanId === call.parentSpanId);
     assert.ok(toDaemon && toDaemon.parentSpanId === gateway.spanId, 'daemon call ← gateway client span ← gateway span');
     assert.equal(attr(call, 'briefcase.outcome')?.stringValue, 'ok');
     for (const stage of ['validate', 'policy', 'budget_approval', 'execute', 'firewall', 'receipt']) {
-      const s = spans.find((x) => x.name === `briefcase.${stage}`);
-      assert.ok(s, `stage span ${stage}`);
-      assert.equal(s.traceId, traceId, stage);
-      assert.equal(s.parentSpanId, call.spanId, `${stage} is a child of the call`);
+      const st = all.find((x) => x.name === `briefcase.${stage}`);
+      assert.ok(st, `stage span ${stage}`);
+      assert.equal(st.parentSpanId, call.spanId, `${stage} is a child of the call`);
     }
-    const execute = spans.find((s) => s.name === 'briefcase.execute')!;
-    const http = spans.find((s) => s.name === 'HTTP POST');
+    const execute = all.find((s) => s.name === 'briefcase.execute')!;
+    const http = all.find((s) => s.name === 'HTTP POST');
     assert.ok(http, 'upstream request span');
-    assert.equal(http.traceId, traceId);
     assert.equal(http.parentSpanId, execute.spanId, 'the upstream request is part of execution');
     assert.equal(attr(http, 'http.response.status_code')?.intValue, 200);
 
@@ -176,6 +221,20 @@ describe('OpenTelemetry: one trace per call, no secret or argument value (issue 
     assert.match(tp ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
     assert.equal(tp!.split('-')[1], traceId);
     assert.equal(tp!.split('-')[2], http.spanId);
+  });
+
+  it('propagates the trace to remote MCP servers: _meta.traceparent (stdio, HTTP) and the HTTP header', () => {
+    for (const server of ['tstdio', 'thttp']) {
+      const { all } = traceOf(`${server}.trace`);
+      const request = all.find((s) => s.name === 'MCP tools/call');
+      assert.ok(request, `${server}: the request to the server is a span of the call's trace`);
+      const seen = remoteSaw[server]!;
+      assert.equal(seen.meta, `00-${request.traceId}-${request.spanId}-01`, `${server}: _meta.traceparent`);
+      if (server === 'thttp') {
+        assert.equal(seen.header, seen.meta, 'the HTTP request carried the same traceparent header');
+        assert.ok(attr(request, 'server.port')?.intValue, 'host and port of an HTTP server are recorded');
+      } else assert.equal(seen.header, null);
+    }
   });
 
   it('exports the call metrics: calls by outcome, latency, spend, approvals waiting', async () => {
