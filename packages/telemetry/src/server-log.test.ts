@@ -43,6 +43,20 @@ describe('ServerLog: a stdio server stderr, scrubbed, bounded and rotated (issue
     });
   });
 
+  it('keeps the start of an endless line and drops the rest up to its newline', () => {
+    withDir((dir) => {
+      const file = join(dir, 's.log');
+      const log = new ServerLog(file, { maxLineChars: 100 });
+      for (let i = 0; i < 1000; i++) log.write('z'.repeat(1000));
+      log.write('\nnext line\n');
+      log.close();
+      const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+      assert.equal(lines.length, 2);
+      assert.match(lines[0]!, / z{100}… \[cut: 400 characters\]$/);
+      assert.match(lines[1]!, / next line$/);
+    });
+  });
+
   it('rotates by size and keeps a bounded number of files', () => {
     withDir((dir) => {
       const file = join(dir, 's.log');

@@ -30,6 +30,8 @@ export class ServerLog {
   #fd: number | undefined;
   #size = 0;
   #partial = '';
+  /** Dropping the rest of an over-long line, up to its newline. */
+  #skipping = false;
   /** A character split between two chunks is decoded whole. */
   readonly #decoder = new StringDecoder('utf8');
 
@@ -43,16 +45,22 @@ export class ServerLog {
 
   /** A chunk of the stream: complete lines are written, the rest waits for its newline. */
   write(chunk: Buffer | string): void {
-    this.#partial += typeof chunk === 'string' ? chunk : this.#decoder.write(chunk);
-    let i: number;
-    while ((i = this.#partial.indexOf('\n')) >= 0) {
-      this.#line(this.#partial.slice(0, i));
-      this.#partial = this.#partial.slice(i + 1);
-    }
-    // A line with no end in sight is written in parts rather than held without bound.
-    if (this.#partial.length > this.#maxLine * 4) {
-      this.#line(this.#partial);
-      this.#partial = '';
+    let text = typeof chunk === 'string' ? chunk : this.#decoder.write(chunk);
+    while (text !== '') {
+      const i = text.indexOf('\n');
+      if (!this.#skipping) this.#partial += i >= 0 ? text.slice(0, i) : text;
+      text = i >= 0 ? text.slice(i + 1) : '';
+      if (i >= 0) {
+        if (!this.#skipping) this.#line(this.#partial);
+        this.#partial = '';
+        this.#skipping = false;
+      } else if (this.#partial.length > this.#maxLine * 4) {
+        // A line with no end in sight: its start is written, the rest dropped up to its newline,
+        // so neither memory nor the scrub's work grows with what a server prints.
+        this.#line(this.#partial.slice(0, this.#maxLine * 4));
+        this.#partial = '';
+        this.#skipping = true;
+      }
     }
   }
 
