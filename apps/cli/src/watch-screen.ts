@@ -78,7 +78,8 @@ export function renderWatch(state: WatchState, width: number, height: number): L
     { text: state.offline ? `daemon not reachable: ${state.offline} (retrying)` : '' },
   ];
   const detail: Line[] = sel ? details(sel, w) : [{ text: 'Nothing is waiting. New approvals appear here.' }];
-  const foot: Line[] = [{ text: '' }, { text: state.message }];
+  // The message may carry a console link: wrapped, not clipped, over up to four lines.
+  const foot: Line[] = [{ text: '' }, ...wrap(state.message, w, 4).map((text) => ({ text }))];
   const listRows = Math.max(height - head.length - detail.length - foot.length - 1, 1);
   const rows = state.approvals.map((a) => ({
     text: `${a === sel ? '>' : ' '} ${a.id}  ${a.tool}  ${a.tier}  ${a.estimated_cost} ${a.currency}  ${argsSummary(a.args, 40)}`,
@@ -91,6 +92,14 @@ export function renderWatch(state: WatchState, width: number, height: number): L
   return [...head, ...list, { text: '' }, ...detail, ...foot]
     .slice(0, Math.max(height, 1))
     .map((l) => ({ ...l, text: fit(l.text, w) }));
+}
+
+/** `text` on one line (escaped), cut into pieces of `width` characters, at most `max` of them. */
+function wrap(text: string, width: number, max: number): string[] {
+  const chars = [...oneLine(text)];
+  const lines: string[] = [];
+  for (let i = 0; i < chars.length && lines.length < max; i += width) lines.push(chars.slice(i, i + width).join(''));
+  return lines.length ? lines : [''];
 }
 
 /** The facts of one approval, as `approvals show` gives them, each on one line. */
