@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { POLL_MS } from '../apps/cli/src/watch-screen.ts';
+import { POLL_MS, SETTLE_MS } from '../apps/cli/src/watch-screen.ts';
 import { startUpstream, writeConnector, type Upstream } from './attacks/lib/calls.ts';
 import {
   BIN,
@@ -118,6 +118,8 @@ describe('approvals in the terminal (issue 11, AC 2)', () => {
       assert.match(screen, new RegExp(`> ${approval.id}  notes\\.add  local`));
       assert.match(screen, /changes +appends one note to notes\.jsonl/);
 
+      // A key acts on an approval once it has been shown selected for SETTLE_MS (a person reads it).
+      await sleep(SETTLE_MS + 200);
       tmux(socket, ['send-keys', '-t', 'w', 'a']);
       const result = await call;
       assert.equal(result.isError, undefined, JSON.stringify(result));
@@ -139,6 +141,7 @@ describe('approvals in the terminal (issue 11, AC 2)', () => {
         await until('the selection to move', () => pane().includes(`> ${rejectId}`), 5000).catch(() => undefined);
       }
       assert.ok(pane().includes(`> ${rejectId}`), pane());
+      await sleep(SETTLE_MS + 200);
       tmux(socket, ['send-keys', '-t', 'w', 'r']);
       await until('the rejection', () => pane().includes(`Rejected ${rejectId}`));
       const statuses = cliJson<{ approvals: (Approval & { status: string })[] }>(home, ['approvals', 'list', '--all'])

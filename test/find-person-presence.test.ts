@@ -25,6 +25,7 @@ import {
   privateSessionBus,
   type ReceivedNotification,
 } from './lib/notification-server.ts';
+import { SETTLE_MS } from '../apps/cli/src/watch-screen.ts';
 import { SoftAuthenticator } from './lib/soft-authenticator.ts';
 
 const skip = dbusDaemonAvailable() ? false : 'dbus-daemon is not installed (Debian package: dbus-daemon)';
@@ -147,6 +148,7 @@ describe('finding the person for passkey-tier approvals and guarded changes (iss
       ]);
       await until('the approval on screen', () => pane().includes(`> ${approvalId}`));
       assert.match(pane(), /needs your passkey/);
+      await sleep(SETTLE_MS + 200); // a key acts once the selection has been shown that long
       tmux(socket, ['send-keys', '-t', 'w', 'a']);
       // The daemon refuses (presence_required) and its answer, with the link, is what is shown.
       await until('the console link', () => pane().replace(/\n/g, '').includes(`/#/approvals/${approvalId}`));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ApprovalView } from '@briefcase/protocol';
 import { argsSummary } from './approval-view.ts';
-import { move, parseKeys, renderWatch, type WatchState } from './watch-screen.ts';
+import { move, parseKeys, renderWatch, select, selectionSettled, SETTLE_MS, type WatchState } from './watch-screen.ts';
 
 const approval = (id: string, over: Partial<ApprovalView> = {}): ApprovalView => ({
   id,
@@ -28,6 +28,7 @@ const approval = (id: string, over: Partial<ApprovalView> = {}): ApprovalView =>
 const state = (approvals: ApprovalView[], selected?: string): WatchState => ({
   approvals,
   selected,
+  selectedSince: 0,
   message: '',
   offline: undefined,
   updatedAt: new Date(0),
@@ -79,6 +80,23 @@ describe('approvals watch screen (issue 11)', () => {
       .map((l) => l.text)
       .join('\n');
     assert.match(text, /needs your passkey/);
+  });
+});
+
+describe('a key acts only on an approval shown selected long enough to read', () => {
+  it('refuses right after the selection changed, by a key or by the list', () => {
+    const s = state([approval('apr_a'), approval('apr_b')]);
+    select(s, 'apr_a', 10_000);
+    assert.equal(selectionSettled(s, 10_000 + SETTLE_MS - 1), false);
+    assert.equal(selectionSettled(s, 10_000 + SETTLE_MS), true);
+    // apr_a leaves the list: the selection falls to apr_b, which has not been read yet.
+    s.approvals = [approval('apr_b')];
+    select(s, 'apr_b', 20_000);
+    assert.equal(selectionSettled(s, 20_001), false);
+    // Re-selecting the same approval does not restart the clock.
+    select(s, 'apr_b', 20_000 + SETTLE_MS);
+    assert.equal(selectionSettled(s, 20_000 + SETTLE_MS), true);
+    assert.equal(selectionSettled(state([]), 99_999), false);
   });
 });
 

@@ -5,6 +5,13 @@ import { oneLine } from './safe-text.ts';
 /** How often `approvals watch` asks the daemon for the waiting approvals (the UI refresh bound is 1 s). */
 export const POLL_MS = 500;
 
+/**
+ * How long an approval must have been shown selected before `a` or `r` acts on it. The list moves
+ * under the person (an approval expires or is decided elsewhere, and the selection falls to
+ * another); a key pressed for the one that left must not decide one they have not read.
+ */
+export const SETTLE_MS = 400;
+
 export type Key = 'up' | 'down' | 'approve' | 'reject' | 'quit' | 'refresh';
 
 /** Keys from raw terminal input: arrows (CSI and SS3 forms), j/k, a, r, q, Ctrl-C, Ctrl-L. */
@@ -33,6 +40,8 @@ export interface WatchState {
   approvals: ApprovalView[];
   /** The selected approval's id (selection follows the approval as the list changes). */
   selected: string | undefined;
+  /** When the selection last changed (by a key or because the selected approval left). */
+  selectedSince: number;
   /** The last thing that happened (approved, rejected, an error), shown at the bottom. */
   message: string;
   /** The daemon could not be reached on the last poll. */
@@ -48,6 +57,19 @@ export interface Line {
 /** The selected approval, falling back to the first when it left the list. */
 export function selectedApproval(state: WatchState): ApprovalView | undefined {
   return state.approvals.find((a) => a.id === state.selected) ?? state.approvals[0];
+}
+
+/** Select `id` (the current selection if undefined), noting when the selection changed. */
+export function select(state: WatchState, id: string | undefined, now: number): void {
+  if (id !== state.selected) {
+    state.selected = id;
+    state.selectedSince = now;
+  }
+}
+
+/** Whether `a`/`r` may act: the selected approval has been on screen, selected, for SETTLE_MS. */
+export function selectionSettled(state: WatchState, now: number): boolean {
+  return state.selected !== undefined && now - state.selectedSince >= SETTLE_MS;
 }
 
 /** Move the selection up or down by one. */

@@ -3,7 +3,17 @@ import { API_PATHS } from '@briefcase/protocol/api-paths';
 import { BriefcaseError } from '@briefcase/protocol/errors';
 import type { AdminClient } from '../client.ts';
 import { screen } from '../output.ts';
-import { move, parseKeys, POLL_MS, renderWatch, selectedApproval, type Key, type WatchState } from '../watch-screen.ts';
+import {
+  move,
+  parseKeys,
+  POLL_MS,
+  renderWatch,
+  select,
+  selectedApproval,
+  selectionSettled,
+  type Key,
+  type WatchState,
+} from '../watch-screen.ts';
 
 /**
  * `briefcase approvals watch`: the waiting approvals, live (a poll every POLL_MS over the admin
@@ -22,6 +32,7 @@ export async function approvalsWatch(c: AdminClient): Promise<void> {
   const state: WatchState = {
     approvals: [],
     selected: undefined,
+    selectedSince: 0,
     message: '',
     offline: undefined,
     updatedAt: undefined,
@@ -41,7 +52,7 @@ export async function approvalsWatch(c: AdminClient): Promise<void> {
       const { approvals } = await c.get<{ approvals: ApprovalView[] }>(`${API_PATHS.adminApprovals}?status=pending`);
       state.approvals = approvals;
       state.offline = undefined;
-      state.selected = selectedApproval(state)?.id;
+      select(state, selectedApproval(state)?.id, Date.now());
     } catch (e) {
       state.offline = (e as Error).message;
     }
@@ -52,6 +63,10 @@ export async function approvalsWatch(c: AdminClient): Promise<void> {
   const decide = async (decision: 'approve' | 'reject') => {
     const a = selectedApproval(state);
     if (!a || busy) return;
+    if (!selectionSettled(state, Date.now())) {
+      state.message = `The selection just changed to ${a.id} (${a.tool}): read it, then press ${decision === 'approve' ? 'a' : 'r'} again.`;
+      return draw();
+    }
     busy = true;
     state.message = `${decision === 'approve' ? 'Approving' : 'Rejecting'} ${a.id} (${a.tool})…`;
     draw();
@@ -71,7 +86,7 @@ export async function approvalsWatch(c: AdminClient): Promise<void> {
   const onKey = (key: Key) => {
     if (key === 'quit') return finish();
     if (key === 'up' || key === 'down') {
-      state.selected = move(state, key === 'up' ? -1 : 1);
+      select(state, move(state, key === 'up' ? -1 : 1), Date.now());
       return draw();
     }
     if (key === 'refresh') return void poll();
