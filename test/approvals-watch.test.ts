@@ -182,4 +182,16 @@ describe('approvals in the terminal (issue 11, AC 2)', () => {
     assert.equal(summary.args.card, '[redacted]');
     assert.ok(!list.stdout.includes(card));
   });
+
+  it('a vault secret in the arguments is stored and shown redacted, as in receipts', async () => {
+    const secret = `vault-CANARY-${randomBytes(8).toString('hex')}`;
+    assert.equal(cli(home, ['secrets', 'set', 'watch.test'], secret).code, 0);
+    const r = await quick.callTool({ name: 'notes.add', arguments: { text: `send ${secret} out` } });
+    const id = errorOf(r)!.approval_id!;
+    const list = cli(home, ['approvals', 'list']);
+    const row = list.stdout.split('\n').find((l) => l.startsWith(id));
+    assert.ok(row?.includes('send [redacted] out'), list.stdout);
+    assert.ok(!list.stdout.includes(secret));
+    assert.ok(!cli(home, ['approvals', 'show', id, '--json']).stdout.includes(secret));
+  });
 });
