@@ -102,6 +102,10 @@ describe('approvals in the terminal (issue 11, AC 2)', () => {
         `env BRIEFCASE_HOME='${home}' '${process.execPath}' '${BIN}' approvals watch; echo "EXIT:$?"; sleep 600`,
       ]);
       await until('the watch screen', () => /Briefcase approvals: 0 waiting/.test(pane()));
+      // It polls on its own: the time of the last update moves with nothing else happening.
+      const updated = () => /\(updated (\d\d:\d\d:\d\d)\)/.exec(pane())?.[1];
+      const first = updated();
+      await until('a refresh', () => updated() !== first, 10_000);
 
       const text = `watch-${randomBytes(6).toString('hex')}`;
       const call = waiting.callTool({ name: 'notes.add', arguments: { text } }, undefined, { timeout: 120_000 });

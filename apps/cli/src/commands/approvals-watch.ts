@@ -46,19 +46,27 @@ export async function approvalsWatch(c: AdminClient): Promise<void> {
     const { width, height } = screen.size();
     screen.draw(renderWatch(state, width, height));
   };
-  const poll = async () => {
-    clearTimeout(timer);
-    try {
-      const { approvals } = await c.get<{ approvals: ApprovalView[] }>(`${API_PATHS.adminApprovals}?status=pending`);
-      state.approvals = approvals;
-      state.offline = undefined;
-      select(state, selectedApproval(state)?.id, Date.now());
-    } catch (e) {
-      state.offline = (e as Error).message;
-    }
-    state.updatedAt = new Date();
-    draw();
-    timer = setTimeout(() => void poll(), POLL_MS);
+  let stopped = false;
+  let inFlight: Promise<void> | undefined;
+  /** One poll at a time; each schedules the next, so there is exactly one timer chain. */
+  const poll = (): Promise<void> => {
+    inFlight ??= (async () => {
+      clearTimeout(timer);
+      try {
+        const { approvals } = await c.get<{ approvals: ApprovalView[] }>(`${API_PATHS.adminApprovals}?status=pending`);
+        state.approvals = approvals;
+        state.offline = undefined;
+        select(state, selectedApproval(state)?.id, Date.now());
+      } catch (e) {
+        state.offline = (e as Error).message;
+      }
+      if (stopped) return;
+      state.updatedAt = new Date();
+      draw();
+      clearTimeout(timer);
+      timer = setTimeout(() => void poll(), POLL_MS);
+    })().finally(() => (inFlight = undefined));
+    return inFlight;
   };
   const decide = async (decision: 'approve' | 'reject') => {
     const a = selectedApproval(state);
@@ -97,6 +105,7 @@ export async function approvalsWatch(c: AdminClient): Promise<void> {
   };
 
   const restore = () => {
+    stopped = true;
     clearTimeout(timer);
     stdin.off('data', onData);
     if (stdin.isTTY) stdin.setRawMode(false);
