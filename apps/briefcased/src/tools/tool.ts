@@ -1,6 +1,7 @@
 import type { RemoteToolIdentity } from '@briefcase/crypto';
 import type { ToolDescriptor, ToolResult } from '@briefcase/protocol';
 import type { Challenge, RetryResponse } from '@briefcase/payments';
+import type { OutboundSpan } from '@briefcase/telemetry';
 import type { Secret } from '@briefcase/vault';
 
 /** What a tool may use while it runs; nothing else of the daemon is reachable from a tool. */
@@ -20,6 +21,11 @@ export interface ToolContext {
    * (docs/payments.md). Throws when the payment is refused; absent when payments are off.
    */
   pay?: (<T>(challenge: Challenge, retry: PaidRetry<T>) => Promise<T>) | undefined;
+  /**
+   * A span for a request the tool sends upstream; its `traceparent` goes with the request
+   * (undefined when telemetry is off). Only the host and port are recorded, never the path.
+   */
+  outbound?: ((name: string, target?: { host: string; port: number }) => OutboundSpan) | undefined;
 }
 
 /** Repeat the same request with these extra headers (the payment proof); never shown to the agent. */
