@@ -5,6 +5,7 @@
 import { run as cliStartup } from './cli-startup.ts';
 import { run as codeTools } from './code-tools.ts';
 import { run as gateway } from './gateway-overhead.ts';
+import { run as payments } from './payments.ts';
 import { run as remote } from './remote-overhead.ts';
 import { run as sandbox } from './sandbox.ts';
 import { run as signRate } from './sign-rate.ts';
@@ -20,6 +21,7 @@ const results = {
   keys: await signRate(log),
   cli: await cliStartup(log),
   codeTools: await codeTools(log),
+  payments: await payments(log),
 };
 if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 else {
@@ -68,4 +70,11 @@ else {
   line('code tools: QuickJS overhead', c.quickjs_overhead);
   line('code tools: WebAssembly echo', c.wasm);
   line('code tools: WebAssembly overhead', c.wasm_overhead);
+  const p = results.payments;
+  if ('skipped' in p) console.log(`payments: skipped: ${p.skipped}`);
+  else {
+    line('payments: x402 unpaid call', p.x402.unpaid_ms);
+    line('payments: x402 paid call', p.x402.paid_ms);
+    line('payments: x402 added by paying', p.x402.added_ms);
+  }
 }

@@ -30,6 +30,8 @@ export interface UpstreamOptions {
 export interface Upstream {
   url: string;
   paidRequests: () => number;
+  /** Every PAYMENT-SIGNATURE header the server received (the canary test looks for them). */
+  signatures: string[];
   close(): Promise<void>;
 }
 
@@ -60,7 +62,13 @@ export async function startX402Upstream(o: UpstreamOptions): Promise<Upstream> {
     new ExactEvmServerScheme(),
   );
   let paid = 0;
+  const signatures: string[] = [];
   const app = express();
+  app.use((req, _res, next) => {
+    const s = req.headers['payment-signature'];
+    if (typeof s === 'string') signatures.push(s);
+    next();
+  });
   app.use(
     paymentMiddleware(
       {
@@ -100,6 +108,7 @@ export async function startX402Upstream(o: UpstreamOptions): Promise<Upstream> {
   return {
     url: `http://127.0.0.1:${port}`,
     paidRequests: () => paid,
+    signatures,
     close: () =>
       new Promise((res) => {
         http_.closeAllConnections();

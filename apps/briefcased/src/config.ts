@@ -76,6 +76,13 @@ export const Config = z
       })
       .strict()
       .default({ ttl_seconds: 600, wait_seconds: 120, max_pending: 20 }),
+    notifications: z
+      .object({
+        /** A desktop notification when an approval or a guarded change waits (docs/approvals.md). */
+        desktop: z.boolean().default(true),
+      })
+      .strict()
+      .default({ desktop: true }),
     budgets: z
       .object({
         currency: z.string().default('USD'),
@@ -116,6 +123,13 @@ export const Config = z
       })
       .strict()
       .default({ enabled: false, api_port: 38089 }),
+    payments: z
+      .object({
+        /** JSON-RPC endpoint per CAIP-2 network (x402 on EVM), e.g. {"eip155:8453": "https://…"}. */
+        rpc: z.record(z.string().regex(/^eip155:[0-9]{1,12}$/, 'a CAIP-2 eip155 chain id'), z.url()).default({}),
+      })
+      .strict()
+      .default({ rpc: {} }),
     keys: z
       .object({
         /** Roles whose key must be non-exportable (on a token): a software key refuses the start. */

@@ -9,7 +9,7 @@ import { readPublicKeys, type KeyRole, type Signer } from '@briefcase/keys';
 import { PolicyEngine } from '@briefcase/policy';
 import { BriefcaseError } from '@briefcase/protocol';
 import { ReceiptLog } from '@briefcase/receipts/node';
-import { Logger } from '@briefcase/telemetry';
+import { Logger, startTelemetry, type Telemetry } from '@briefcase/telemetry';
 import { loadMasterKey, Scrubber, Vault, type MasterKey, type MasterKeySource } from '@briefcase/vault';
 import { startConsole } from '@briefcase/console';
 import { denyDaemonListener } from '@briefcase/egress';
@@ -20,10 +20,12 @@ import { listenHttp, listenSocket, createApiServer } from './api/server.ts';
 import { listenAgentSocket, prepareAgentSocket, type PreparedAgentSocket } from './api/agent-socket.ts';
 import { SpendLedger } from './budget/ledger.ts';
 import { loadConfig, type AgentSocketConfig, type Config } from './config.ts';
+import { startDesktopNotifications } from './notifications.ts';
 import { DEMO_API_SECRET, startDemoApi } from './demo/demo-api.ts';
 import { refreshDeviceStatement } from './keys/device-statement.ts';
 import { daemonAnswers, dataPaths, type DataPaths } from './paths.ts';
 import { loadKeys } from './keys/load-keys.ts';
+import { Payments } from './payments/service.ts';
 import { CallPipeline } from './pipeline/pipeline.ts';
 import { RemoteManager } from './remote/manager.ts';
 import { PinStore } from './remote/pins.ts';
@@ -69,6 +71,7 @@ interface Checked {
   paths: DataPaths;
   config: Config;
   logger: Logger;
+  telemetry: Telemetry;
   master: MasterKey;
   vault: Vault;
   scrubber: Scrubber;
@@ -84,6 +87,8 @@ export interface Services {
   config: Config;
   db: DatabaseSync;
   logger: Logger;
+  /** Traces and metrics (NOOP_TELEMETRY unless OTEL_* variables ask for export). */
+  telemetry: Telemetry;
   vault: Vault;
   scrubber: Scrubber;
   /** Each role's key (software or PKCS#11); a rotation replaces one. */
@@ -93,6 +98,8 @@ export interface Services {
   receipts: ReceiptLog;
   approvals: ApprovalStore;
   ledger: SpendLedger;
+  /** Grants, the payment ledger and the rails (docs/payments.md). */
+  payments: Payments;
   /** The one writer of the database (group commit; waits out other processes' locks). */
   commits: CommitQueue;
   pipeline: CallPipeline;
@@ -122,6 +129,7 @@ export class Daemon {
   readonly #servers: Server[] = [];
   #sweeper: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
+  #stopNotifications: (() => void) | undefined;
   #stopping: Promise<void> | undefined;
   httpAddress: { host: string; port: number } | undefined;
   demoAddress: { port: number } | undefined;
@@ -150,6 +158,7 @@ export class Daemon {
       file: `${paths.logs}/daemon.log`,
       stderr: options.foreground ?? false,
     });
+    const telemetry = await startTelemetry('briefcased');
 
     const master = await loadMasterKey(paths.home, { passphrase: options.passphrase });
     const vault = Vault.open(paths.home, master.key);
@@ -173,6 +182,7 @@ export class Daemon {
         paths,
         config,
         logger,
+        telemetry,
         master,
         vault,
         scrubber,
@@ -189,7 +199,7 @@ export class Daemon {
 
   /** Everything after the checks: the stores, the log, the servers. Keys are closed if it fails. */
   static async #assemble(start: Checked): Promise<Daemon> {
-    const { options, paths, config, logger, master, vault, scrubber, keys, policy, registry } = start;
+    const { options, paths, config, logger, telemetry, master, vault, scrubber, keys, policy, registry } = start;
     // Strict mode: a role that must be hardware-backed does not start on a software key.
     for (const role of new Set([...config.keys.strict, ...(options.strictRoles ?? [])])) {
       if (!keys[role].nonExportable) {
@@ -219,6 +229,13 @@ export class Daemon {
     }
     const approvals = new ApprovalStore(db);
     const ledger = new SpendLedger(db);
+    const payments = new Payments({
+      db,
+      home: paths.home,
+      masterKey: master.key,
+      identity: () => keys.identity,
+      config: () => config.payments,
+    });
     const commits = new CommitQueue(db, {
       afterRollback: () => receipts.resync(),
       lockWaitMs: config.limits.db_lock_wait_seconds * 1000,
@@ -241,6 +258,7 @@ export class Daemon {
       config,
       db,
       logger,
+      telemetry,
       vault,
       scrubber,
       keys,
@@ -248,6 +266,7 @@ export class Daemon {
       receipts,
       approvals,
       ledger,
+      payments,
       commits,
       registry,
       remotes,
@@ -265,10 +284,12 @@ export class Daemon {
         policy: () => policy.engine,
         approvals,
         ledger,
+        payments,
         receipts,
         vault,
         scrubber,
         logger,
+        telemetry,
         dataDir: paths.home,
         settings: () => ({
           caps: config.budgets.caps,
@@ -281,7 +302,12 @@ export class Daemon {
     };
     await refreshDeviceStatement(paths, keys.identity, receipts);
     const daemon = new Daemon(services);
+    telemetry.observeApprovalsWaiting(
+      () => approvals.pendingCount('agent').count + approvals.pendingCount('admin').count,
+    );
     daemon.#recover();
+    // Payments in doubt after a crash: asked of the rail (the chain), settled or released, receipted.
+    await payments.recover(receipts, logger);
     receipts.append('daemon', 'daemon', {
       event: 'started',
       version: VERSION,
@@ -340,6 +366,7 @@ export class Daemon {
         }
       }
     }
+    daemon.#stopNotifications = startDesktopNotifications(services);
     writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     daemon.#sweeper = setInterval(() => daemon.#expireApprovals(), 1000);
     daemon.#sweeper.unref();
@@ -435,6 +462,7 @@ export class Daemon {
   async #stop(): Promise<void> {
     const { receipts, db, logger, paths } = this.services;
     if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#stopNotifications?.();
     await this.#sweeping;
     await Promise.all(
       this.#servers.map(
@@ -446,6 +474,8 @@ export class Daemon {
       ),
     );
     await this.services.remotes.close();
+    // Before the database closes: the approvals gauge reads it on the last export.
+    await this.services.telemetry.shutdown().catch((e: unknown) => logger.warn('telemetry flush failed', { error: e }));
     try {
       receipts.append('daemon', 'daemon', { event: 'stopped', pid: process.pid });
       await receipts.close();

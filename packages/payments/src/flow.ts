@@ -174,6 +174,13 @@ export class PaymentFlow {
       for (const s of stored) {
         let decision: OfferDecision;
         let grant: SpendingGrant;
+        // A grant for other purposes says nothing about this call: it only explains a refusal
+        // when no grant for this purpose exists.
+        if (!call.purposes.some((p) => s.grant.purposes?.includes(p))) {
+          const e = new PaymentError('purpose_not_allowed', `no grant allows paying for ${call.purposes[0] ?? '?'}`);
+          if (!best) best = { error: e, offer };
+          continue;
+        }
         try {
           grant = verifyGrant(s, trust);
           decision = checkOffer(grant, offer, { purposes: call.purposes, estimate: call.estimate?.(offer), now });
@@ -211,12 +218,12 @@ export class PaymentFlow {
 /** Which refusal explains best why nothing was paid: a grant that covers the asset beats one that does not. */
 function rank(e: PaymentError): number {
   const order = [
+    'purpose_not_allowed',
     'grant_invalid',
     'asset_not_allowed',
+    'payee_not_allowed',
     'grant_expired',
     'grant_revoked',
-    'payee_not_allowed',
-    'purpose_not_allowed',
   ];
   const i = order.indexOf(e.reason);
   return i === -1 ? order.length : i;

@@ -65,6 +65,8 @@ export const ToolCallResponse = z.discriminatedUnion('ok', [
     result: ToolResult,
     receipt_id: z.string(),
     origin: z.string(),
+    /** What this call paid (public facts: rail, network, asset, amount, payee, tx), if it paid. */
+    payment: z.record(z.string(), z.string()).optional(),
   }),
   z.object({
     ok: z.literal(false),

@@ -41,6 +41,23 @@ export const HttpConnectorManifest = z
         currency: z.string().default('USD'),
         /** A response header carrying the actual cost in minor units, if the API reports it. */
         actual_header: z.string().optional(),
+        /**
+         * The most one call may pay when the API answers 402 (docs/payments.md), per asset:
+         * `{network, asset, max}` with `max` in atomic units. A 402 asking more — or for an asset
+         * not listed — needs a person's approval, and is refused until that exists.
+         */
+        payments: z
+          .array(
+            z
+              .object({
+                network: z.string().min(1).max(100),
+                asset: z.string().min(1).max(200),
+                max: z.string().regex(/^(0|[1-9][0-9]{0,77})$/, 'atomic units: digits only, no leading zeros'),
+              })
+              .strict(),
+          )
+          .max(20)
+          .optional(),
       })
       .strict()
       .default({ estimate: 0, currency: 'USD' }),

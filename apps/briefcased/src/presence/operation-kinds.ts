@@ -10,6 +10,7 @@ import { addConnector, checkConnector, connectorFile } from '../admin/connectors
 import { applyPolicy, loadPolicy } from '../admin/policy.ts';
 import type { Services } from '../daemon.ts';
 import { rotateKey } from '../keys/rotate.ts';
+import { createGrant, parseGrantRequest } from '../payments/admin.ts';
 
 /** What a guarded change is, for the person who confirms it, and how it runs once confirmed. */
 export interface OperationKind {
@@ -27,6 +28,18 @@ const str = (v: unknown, name: string): string => {
 };
 
 export const OPERATION_KINDS: Record<string, OperationKind> = {
+  grant_create: {
+    prepare(_s, p) {
+      const request = parseGrantRequest(p.grant);
+      const limits = request.limits.map((l) => `${l.total} of ${l.asset} on ${l.network}`).join(', ');
+      return {
+        params: { grant: request },
+        summary: `create a spending grant: up to ${limits}, to ${request.payees.length} payee(s), until ${request.expiresAt}`,
+        details: { after: request },
+      };
+    },
+    run: async (s, p) => createGrant(s, parseGrantRequest(p.grant)),
+  },
   policy_apply: {
     prepare(s, p) {
       const text = str(p.text, 'text');

@@ -73,6 +73,13 @@ export class HttpConnectorTool implements Tool {
     return this.#manifest.cost.estimate;
   }
 
+  paymentEstimate(offer: { network: string; asset: string }): bigint {
+    const declared = this.#manifest.cost.payments?.find(
+      (p) => p.network === offer.network && p.asset.toLowerCase() === offer.asset,
+    );
+    return declared ? BigInt(declared.max) : 0n;
+  }
+
   async execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutput> {
     const m = this.#manifest;
     const url = requestUrl(m.request.url, args);
@@ -95,29 +102,58 @@ export class HttpConnectorTool implements Tool {
       body = JSON.stringify(Object.fromEntries(m.request.body_args.filter((k) => k in args).map((k) => [k, args[k]])));
       if (!headers.has('content-type')) headers.set('content-type', 'application/json');
     }
-    let response: Response;
-    try {
-      response = await checkedFetch(url, {
-        rules: { grants: m.egress, allowPrivate: false },
-        method: m.request.method,
-        headers,
-        ...(body !== undefined ? { body } : {}),
-        redirect: 'manual',
-        signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(m.request.timeout_ms)]),
+    // W3C Trace Context for the upstream (set last: a manifest cannot override it).
+    const send = async (
+      extra: Readonly<Record<string, string>> = {},
+    ): Promise<{ response: Response; text: string }> => {
+      const h = new Headers(headers);
+      for (const [name, value] of Object.entries(extra)) h.set(name, value);
+      const span = ctx.outbound?.(`HTTP ${m.request.method}`, {
+        host: url.hostname,
+        port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
       });
-    } catch (e) {
-      if (e instanceof BriefcaseError) throw e; // EgressViolation: sandbox_violation, host and port in the receipt
-      const reason = (e as Error).name === 'TimeoutError' ? 'timed out' : 'could not be reached';
-      throw new BriefcaseError('upstream_error', `the upstream API ${reason}`, (e as Error).message);
+      if (span?.traceparent) h.set('traceparent', span.traceparent);
+      let response: Response;
+      try {
+        response = await checkedFetch(url, {
+          rules: { grants: m.egress, allowPrivate: false },
+          method: m.request.method,
+          headers: h,
+          ...(body !== undefined ? { body } : {}),
+          redirect: 'manual',
+          signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(m.request.timeout_ms)]),
+        });
+      } catch (e) {
+        span?.end(undefined, true);
+        if (e instanceof BriefcaseError) throw e; // EgressViolation: sandbox_violation, host and port in the receipt
+        const reason = (e as Error).name === 'TimeoutError' ? 'timed out' : 'could not be reached';
+        throw new BriefcaseError('upstream_error', `the upstream API ${reason}`, (e as Error).message);
+      }
+      span?.end(response.status);
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel();
+        throw new BriefcaseError(
+          'upstream_error',
+          `the upstream API answered with a redirect (${response.status}), which is not followed`,
+        );
+      }
+      return { response, text: await readCapped(response, m.max_response_bytes) };
+    };
+    let { response, text } = await send();
+    if (response.status === 402 && ctx.pay) {
+      // The payment step (docs/payments.md): the daemon checks, pays and repeats this same
+      // request once with the proof; the proof headers never reach the result.
+      ({ response, text } = await ctx.pay(
+        { url: url.href, status: 402, headers: lowerHeaders(response.headers), body: text.slice(0, 65_536) },
+        async (proof) => {
+          const answer = await send(proof);
+          return {
+            response: { status: answer.response.status, headers: lowerHeaders(answer.response.headers) },
+            value: answer,
+          };
+        },
+      ));
     }
-    if (response.status >= 300 && response.status < 400) {
-      await response.body?.cancel();
-      throw new BriefcaseError(
-        'upstream_error',
-        `the upstream API answered with a redirect (${response.status}), which is not followed`,
-      );
-    }
-    const text = await readCapped(response, m.max_response_bytes);
     const actualCost = m.cost.actual_header ? parseCost(response.headers.get(m.cost.actual_header)) : undefined;
     if (!response.ok) {
       return { result: textResult(`upstream API error ${response.status}: ${text}`, true), actualCost };
@@ -195,6 +231,10 @@ function fixedPath(template: string): { path: string; exact: boolean } | null {
 }
 
 const PLACEHOLDER_START = /\{[A-Za-z0-9_]+\}/;
+
+function lowerHeaders(headers: Headers): Record<string, string> {
+  return Object.fromEntries([...headers].map(([k, v]) => [k.toLowerCase(), v]));
+}
 
 function argText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);

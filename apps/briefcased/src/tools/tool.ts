@@ -1,5 +1,7 @@
 import type { RemoteToolIdentity } from '@briefcase/crypto';
 import type { ToolDescriptor, ToolResult } from '@briefcase/protocol';
+import type { Challenge, RetryResponse } from '@briefcase/payments';
+import type { OutboundSpan } from '@briefcase/telemetry';
 import type { Secret } from '@briefcase/vault';
 
 /** What a tool may use while it runs; nothing else of the daemon is reachable from a tool. */
@@ -14,7 +16,22 @@ export interface ToolContext {
   onProgress?: ((progress: ToolProgress) => void) | undefined;
   /** Log messages a remote server sends while the call runs (MCP notifications/message). */
   onLog?: ((entry: ToolLog) => void) | undefined;
+  /**
+   * The upstream answered 402: check, pay and retry once through the daemon's payment step
+   * (docs/payments.md). Throws when the payment is refused; absent when payments are off.
+   */
+  pay?: (<T>(challenge: Challenge, retry: PaidRetry<T>) => Promise<T>) | undefined;
+  /**
+   * A span for a request the tool sends upstream; its `traceparent` goes with the request
+   * (undefined when telemetry is off). Only the host and port are recorded, never the path.
+   */
+  outbound?: ((name: string, target?: { host: string; port: number }) => OutboundSpan) | undefined;
 }
+
+/** Repeat the same request with these extra headers (the payment proof); never shown to the agent. */
+export type PaidRetry<T> = (
+  headers: Readonly<Record<string, string>>,
+) => Promise<{ response: RetryResponse; value: T }>;
 
 export interface ToolLog {
   level: string;
@@ -50,6 +67,11 @@ export interface Tool {
   readonly changes: string | null;
   readonly currency: string;
   estimateCost(args: Record<string, unknown>): number;
+  /**
+   * The most one call expects to pay when its upstream answers 402, in this asset (atomic
+   * units); 0n when the tool declares nothing for it. Above it, a person must approve.
+   */
+  paymentEstimate?(offer: { network: string; asset: string }): bigint;
   execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutput>;
   /**
    * What a remote MCP tool is (server, original name, definition hash): its call hash covers it,

@@ -1,0 +1,128 @@
+import type { DatabaseSync } from 'node:sqlite';
+import type { Signer } from '@briefcase/keys';
+import {
+  PaymentError,
+  PaymentFlow,
+  signGrant,
+  type GrantRequest,
+  type PaymentBackend,
+  type SpendingGrant,
+} from '@briefcase/payments';
+import { SqliteSpendLedger } from '@briefcase/payments/node';
+import { X402Backend, localX402Signer, type X402Signer } from '@briefcase/payments/x402';
+import type { ReceiptLog } from '@briefcase/receipts/node';
+import type { Logger } from '@briefcase/telemetry';
+import type { Hex } from 'viem';
+import { GrantStore } from './grants-store.ts';
+import { loadWalletKey } from './wallet.ts';
+
+export interface PaymentsConfig {
+  /** JSON-RPC endpoint per CAIP-2 network the daemon pays on (x402). */
+  rpc: Record<string, string>;
+}
+
+/**
+ * The daemon's payment wiring: the grant store, the spend ledger (same database as receipts),
+ * the rails, and the flow. Grants are issued by this daemon's identity key on an admin's request
+ * (guarded by presence once passkeys exist) and bound to that same key.
+ */
+export class Payments {
+  readonly grants: GrantStore;
+  readonly ledger: SqliteSpendLedger;
+  readonly flow: PaymentFlow;
+  readonly #identity: () => Signer;
+
+  constructor(o: {
+    db: DatabaseSync;
+    home: string;
+    masterKey: Uint8Array;
+    identity: () => Signer;
+    config: () => PaymentsConfig;
+  }) {
+    this.grants = new GrantStore(o.db);
+    this.ledger = new SqliteSpendLedger(o.db);
+    this.#identity = o.identity;
+    const backends: PaymentBackend[] = [
+      new X402Backend({ rpc: o.config().rpc, signer: walletSigner(o.home, o.masterKey) }),
+    ];
+    this.flow = new PaymentFlow({
+      backends,
+      ledger: this.ledger,
+      grants: () => this.grants.list(),
+      trust: () => ({ issuers: [o.identity().keyId], gateway: o.identity().keyId }),
+    });
+  }
+
+  async createGrant(request: GrantRequest): Promise<SpendingGrant> {
+    const id = this.#identity();
+    const grant = await signGrant(
+      request,
+      { publicJwk: id.publicJwk as unknown as Record<string, string>, keyId: id.keyId, sign: (m) => id.sign(m) },
+      id.keyId,
+      `grant_${crypto.randomUUID()}`,
+      new Date(),
+    );
+    this.grants.add(grant);
+    return grant;
+  }
+
+  /** Crash recovery: settle or release every reservation whose outcome is unknown; receipted. */
+  async recover(receipts: ReceiptLog, logger: Logger): Promise<void> {
+    for (const { entry, settlement } of await this.flow.recover()) {
+      receipts.append('payment', 'daemon', {
+        event: 'recovered',
+        ...paymentFacts(entry.grantId, entry.budgetId, settlement),
+      });
+      logger.warn('payment in doubt after an unclean stop, resolved from the rail', {
+        budget_id: entry.budgetId,
+        status: settlement.status,
+      });
+    }
+  }
+}
+
+/** The public facts of a payment: what receipts, `_meta` and logs may say. Never a key or signature. */
+export function paymentFacts(
+  grantId: string,
+  budgetId: string,
+  s: {
+    status: string;
+    rail: string;
+    network: string;
+    asset: string;
+    payee: string;
+    amount: string;
+    txRef?: string;
+    note?: string;
+  },
+): Record<string, string> {
+  return {
+    status: s.status,
+    rail: s.rail,
+    network: s.network,
+    asset: s.asset,
+    payee: s.payee,
+    amount: s.amount,
+    grant_id: grantId,
+    budget_id: budgetId,
+    ...(s.txRef ? { tx: s.txRef } : {}),
+    ...(s.note ? { note: s.note.slice(0, 300) } : {}),
+  };
+}
+
+/** The wallet key is read when the first payment is signed (a wallet made after start works). */
+function walletSigner(home: string, masterKey: Uint8Array): X402Signer {
+  let inner: X402Signer | undefined;
+  const get = (): X402Signer => {
+    if (inner) return inner;
+    const key: Hex | null = loadWalletKey(home, masterKey);
+    if (!key) throw new PaymentError('signing_refused', 'no payment wallet: `briefcase payments wallet create`');
+    return (inner = localX402Signer(key));
+  };
+  return {
+    get address() {
+      return get().address;
+    },
+    signTransfer: (typed, authz) => get().signTransfer(typed, authz),
+  };
+}
