@@ -127,6 +127,24 @@ export const Config = z
       .object({
         /** JSON-RPC endpoint per CAIP-2 network (x402 on EVM), e.g. {"eip155:8453": "https://…"}. */
         rpc: z.record(z.string().regex(/^eip155:[0-9]{1,12}$/, 'a CAIP-2 eip155 chain id'), z.url()).default({}),
+        /** L402 through your LND node (docs/payments-l402.md); the macaroon is named, kept in the vault. */
+        l402: z
+          .object({
+            rest_url: z.url({ protocol: /^https$/ }),
+            tls_cert_path: z.string().min(1),
+            /** `{{secret:NAME}}`: the vault secret holding the pay-only macaroon (hex). */
+            macaroon_secret: z
+              .string()
+              .regex(/^\{\{secret:[A-Za-z0-9._-]{1,100}\}\}$/, 'a {{secret:NAME}} reference to the vault'),
+            network: z.enum(['bc', 'tb', 'tbs', 'bcrt', 'sb']),
+            max_fee_msat: z
+              .string()
+              .regex(/^(0|[1-9][0-9]{0,15})$/)
+              .default('10000'),
+            pay_timeout_seconds: z.number().int().min(5).max(600).default(60),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ rpc: {} }),

@@ -235,6 +235,7 @@ export class Daemon {
       masterKey: master.key,
       identity: () => keys.identity,
       config: () => config.payments,
+      secret: (name) => vault.get(name),
     });
     const commits = new CommitQueue(db, {
       afterRollback: () => receipts.resync(),

@@ -50,6 +50,14 @@ export interface PaymentBackend {
   ): Promise<PaymentProof>;
   /** Verify what the retry settled; see the contract, step 5. */
   confirm(proof: PaymentProof, response: RetryResponse): Promise<Settlement>;
+  /**
+   * Headers that already prove payment for `url` (L402: a paid token cached per service), sent
+   * on the first request so a paid service is not paid again. Optional: x402 pays per request.
+   * SECRET like `PaymentProof.retryHeaders`.
+   */
+  credentialFor?(url: string): Readonly<Record<string, string>> | undefined;
+  /** The upstream refused the headers from `credentialFor` (401/402): forget them. */
+  credentialRefused?(url: string, headers: Readonly<Record<string, string>>): void;
   /** Find out, after a crash, whether a reserved payment settled; see the contract, step 6. */
   recover(pending: PendingPayment): Promise<Settlement>;
 }

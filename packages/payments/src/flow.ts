@@ -57,6 +57,20 @@ export class PaymentFlow {
     return this.#d.backends.flatMap((b) => b.parse(challenge));
   }
 
+  /** A credential a backend holds for `url` (a paid L402 token), to send before any 402. */
+  credentialFor(url: string): Readonly<Record<string, string>> | undefined {
+    for (const b of this.#d.backends) {
+      const h = b.credentialFor?.(url);
+      if (h) return h;
+    }
+    return undefined;
+  }
+
+  /** The upstream refused a credential from `credentialFor`: every backend forgets it. */
+  credentialRefused(url: string, headers: Readonly<Record<string, string>>): void {
+    for (const b of this.#d.backends) b.credentialRefused?.(url, headers);
+  }
+
   async pay<T>(
     challenge: Challenge,
     call: PaidCall,

@@ -9,6 +9,7 @@ import {
   type SpendingGrant,
 } from '@briefcase/payments';
 import { SqliteSpendLedger } from '@briefcase/payments/node';
+import { l402BackendFromConfig } from '@briefcase/payments/l402';
 import { X402Backend, localX402Signer, type X402Signer } from '@briefcase/payments/x402';
 import type { ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
@@ -19,6 +20,17 @@ import { loadWalletKey } from './wallet.ts';
 export interface PaymentsConfig {
   /** JSON-RPC endpoint per CAIP-2 network the daemon pays on (x402). */
   rpc: Record<string, string>;
+  /** LND for L402 (docs/payments-l402.md); absent: L402 challenges are not paid. */
+  l402?:
+    | {
+        rest_url: string;
+        tls_cert_path: string;
+        macaroon_secret: string;
+        network: 'bc' | 'tb' | 'tbs' | 'bcrt' | 'sb';
+        max_fee_msat: string;
+        pay_timeout_seconds: number;
+      }
+    | undefined;
 }
 
 /**
@@ -38,6 +50,8 @@ export class Payments {
     masterKey: Uint8Array;
     identity: () => Signer;
     config: () => PaymentsConfig;
+    /** A vault secret by name (the LND macaroon), read when a payment is made. */
+    secret?: (name: string) => { expose(): string } | undefined;
   }) {
     this.grants = new GrantStore(o.db);
     this.ledger = new SqliteSpendLedger(o.db);
@@ -45,6 +59,29 @@ export class Payments {
     const backends: PaymentBackend[] = [
       new X402Backend({ rpc: o.config().rpc, signer: walletSigner(o.home, o.masterKey) }),
     ];
+    const l402 = o.config().l402;
+    if (l402) {
+      const name = l402.macaroon_secret.slice('{{secret:'.length, -2);
+      backends.push(
+        l402BackendFromConfig(
+          {
+            restUrl: l402.rest_url,
+            tlsCertPath: l402.tls_cert_path,
+            macaroonSecret: name,
+            network: l402.network,
+            maxFeeMsat: l402.max_fee_msat,
+            payTimeoutSeconds: l402.pay_timeout_seconds,
+          },
+          () => ({
+            expose: () => {
+              const v = o.secret?.(name);
+              if (!v) throw new PaymentError('signing_refused', `the LND macaroon secret ${name} is not in the vault`);
+              return v.expose();
+            },
+          }),
+        ),
+      );
+    }
     this.flow = new PaymentFlow({
       backends,
       ledger: this.ledger,

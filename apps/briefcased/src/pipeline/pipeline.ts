@@ -203,6 +203,12 @@ export class CallPipeline {
         onLog: events.onLog,
         dataDir: d.dataDir,
         pay: paymentStep(d, s, tool),
+        paidCredential: d.payments
+          ? {
+              get: (url: string) => d.payments?.flow.credentialFor(url),
+              refused: (url: string, h: Readonly<Record<string, string>>) => d.payments?.flow.credentialRefused(url, h),
+            }
+          : undefined,
         scrub: (text) => d.scrubber.scrub(text),
         outbound: (name, target) => s.span.outbound(name, target),
         secret: (name) => {

@@ -139,7 +139,14 @@ export class HttpConnectorTool implements Tool {
       }
       return { response, text: await readCapped(response, m.max_response_bytes) };
     };
-    let { response, text } = await send();
+    // A paid L402 token for this service is tried first; refused (401/402), it is forgotten and
+    // the request goes out bare, so a revoked token leads to one new payment (docs/payments-l402.md).
+    const paid = ctx.paidCredential?.get(url.href);
+    let { response, text } = await send(paid);
+    if (paid && (response.status === 401 || response.status === 402)) {
+      ctx.paidCredential?.refused(url.href, paid);
+      ({ response, text } = await send());
+    }
     if (response.status === 402 && ctx.pay) {
       // The payment step (docs/payments.md): the daemon checks, pays and repeats this same
       // request once with the proof; the proof headers never reach the result.

@@ -22,6 +22,16 @@ export interface ToolContext {
    */
   pay?: (<T>(challenge: Challenge, retry: PaidRetry<T>) => Promise<T>) | undefined;
   /**
+   * A proof of an earlier payment for this URL (a cached L402 token), to send on the first
+   * request; `refused` when the upstream answers it with 401/402. Secret: never in a result.
+   */
+  paidCredential?:
+    | {
+        get(url: string): Readonly<Record<string, string>> | undefined;
+        refused(url: string, headers: Readonly<Record<string, string>>): void;
+      }
+    | undefined;
+  /**
    * A span for a request the tool sends upstream; its `traceparent` goes with the request
    * (undefined when telemetry is off). Only the host and port are recorded, never the path.
    */

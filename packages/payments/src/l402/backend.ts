@@ -54,6 +54,16 @@ export class L402Backend implements PaymentBackend {
     return this.#opts.network;
   }
 
+  credentialFor(url: string): Readonly<Record<string, string>> | undefined {
+    const token = this.tokens.get(url);
+    return token ? { authorization: token.expose() } : undefined;
+  }
+
+  credentialRefused(url: string, headers: Readonly<Record<string, string>>): void {
+    const token = this.tokens.get(url);
+    if (token && token.expose() === headers['authorization']) this.tokens.drop(url, token);
+  }
+
   parse(challenge: Challenge): PaymentRequirement[] {
     const header = challenge.headers['www-authenticate'];
     if (challenge.status !== 402 || !header) return [];
@@ -107,6 +117,11 @@ export class L402Backend implements PaymentBackend {
     // Fees count against the authorization: amount + fee limit never exceeds maxAmount.
     const feeCap = this.#opts.maxFeeMsat ?? 10_000n;
     const feeLimit = max - amount < feeCap ? max - amount : feeCap;
+    try {
+      this.#opts.lnd.macaroon.expose(); // no credential for LND: refuse now, nothing can have moved
+    } catch (e) {
+      throw new PaymentError('signing_refused', `no LND macaroon: ${(e as Error).message}`);
+    }
     // Durable before money can move: after a crash, `recover` finds the payment by this hash.
     record(inv.paymentHash);
     let paid: LndPayment;
