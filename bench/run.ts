@@ -6,6 +6,7 @@ import { run as cliStartup } from './cli-startup.ts';
 import { run as codeTools } from './code-tools.ts';
 import { run as gateway } from './gateway-overhead.ts';
 import { run as payments } from './payments.ts';
+import { run as paymentsL402 } from './payments-l402.ts';
 import { run as remote } from './remote-overhead.ts';
 import { run as sandbox } from './sandbox.ts';
 import { run as signRate } from './sign-rate.ts';
@@ -22,6 +23,7 @@ const results = {
   cli: await cliStartup(log),
   codeTools: await codeTools(log),
   payments: await payments(log),
+  paymentsL402: await paymentsL402(log),
 };
 if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 else {
@@ -76,5 +78,13 @@ else {
     line('payments: x402 unpaid call', p.x402.unpaid_ms);
     line('payments: x402 paid call', p.x402.paid_ms);
     line('payments: x402 added by paying', p.x402.added_ms);
+  }
+  const l = results.paymentsL402;
+  if ('skipped' in l) console.log(`payments: L402 skipped: ${l.skipped}`);
+  else {
+    line('payments: L402 unpaid call', l.l402.unpaid_ms);
+    line('payments: L402 paid call', l.l402.paid_ms);
+    line('payments: L402 token reused', l.l402.reused_token_ms);
+    line('payments: L402 added by paying', l.l402.added_ms);
   }
 }

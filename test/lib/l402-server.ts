@@ -73,6 +73,11 @@ export async function startL402Server(bob: LndNode, priceSat: number): Promise<L
   const server: Server = createServer((req, res) => {
     void (async () => {
       const auth = req.headers.authorization;
+      if (req.url?.startsWith('/free/')) {
+        // The same handler without the price (the benchmark's unpaid baseline).
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ forecast: 'sunny' }));
+        return;
+      }
       if (auth) {
         if (!verify(auth)) {
           res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid L402 token"}');

@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-  cli,
-  cliJson,
-  readJson,
-  receiptRecords,
-  startDaemon,
-  stdioClient,
-  tempHome,
-  writeJson,
-  type DaemonProcess,
-} from '../helpers.ts';
+import { receiptRecords, stdioClient } from '../helpers.ts';
 import { startL402Server, type L402Server } from '../lib/l402-server.ts';
 import { regtestSkip, startRegtest, type Regtest } from '../lib/lnd-regtest.ts';
+import { l402Home, type L402Home } from './l402-home.ts';
 
 const skip = regtestSkip();
 const PRICE_SAT = 1200;
@@ -35,10 +25,10 @@ interface Called {
 describe('L402 end to end through the gateway and the daemon (issue 12, AC-2)', { skip, timeout: 900_000 }, () => {
   let net: Regtest;
   let server: L402Server;
-  let daemon: DaemonProcess;
+  let h: L402Home;
+  let home: string;
   let agent: Client;
   let probes = 0;
-  const { home, cleanup } = tempHome();
   const payments = async () =>
     (
       await net.alice.cli<{
@@ -56,85 +46,18 @@ describe('L402 end to end through the gateway and the daemon (issue 12, AC-2)', 
     async () => {
       net = await startRegtest();
       probes = (await net.alice.cli<{ payments: unknown[] }>('listpayments')).payments.length;
-      const macaroon = (
-        await net.alice.cliText(
-          'bakemacaroon',
-          'uri:/routerrpc.Router/SendPaymentV2',
-          'uri:/routerrpc.Router/TrackPaymentV2',
-        )
-      ).trim();
       server = await startL402Server(net.bob, PRICE_SAT);
-      assert.equal(cli(home, ['init']).code, 0);
-      const configPath = join(home, 'config.json');
-      const config = readJson(configPath);
-      writeJson(configPath, {
-        ...config,
-        payments: {
-          rpc: {},
-          l402: {
-            rest_url: net.alice.restUrl,
-            tls_cert_path: join(net.alice.dir, 'tls.cert'),
-            macaroon_secret: '{{secret:lnd.pay}}',
-            network: 'bcrt',
-          },
-        },
-      });
-      const upstream = new URL(server.url);
-      writeJson(join(home, 'connectors', 'weather.get.json'), {
-        kind: 'http',
-        name: 'weather.get',
-        description: 'Weather for a city (a paid API: L402)',
-        category: 'payment',
-        input_schema: {
-          type: 'object',
-          properties: { city: { type: 'string', pattern: '^[a-z]{1,20}$' } },
-          required: ['city'],
-          additionalProperties: false,
-        },
-        request: { method: 'GET', url: `${upstream.origin}/forecast/{city}`, timeout_ms: 120_000 },
-        egress: [upstream.host],
-        cost: {
-          estimate: 1,
-          currency: 'USD',
-          payments: [{ network: 'lightning:bcrt', asset: 'msat', max: String(PRICE_SAT * 1000) }],
-        },
-      });
-      daemon = await startDaemon(home);
-      const set = cli(home, ['secrets', 'set', 'lnd.pay'], `${macaroon}\n`);
-      assert.equal(set.code, 0, set.stderr);
-      const grant = cliJson(home, [
-        'grants',
-        'create',
-        '--rail',
-        'l402',
-        '--network',
-        'lightning:bcrt',
-        '--asset',
-        'msat',
-        '--total',
-        '100000000',
-        '--payee',
-        net.bob.pubkey,
-        '--purpose',
-        'weather.get',
-        '--velocity-count',
-        '100',
-        '--window',
-        '3600',
-        '--expires',
-        '1d',
-      ]);
-      assert.equal(grant.code, 0, grant.stderr);
+      h = await l402Home(net, server.url, String(PRICE_SAT * 1000));
+      home = h.home;
       agent = await stdioClient(home);
     },
     { timeout: 600_000 },
   );
   after(async () => {
     await agent?.close();
-    await daemon?.stop();
+    await h?.cleanup();
     await server?.close();
     await net?.stop();
-    cleanup();
   });
 
   it('pays once, reuses the token, pays once more after revocation; receipts match LND', async () => {
@@ -143,7 +66,7 @@ describe('L402 end to end through the gateway and the daemon (issue 12, AC-2)', 
         timeout: 300_000,
       })) as Called;
     const first = await call();
-    assert.notEqual(first.isError, true, JSON.stringify(first) + daemon.output());
+    assert.notEqual(first.isError, true, JSON.stringify(first) + h.daemon.output());
     assert.match(first.content?.[0]?.text ?? '', /sunny/);
     const paid = first._meta?.['dev.briefcase/payment'] as Record<string, string>;
     assert.equal(paid.status, 'settled');
@@ -178,7 +101,7 @@ describe('L402 end to end through the gateway and the daemon (issue 12, AC-2)', 
       assert.equal(String(BigInt(rec.value_msat) + BigInt(rec.fee_msat)), r.body.amount);
     }
     // No preimage or token in what the agent saw, the receipts or the daemon's log.
-    const seen = JSON.stringify({ first, second, third, all: receiptRecords(home) }) + daemon.output();
+    const seen = JSON.stringify({ first, second, third, all: receiptRecords(home) }) + h.daemon.output();
     for (const p of lnd) assert.ok(!seen.includes(p.payment_preimage), 'no preimage leaks');
     assert.ok(!/L402 [A-Za-z0-9+/]{20,}/.test(seen), 'no L402 token leaks');
   });
