@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: what paying adds to a tool call, per rail (AC5 of issue 12). x402 only here;
- * the L402 rail adds its own figure when it lands.
+ * `npm run bench`: what paying adds to a tool call, per rail (AC5 of issue 12). x402 here; L402
+ * in payments-l402.ts.
  *
  * Method: one Briefcase home (tests' harness), one @x402/express upstream on anvil with the
  * reference facilitator in-process, two connectors on it: `weather.get` (paid, 0.25 test USD per
