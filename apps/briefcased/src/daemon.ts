@@ -474,6 +474,7 @@ export class Daemon {
       ),
     );
     await this.services.remotes.close();
+    this.services.payments.close();
     // Before the database closes: the approvals gauge reads it on the last export.
     await this.services.telemetry.shutdown().catch((e: unknown) => logger.warn('telemetry flush failed', { error: e }));
     try {

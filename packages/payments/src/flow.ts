@@ -97,6 +97,7 @@ export class PaymentFlow {
           payee: offer.payee,
           maxAmount: offer.amount,
           expiresAt: Math.min(Date.parse(grant.expiresAt), now + 5 * 60_000),
+          grant,
         },
         (ref) => this.#d.ledger.attachRef(budgetId, ref),
       );

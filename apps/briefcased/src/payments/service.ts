@@ -8,13 +8,12 @@ import {
   type PaymentBackend,
   type SpendingGrant,
 } from '@briefcase/payments';
-import { SqliteSpendLedger } from '@briefcase/payments/node';
-import { X402Backend, localX402Signer, type X402Signer } from '@briefcase/payments/x402';
+import { HelperSigner, SqliteSpendLedger } from '@briefcase/payments/node';
+import { X402Backend, type X402Signer } from '@briefcase/payments/x402';
 import type { ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
-import type { Hex } from 'viem';
 import { GrantStore } from './grants-store.ts';
-import { loadWalletKey } from './wallet.ts';
+import { sealedWallet } from './wallet.ts';
 
 export interface PaymentsConfig {
   /** JSON-RPC endpoint per CAIP-2 network the daemon pays on (x402). */
@@ -42,15 +41,42 @@ export class Payments {
     this.grants = new GrantStore(o.db);
     this.ledger = new SqliteSpendLedger(o.db);
     this.#identity = o.identity;
+    const trust = () => ({ issuers: [o.identity().keyId], gateway: o.identity().keyId });
     const backends: PaymentBackend[] = [
-      new X402Backend({ rpc: o.config().rpc, signer: walletSigner(o.home, o.masterKey) }),
+      new X402Backend({ rpc: o.config().rpc, signer: this.#walletSigner(o.home, o.masterKey, trust) }),
     ];
     this.flow = new PaymentFlow({
       backends,
       ledger: this.ledger,
       grants: () => this.grants.list(),
-      trust: () => ({ issuers: [o.identity().keyId], gateway: o.identity().keyId }),
+      trust,
     });
+  }
+
+  /** Stop the payment-helper process (daemon shutdown). */
+  close(): void {
+    this.#helper?.close();
+  }
+
+  #helper: HelperSigner | undefined;
+
+  /**
+   * Signatures come from the payment-helper process (AC-6.1), started when the first payment is
+   * signed (a wallet made after start works); the daemon never unseals the wallet key itself.
+   */
+  #walletSigner(home: string, masterKey: Uint8Array, trust: () => { issuers: string[]; gateway: string }): X402Signer {
+    const get = (): HelperSigner => {
+      if (this.#helper) return this.#helper;
+      const wallet = sealedWallet(home);
+      if (!wallet) throw new PaymentError('signing_refused', 'no payment wallet: `briefcase payments wallet-create`');
+      return (this.#helper = new HelperSigner({ masterKey, ...wallet, trust }));
+    };
+    return {
+      get address() {
+        return get().address;
+      },
+      signTransfer: (typed, authz) => get().signTransfer(typed, authz),
+    };
   }
 
   async createGrant(request: GrantRequest): Promise<SpendingGrant> {
@@ -107,22 +133,5 @@ export function paymentFacts(
     budget_id: budgetId,
     ...(s.txRef ? { tx: s.txRef } : {}),
     ...(s.note ? { note: s.note.slice(0, 300) } : {}),
-  };
-}
-
-/** The wallet key is read when the first payment is signed (a wallet made after start works). */
-function walletSigner(home: string, masterKey: Uint8Array): X402Signer {
-  let inner: X402Signer | undefined;
-  const get = (): X402Signer => {
-    if (inner) return inner;
-    const key: Hex | null = loadWalletKey(home, masterKey);
-    if (!key) throw new PaymentError('signing_refused', 'no payment wallet: `briefcase payments wallet create`');
-    return (inner = localX402Signer(key));
-  };
-  return {
-    get address() {
-      return get().address;
-    },
-    signTransfer: (typed, authz) => get().signTransfer(typed, authz),
   };
 }
