@@ -293,6 +293,7 @@ export class Daemon {
         dataDir: paths.home,
         settings: () => ({
           caps: config.budgets.caps,
+          currency: config.budgets.currency,
           approvalTtlSeconds: config.approvals.ttl_seconds,
           approvalWaitMs: config.approvals.wait_seconds * 1000,
           maxPendingApprovals: config.approvals.max_pending,
