@@ -20,7 +20,7 @@ export function reconcilePayments(receipts: PaymentReceiptBody[], ledger: Ledger
   const problems: string[] = [];
   const settledReceipts = new Map<string, PaymentReceiptBody[]>();
   for (const r of receipts) {
-    if ((r.event !== 'payment' && r.event !== 'recovered') || r.status !== 'settled') continue;
+    if (!['payment', 'recovered', 'resolved'].includes(String(r.event)) || r.status !== 'settled') continue;
     const id = String(r.budget_id);
     settledReceipts.set(id, [...(settledReceipts.get(id) ?? []), r]);
   }

@@ -105,7 +105,32 @@ export class Payments {
       });
     }
   }
+
+  #sweeping = false;
+
+  /**
+   * While running: held payments older than any call (a facilitator that claimed a settlement it
+   * never made) are asked of the rail again; those now settled or expired are receipted.
+   */
+  async sweep(append: (body: Record<string, unknown>) => Promise<unknown>, logger: Logger): Promise<void> {
+    if (this.#sweeping) return;
+    this.#sweeping = true;
+    try {
+      for (const { entry, settlement } of await this.flow.recover(SWEEP_MIN_AGE_MS)) {
+        if (settlement.status === 'unknown') continue;
+        await append({ event: 'resolved', ...paymentFacts(entry.grantId, entry.budgetId, settlement) });
+        logger.info('held payment resolved from the rail', { budget_id: entry.budgetId, status: settlement.status });
+      }
+    } catch (e) {
+      logger.warn('payment sweep failed; retrying later', { error: e });
+    } finally {
+      this.#sweeping = false;
+    }
+  }
 }
+
+/** Older than any call can run (connector timeouts are at most 120 s). */
+const SWEEP_MIN_AGE_MS = 10 * 60_000;
 
 /** The public facts of a payment: what receipts, `_meta` and logs may say. Never a key or signature. */
 export function paymentFacts(
