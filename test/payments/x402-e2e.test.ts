@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { createPublicClient, http, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { receiptRecords, stdioClient } from '../helpers.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { cliJson, receiptRecords, stdioClient } from '../helpers.ts';
 import { anvilSkipReason, DEV_KEY_0, startChain, type Chain } from './chain.ts';
 import { createGrant, payingHome, type PayingHome } from './harness.ts';
 import { startX402Upstream, type Upstream } from './x402-upstream.ts';
@@ -111,5 +112,26 @@ describe('x402 end to end through the gateway and the daemon (AC1)', { skip }, (
       for (const c of canaries)
         assert.ok(!text.toLowerCase().includes(c.toLowerCase()), `a payment secret is in the ${where}`);
     }
+  });
+
+  test('receipts verify reconciles payment receipts with the spend ledger, and catches a ledger that disagrees', () => {
+    const good = cliJson<{ ok: boolean; payments?: { receipts: number; problems: string[] } }>(h.home, [
+      'receipts',
+      'verify',
+    ]);
+    assert.equal(good.json.ok, true, JSON.stringify(good.json));
+    assert.ok((good.json.payments?.receipts ?? 0) >= 2);
+    assert.deepEqual(good.json.payments?.problems, []);
+    // Someone with write access to the data dir lowers what a settled payment counted.
+    const db = new DatabaseSync(join(h.home, 'briefcase.db'));
+    db.exec('PRAGMA busy_timeout = 5000');
+    db.exec(
+      "UPDATE payment_ledger SET amount = '1' WHERE budget_id = (SELECT budget_id FROM payment_ledger WHERE state = 'settled' LIMIT 1)",
+    );
+    db.close();
+    const bad = cliJson<{ ok: boolean; reason: string }>(h.home, ['receipts', 'verify']);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.json.ok, false);
+    assert.match(bad.json.reason, /^payments: budget .*receipt amount 250000, ledger 1/);
   });
 });

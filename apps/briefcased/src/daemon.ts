@@ -128,6 +128,7 @@ export class Daemon {
   readonly services: Services;
   readonly #servers: Server[] = [];
   #sweeper: NodeJS.Timeout | undefined;
+  #paymentSweeper: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
   #stopNotifications: (() => void) | undefined;
   #stopping: Promise<void> | undefined;
@@ -294,6 +295,7 @@ export class Daemon {
         dataDir: paths.home,
         settings: () => ({
           caps: config.budgets.caps,
+          currency: config.budgets.currency,
           approvalTtlSeconds: config.approvals.ttl_seconds,
           approvalWaitMs: config.approvals.wait_seconds * 1000,
           maxPendingApprovals: config.approvals.max_pending,
@@ -371,6 +373,12 @@ export class Daemon {
     writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     daemon.#sweeper = setInterval(() => daemon.#expireApprovals(), 1000);
     daemon.#sweeper.unref();
+    // Held payments (a settlement that could not be verified) are asked of the rail again.
+    daemon.#paymentSweeper = setInterval(() => {
+      const { payments, commits, receipts: log, logger: l } = daemon.services;
+      void payments.sweep((body) => commits.run(() => log.append('payment', 'daemon', body)), l);
+    }, 60_000);
+    daemon.#paymentSweeper.unref();
     logger.info('briefcased started', {
       socket: paths.socket,
       http: daemon.httpAddress ?? null,
@@ -463,6 +471,7 @@ export class Daemon {
   async #stop(): Promise<void> {
     const { receipts, db, logger, paths } = this.services;
     if (this.#sweeper) clearInterval(this.#sweeper);
+    if (this.#paymentSweeper) clearInterval(this.#paymentSweeper);
     this.#stopNotifications?.();
     await this.#sweeping;
     await Promise.all(
@@ -475,6 +484,7 @@ export class Daemon {
       ),
     );
     await this.services.remotes.close();
+    this.services.payments.close();
     // Before the database closes: the approvals gauge reads it on the last export.
     await this.services.telemetry.shutdown().catch((e: unknown) => logger.warn('telemetry flush failed', { error: e }));
     try {

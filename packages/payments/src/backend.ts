@@ -1,3 +1,4 @@
+import type { SpendingGrant } from './grant.ts';
 import type { AtomicAmount, PaymentRequirement, Rail } from './requirement.ts';
 
 /**
@@ -88,6 +89,8 @@ export interface PaymentAuthorization {
   maxAmount: AtomicAmount;
   /** ms since the epoch; the helper refuses to sign after it. */
   expiresAt: number;
+  /** The signed grant it was checked against: the payment-helper verifies it again itself. */
+  grant?: SpendingGrant;
 }
 
 /** The result of `pay`: what the daemon adds to the retry, and how to find the payment later. */

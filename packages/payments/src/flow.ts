@@ -111,6 +111,7 @@ export class PaymentFlow {
           payee: offer.payee,
           maxAmount: offer.amount,
           expiresAt: Math.min(Date.parse(grant.expiresAt), now + 5 * 60_000),
+          grant,
         },
         (ref) => this.#d.ledger.attachRef(budgetId, ref),
       );
@@ -157,9 +158,12 @@ export class PaymentFlow {
    * After a restart: ask the rail about every reservation whose outcome is unknown. Entries with
    * no ref never left the daemon and are released. Returns what changed, for receipts.
    */
-  async recover(): Promise<{ entry: LedgerEntry; settlement: Settlement }[]> {
+  async recover(minAgeMs = 0): Promise<{ entry: LedgerEntry; settlement: Settlement }[]> {
     const out: { entry: LedgerEntry; settlement: Settlement }[] = [];
-    for (const entry of this.#d.ledger.pending()) {
+    // While the daemon runs, only reservations older than any call can be (minAgeMs) are
+    // looked at: a younger one may be a payment whose retry is still in flight.
+    const before = this.#now() - minAgeMs;
+    for (const entry of this.#d.ledger.pending().filter((e) => e.reservedAt <= before)) {
       const backend = this.#d.backends.find((b) => b.rail === entry.rail);
       let settlement: Settlement;
       if (!entry.ref) settlement = notSettled(entry, 'the payment never left the daemon');

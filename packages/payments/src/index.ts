@@ -38,3 +38,5 @@ export {
 } from './grant-doc.ts';
 export { checkOffer, type OfferContext, type OfferDecision } from './grant-check.ts';
 export { PaymentFlow, PaymentRefused, type PaidCall, type PaymentFlowDeps, type PaymentOutcome } from './flow.ts';
+export { checkGrantAuthorizes } from './grant-authorizes.ts';
+export { reconcilePayments, type PaymentReceiptBody } from './reconcile.ts';

@@ -34,6 +34,13 @@ export function paymentRoutes(s: Services): Route[] {
       handle: ({ res, params }) => sendJson(res, 200, revokeGrant(s, params[0]!)),
     },
     {
+      // The spend ledger, for `receipts verify` to reconcile with the payment receipts.
+      method: 'GET',
+      path: /^\/v1\/admin\/payments\/ledger$/,
+      role: 'admin',
+      handle: ({ res }) => sendJson(res, 200, { entries: s.payments.ledger.entries() }),
+    },
+    {
       method: 'POST',
       path: /^\/v1\/admin\/payments\/wallet$/,
       role: 'admin',

@@ -8,14 +8,13 @@ import {
   type PaymentBackend,
   type SpendingGrant,
 } from '@briefcase/payments';
-import { SqliteSpendLedger } from '@briefcase/payments/node';
 import { l402BackendFromConfig } from '@briefcase/payments/l402';
-import { X402Backend, localX402Signer, type X402Signer } from '@briefcase/payments/x402';
+import { HelperSigner, SqliteSpendLedger } from '@briefcase/payments/node';
+import { X402Backend, type X402Signer } from '@briefcase/payments/x402';
 import type { ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
-import type { Hex } from 'viem';
 import { GrantStore } from './grants-store.ts';
-import { loadWalletKey } from './wallet.ts';
+import { sealedWallet } from './wallet.ts';
 
 export interface PaymentsConfig {
   /** JSON-RPC endpoint per CAIP-2 network the daemon pays on (x402). */
@@ -56,8 +55,9 @@ export class Payments {
     this.grants = new GrantStore(o.db);
     this.ledger = new SqliteSpendLedger(o.db);
     this.#identity = o.identity;
+    const trust = () => ({ issuers: [o.identity().keyId], gateway: o.identity().keyId });
     const backends: PaymentBackend[] = [
-      new X402Backend({ rpc: o.config().rpc, signer: walletSigner(o.home, o.masterKey) }),
+      new X402Backend({ rpc: o.config().rpc, signer: this.#walletSigner(o.home, o.masterKey, trust) }),
     ];
     const l402 = o.config().l402;
     if (l402) {
@@ -86,8 +86,34 @@ export class Payments {
       backends,
       ledger: this.ledger,
       grants: () => this.grants.list(),
-      trust: () => ({ issuers: [o.identity().keyId], gateway: o.identity().keyId }),
+      trust,
     });
+  }
+
+  /** Stop the payment-helper process (daemon shutdown). */
+  close(): void {
+    this.#helper?.close();
+  }
+
+  #helper: HelperSigner | undefined;
+
+  /**
+   * Signatures come from the payment-helper process (AC-6.1), started when the first payment is
+   * signed (a wallet made after start works); the daemon never unseals the wallet key itself.
+   */
+  #walletSigner(home: string, masterKey: Uint8Array, trust: () => { issuers: string[]; gateway: string }): X402Signer {
+    const get = (): HelperSigner => {
+      if (this.#helper) return this.#helper;
+      const wallet = sealedWallet(home);
+      if (!wallet) throw new PaymentError('signing_refused', 'no payment wallet: `briefcase payments wallet-create`');
+      return (this.#helper = new HelperSigner({ masterKey, ...wallet, trust }));
+    };
+    return {
+      get address() {
+        return get().address;
+      },
+      signTransfer: (typed, authz) => get().signTransfer(typed, authz),
+    };
   }
 
   async createGrant(request: GrantRequest): Promise<SpendingGrant> {
@@ -116,7 +142,32 @@ export class Payments {
       });
     }
   }
+
+  #sweeping = false;
+
+  /**
+   * While running: held payments older than any call (a facilitator that claimed a settlement it
+   * never made) are asked of the rail again; those now settled or expired are receipted.
+   */
+  async sweep(append: (body: Record<string, unknown>) => Promise<unknown>, logger: Logger): Promise<void> {
+    if (this.#sweeping) return;
+    this.#sweeping = true;
+    try {
+      for (const { entry, settlement } of await this.flow.recover(SWEEP_MIN_AGE_MS)) {
+        if (settlement.status === 'unknown') continue;
+        await append({ event: 'resolved', ...paymentFacts(entry.grantId, entry.budgetId, settlement) });
+        logger.info('held payment resolved from the rail', { budget_id: entry.budgetId, status: settlement.status });
+      }
+    } catch (e) {
+      logger.warn('payment sweep failed; retrying later', { error: e });
+    } finally {
+      this.#sweeping = false;
+    }
+  }
 }
+
+/** Older than any call can run (connector timeouts are at most 120 s). */
+const SWEEP_MIN_AGE_MS = 10 * 60_000;
 
 /** The public facts of a payment: what receipts, `_meta` and logs may say. Never a key or signature. */
 export function paymentFacts(
@@ -144,22 +195,5 @@ export function paymentFacts(
     budget_id: budgetId,
     ...(s.txRef ? { tx: s.txRef } : {}),
     ...(s.note ? { note: s.note.slice(0, 300) } : {}),
-  };
-}
-
-/** The wallet key is read when the first payment is signed (a wallet made after start works). */
-function walletSigner(home: string, masterKey: Uint8Array): X402Signer {
-  let inner: X402Signer | undefined;
-  const get = (): X402Signer => {
-    if (inner) return inner;
-    const key: Hex | null = loadWalletKey(home, masterKey);
-    if (!key) throw new PaymentError('signing_refused', 'no payment wallet: `briefcase payments wallet create`');
-    return (inner = localX402Signer(key));
-  };
-  return {
-    get address() {
-      return get().address;
-    },
-    signTransfer: (typed, authz) => get().signTransfer(typed, authz),
   };
 }

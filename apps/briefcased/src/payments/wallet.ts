@@ -1,9 +1,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BriefcaseError } from '@briefcase/protocol';
-import { open, seal, writeFileAtomic } from '@briefcase/vault';
+import { seal, writeFileAtomic } from '@briefcase/vault';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import type { Hex } from 'viem';
 
 const AAD = 'briefcase:payment-wallet:evm:v1';
 
@@ -45,14 +44,10 @@ export function createWallet(home: string, masterKey: Uint8Array): string {
   return address;
 }
 
-/** The wallet key, for the signer only. */
-export function loadWalletKey(home: string, masterKey: Uint8Array): Hex | null {
+/** The sealed wallet as the payment-helper needs it (it unseals the key itself). */
+export function sealedWallet(home: string): { address: string; sealed: WalletFile['sealed']; aad: string } | null {
   const path = walletPath(home);
   if (!existsSync(path)) return null;
   const file = JSON.parse(readFileSync(path, 'utf8')) as WalletFile;
-  const key = `0x${open(masterKey, file.sealed, `${AAD}:${file.address}`).toString('hex')}` as Hex;
-  if (privateKeyToAccount(key).address.toLowerCase() !== file.address) {
-    throw new BriefcaseError('invalid_config', `${path}: the sealed key does not match its address`);
-  }
-  return key;
+  return { address: file.address, sealed: file.sealed, aad: `${AAD}:${file.address}` };
 }

@@ -44,6 +44,8 @@ export interface PipelineDeps {
   payments?: Payments | undefined;
   settings: () => {
     caps: BudgetCap[];
+    /** The currency budget caps are in (`budgets.currency`); estimates in another are never added to them. */
+    currency: string;
     approvalTtlSeconds: number;
     approvalWaitMs: number;
     /** Approvals one requester may have waiting for a person at once (`approvals.max_pending`). */
@@ -179,6 +181,15 @@ export class CallPipeline {
     // is under every cap takes no commit here: it cannot move a cap.
     let reservation: Reservation | undefined;
     s.span.stage('budget_approval');
+    // Amounts in different currencies never add up: a cost in another currency than the caps'
+    // cannot be checked against them, so the call does not run (fail closed).
+    if (estimated > 0 && tool.currency !== settings.currency) {
+      return this.#fail(
+        s,
+        'budget_exceeded',
+        `${s.toolName} costs ${estimated} ${clip(tool.currency, 16)} minor units, and budgets are in ${clip(settings.currency, 16)}: amounts in different currencies are never added; an admin must set the tool's cost.currency to ${clip(settings.currency, 16)}`,
+      );
+    }
     const free =
       estimated === 0 &&
       tier === null &&
