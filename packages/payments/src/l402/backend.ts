@@ -179,8 +179,9 @@ export class L402Backend implements PaymentBackend {
       paid = await trackPayment(this.#opts.lnd, pending.ref);
     } catch (e) {
       const msg = (e as Error).message;
-      // LND has no record: the payment was never sent.
-      if (/not (been )?initiated|not found|isn't initiated/i.test(msg)) {
+      // LND has no record: the payment was never sent (routerrpc ErrPaymentNotInitiated). Any
+      // other error — a wrong route, a 404, no connection — leaves the outcome unknown.
+      if (/payment isn't initiated/i.test(msg)) {
         return { ...base(pending), status: 'not_settled', amount: '0', note: 'lnd has no such payment' };
       }
       return { ...base(pending), status: 'unknown', amount: '0', note: `lnd: ${msg.slice(0, 200)}` };

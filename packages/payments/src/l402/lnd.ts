@@ -174,6 +174,7 @@ export async function sendPayment(cfg: LndConfig, invoice: string, opts: SendOpt
 export async function trackPayment(cfg: LndConfig, paymentHash: string): Promise<LndPayment> {
   if (!/^[0-9a-f]{64}$/.test(paymentHash)) throw new PaymentError('malformed_challenge', 'not a payment hash');
   // grpc-gateway reads a bytes path parameter as padded base64 (standard, else URL alphabet).
-  const b64 = encodeURIComponent(Buffer.from(paymentHash, 'hex').toString('base64'));
+  // The URL alphabet: a standard '/' would split the path and hit no route at all.
+  const b64 = `${Buffer.from(paymentHash, 'hex').toString('base64url')}=`;
   return streamCall(cfg, 'GET', `/v2/router/track/${b64}?no_inflight_updates=true`);
 }
