@@ -45,10 +45,30 @@ export function stdioLaunch(o: {
   dataDir: string;
   proxy?: { socketPath: string; port: number } | undefined;
 }): StdioLaunch {
-  const access = o.access;
-  if (access.isolation === 'none') {
+  if (o.access.isolation === 'none') {
     return { command: o.command, args: o.args, env: o.env, ...(o.cwd ? { cwd: o.cwd } : {}) };
   }
+  return sandboxLaunch({ ...o, toolDir: toolDirectory(o.dataDir, o.server), cgroupKey: o.server });
+}
+
+/**
+ * The same sandbox for any process (a stdio server, one run of a command tool): `toolDir` is its
+ * own read-write directory inside the data directory, `cgroupKey` names its pids cgroup (a daemon
+ * run as root). Throws `unavailable` where the OS sandbox cannot run (fail closed).
+ */
+export function sandboxLaunch(o: {
+  server: string;
+  command: string;
+  args: string[];
+  cwd: string | undefined;
+  env: Record<string, string>;
+  access: AccessManifest;
+  dataDir: string;
+  toolDir: string;
+  cgroupKey: string;
+  proxy?: { socketPath: string; port: number } | undefined;
+}): StdioLaunch {
+  const access = o.access;
   const available = sandboxAvailable();
   if (!available.ok) {
     throw new BriefcaseError(
@@ -69,7 +89,7 @@ export function stdioLaunch(o: {
     args: o.args,
     cwd: o.cwd,
     env: o.env,
-    toolDir: toolDirectory(o.dataDir, o.server),
+    toolDir: o.toolDir,
     dataDir: o.dataDir,
     home: homedir(),
     runtimeDirs: [nodeRuntimeDir()],
@@ -80,8 +100,8 @@ export function stdioLaunch(o: {
   });
   if (!built.ok) throw new BriefcaseError('invalid_config', `${o.server} cannot start: ${built.reason}`);
   // bwrap itself starts in the tool directory; the server's own cwd is set inside (--chdir).
-  const cwd = toolDirectory(o.dataDir, o.server);
-  const cgroup = process.getuid?.() === 0 ? pidsCgroup(o.dataDir, o.server, access.limits.processes + 2) : null;
+  const cwd = o.toolDir;
+  const cgroup = process.getuid?.() === 0 ? pidsCgroup(o.dataDir, o.cgroupKey, access.limits.processes + 2) : null;
   if (cgroup) {
     // Join the pids cgroup before bwrap starts, so every process of the sandbox is in it.
     return {
