@@ -20,7 +20,7 @@ const check = (patch: Record<string, unknown>) => checkCommandTool({ ...base, ..
 const problems = (patch: Record<string, unknown>) => {
   const r = check(patch);
   assert.equal(r.ok, false, 'refused');
-  return r.ok ? [] : r.error.join('\n');
+  return r.ok ? '' : r.error.join('\n');
 };
 const manifest = (patch: Record<string, unknown> = {}) => {
   const r = check(patch);
