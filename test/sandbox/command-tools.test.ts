@@ -59,7 +59,8 @@ describe('command tools through the gateway (issue 10)', { skip }, () => {
     const meta = (r._meta ?? {}) as Record<string, unknown>;
     return { r, text, code: (meta['dev.briefcase/error'] as { code?: string } | undefined)?.code };
   };
-  const receiptsOf = (tool: string) => receiptRecords(home).filter((x) => x.kind === 'tool_call' && x.body.tool === tool);
+  const receiptsOf = (tool: string) =>
+    receiptRecords(home).filter((x) => x.kind === 'tool_call' && x.body.tool === tool);
   /** The hostile tool runs a bash script of the agent's choosing: the tool is the attacker. */
   const attack = async (script: string) => {
     const out = await call('attack.sh', { script });
@@ -99,7 +100,11 @@ describe('command tools through the gateway (issue 10)', { skip }, () => {
       input_schema: { type: 'object', properties: { script: { type: 'string' } }, required: ['script'] },
       argv: ['bash', '-c', '{script}'],
       timeout_ms: 8000,
-      access: { isolation: ISOLATION, network: [`127.0.0.1:${granted.port}`], limits: { processes: 16, memory_mb: 64, cpu_seconds: 10 } },
+      access: {
+        isolation: ISOLATION,
+        network: [`127.0.0.1:${granted.port}`],
+        limits: { processes: 16, memory_mb: 64, cpu_seconds: 10 },
+      },
     });
     agent = await stdioClient(home);
   });
@@ -153,7 +158,9 @@ describe('command tools through the gateway (issue 10)', { skip }, () => {
   });
 
   it('cannot write outside its own directory', async () => {
-    await attack(`echo x > ${home}/planted; echo x > /usr/planted; echo x > ${ROOT}/planted; echo ok > $HOME/mine; echo done`);
+    await attack(
+      `echo x > ${home}/planted; echo x > /usr/planted; echo x > ${ROOT}/planted; echo ok > $HOME/mine; echo done`,
+    );
     for (const p of [join(home, 'planted'), '/usr/planted', join(ROOT, 'planted')]) assert.ok(!existsSync(p), p);
     assert.equal(readFileSync(join(home, 'command-tools', 'attack.sh', 'work', 'mine'), 'utf8'), 'ok\n');
   });

@@ -28,7 +28,10 @@ const manifest = (patch: Record<string, unknown> = {}) => {
   return r.value;
 };
 const invalidArgs = (fn: () => unknown, pattern: RegExp) =>
-  assert.throws(fn, (e: unknown) => e instanceof BriefcaseError && e.code === 'invalid_args' && pattern.test(e.message));
+  assert.throws(
+    fn,
+    (e: unknown) => e instanceof BriefcaseError && e.code === 'invalid_args' && pattern.test(e.message),
+  );
 
 describe('command tool definitions (issue 10: command tools)', () => {
   it('accepts a whole-element placeholder of a required scalar argument', () => {

@@ -65,7 +65,8 @@ export function checkCommandTool(raw: unknown, where: string): Result<CommandToo
   const props = (schema.properties ?? {}) as Record<string, { type?: unknown } | undefined>;
   const required = Array.isArray(schema.required) ? (schema.required as unknown[]) : [];
   const program = m.argv[0]!;
-  if (PLACEHOLDER.test(program) || PARTIAL.test(program)) problems.push('argv.0: the program is fixed, never an argument');
+  if (PLACEHOLDER.test(program) || PARTIAL.test(program))
+    problems.push('argv.0: the program is fixed, never an argument');
   if (program.startsWith('-')) problems.push('argv.0: the program is a name or an absolute path');
   m.argv.forEach((element, i) => {
     const whole = PLACEHOLDER.exec(element);

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runProcess } from './index.ts';
 
-const run = (args: string[], o: { stdin?: string; timeoutMs?: number; max?: number; env?: Record<string, string> } = {}) =>
+const run = (
+  args: string[],
+  o: { stdin?: string; timeoutMs?: number; max?: number; env?: Record<string, string> } = {},
+) =>
   runProcess({
     command: '/bin/sh',
     args: ['-c', ...args],

@@ -34,10 +34,12 @@ export class CommandToolAdapter implements Tool {
   readonly changes: string | null;
   readonly currency = 'USD';
   readonly manifest: CommandToolManifest;
+  readonly access: CommandToolManifest['access'];
   readonly #dir: string;
 
   constructor(manifest: CommandToolManifest, dir: string) {
     this.manifest = manifest;
+    this.access = manifest.access;
     this.#dir = dir;
     this.descriptor = {
       name: manifest.name,
@@ -106,7 +108,11 @@ export class CommandToolAdapter implements Tool {
       });
       if (violations[0]) throw violations[0];
       if (outcome.stopped === 'timeout') {
-        throw new BriefcaseError('sandbox_violation', `${m.name} ran past its time limit`, `timeout ${m.timeout_ms} ms`);
+        throw new BriefcaseError(
+          'sandbox_violation',
+          `${m.name} ran past its time limit`,
+          `timeout ${m.timeout_ms} ms`,
+        );
       }
       if (outcome.stopped === 'output_limit') {
         throw new BriefcaseError(
@@ -117,7 +123,8 @@ export class CommandToolAdapter implements Tool {
       }
       if (outcome.stopped === 'aborted') throw new BriefcaseError('unavailable', 'the call was cancelled');
       if (outcome.exitCode !== 0) {
-        const why = outcome.exitCode === null ? `was killed (${outcome.signal ?? 'signal'})` : `exited with ${outcome.exitCode}`;
+        const why =
+          outcome.exitCode === null ? `was killed (${outcome.signal ?? 'signal'})` : `exited with ${outcome.exitCode}`;
         const stderr = outcome.stderrTail.trim().slice(-2000);
         return { result: textResult(`${m.name} ${why}${stderr ? `: ${stderr}` : ''}`, true) };
       }
@@ -140,7 +147,11 @@ async function callProxy(
   if (m.access.isolation === 'none' || m.access.network.length === 0) return undefined;
   const dir = join(dataDir, 'run');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return startEgressProxy({ listen: { path: join(dir, `cmd-${callId}.sock`) }, rules: egressRules(m.access), onViolation });
+  return startEgressProxy({
+    listen: { path: join(dir, `cmd-${callId}.sock`) },
+    rules: egressRules(m.access),
+    onViolation,
+  });
 }
 
 function toResult(m: CommandToolManifest, stdout: string): ToolResult {
@@ -179,7 +190,8 @@ export function loadCommandTools(root: string): { tools: CommandToolAdapter[]; p
     if (name.endsWith('.adding')) continue;
     const loaded = loadCommandTool(join(root, name));
     if (!loaded.ok) problems.push(...loaded.error);
-    else if (loaded.value.manifest.name !== name) problems.push(`${join(root, name)}: holds the tool "${loaded.value.manifest.name}"`);
+    else if (loaded.value.manifest.name !== name)
+      problems.push(`${join(root, name)}: holds the tool "${loaded.value.manifest.name}"`);
     else tools.push(loaded.value);
   }
   return { tools, problems };

@@ -1,5 +1,5 @@
 import type { RemoteToolIdentity } from '@briefcase/crypto';
-import type { ToolDescriptor, ToolResult } from '@briefcase/protocol';
+import type { AccessManifest, ToolDescriptor, ToolResult } from '@briefcase/protocol';
 import type { Secret } from '@briefcase/vault';
 
 /** What a tool may use while it runs; nothing else of the daemon is reachable from a tool. */
@@ -49,6 +49,11 @@ export interface Tool {
   readonly reads: string | null;
   readonly changes: string | null;
   readonly currency: string;
+  /**
+   * What the tool may reach (its access manifest), for connectors, code and command tools; a
+   * remote server's tools take their server's (RemoteManager).
+   */
+  readonly access?: AccessManifest | undefined;
   estimateCost(args: Record<string, unknown>): number;
   execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutput>;
   /**
