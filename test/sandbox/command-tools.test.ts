@@ -8,6 +8,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { findExecutable, sandboxAvailable } from '@briefcase/sandbox';
 import {
   cli,
+  cliJson,
   healthy,
   receiptRecords,
   ROOT,
@@ -191,6 +192,16 @@ describe('command tools through the gateway (issue 10)', { skip }, () => {
       assert.match(String(receipts[0]!.body.detail), /egress refused host/);
     }
     assert.equal(other.hits, 0, 'nothing reached the refused server');
+  });
+
+  it('`briefcase doctor` says which isolation command tools get here', () => {
+    const doctor = cliJson<{ code: string; ok: boolean; message: string }[]>(home, ['doctor']).json;
+    const check = doctor.find((c) => c.code === 'sandbox_available');
+    assert.ok(check?.ok, JSON.stringify(doctor));
+    assert.match(
+      check.message,
+      /bubblewrap .* runs: stdio MCP servers and command tools run in their sandbox \(linux\)/,
+    );
   });
 
   it('a fork bomb is bounded: the call ends, the daemon stays healthy, the next call works', async () => {

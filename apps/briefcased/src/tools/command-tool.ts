@@ -12,7 +12,7 @@ import {
 import { egressRules, startEgressProxy, type EgressProxy, type EgressViolation } from '@briefcase/egress';
 import { BriefcaseError, err, ok, type Result, type ToolResult } from '@briefcase/protocol';
 import { removeCgroup, sandboxLaunch } from '../remote/sandboxed-stdio.ts';
-import { BRIDGE_PORT } from '../remote/sandbox-egress.ts';
+import { launchProxy, proxyListen } from '../remote/sandbox-egress.ts';
 import { textResult, type Tool, type ToolContext, type ToolOutput } from './tool.ts';
 
 /** Where command tools live: `<data dir>/command-tools/<name>/` (tool.json, and `work/`, its own directory). */
@@ -92,7 +92,7 @@ export class CommandToolAdapter implements Tool {
               dataDir: ctx.dataDir,
               toolDir: work,
               cgroupKey: `cmd-${m.name}-${callId}`,
-              proxy: proxy ? { socketPath: proxy.socketPath!, port: BRIDGE_PORT } : undefined,
+              proxy: proxy ? launchProxy(proxy) : undefined,
             });
       const outcome = await runProcess({
         command: launch.command,
@@ -148,7 +148,7 @@ async function callProxy(
   const dir = join(dataDir, 'run');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return startEgressProxy({
-    listen: { path: join(dir, `cmd-${callId}.sock`) },
+    listen: proxyListen(join(dir, `cmd-${callId}.sock`)),
     rules: egressRules(m.access),
     onViolation,
   });
