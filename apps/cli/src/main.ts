@@ -42,6 +42,7 @@ const adminIfInitialised = async (): Promise<AdminClient | null> => {
 };
 const load = {
   approvals: () => import('./commands/approvals.ts'),
+  approvalsWatch: () => import('./commands/approvals-watch.ts'),
   budget: () => import('./commands/budget.ts'),
   console: () => import('./commands/console.ts'),
   operations: () => import('./commands/operations.ts'),
@@ -211,11 +212,18 @@ operations
 const approvals = program.command('approvals').description('see and decide pending approvals');
 approvals
   .command('list')
+  .description('waiting approvals, with a one-line summary of the arguments (full: `approvals show <id>`)')
   .option('--all', 'include decided, consumed and expired approvals')
   .option('--json', 'print JSON')
   .action(async (o: { json?: boolean; all?: boolean }) =>
     (await load.approvals()).approvalsList(await admin(), o.json === true, o.all === true),
   );
+approvals
+  .command('watch')
+  .description(
+    'a live view of waiting approvals: ↑/↓ select, a approve, r reject, q quit (passkey-tier ones: in the console)',
+  )
+  .action(async () => (await load.approvalsWatch()).approvalsWatch(await admin()));
 approvals
   .command('show <id>')
   .option('--json', 'print JSON')
