@@ -157,7 +157,7 @@ tools
   );
 tools
   .command('rm <name>')
-  .description('remove a code tool or command tool and its files (and a code tool\'s key-value store)')
+  .description("remove a code tool or command tool and its files (and a code tool's key-value store)")
   .option('--json', 'print JSON')
   .action(async (name: string, o: { json?: boolean }) =>
     (await load.tools()).toolsRemove(await admin(), name, o.json === true),
