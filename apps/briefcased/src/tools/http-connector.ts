@@ -86,7 +86,7 @@ export class HttpConnectorTool implements Tool {
     try {
       const url = new URL(manifest.request.url.replace(PLACEHOLDER, 'x'));
       if (!egressAllowed(url, access.network)) {
-        problems.push(`request.url: host ${url.host} is not in the connector's access.network`);
+        problems.push(`request.url: host ${url.host} is not in the connector's access.network (its egress allowlist)`);
       }
     } catch {
       problems.push('request.url: not a valid absolute URL');
