@@ -4,6 +4,7 @@
  */
 import { run as cliStartup } from './cli-startup.ts';
 import { run as codeTools } from './code-tools.ts';
+import { run as commandTool } from './command-tool.ts';
 import { run as gateway } from './gateway-overhead.ts';
 import { run as remote } from './remote-overhead.ts';
 import { run as sandbox } from './sandbox.ts';
@@ -20,6 +21,7 @@ const results = {
   keys: await signRate(log),
   cli: await cliStartup(log),
   codeTools: await codeTools(log),
+  commandTool: await commandTool(log),
 };
 if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 else {
@@ -68,4 +70,11 @@ else {
   line('code tools: QuickJS overhead', c.quickjs_overhead);
   line('code tools: WebAssembly echo', c.wasm);
   line('code tools: WebAssembly overhead', c.wasm_overhead);
+  const ct = results.commandTool;
+  if ('skipped' in ct) console.log(`command tool: skipped: ${ct.skipped}`);
+  else {
+    line('command tool: jq unsandboxed', ct.run_ms.unsandboxed);
+    line('command tool: jq sandboxed', ct.run_ms.sandboxed);
+    line('command tool: sandbox added', ct.run_ms.added);
+  }
 }

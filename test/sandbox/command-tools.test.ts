@@ -129,6 +129,16 @@ describe('command tools through the gateway (issue 10)', { skip }, () => {
     assert.equal(receipts[0]!.body.outcome, 'ok');
   });
 
+  it('concurrent calls each get their own run and their own result', async () => {
+    const outs = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => call('json.query', { filter: '.n * 10', input: { n: i } })),
+    );
+    assert.deepEqual(
+      outs.map((o) => o.text.trim()),
+      ['0', '10', '20', '30', '40', '50'],
+    );
+  });
+
   it('shell syntax in an argument stays literal: there is no shell', async () => {
     const out = await call('json.query', { filter: '"$(id) `id`; cat /etc/passwd"', input: null });
     assert.equal(out.text.trim(), '"$(id) `id`; cat /etc/passwd"');
