@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -42,6 +42,7 @@ describe('command tools through the gateway (issue 10)', { skip }, () => {
   const { home, cleanup } = tempHome();
   const work = mkdtempSync(join(home, '..', 'command-tools-'));
   const CANARY = `canary-${randomUUID()}`;
+  const person = mkdtempSync(join(home, '..', 'person-'));
   let daemon: DaemonProcess;
   let agent: Client;
   let granted: { server: Server; port: number };
@@ -89,9 +90,11 @@ describe('command tools through the gateway (issue 10)', { skip }, () => {
   before(async () => {
     assert.equal(cli(home, ['init']).code, 0);
     writeFileSync(join(home, 'canary.txt'), CANARY);
+    mkdirSync(join(person, '.ssh'), { recursive: true });
+    writeFileSync(join(person, '.ssh', 'id_ed25519'), CANARY);
     granted = await serve(() => 'granted upstream ok');
     other = await serve(() => `not for tools ${CANARY}`);
-    daemon = await startDaemon(home, [], { BC_CMD_CANARY: CANARY });
+    daemon = await startDaemon(home, [], { BC_CMD_CANARY: CANARY, HOME: person });
     add(JSON.parse(readFileSync(join(ROOT, 'examples/tools/json-query/tool.json'), 'utf8')) as Record<string, unknown>);
     add({
       kind: 'command',
@@ -166,6 +169,15 @@ describe('command tools through the gateway (issue 10)', { skip }, () => {
     assert.match(out.text, /done/, 'the script ran to its end');
     assert.ok(!out.text.includes(adminToken), 'admin.token is not visible');
     assert.ok(!/BC_CMD_CANARY|BRIEFCASE_HOME/.test(out.text), 'no variable of the daemon leaks');
+  });
+
+  it('cannot read the person’s ~/.ssh, and inherits no descriptor beyond stdio', async () => {
+    const out = await attack(
+      `cat ${person}/.ssh/id_ed25519; ls ${person}; ls /proc/self/fd | tr '\\n' ' '; echo; echo done`,
+    );
+    assert.match(out.text, /done/);
+    // ls itself opens one descriptor (3) to read the directory.
+    assert.match(out.text, /^0 1 2 3 $/m, out.text);
   });
 
   it('cannot write outside its own directory', async () => {
