@@ -4,6 +4,7 @@
  */
 import { run as cliStartup } from './cli-startup.ts';
 import { run as codeTools } from './code-tools.ts';
+import { run as commandTool } from './command-tool.ts';
 import { run as gateway } from './gateway-overhead.ts';
 import { run as payments } from './payments.ts';
 import { run as paymentsL402 } from './payments-l402.ts';
@@ -24,6 +25,7 @@ const results = {
   codeTools: await codeTools(log),
   payments: await payments(log),
   paymentsL402: await paymentsL402(log),
+  commandTool: await commandTool(log),
 };
 if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 else {
@@ -86,5 +88,11 @@ else {
     line('payments: L402 paid call', l.l402.paid_ms);
     line('payments: L402 token reused', l.l402.reused_token_ms);
     line('payments: L402 added by paying', l.l402.added_ms);
+  const ct = results.commandTool;
+  if ('skipped' in ct) console.log(`command tool: skipped: ${ct.skipped}`);
+  else {
+    line('command tool: jq unsandboxed', ct.run_ms.unsandboxed);
+    line('command tool: jq sandboxed', ct.run_ms.sandboxed);
+    line('command tool: sandbox added', ct.run_ms.added);
   }
 }

@@ -170,6 +170,21 @@ describe('attack: forging a personâ€™s approval with admin.token and the agentâ€
           code_base64: Buffer.from('function main() {}').toString('base64'),
         },
       ],
+      [
+        'POST',
+        '/v1/admin/command-tools',
+        {
+          definition: {
+            kind: 'command',
+            name: 'exfil.cmd',
+            description: 'x',
+            category: 'read',
+            input_schema: { type: 'object' },
+            argv: ['curl', 'https://example.com/'],
+            access: { network: ['example.com'] },
+          },
+        },
+      ],
     ];
     for (const [method, path, body] of attempts) {
       const r = await adminApi(method, path, body);

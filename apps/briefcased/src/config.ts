@@ -185,7 +185,10 @@ export function findSecretValues(value: unknown, path = ''): string[] {
     if (Array.isArray(v)) {
       for (const [i, item] of v.entries()) visit(item, `${p}[${i}]`, key);
     } else if (v !== null && typeof v === 'object') {
-      for (const [k, child] of Object.entries(v)) visit(child, p ? `${p}.${k}` : k, k);
+      // An access manifest's `secrets` maps a variable (`GITHUB_TOKEN`) to a vault secret's *name*:
+      // the key says "token" but the value is a reference, so only its shape is checked.
+      const names = p === 'access.secrets' || p.endsWith('.access.secrets');
+      for (const [k, child] of Object.entries(v)) visit(child, p ? `${p}.${k}` : k, names ? '' : k);
     }
   };
   visit(value, path, '');

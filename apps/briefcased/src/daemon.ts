@@ -13,6 +13,7 @@ import { Logger, startTelemetry, type Telemetry } from '@briefcase/telemetry';
 import { loadMasterKey, Scrubber, Vault, type MasterKey, type MasterKeySource } from '@briefcase/vault';
 import { startConsole } from '@briefcase/console';
 import { denyDaemonListener } from '@briefcase/egress';
+import { commandToolsDir } from './tools/command-tool.ts';
 import { ApprovalStore } from './approvals/store.ts';
 import { consoleBackend } from './console/backend.ts';
 import { buildRoutes } from './api/handlers.ts';
@@ -170,7 +171,7 @@ export class Daemon {
     if (!engine.ok) {
       throw new BriefcaseError('invalid_policy', engine.error.map((e) => `${paths.policy}: ${e}`).join('\n'));
     }
-    const registry = loadRegistry(paths.connectors, join(paths.home, 'code-tools'));
+    const registry = loadRegistry(paths.connectors, join(paths.home, 'code-tools'), commandToolsDir(paths.home));
 
     await ensureNotRunning(paths.socket);
     const agentSocketConfig = options.agentSocket ?? config.daemon.agent_socket;

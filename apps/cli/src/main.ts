@@ -151,16 +151,16 @@ tools
 tools
   .command('add <file>')
   .description(
-    'install a code tool (QuickJS .js or WebAssembly .wasm) with its manifest; needs a passkey once one exists',
+    'install a command tool (FILE: its JSON definition) or a code tool (FILE: QuickJS .js or WebAssembly .wasm, with --manifest); needs a passkey once one exists',
   )
-  .requiredOption('--manifest <file>', 'the tool manifest (JSON: name, runtime, entry, input_schema, access, …)')
+  .option('--manifest <file>', 'a code tool manifest (JSON: name, runtime, entry, input_schema, access, …)')
   .option('--json', 'print JSON')
-  .action(async (file: string, o: { manifest: string; json?: boolean }) =>
+  .action(async (file: string, o: { manifest?: string; json?: boolean }) =>
     (await load.tools()).toolsAdd(await admin(), file, o.manifest, o.json === true),
   );
 tools
   .command('rm <name>')
-  .description('remove a code tool, its files and its key-value store')
+  .description("remove a code tool or command tool and its files (and a code tool's key-value store)")
   .option('--json', 'print JSON')
   .action(async (name: string, o: { json?: boolean }) =>
     (await load.tools()).toolsRemove(await admin(), name, o.json === true),

@@ -40,6 +40,8 @@ export const ApprovalView = z.object({
   created_at: z.string(),
   expires_at: z.string(),
   decided_at: z.string().nullable(),
+  /** What the tool may reach (its access manifest, in one line), on the admin API only. */
+  access: z.string().optional(),
 });
 export type ApprovalView = z.infer<typeof ApprovalView>;
 

@@ -17,6 +17,7 @@ import type { Services } from '../daemon.ts';
 import { refreshDeviceStatement } from '../keys/device-statement.ts';
 import { guarded } from '../presence/guard.ts';
 import { transaction } from '../store/db.ts';
+import { toolAccessText } from '../tools/access-view.ts';
 import { firewallResponses, viewText, WITHHELD_MESSAGE } from './agent-view.ts';
 import { readJson, sendJson } from './http.ts';
 import { guardedAdminRoutes } from './guarded-routes.ts';
@@ -72,6 +73,11 @@ export function buildRoutes(s: Services): Route[] {
     ctx.res.end(`${last}\n`);
   };
 
+  /** An approver sees what the tool may reach (admin API only: the agent's view is not widened). */
+  const withAccess = (a: ApprovalView): ApprovalView => {
+    const access = toolAccessText(s, a.tool);
+    return access ? { ...a, access } : a;
+  };
   const approvalOr404 = (id: string): ApprovalView => {
     const a = s.approvals.get(id);
     if (!a) throw new BriefcaseError('not_found', `no approval ${id}`);
@@ -191,14 +197,14 @@ export function buildRoutes(s: Services): Route[] {
           .safeParse(query.get('status') ?? undefined);
         if (!status.success)
           throw new BriefcaseError('bad_request', 'status must be pending, approved, rejected, expired or consumed');
-        sendJson(res, 200, { approvals: s.approvals.list(status.data) });
+        sendJson(res, 200, { approvals: s.approvals.list(status.data).map(withAccess) });
       },
     },
     {
       method: 'GET',
       path: new RegExp(`^/v1/admin/approvals/${ID}$`),
       role: 'admin',
-      handle: ({ res, params }) => sendJson(res, 200, approvalOr404(params[0]!)),
+      handle: ({ res, params }) => sendJson(res, 200, withAccess(approvalOr404(params[0]!))),
     },
     {
       method: 'POST',

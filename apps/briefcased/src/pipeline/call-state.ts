@@ -35,6 +35,7 @@ export function clip(text: string, max = 256): string {
 }
 
 export function toToolErrorCode(code: string): ErrorCode {
-  if (code === 'vault_locked') return 'unavailable';
+  // A locked vault, or a command tool on a platform with no OS sandbox (Windows): the message says which.
+  if (code === 'vault_locked' || code === 'unsupported_platform') return 'unavailable';
   return (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'internal';
 }

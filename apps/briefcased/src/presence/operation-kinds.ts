@@ -6,6 +6,7 @@ import { effectiveAccess, inferAccess } from '../remote/infer-access.ts';
 import { z } from 'zod';
 import { currentCap, parseCap, writeCap } from '../admin/budget-caps.ts';
 import { addCodeTool, checkCodeTool } from '../admin/code-tools.ts';
+import { addCommandTool, checkCommandDefinition } from '../admin/command-tools.ts';
 import { addConnector, checkConnector, connectorFile } from '../admin/connectors.ts';
 import { applyPolicy, loadPolicy } from '../admin/policy.ts';
 import type { Services } from '../daemon.ts';
@@ -139,6 +140,17 @@ export const OPERATION_KINDS: Record<string, OperationKind> = {
       };
     },
     run: async (s, p) => addCodeTool(s, p.manifest, p.code_base64),
+  },
+  command_tool_add: {
+    prepare(_s, p) {
+      const m = checkCommandDefinition(p.definition);
+      return {
+        params: { definition: p.definition },
+        summary: `add the command tool ${m.name} (runs ${m.argv[0]})`,
+        details: { definition: p.definition, access: m.access },
+      };
+    },
+    run: async (s, p) => addCommandTool(s, p.definition),
   },
   key_rotate: {
     prepare(_s, p) {

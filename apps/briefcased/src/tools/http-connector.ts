@@ -1,5 +1,11 @@
 import { checkedFetch } from '@briefcase/egress';
-import { BriefcaseError, SECRET_REF, type HttpConnectorManifest } from '@briefcase/protocol';
+import {
+  BriefcaseError,
+  connectorAccess,
+  SECRET_REF,
+  type AccessManifest,
+  type HttpConnectorManifest,
+} from '@briefcase/protocol';
 import { egressAllowed } from './egress.ts';
 import { textResult, type Tool, type ToolContext, type ToolOutput } from './tool.ts';
 
@@ -9,10 +15,11 @@ const PLACEHOLDER = /\{([A-Za-z0-9_]+)\}/g;
  * A declarative HTTP connector: validated arguments become one HTTP request. Secrets are
  * referenced by name in headers and injected only here, as the request leaves the daemon; they
  * never appear in the URL, and redirects are not followed (a redirect could leave the allowlist).
- * The request goes through the egress rules (@briefcase/egress) with the manifest's `egress` as
- * grants and no `allow_private`: a loopback or private address is reached only when `egress`
- * names that IP literal and port; a name that resolves to one is refused (rebinding), metadata
- * addresses always are, and a redirect toward a target the rules refuse is `sandbox_violation`.
+ * The request goes through the egress rules (@briefcase/egress) with the connector's access
+ * manifest (`access.network` plus the deprecated `egress` list, `access.allow_private`): a
+ * loopback or private address is reached only when a grant names that IP literal and port, or
+ * with `allow_private`; metadata addresses never are, and a redirect toward a target the rules
+ * refuse is `sandbox_violation`.
  */
 export class HttpConnectorTool implements Tool {
   readonly descriptor: Tool['descriptor'];
@@ -23,9 +30,12 @@ export class HttpConnectorTool implements Tool {
   readonly changes: string | null;
   readonly currency: string;
   readonly #manifest: HttpConnectorManifest;
+  /** What it may reach, as the console and `approvals show` display it. */
+  readonly access: AccessManifest;
 
   constructor(manifest: HttpConnectorManifest) {
     this.#manifest = manifest;
+    this.access = connectorAccess(manifest);
     this.descriptor = {
       name: manifest.name,
       ...(manifest.title ? { title: manifest.title } : {}),
@@ -58,10 +68,25 @@ export class HttpConnectorTool implements Tool {
       if (!(name in props)) problems.push(`sensitive_args: "${name}" is not an argument in input_schema.properties`);
     }
     if (manifest.input_schema.type !== 'object') problems.push('input_schema.type: must be "object"');
+    const access = connectorAccess(manifest);
+    // Grants a connector cannot use are refused, not ignored: the person should see what it can do.
+    if (manifest.access?.isolation === 'none')
+      problems.push('access.isolation: a connector has no process to leave unsandboxed');
+    if (access.filesystem.length > 0) problems.push('access.filesystem: a connector has no filesystem');
+    if (access.env.length > 0) problems.push('access.env: a connector has no environment');
+    if (manifest.access) {
+      // With an access manifest, every secret the headers name is listed in it.
+      const listed = new Set(Object.values(access.secrets));
+      for (const template of Object.values(manifest.request.headers)) {
+        for (const m of template.matchAll(SECRET_REF)) {
+          if (!listed.has(m[1]!)) problems.push(`request.headers: secret "${m[1]}" is not listed in access.secrets`);
+        }
+      }
+    }
     try {
       const url = new URL(manifest.request.url.replace(PLACEHOLDER, 'x'));
-      if (!egressAllowed(url, manifest.egress)) {
-        problems.push(`request.url: host ${url.host} is not in the connector's egress allowlist`);
+      if (!egressAllowed(url, access.network)) {
+        problems.push(`request.url: host ${url.host} is not in the connector's access.network (its egress allowlist)`);
       }
     } catch {
       problems.push('request.url: not a valid absolute URL');
@@ -80,10 +105,16 @@ export class HttpConnectorTool implements Tool {
     return declared ? BigInt(declared.max) : 0n;
   }
 
+  /** request.timeout_ms, and with an access manifest its `limits.call_ms`: the lower wins. */
+  #timeoutMs(): number {
+    const m = this.#manifest;
+    return m.access ? Math.min(m.request.timeout_ms, m.access.limits.call_ms) : m.request.timeout_ms;
+  }
+
   async execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutput> {
     const m = this.#manifest;
     const url = requestUrl(m.request.url, args);
-    if (!egressAllowed(url, m.egress)) {
+    if (!egressAllowed(url, this.access.network)) {
       throw new BriefcaseError(
         'sandbox_violation',
         'the request was blocked by the egress allowlist',
@@ -116,12 +147,12 @@ export class HttpConnectorTool implements Tool {
       let response: Response;
       try {
         response = await checkedFetch(url, {
-          rules: { grants: m.egress, allowPrivate: false },
+          rules: { grants: this.access.network, allowPrivate: this.access.allow_private },
           method: m.request.method,
           headers: h,
           ...(body !== undefined ? { body } : {}),
           redirect: 'manual',
-          signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(m.request.timeout_ms)]),
+          signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(this.#timeoutMs())]),
         });
       } catch (e) {
         span?.end(undefined, true);

@@ -1,5 +1,5 @@
 import type { RemoteToolIdentity } from '@briefcase/crypto';
-import type { ToolDescriptor, ToolResult } from '@briefcase/protocol';
+import type { AccessManifest, ToolDescriptor, ToolResult } from '@briefcase/protocol';
 import type { Challenge, RetryResponse } from '@briefcase/payments';
 import type { OutboundSpan } from '@briefcase/telemetry';
 import type { Secret } from '@briefcase/vault';
@@ -76,6 +76,11 @@ export interface Tool {
   readonly reads: string | null;
   readonly changes: string | null;
   readonly currency: string;
+  /**
+   * What the tool may reach (its access manifest), for connectors, code and command tools; a
+   * remote server's tools take their server's (RemoteManager).
+   */
+  readonly access?: AccessManifest | undefined;
   estimateCost(args: Record<string, unknown>): number;
   /**
    * The most one call expects to pay when its upstream answers 402, in this asset (atomic
