@@ -16,6 +16,7 @@ import { firewallOutput } from './firewall.ts';
 import { clip, elapsed, toToolErrorCode, type Caller, type CallState } from './call-state.ts';
 import { callInputProblem } from './call-input.ts';
 import { forReceipt, withoutSensitive } from './redact.ts';
+import { cli } from '../cli-hint.ts';
 
 /** What a running tool reports before its result, relayed to the agent when it listens. */
 export interface CallEvents {
@@ -114,7 +115,7 @@ export class CallPipeline {
       return this.#fail(
         s,
         'tool_changed',
-        `the definition of ${s.toolName} changed since it was reviewed; an admin must run \`briefcase remote pin ${tool.server}\``,
+        `the definition of ${s.toolName} changed since it was reviewed; an admin must run \`${cli('remote', 'pin', tool.server ?? '')}\``,
         changed,
       );
     }
@@ -185,7 +186,7 @@ export class CallPipeline {
             throw new BriefcaseError(
               'unavailable',
               `${s.toolName} needs the secret "${name}", which is not set`,
-              `briefcase secrets set ${name}`,
+              cli('secrets', 'set', name),
             );
           }
           return secret;
