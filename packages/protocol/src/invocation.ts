@@ -19,6 +19,8 @@ export interface Invocation {
   argv: string[];
   /** The same, quoted for a POSIX shell. */
   text: string;
+  /** The entry script, absolute, links resolved (what a service unit or a host config runs). */
+  entry: string;
 }
 
 export interface InvocationContext {
@@ -76,15 +78,20 @@ export function cliInvocation(context: InvocationContext = {}): Invocation {
     how = 'node';
     argv = [onPath('node', env) === real(execPath) ? 'node' : execPath, entry];
   }
-  return { how, argv, text: argv.map(shellQuote).join(' ') };
+  return { how, argv, text: argv.map(shellQuote).join(' '), entry };
 }
 
 let cached: Invocation | undefined;
 
+/** This process's invocation (computed once). */
+export function thisInvocation(): Invocation {
+  cached ??= cliInvocation();
+  return cached;
+}
+
 /** `briefcase ARGS…` as it works here: a command for a message, quoted for a shell. */
 export function cliCommand(...args: string[]): string {
-  cached ??= cliInvocation();
-  return [cached.text, ...args.map(shellQuote)].join(' ');
+  return [thisInvocation().text, ...args.map(shellQuote)].join(' ');
 }
 
 /**

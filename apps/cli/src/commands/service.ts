@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { lookupGroup } from '@briefcase/briefcased/os-groups';
 import { BriefcaseError } from '@briefcase/protocol/errors';
+import { thisInvocation } from '@briefcase/protocol/invocation';
 import { print, printJson, warn } from '../output.ts';
 import {
   findTool,
@@ -44,7 +44,6 @@ export interface ServiceInstallFlags {
   start: boolean;
 }
 
-const BIN = resolve(fileURLToPath(new URL('../../bin/briefcase.js', import.meta.url)));
 /** ProtectHome=yes hides these from the service: Node and Briefcase must live elsewhere. */
 const HIDDEN_BY_PROTECT_HOME = ['/home/', '/root/', '/run/user/'];
 
@@ -67,7 +66,7 @@ function layoutOf(flags: ServiceInstallFlags): ServiceLayout {
     home: flags.home,
     socketDir: flags.socketDir,
     node: flags.node ?? process.execPath,
-    cli: BIN,
+    cli: thisInvocation().entry,
     chgrp: findTool('chgrp') ?? '/usr/bin/chgrp',
   };
   const problems = checkLayout(layout);
