@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { lookupGroup } from '@briefcase/briefcased/os-groups';
 import { BriefcaseError } from '@briefcase/protocol/errors';
 import { thisInvocation } from '@briefcase/protocol/invocation';
