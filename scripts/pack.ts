@@ -78,7 +78,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node24',
-  chunkNames: 'chunks/[name]-[hash]',
+  // Every chunk directly in dist/: modules find their siblings (workers) and ../web, ../extension.
+  chunkNames: '[name]-[hash]',
   external: EXTERNAL,
   plugins: [siblings],
   // Bundled CommonJS modules call require(); ESM has none of its own.
