@@ -23,12 +23,13 @@ const OUT = resolve(outArg > 0 ? process.argv[outArg + 1]! : join(ROOT, '.tmp/pa
 const STAGE = join(OUT, 'package');
 
 /** Loaded from node_modules at run time: native addons and modules that read their own .wasm files. */
-const EXTERNAL = [
-  '@cedar-policy/cedar-wasm',
-  '@napi-rs/keyring',
-  'graphene-pk11',
-  'quickjs-emscripten',
-];
+const REQUIRED = ['@cedar-policy/cedar-wasm', '@napi-rs/keyring', 'quickjs-emscripten'];
+/**
+ * PKCS#11 (graphene-pk11 over pkcs11js, a C++ addon compiled at install): optional, so that an
+ * install where it cannot compile still succeeds; the keys package loads it on first use.
+ */
+const OPTIONAL = ['graphene-pk11'];
+const EXTERNAL = [...REQUIRED, ...OPTIONAL];
 
 /** Files a bundle finds next to itself: the source names them as .ts siblings, the package as .js ones. */
 const REWRITES: [RegExp, string, string][] = [
@@ -114,7 +115,8 @@ const manifest = {
   engines: { node: '>=24' },
   bin: { briefcase: 'bin/briefcase.js' },
   files: ['bin', 'dist', 'web', 'extension', 'README.md'],
-  dependencies: Object.fromEntries(EXTERNAL.map((name) => [name, versionOf(name)])),
+  dependencies: Object.fromEntries(REQUIRED.map((name) => [name, versionOf(name)])),
+  optionalDependencies: Object.fromEntries(OPTIONAL.map((name) => [name, versionOf(name)])),
 };
 writeFileSync(join(STAGE, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 

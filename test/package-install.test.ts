@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -36,9 +36,11 @@ function pack(out: string): string {
 
 const tarball = pack(join(base, 'pack'));
 // npm's own cache and registry settings come from the real HOME; the CLI gets a fresh one.
-const npmEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => ['PATH', 'HOME', 'npm_config_cache', 'npm_config_registry'].includes(k)),
-);
+const npmConfig = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => k.toLowerCase().startsWith('npm_config_')),
+) as Record<string, string>;
+const npmCache = process.env.npm_config_cache ?? join(homedir(), '.npm');
+const npmEnv = { PATH: process.env.PATH ?? '', HOME: homedir(), ...npmConfig, npm_config_cache: npmCache };
 const install = spawnSync(
   'npm',
   ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball],
@@ -165,6 +167,22 @@ describe('the packed package, installed and run from another directory (issue 11
     const records = readFileSync(out, 'utf8');
     assert.match(records, /"tool":"echo"/);
     assert.match(records, /"event":"stopped"/);
+  });
+
+  it('run through npx, its messages name `npx briefcase-agent`', () => {
+    // npx installs the package under its cache's _npx/ (npm's cache, so its dependencies come from there).
+    const r = spawnSync('npx', ['--yes', '--prefer-offline', '--package', tarball, 'briefcase', 'status'], {
+      cwd: elsewhere,
+      env: { ...env, ...npmConfig, npm_config_cache: npmCache },
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    if (r.status !== 3 && /npm error/.test(r.stderr)) {
+      // npm itself failed (no registry): said, not hidden.
+      assert.fail(`npx could not install the package: ${r.stderr.split('\n').slice(-3).join(' ')}`);
+    }
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, /start it with `npx briefcase-agent start --detach`/);
   });
 
   it("with the daemon down, the agent's error says how to start it", async () => {

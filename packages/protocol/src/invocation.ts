@@ -68,12 +68,13 @@ export function cliInvocation(context: InvocationContext = {}): Invocation {
   const entry = real(context.entry ?? defaultEntry(process.argv[1]));
   let argv: string[];
   let how: Invocation['how'];
-  if (onPath('briefcase', env) === entry) {
-    how = 'path';
-    argv = ['briefcase'];
-  } else if (entry.split('/').includes('_npx')) {
+  // npx first: while it runs a command it puts its cache's .bin on the PATH, which the shell has not.
+  if (entry.split('/').includes('_npx')) {
     how = 'npx';
     argv = ['npx', PACKAGE_NAME];
+  } else if (onPath('briefcase', env) === entry) {
+    how = 'path';
+    argv = ['briefcase'];
   } else {
     how = 'node';
     argv = [onPath('node', env) === real(execPath) ? 'node' : execPath, entry];
