@@ -84,7 +84,9 @@ await build({
   external: EXTERNAL,
   plugins: [siblings],
   // Bundled CommonJS modules call require(); ESM has none of its own.
-  banner: { js: "import { createRequire as __bcRequire } from 'node:module'; const require = __bcRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __bcRequire } from 'node:module'; const require = __bcRequire(import.meta.url);",
+  },
   legalComments: 'none',
   logLevel: 'warning',
 });
@@ -98,7 +100,10 @@ writeFileSync(
   join(STAGE, 'bin/briefcase.js'),
   bin
     .replace(SOURCE_ENTRY, "await import('../dist/main.js');")
-    .replace(/^\/\/ The `briefcase` command\..*\n.*\n/m, '// The `briefcase` command, bundled by scripts/pack.ts (the repository runs the sources).\n'),
+    .replace(
+      /^\/\/ The `briefcase` command\..*\n.*\n/m,
+      '// The `briefcase` command, bundled by scripts/pack.ts (the repository runs the sources).\n',
+    ),
   { mode: 0o755 },
 );
 // Beside dist/, where the bundled console and extension modules look (import.meta.dirname/..).
@@ -123,7 +128,9 @@ writeFileSync(join(STAGE, 'package.json'), `${JSON.stringify(manifest, null, 2)}
 const packed = spawnSync('npm', ['pack', '--json', '--pack-destination', OUT], {
   cwd: STAGE,
   encoding: 'utf8',
-  env: Object.fromEntries(Object.entries(process.env).filter(([k]) => ['PATH', 'HOME', 'npm_config_cache'].includes(k))),
+  env: Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => ['PATH', 'HOME', 'npm_config_cache'].includes(k)),
+  ),
 });
 if (packed.status !== 0) throw new Error(`npm pack failed: ${packed.stderr}`);
 const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as graphene from 'graphene-pk11';
 import { bytesToHex, jwkThumbprint, sha256, toBase64Url, utf8, type P256PublicJwk } from '@briefcase/crypto';
-import { BriefcaseError } from '@briefcase/protocol';
+import { BriefcaseError } from '@briefcase/protocol/errors';
 import type { Pkcs11Location } from './key-store.ts';
 import type { KeyRole, Signer } from './signer.ts';
 

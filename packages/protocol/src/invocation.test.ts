@@ -51,7 +51,7 @@ describe('cliInvocation: how the person runs `briefcase` here', () => {
   });
 
   it('quotes what a shell would split, and relative PATH entries never count', () => {
-    assert.equal(shellQuote('/a b/it\'s'), `'/a b/it'\\''s'`);
+    assert.equal(shellQuote("/a b/it's"), `'/a b/it'\\''s'`);
     assert.equal(shellQuote('/plain/path-1.js'), '/plain/path-1.js');
     const r = cliInvocation({ entry, execPath: node, env: { PATH: `.:${join(base, 'node24/bin')}` } });
     assert.equal(r.how, 'node');

@@ -16,7 +16,8 @@ import { oneLine } from '../safe-text.ts';
  */
 
 /** What a detached daemon inherits from the shell that starts it; nothing else passes. */
-const PASSED_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_\w+|TZ|TMPDIR|XDG_\w+|DBUS_SESSION_BUS_ADDRESS|BRIEFCASE_\w+|OTEL_\w+|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|NODE_COMPILE_CACHE|NODE_DISABLE_COMPILE_CACHE|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)$/;
+const PASSED_ENV =
+  /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_\w+|TZ|TMPDIR|XDG_\w+|DBUS_SESSION_BUS_ADDRESS|BRIEFCASE_\w+|OTEL_\w+|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|NODE_COMPILE_CACHE|NODE_DISABLE_COMPILE_CACHE|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)$/;
 
 export function detachedEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && PASSED_ENV.test(k)));
@@ -73,11 +74,12 @@ export async function startDetached(paths: DataPaths, startArgs: string[], json:
   const outFile = join(paths.logs, 'start.log');
   const out = openSync(outFile, 'w', 0o600);
   const entry = process.argv[1]!;
-  const child = spawn(
-    process.execPath,
-    [entry, '--home', paths.home, 'start', ...startArgs, '--detached-child'],
-    { detached: true, stdio: ['ignore', out, out], env: detachedEnv(), cwd: paths.home },
-  );
+  const child = spawn(process.execPath, [entry, '--home', paths.home, 'start', ...startArgs, '--detached-child'], {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: detachedEnv(),
+    cwd: paths.home,
+  });
   closeSync(out);
   let exited: number | null | undefined;
   child.once('exit', (code, signal) => (exited = code ?? (signal ? 128 : 1)));
@@ -163,7 +165,9 @@ export async function status(admin: AdminClient, json: boolean): Promise<void> {
   const s = await admin.get<Record<string, unknown>>('/v1/admin/status');
   if (json) return printJson({ running: true, ...s });
   const listeners = (s.listeners ?? {}) as Record<string, string | null>;
-  print(`briefcased is running (pid ${String(s.pid)}, version ${String(s.version)}, up ${duration(Number(s.uptime_s ?? 0))})`);
+  print(
+    `briefcased is running (pid ${String(s.pid)}, version ${String(s.version)}, up ${duration(Number(s.uptime_s ?? 0))})`,
+  );
   for (const [k, v] of Object.entries(listeners)) if (v) print(`  ${oneLine(k).padEnd(17)} ${oneLine(v)}`);
   for (const [k, v] of Object.entries(s)) {
     if (['pid', 'version', 'uptime_s', 'listeners'].includes(k)) continue;
