@@ -463,11 +463,12 @@ receipts
 
 const service = program
   .command('service')
-  .description('run the daemon as a system service (Linux, systemd; docs/service.md)');
+  .description('run the daemon as a service: systemd (Linux) or a launchd agent (macOS); docs/service.md');
 service
   .command('install')
   .description('a system user owns the data and runs the daemon; agents reach it through a group-owned socket')
-  .option('--dedicated-user', 'run the daemon as its own system user (required: the only mode so far)')
+  .option('--dedicated-user', 'Linux: run the daemon as its own system user under systemd')
+  .option('--launchd', 'macOS: your own daemon as a launchd agent started at login (the default on macOS)')
   .option('--user <name>', 'the system user that owns the data and runs the daemon', 'briefcase')
   .option('--group <name>', 'the group whose members may use the agent socket', 'briefcase-agents')
   .option(
@@ -481,7 +482,11 @@ service
   .option('--no-start', 'write everything but do not start the service')
   .option('--dry-run', 'print what it would do and the unit; change nothing')
   .option('--json', 'print JSON')
-  .action(async (o: Omit<ServiceInstallFlags, 'home'> & { json?: boolean }) => {
+  .action(async (o: Omit<ServiceInstallFlags, 'home'> & { launchd?: boolean; json?: boolean }) => {
+    if (o.launchd || (process.platform === 'darwin' && !o.dedicatedUser)) {
+      exitCode = (await import('./commands/service-launchd.ts')).launchdInstall(home(), o, o.json === true);
+      return;
+    }
     // The global --home names the service's data directory; BRIEFCASE_HOME (a root shell's) does not.
     const dataDir = program.opts<{ home?: string }>().home ?? '/var/lib/briefcase';
     exitCode = (await load.service()).serviceInstall({ ...o, home: resolve(dataDir) }, o.json === true);
@@ -491,9 +496,14 @@ service
   .description('stop and remove the unit; the user, the group and the data stay unless --purge')
   .option('--unit-dir <dir>', 'where the unit is', '/etc/systemd/system')
   .option('--purge', 'also delete the data directory (secrets, keys, receipts), the user and the groups')
+  .option('--launchd', 'macOS: remove the launchd agent (the default on macOS)')
   .option('--dry-run', 'print what it would do; change nothing')
   .option('--json', 'print JSON')
-  .action(async (o: { unitDir: string; purge?: boolean; dryRun?: boolean; json?: boolean }) => {
+  .action(async (o: { unitDir: string; purge?: boolean; launchd?: boolean; dryRun?: boolean; json?: boolean }) => {
+    if (o.launchd || process.platform === 'darwin') {
+      exitCode = (await import('./commands/service-launchd.ts')).launchdUninstall(o, o.json === true);
+      return;
+    }
     exitCode = (await load.service()).serviceUninstall(o, o.json === true);
   });
 service

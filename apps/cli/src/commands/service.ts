@@ -98,7 +98,7 @@ export function serviceInstall(flags: ServiceInstallFlags, json: boolean): numbe
   if (!flags.dedicatedUser) {
     throw new BriefcaseError(
       'bad_request',
-      'say --dedicated-user: the daemon runs as its own system user (the only mode so far)',
+      'say --dedicated-user (Linux, systemd: the daemon runs as its own system user) or --launchd (macOS: your own daemon as a launch agent)',
     );
   }
   const dryRun = flags.dryRun === true;
@@ -287,7 +287,7 @@ function nextSteps(l: ServiceLayout, flags: ServiceInstallFlags, started: boolea
     );
   }
   next.push(
-    `From that person's account: briefcase mcp --socket ${socket}   (or BRIEFCASE_AGENT_SOCKET=${socket}). An agent host's MCP configuration:\n${JSON.stringify({ mcpServers: { briefcase: { command: l.node, args: [l.cli, 'mcp', '--socket', socket] } } }, null, 2)}`,
+    `From that person's account: ${shellWords([l.node, l.cli, 'mcp', '--socket', socket])}   (or BRIEFCASE_AGENT_SOCKET=${socket}). An agent host's MCP configuration:\n${JSON.stringify({ mcpServers: { briefcase: { command: l.node, args: [l.cli, 'mcp', '--socket', socket] } } }, null, 2)}`,
   );
   next.push(
     `Administer it as the service user: sudo -u ${l.user} ${l.node} ${l.cli} --home ${l.home} approvals list   (the person's account cannot read ${l.home})`,
