@@ -5,6 +5,7 @@ import { daemonAnswers, type DataPaths } from '@briefcase/briefcased/paths';
 import { BriefcaseError } from '@briefcase/protocol/errors';
 import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
 import type { AdminClient } from '../client.ts';
+import { mcpClientConfig } from '../host-config.ts';
 import { print, printJson, warn } from '../output.ts';
 import { oneLine } from '../safe-text.ts';
 
@@ -110,6 +111,8 @@ export async function startDetached(paths: DataPaths, startArgs: string[], json:
   print(`  logs            ${paths.logs}/daemon.log (start-up output: ${outFile})`);
   print(`  status          ${again('status')}`);
   print(`  stop            ${again('stop')}`);
+  print('\nConnect an agent host (Claude Desktop, Cursor, …) with this MCP configuration:');
+  print(JSON.stringify(mcpClientConfig(paths.home), null, 2));
   return 0;
 }
 

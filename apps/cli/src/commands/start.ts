@@ -10,7 +10,10 @@ import {
 } from '@briefcase/briefcased';
 import { isKeyRole, KEY_ROLES } from '@briefcase/keys';
 import { BriefcaseError } from '@briefcase/protocol/errors';
-import { cliCommand, homeArgsFor, PACKAGE_NAME, shellQuote, thisInvocation } from '@briefcase/protocol/invocation';
+import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
+import { agentSocketClientConfig, inspectorCommand, mcpClientConfig } from '../host-config.ts';
+
+export { agentSocketClientConfig, inspectorCommand, mcpClientConfig };
 import { print, warn } from '../output.ts';
 import { askHidden } from '../prompt.ts';
 
@@ -25,31 +28,6 @@ export interface StartFlags {
   agentGroup?: string;
   /** Set by `start --detach` on the daemon it spawns: no log lines on stderr (they go to a file). */
   detachedChild?: boolean;
-}
-
-/**
- * How an agent host runs `briefcase mcp`: absolute paths (a desktop app's PATH is not the
- * shell's), or `npx -y briefcase-agent` when this command runs from npx's cache, which moves.
- */
-function mcpCommand(...args: string[]): { command: string; args: string[] } {
-  const me = thisInvocation();
-  if (me.how === 'npx') return { command: 'npx', args: ['-y', PACKAGE_NAME, 'mcp', ...args] };
-  return { command: process.execPath, args: [me.entry, 'mcp', ...args] };
-}
-
-/** The agent-host configuration for this Briefcase (Claude Desktop / Cursor style). */
-export function mcpClientConfig(home: string): { mcpServers: Record<string, unknown> } {
-  return { mcpServers: { briefcase: { ...mcpCommand(), env: { BRIEFCASE_HOME: home } } } };
-}
-
-/** The same for a person's account reaching a service user's daemon through its agent socket. */
-export function agentSocketClientConfig(socket: string): { mcpServers: Record<string, unknown> } {
-  return { mcpServers: { briefcase: mcpCommand('--socket', socket) } };
-}
-
-export function inspectorCommand(home: string): string {
-  const { command, args } = mcpCommand();
-  return `BRIEFCASE_HOME=${shellQuote(home)} npx @modelcontextprotocol/inspector ${[command, ...args].map(shellQuote).join(' ')}`;
 }
 
 export function printInitReport(report: InitReport): void {
