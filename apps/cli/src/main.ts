@@ -41,6 +41,7 @@ const adminIfInitialised = async (): Promise<AdminClient | null> => {
 };
 const load = {
   approvals: () => import('./commands/approvals.ts'),
+  approvalsWatch: () => import('./commands/approvals-watch.ts'),
   budget: () => import('./commands/budget.ts'),
   console: () => import('./commands/console.ts'),
   operations: () => import('./commands/operations.ts'),
@@ -48,9 +49,11 @@ const load = {
   extension: () => import('./commands/extension.ts'),
   keys: () => import('./commands/keys.ts'),
   lifecycle: () => import('./commands/lifecycle.ts'),
+  logs: () => import('./commands/logs.ts'),
   mcp: () => import('./commands/mcp.ts'),
   policy: () => import('./commands/policy.ts'),
   receipts: () => import('./commands/receipts.ts'),
+  receiptsView: () => import('./commands/receipts-view.ts'),
   remote: () => import('./commands/remote.ts'),
   secrets: () => import('./commands/secrets.ts'),
   service: () => import('./commands/service.ts'),
@@ -247,11 +250,18 @@ operations
 const approvals = program.command('approvals').description('see and decide pending approvals');
 approvals
   .command('list')
+  .description('waiting approvals, with a one-line summary of the arguments (full: `approvals show <id>`)')
   .option('--all', 'include decided, consumed and expired approvals')
   .option('--json', 'print JSON')
   .action(async (o: { json?: boolean; all?: boolean }) =>
     (await load.approvals()).approvalsList(await admin(), o.json === true, o.all === true),
   );
+approvals
+  .command('watch')
+  .description(
+    'a live view of waiting approvals: ↑/↓ select, a approve, r reject, q quit (passkey-tier ones: in the console)',
+  )
+  .action(async () => (await load.approvalsWatch()).approvalsWatch(await admin()));
 approvals
   .command('show <id>')
   .option('--json', 'print JSON')
@@ -430,6 +440,28 @@ keys
 
 const receipts = program.command('receipts').description('the tamper-evident receipt log');
 receipts
+  .command('list')
+  .description('receipts, newest first: time, kind, tool, outcome, id')
+  .option('--kind <kind>', 'only this kind (tool_call, approval, remote, …)')
+  .option('--tool <name>', 'only calls of this tool')
+  .option('--outcome <code>', 'only this outcome (ok, denied, approval_required, …)')
+  .option('-n, --limit <n>', 'how many (1-200, default 50)')
+  .option('--before <seq>', 'older than this sequence number (paging)')
+  .option('--json', 'print JSON')
+  .action(
+    async (o: { kind?: string; tool?: string; outcome?: string; limit?: string; before?: string; json?: boolean }) => {
+      const { json, ...filter } = o;
+      await (await load.receiptsView()).receiptsList(await admin(), filter, json === true);
+    },
+  );
+receipts
+  .command('show <id>')
+  .description('one receipt in full')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: { json?: boolean }) => {
+    await (await load.receiptsView()).receiptsShow(await admin(), id, o.json === true);
+  });
+receipts
   .command('export')
   .requiredOption('--out <file>', 'where to write the JSON Lines export')
   .option('--json', 'print JSON')
@@ -537,6 +569,17 @@ program
   .description('is the daemon running? pid, version, uptime, listeners, data dir, tools, receipts, approvals, spend')
   .option('--json', 'print JSON')
   .action(async (o: { json?: boolean }) => (await load.lifecycle()).status(await admin(), o.json === true));
+
+program
+  .command('logs')
+  .description("the daemon log, or a stdio server's stderr log (--server); -f follows")
+  .option('-f, --follow', 'keep printing lines as they are written (across rotations)')
+  .option('--server <name>', "a remote stdio server's stderr log instead of the daemon log")
+  .option('-n, --lines <n>', 'how many of the last lines to print (default 50)')
+  .option('--raw', 'the daemon log as written (JSON lines)')
+  .action(async (o: { follow?: boolean; server?: string; lines?: string; raw?: boolean }) => {
+    await (await load.logs()).logs(paths(), o);
+  });
 
 program
   .command('doctor')
