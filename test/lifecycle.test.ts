@@ -117,3 +117,17 @@ describe('start --detach hands the daemon an allowlisted environment', () => {
     assert.deepEqual(Object.keys(env).sort(), ['BRIEFCASE_PASSPHRASE', 'HOME', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'PATH']);
   });
 });
+
+describe('stop trusts a pid file only for a briefcase daemon', () => {
+  const { home, cleanup } = tempHome();
+  after(cleanup);
+  it('a pid file naming another live process (written by someone with access to the data dir) is not signalled', () => {
+    assert.equal(cli(home, ['init', '--master-key', 'file']).code, 0);
+    // This test process itself is the bystander: if stop signalled it, the test would die.
+    writeFileSync(join(home, 'daemon.pid'), `${process.pid}\n`);
+    const r = cli(home, ['stop']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /No daemon is running/);
+    assert.equal(alive(process.pid), true);
+  });
+});

@@ -126,8 +126,21 @@ async function daemonPid(paths: DataPaths, admin: () => Promise<AdminClient>): P
       // Answers but not to us (a token changed): the pid file still names it.
     }
   }
+  // Not answering: the pid file is all there is, and anyone who can write the data directory can
+  // write it. Signal only a live process that is a `briefcase … start` (where /proc tells).
   const pid = readPid(paths);
-  return pid !== undefined && alive(pid) ? pid : undefined;
+  return pid !== undefined && alive(pid) && isDaemonProcess(pid) ? pid : undefined;
+}
+
+function isDaemonProcess(pid: number): boolean {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return process.platform !== 'linux'; // no /proc (macOS): the pid file and the signal check
+  }
+  const argv = cmdline.split('\0');
+  return argv.some((a) => /briefcase(\.js)?$/.test(a)) && argv.includes('start');
 }
 
 /** `briefcase stop`: SIGTERM, then wait until the daemon has closed its receipt log and exited. */
