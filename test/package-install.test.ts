@@ -155,6 +155,16 @@ describe('the packed package, installed and run from another directory (issue 11
     }
   });
 
+  it('a QuickJS code tool runs in its worker thread, shipped as a bundle of its own', () => {
+    const dir = join(ROOT, 'examples/tools/csv-to-json');
+    const add = briefcase(['tools', 'add', join(dir, 'csv.js'), '--manifest', join(dir, 'manifest.json')]);
+    assert.equal(add.code, 0, add.stderr);
+    const r = briefcase(['tools', 'call', 'csv.to_json', '--args', '{"csv":"a,b\\n1,2\\n"}', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { result: { structuredContent: { records: unknown } } };
+    assert.deepEqual(out.result.structuredContent.records, [{ a: '1', b: '2' }]);
+  });
+
   it('stop waits for a clean exit, and nothing is lost: the call is in the verified receipt log', () => {
     const r = briefcase(['stop']);
     assert.equal(r.code, 0, r.stderr);
