@@ -66,7 +66,9 @@ else {
     );
   }
   for (const [command, p] of Object.entries(results.cli.commands)) {
-    console.log(`cli start-up: ${command.padEnd(21)} p50 ${p.p50} ms  p95 ${p.p95} ms`);
+    console.log(
+      `cli start-up: ${command.padEnd(21)} p50 ${p.p50} ms  p90 ${p.p90} ms  (target ${p.target} ms: ${p.met ? 'met' : 'MISSED'})`,
+    );
   }
   const c = results.codeTools.latency_ms;
   line('code tools: builtin echo', c.builtin);

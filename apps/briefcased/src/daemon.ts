@@ -39,6 +39,7 @@ import { openDatabase } from './store/db.ts';
 import { readToken } from './tokens.ts';
 import { loadRegistry, type ToolRegistry } from './tools/registry.ts';
 import { VERSION } from './version.ts';
+import { setHintHome } from './cli-hint.ts';
 
 export { VERSION };
 
@@ -117,6 +118,8 @@ export interface Services {
   /** Changes the console shows live (operations, passkeys); approvals have their own emitter. */
   events: EventEmitter<{ event: [ConsoleEvent] }>;
   /** The web console, when it is running. */
+  /** The daemon API over HTTP, when it listens there (`briefcase status` shows it). */
+  httpAddress?: { host: string; port: number };
   console?: { url: string; mintViewerSession(ttlSeconds?: number): { token: string; expires_at: string } };
 }
 
@@ -143,6 +146,7 @@ export class Daemon {
 
   static async start(options: DaemonOptions): Promise<Daemon> {
     const paths = dataPaths(options.home);
+    setHintHome(paths.home);
     if (!existsSync(paths.config) || !existsSync(paths.adminToken)) {
       throw new BriefcaseError('invalid_config', `${paths.home} is not initialised: run \`briefcase init\` first`);
     }
@@ -345,6 +349,7 @@ export class Daemon {
       const httpApi = createApiServer(buildRoutes(services), services);
       try {
         daemon.httpAddress = await listenHttp(httpApi, host, port);
+        services.httpAddress = daemon.httpAddress;
         const h = daemon.httpAddress.host;
         denyDaemonListener(
           `${h.includes(':') ? `[${h}]` : h === 'localhost' ? '127.0.0.1' : h}:${daemon.httpAddress.port}`,

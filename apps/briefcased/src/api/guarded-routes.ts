@@ -10,6 +10,7 @@ import type { Services } from '../daemon.ts';
 import { guarded, operationUrl, rejectOperation } from '../presence/guard.ts';
 import { readJson, sendJson } from './http.ts';
 import type { Route } from './routes.ts';
+import { cli } from '../cli-hint.ts';
 
 const ID = '([A-Za-z0-9_.-]{1,64})';
 const ViewerSessionRequest = z.object({ ttl_seconds: z.number().int().min(1).max(600).optional() }).strict();
@@ -25,7 +26,7 @@ export function guardedAdminRoutes(s: Services): Route[] {
     if (!s.console) {
       throw new BriefcaseError(
         'unavailable',
-        'the console is not running: enable it (config console.enabled, or `briefcase start --console-port N`) and check the daemon log',
+        `the console is not running: enable it (config console.enabled, or \`${cli('start', '--console-port')} N\`) and check the daemon log`,
       );
     }
     return s.console;

@@ -24,6 +24,7 @@ import { guardedAdminRoutes } from './guarded-routes.ts';
 import { paymentRoutes } from './payment-routes.ts';
 import { receiptViewRoutes } from './receipt-routes.ts';
 import type { Route } from './routes.ts';
+import { VERSION } from '../version.ts';
 
 const ID = '([A-Za-z0-9_-]{1,64})';
 const NAME = '([A-Za-z0-9_.%-]{1,200})';
@@ -159,10 +160,16 @@ export function buildRoutes(s: Services): Route[] {
       role: 'admin',
       handle: ({ res }) =>
         sendJson(res, 200, {
-          version: '0.1.0',
+          version: VERSION,
           pid: process.pid,
           started_at: s.startedAt.toISOString(),
+          uptime_s: Math.round((Date.now() - s.startedAt.getTime()) / 1000),
           home: s.paths.home,
+          listeners: {
+            socket: s.paths.socket,
+            http: s.httpAddress ? `http://${s.httpAddress.host}:${s.httpAddress.port}` : null,
+            console: s.console?.url ?? null,
+          },
           tools: s.registry.list().length,
           receipts: { seq: s.receipts.seq, key_id: s.keys.receipts.keyId },
           policy_sha256: s.policy.hash,

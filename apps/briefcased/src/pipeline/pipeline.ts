@@ -18,6 +18,7 @@ import { clip, elapsed, toToolErrorCode, type Caller, type CallState } from './c
 import { callInputProblem } from './call-input.ts';
 import { paymentStep } from './payment-step.ts';
 import { forReceipt, withoutSensitive } from './redact.ts';
+import { cli } from '../cli-hint.ts';
 
 /** What a running tool reports before its result, relayed to the agent when it listens. */
 export interface CallEvents {
@@ -137,7 +138,7 @@ export class CallPipeline {
       return this.#fail(
         s,
         'tool_changed',
-        `the definition of ${s.toolName} changed since it was reviewed; an admin must run \`briefcase remote pin ${tool.server}\``,
+        `the definition of ${s.toolName} changed since it was reviewed; an admin must run \`${cli('remote', 'pin', tool.server ?? '')}\``,
         changed,
       );
     }
@@ -228,7 +229,7 @@ export class CallPipeline {
             throw new BriefcaseError(
               'unavailable',
               `${s.toolName} needs the secret "${name}", which is not set`,
-              `briefcase secrets set ${name}`,
+              cli('secrets', 'set', name),
             );
           }
           return secret;

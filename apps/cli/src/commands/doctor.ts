@@ -1,6 +1,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, loadRegistry, softwareKeysWarning, type DataPaths } from '@briefcase/briefcased';
+// The daemon's modules one by one, not its index (which loads the whole daemon): start-up time.
+import { loadConfig } from '@briefcase/briefcased/config';
+import { softwareKeysWarning } from '@briefcase/briefcased/init';
+import type { DataPaths } from '@briefcase/briefcased/paths';
+import { loadRegistry } from '@briefcase/briefcased/registry';
 import { KEY_ROLES, readPublicKey, readPublicKeys } from '@briefcase/keys';
 import { compilePolicy } from '@briefcase/policy';
 import { isolationSupport, processLimitHolds } from '@briefcase/sandbox';
