@@ -90,6 +90,7 @@ else {
     line('payments: L402 paid call', l.l402.paid_ms);
     line('payments: L402 token reused', l.l402.reused_token_ms);
     line('payments: L402 added by paying', l.l402.added_ms);
+  }
   const ct = results.commandTool;
   if ('skipped' in ct) console.log(`command tool: skipped: ${ct.skipped}`);
   else {
