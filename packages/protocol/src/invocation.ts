@@ -47,10 +47,16 @@ function real(path: string): string {
   }
 }
 
-/** The first executable called `name` on the PATH, resolved through its links. */
+/**
+ * The first executable called `name` on the PATH, resolved through its links. Two kinds of entry
+ * are not the person's shell: a relative one (it depends on where the shell is) and a
+ * `node_modules/.bin`, which npm puts on the PATH only while it runs a script (`npm test`,
+ * `npm exec`): a command found there would not work when pasted into a shell.
+ */
 function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir.startsWith('/')) continue; // a relative PATH entry depends on where the shell is
+    if (!dir.startsWith('/')) continue;
+    if (/\/node_modules\/\.bin\/?$/.test(dir)) continue;
     const candidate = join(dir, name);
     if (existsSync(candidate)) return real(candidate);
   }
