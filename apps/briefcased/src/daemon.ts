@@ -16,6 +16,7 @@ import { denyDaemonListener } from '@briefcase/egress';
 import { ApprovalStore } from './approvals/store.ts';
 import { consoleBackend } from './console/backend.ts';
 import { buildRoutes } from './api/handlers.ts';
+import { ListVersionWatch } from './api/list-version.ts';
 import { listenHttp, listenSocket, createApiServer } from './api/server.ts';
 import { listenAgentSocket, prepareAgentSocket, type PreparedAgentSocket } from './api/agent-socket.ts';
 import { SpendLedger } from './budget/ledger.ts';
@@ -108,6 +109,8 @@ export interface Services {
   operations: OperationStore;
   /** Changes the console shows live (operations, passkeys); approvals have their own emitter. */
   events: EventEmitter<{ event: [ConsoleEvent] }>;
+  /** The version of each agent-visible list (tools, resources, prompts), for list_changed. */
+  lists: ListVersionWatch;
   /** The web console, when it is running. */
   console?: { url: string; mintViewerSession(ttlSeconds?: number): { token: string; expires_at: string } };
 }
@@ -223,6 +226,7 @@ export class Daemon {
       afterRollback: () => receipts.resync(),
       lockWaitMs: config.limits.db_lock_wait_seconds * 1000,
     });
+    let lists: ListVersionWatch | undefined;
     const remotes = new RemoteManager({
       home: paths.home,
       registry,
@@ -234,7 +238,14 @@ export class Daemon {
       dpopKey,
       onSecret: (value) => scrubber.add(value),
       scrub: (text) => scrubber.scrub(text),
+      onListsChanged: () => lists?.touch(),
     });
+    lists = new ListVersionWatch({
+      tools: () => registry.list(),
+      resources: () => remotes.resourceList(),
+      prompts: () => remotes.promptList(),
+    });
+    registry.onChange(() => lists?.touch());
 
     const services: Services = {
       paths,
@@ -256,6 +267,7 @@ export class Daemon {
       presence: new PresenceService(new PasskeyStore(db)),
       operations: new OperationStore(db),
       events: new EventEmitter(),
+      lists,
       tokens: { agent: readToken(paths.agentToken), admin: readToken(paths.adminToken) },
       startedAt: new Date(),
       pipeline: new CallPipeline({

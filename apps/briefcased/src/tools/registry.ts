@@ -72,6 +72,16 @@ export class ToolRegistry {
   /** Remote servers' schemas are theirs, not ours: unknown keywords are tolerated, coercion never. */
   readonly #lenient07 = new Ajv({ ...NO_COERCION, strict: false });
   readonly #lenient2020 = new Ajv2020({ ...NO_COERCION, strict: false });
+  readonly #onChange = new Set<() => void>();
+
+  /** Called after every change of the registered set (what the agent sees may have changed). */
+  onChange(listener: () => void): void {
+    this.#onChange.add(listener);
+  }
+
+  #changed(): void {
+    for (const l of this.#onChange) l();
+  }
 
   add(tool: Tool, options: { lenient?: boolean; owner?: ToolOwner } = {}): Result<void, string> {
     const name = tool.descriptor.name;
@@ -95,6 +105,7 @@ export class ToolRegistry {
     } catch (e) {
       return err(`input_schema: ${(e as Error).message}`);
     }
+    this.#changed();
     return ok(undefined);
   }
 
@@ -102,12 +113,15 @@ export class ToolRegistry {
   remove(name: string, owner: ToolOwner): boolean {
     const entry = this.#entries.get(name);
     if (!entry || !sameOwner(entry.owner, owner)) return false;
-    return this.#entries.delete(name);
+    this.#entries.delete(name);
+    this.#changed();
+    return true;
   }
 
   /** Remove every name this owner registered, and nothing else. */
   removeOwned(owner: ToolOwner): void {
     for (const [name, entry] of this.#entries) if (sameOwner(entry.owner, owner)) this.#entries.delete(name);
+    this.#changed();
   }
 
   owner(name: string): ToolOwner | undefined {
@@ -132,7 +146,7 @@ export class ToolRegistry {
 
   /** What the agent may see: a tool held back for review (remote, changed) is not listed. */
   list(): ToolDescriptor[] {
-    return [...this.#entries.values()].filter((e) => !e.tool.pinProblem?.()).map((e) => e.tool.descriptor);
+    return [...this.#entries.values()].filter((e) => !e.tool.unlisted && !e.tool.pinProblem?.()).map((e) => e.tool.descriptor);
   }
 
   /** null when valid; otherwise a message naming the argument and what was wrong with it. */
