@@ -36,6 +36,9 @@ import { CommitQueue } from './store/commit-queue.ts';
 import { openDatabase } from './store/db.ts';
 import { readToken } from './tokens.ts';
 import { loadRegistry, type ToolRegistry } from './tools/registry.ts';
+import { ConnectorApprovals } from './connectors/approvals.ts';
+import { ConnectorDirectory } from './connectors/directory.ts';
+import { watchConnectors } from './connectors/watch.ts';
 import { VERSION } from './version.ts';
 
 export { VERSION };
@@ -109,6 +112,9 @@ export interface Services {
   operations: OperationStore;
   /** Changes the console shows live (operations, passkeys); approvals have their own emitter. */
   events: EventEmitter<{ event: [ConsoleEvent] }>;
+  /** connectors/, each file on its own, hot-reloaded (docs/connectors.md). */
+  connectors: ConnectorDirectory;
+  connectorApprovals: ConnectorApprovals;
   /** The version of each agent-visible list (tools, resources, prompts), for list_changed. */
   lists: ListVersionWatch;
   /** The web console, when it is running. */
@@ -124,6 +130,7 @@ export class Daemon {
   readonly services: Services;
   readonly #servers: Server[] = [];
   #sweeper: NodeJS.Timeout | undefined;
+  #unwatch: (() => void) | undefined;
   #sweeping: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   httpAddress: { host: string; port: number } | undefined;
@@ -163,7 +170,8 @@ export class Daemon {
     if (!engine.ok) {
       throw new BriefcaseError('invalid_policy', engine.error.map((e) => `${paths.policy}: ${e}`).join('\n'));
     }
-    const registry = loadRegistry(paths.connectors, join(paths.home, 'code-tools'));
+    // Connectors are loaded once the database is open, each on its own (connectors/directory.ts).
+    const registry = loadRegistry(undefined, join(paths.home, 'code-tools'));
 
     await ensureNotRunning(paths.socket);
     const agentSocketConfig = options.agentSocket ?? config.daemon.agent_socket;
@@ -247,6 +255,16 @@ export class Daemon {
     });
     registry.onChange(() => lists?.touch());
 
+    const presence = new PresenceService(new PasskeyStore(db));
+    const connectorApprovals = new ConnectorApprovals(db);
+    const connectors = new ConnectorDirectory({
+      dir: paths.connectors,
+      registry,
+      approvals: connectorApprovals,
+      receipts,
+      logger,
+      guarded: () => presence.enrolled(),
+    });
     const services: Services = {
       paths,
       config,
@@ -264,7 +282,9 @@ export class Daemon {
       remotes,
       policy,
       keySource: master.source,
-      presence: new PresenceService(new PasskeyStore(db)),
+      presence,
+      connectors,
+      connectorApprovals,
       operations: new OperationStore(db),
       events: new EventEmitter(),
       lists,
@@ -294,6 +314,8 @@ export class Daemon {
     await refreshDeviceStatement(paths, keys.identity, receipts);
     const daemon = new Daemon(services);
     daemon.#recover();
+    // Connectors before remote servers: a server named like a connector's namespace is refused.
+    connectors.scan();
     receipts.append('daemon', 'daemon', {
       event: 'started',
       version: VERSION,
@@ -305,6 +327,7 @@ export class Daemon {
     // a clean stop's checkpoint are nobody's (receipts-guard.ts).
     await receipts.checkpoint();
 
+    daemon.#unwatch = watchConnectors(paths.connectors, () => connectors.scan(), logger).stop;
     remotes.start();
     const api = createApiServer(buildRoutes(services), services);
     await listenSocket(api, paths.socket);
@@ -447,6 +470,7 @@ export class Daemon {
   async #stop(): Promise<void> {
     const { receipts, db, logger, paths } = this.services;
     if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#unwatch?.();
     await this.#sweeping;
     await Promise.all(
       this.#servers.map(

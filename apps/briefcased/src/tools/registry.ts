@@ -168,10 +168,10 @@ export class ToolRegistry {
 }
 
 /**
- * Builtins (always), every connector manifest in `connectorsDir` and every code tool in
- * `toolsDir`; a bad manifest stops the start.
+ * Builtins (always), every connector manifest in `connectorsDir` (when given) and every code
+ * tool in `toolsDir`; a bad manifest throws, with every problem.
  */
-export function loadRegistry(connectorsDir: string, toolsDir?: string): ToolRegistry {
+export function loadRegistry(connectorsDir: string | undefined, toolsDir?: string): ToolRegistry {
   const registry = new ToolRegistry();
   for (const tool of builtinTools()) {
     const added = registry.add(tool);
@@ -186,7 +186,8 @@ export function loadRegistry(connectorsDir: string, toolsDir?: string): ToolRegi
       if (!added.ok) problems.push(`${join(toolsDir, tool.descriptor.name)}: ${added.error}`);
     }
   }
-  if (!existsSync(connectorsDir)) {
+  // The daemon loads connectors itself, each on its own (connectors/directory.ts).
+  if (connectorsDir === undefined || !existsSync(connectorsDir)) {
     if (problems.length > 0) throw new BriefcaseError('invalid_config', problems.join('\n'));
     return registry;
   }
