@@ -1,9 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SECRET_REF } from '@briefcase/protocol';
+import { HttpConnectorManifest, SECRET_REF } from '@briefcase/protocol';
 import { VAULT_FILE } from '@briefcase/vault';
 import { loadRemotes } from '../remote/config.ts';
 import { effectiveAccess } from '../remote/infer-access.ts';
+import { findSecretValues, formatIssues } from '../config.ts';
+import { HttpConnectorTool } from '../tools/http-connector.ts';
 import { connectorFromJson } from '../tools/registry.ts';
 
 /** One thing wrong with a connector file: where (the file, the path inside the JSON), what, what to do. */
@@ -50,15 +52,23 @@ export function checkConnectorFile(path: string, secretNames?: readonly string[]
     out.problems.push({
       file: path,
       at: '(file)',
-      problem: `not valid JSON: ${(e as Error).message}`,
-      fix: 'fix the JSON syntax at that position',
+      problem: `not valid JSON: ${withLine(text, (e as Error).message)}`,
+      fix: 'fix the JSON syntax where the message points (an editor with JSON support shows it)',
     });
     return out;
   }
   out.secrets = [...new Set([...text.matchAll(SECRET_REF)].map((m) => m[1]!))].sort();
-  const tool = connectorFromJson(raw, path);
-  if (tool.ok) out.tools = [tool.value.descriptor.name];
-  else out.problems.push(...tool.error.map((line) => problemOf(path, line)));
+  // Every stage, not the first that fails (connectorFromJson stops there): all problems at once.
+  const lines = findSecretValues(raw).map((m) => `${path}: ${m}`);
+  const parsed = HttpConnectorManifest.safeParse(raw);
+  if (!parsed.success) lines.push(...formatIssues(path, parsed.error));
+  else lines.push(...HttpConnectorTool.check(parsed.data).map((p) => `${path}: ${p}`));
+  if (lines.length === 0) {
+    const tool = connectorFromJson(raw, path);
+    if (tool.ok) out.tools = [tool.value.descriptor.name];
+    else lines.push(...tool.error);
+  }
+  out.problems.push(...lines.map((line) => problemOf(path, line)));
   if (secretNames) {
     for (const name of out.secrets) {
       if (secretNames.includes(name)) continue;
@@ -133,4 +143,13 @@ function fixFor(at: string, problem: string): string {
   if (/Unrecognized key/i.test(problem)) return 'remove that key (docs/connectors.md lists the fields)';
   if (/Required|expected/i.test(problem)) return `give "${at}" a value of the expected type (docs/connectors.md)`;
   return `fix "${at}" (docs/connectors.md describes each field)`;
+}
+
+/** V8 names a character position; a person wants the line and column. */
+function withLine(text: string, message: string): string {
+  const m = /position (\d+)/.exec(message);
+  if (!m) return message;
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split('\n').length;
+  return `${message} (line ${line}, column ${before.length - before.lastIndexOf('\n')})`;
 }
