@@ -2,38 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cli, cliJson, receiptRecords, sleep, startDaemon, tempHome, writeJson, type DaemonProcess } from './helpers.ts';
-
-interface State {
-  file: string;
-  state: 'ok' | 'disabled';
-  reason: string | null;
-  tools: string[];
-}
-
-export function manifest(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    kind: 'http',
-    name,
-    description: `the ${name} connector`,
-    category: 'read',
-    input_schema: { type: 'object', additionalProperties: false },
-    request: { method: 'GET', url: 'https://api.example.com/x', headers: { Authorization: 'Bearer {{secret:example_key}}' } },
-    egress: ['api.example.com'],
-    ...extra,
-  };
-}
-
-/** Poll `connectors list` until `ok(states)` holds (generous bound: the machine is shared). */
-export async function until(home: string, ok: (s: State[]) => boolean, what: string): Promise<State[]> {
-  let last: State[] = [];
-  for (let i = 0; i < 300; i++) {
-    last = cliJson<{ connectors: State[] }>(home, ['connectors', 'list']).json.connectors;
-    if (ok(last)) return last;
-    await sleep(100);
-  }
-  throw new Error(`${what}: never happened; last ${JSON.stringify(last)}`);
-}
+import { cli, cliJson, receiptRecords, startDaemon, tempHome, writeJson, type DaemonProcess } from './helpers.ts';
+import { manifest, until, type State } from './lib/connectors.ts';
 
 const toolNames = (home: string) =>
   cliJson<{ tools: { name: string }[] }>(home, ['tools', 'list']).json.tools.map((t) => t.name);

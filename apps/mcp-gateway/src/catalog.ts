@@ -4,7 +4,6 @@ import {
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
-  McpError,
   ReadResourceRequestSchema,
   type GetPromptResult,
   type ReadResourceResult,
@@ -41,10 +40,24 @@ export function registerCatalog(server: Server, client: DaemonClient, logger: Lo
   });
 }
 
+/**
+ * A JSON-RPC error the SDK sends as is ({code, message, data}); McpError would prefix its
+ * message with "MCP error N:", which the client then prefixes again.
+ */
+class CatalogError extends Error {
+  readonly code: number;
+  readonly data: unknown;
+  constructor(code: number, message: string, data: unknown) {
+    super(message);
+    this.code = code;
+    this.data = data;
+  }
+}
+
 function unwrap(response: ToolCallResponse, what: string, logger: Logger): Record<string, unknown> {
   if (!response.ok) {
     logger.info(`${what} refused`, { code: response.error.code, receipt: response.receipt_id });
-    throw new McpError(
+    throw new CatalogError(
       response.error.code === 'invalid_args' || response.error.code === 'unknown_tool'
         ? ErrorCode.InvalidParams
         : ErrorCode.InternalError,
