@@ -26,6 +26,7 @@ import { refreshDeviceStatement } from './keys/device-statement.ts';
 import { daemonAnswers, dataPaths, type DataPaths } from './paths.ts';
 import { loadKeys } from './keys/load-keys.ts';
 import { CallPipeline } from './pipeline/pipeline.ts';
+import { loadRemotes } from './remote/config.ts';
 import { RemoteManager } from './remote/manager.ts';
 import { PinStore } from './remote/pins.ts';
 import { OperationStore } from './presence/operations.ts';
@@ -264,6 +265,7 @@ export class Daemon {
       receipts,
       logger,
       guarded: () => presence.enrolled(),
+      remoteNames: () => loadRemotes(paths.home).map((r) => r.name),
     });
     const services: Services = {
       paths,

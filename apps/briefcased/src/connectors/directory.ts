@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { sha256Hex } from '@briefcase/crypto';
 import type { ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
-import { connectorFromJson, type ToolRegistry } from '../tools/registry.ts';
+import { connectorFromJson, namespaceOf, type ToolRegistry } from '../tools/registry.ts';
 import type { ConnectorApprovals } from './approvals.ts';
 
 export interface ConnectorState {
@@ -23,6 +23,8 @@ export interface ConnectorDirectoryDeps {
   logger: Logger;
   /** Whether a passkey is enrolled: then only approved bytes load (presence/guard.ts). */
   guarded: () => boolean;
+  /** The configured remote servers: their names are their namespaces, no connector's. */
+  remoteNames: () => string[];
 }
 
 const FILE = /^[A-Za-z0-9_-]{1,64}\.json$/;
@@ -104,6 +106,14 @@ export class ConnectorDirectory {
     }
     const tool = connectorFromJson(raw, path);
     if (!tool.ok) return this.#disable(file, sha256, tool.error.join('; '));
+    const namespace = namespaceOf(tool.value.descriptor.name);
+    if (this.#d.remoteNames().includes(namespace)) {
+      return this.#disable(
+        file,
+        sha256,
+        `${path}: name: "${namespace}" is the remote MCP server "${namespace}"'s namespace: rename the tool`,
+      );
+    }
     const approved = this.#d.approvals.get(file);
     if (approved !== sha256) {
       if (this.#d.guarded()) {
