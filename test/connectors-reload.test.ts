@@ -26,7 +26,16 @@ describe('connectors: add, validate, list, rm, hot reload', () => {
 
   it('validate prints every problem at once, each with the path inside the JSON and what to do; exit 1', () => {
     const file = join(work, 'two-problems.json');
-    writeJson(file, manifest('two.problems', { request: { method: 'GET', url: 'https://evil.example.net/', headers: { Authorization: 'Bearer sk-live-abcdef123456' } } }));
+    writeJson(
+      file,
+      manifest('two.problems', {
+        request: {
+          method: 'GET',
+          url: 'https://evil.example.net/',
+          headers: { Authorization: 'Bearer sk-live-abcdef123456' },
+        },
+      }),
+    );
     const r = cli(home, ['connectors', 'validate', file]);
     assert.equal(r.code, 1, r.stdout);
     // Two problems found by different checks, both reported by one run.
@@ -45,7 +54,10 @@ describe('connectors: add, validate, list, rm, hot reload', () => {
       file,
     ]).json;
     assert.equal(json.ok, false);
-    assert.ok(json.problems.length >= 1 && json.problems.every((p) => p.at && p.problem && p.fix), JSON.stringify(json));
+    assert.ok(
+      json.problems.length >= 1 && json.problems.every((p) => p.at && p.problem && p.fix),
+      JSON.stringify(json),
+    );
     writeFileSync(join(work, 'syntax.json'), '{"kind": "http",\n "name": }');
     const syntax = cli(home, ['connectors', 'validate', join(work, 'syntax.json')]);
     assert.equal(syntax.code, 1);
@@ -76,7 +88,9 @@ describe('connectors: add, validate, list, rm, hot reload', () => {
     writeJson(join(dir, 'dropped.json'), manifest('dropped.tool'));
     await until(home, (s) => s.some((c) => c.file === 'dropped.json' && c.state === 'ok'), 'dropped.json loaded');
     assert.ok(toolNames(home).includes('dropped.tool'));
-    const loaded = receiptRecords(home).find((r) => r.body.event === 'connector_loaded' && r.body.file === 'dropped.json');
+    const loaded = receiptRecords(home).find(
+      (r) => r.body.event === 'connector_loaded' && r.body.file === 'dropped.json',
+    );
     assert.ok(loaded, 'the load is receipted');
   });
 
@@ -91,7 +105,10 @@ describe('connectors: add, validate, list, rm, hot reload', () => {
       'broken.json and clash.json disabled',
     );
     assert.match(states.find((c) => c.file === 'broken.json')!.reason!, /broken\.json: not valid JSON/);
-    assert.match(states.find((c) => c.file === 'clash.json')!.reason!, /"dropped\.tool" is already defined by the connector dropped\.json/);
+    assert.match(
+      states.find((c) => c.file === 'clash.json')!.reason!,
+      /"dropped\.tool" is already defined by the connector dropped\.json/,
+    );
     assert.equal(states.find((c) => c.file === 'dropped.json')!.state, 'ok');
     assert.equal(cli(home, ['connectors', 'list']).code, 1, 'list exits 1 while one is disabled');
     assert.ok(toolNames(home).includes('dropped.tool'));
@@ -101,10 +118,18 @@ describe('connectors: add, validate, list, rm, hot reload', () => {
     // Doctor lists every problem at once (both files, and the secret nobody set).
     const doctor = cliJson<{ code: string; ok: boolean; message: string }[]>(home, ['doctor']).json;
     const bad = doctor.filter((c) => !c.ok);
-    assert.ok(bad.some((c) => c.code === 'connector_invalid' && /broken\.json/.test(c.message)), JSON.stringify(bad));
-    assert.ok(bad.some((c) => c.code === 'connector_disabled' && /clash\.json/.test(c.message)), JSON.stringify(bad));
     assert.ok(
-      bad.some((c) => c.code === 'secret_missing' && /dropped\.json.*example_key.*secrets set example_key/.test(c.message)),
+      bad.some((c) => c.code === 'connector_invalid' && /broken\.json/.test(c.message)),
+      JSON.stringify(bad),
+    );
+    assert.ok(
+      bad.some((c) => c.code === 'connector_disabled' && /clash\.json/.test(c.message)),
+      JSON.stringify(bad),
+    );
+    assert.ok(
+      bad.some(
+        (c) => c.code === 'secret_missing' && /dropped\.json.*example_key.*secrets set example_key/.test(c.message),
+      ),
       JSON.stringify(bad),
     );
     // Fixing the file brings it back; deleting one takes its tool away; no restart.

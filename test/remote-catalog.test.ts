@@ -75,7 +75,17 @@ describe('list_changed, resources and prompts through the real gateway (AC5)', (
 
   it('AC5a: adding and removing a remote server sends tools/list_changed, and tools/list follows', async () => {
     const before = { ...seen };
-    const added = await cliAsync(home, ['remote', 'add', 'everything', ...UNSANDBOXED, '--stdio', '--', process.execPath, EVERYTHING, 'stdio']);
+    const added = await cliAsync(home, [
+      'remote',
+      'add',
+      'everything',
+      ...UNSANDBOXED,
+      '--stdio',
+      '--',
+      process.execPath,
+      EVERYTHING,
+      'stdio',
+    ]);
     assert.equal(added.code, 0, added.stderr);
     await eventually('tools/list_changed after remote add', () => seen.tools > before.tools);
     await eventually('resources/list_changed after remote add', () => seen.resources > before.resources);
@@ -122,7 +132,10 @@ describe('list_changed, resources and prompts through the real gateway (AC5)', (
 
   it('AC5b: prompts/list + prompts/get of server-everything, with one receipt per get', async () => {
     const { prompts } = await agent.listPrompts();
-    assert.ok(prompts.some((p) => p.name === 'everything.simple-prompt'), JSON.stringify(prompts));
+    assert.ok(
+      prompts.some((p) => p.name === 'everything.simple-prompt'),
+      JSON.stringify(prompts),
+    );
     const before = receiptRecords(home).length;
     const got = await agent.getPrompt({ name: 'everything.args-prompt', arguments: { city: 'Lyon' } });
     assert.deepEqual(got.messages, [{ role: 'user', content: { type: 'text', text: "What's weather in Lyon?" } }]);
@@ -185,13 +198,19 @@ describe('list_changed, resources and prompts through the real gateway (AC5)', (
     const grown = `briefcase://fixture/${encodeURIComponent('fixture://grown')}`;
     const r = await agent.callTool({ name: 'fixture.grow-resource', arguments: {} });
     assert.equal(r.isError, undefined, JSON.stringify(r));
-    await eventually('the new resource is seen by the daemon', async () =>
-      (await remoteState(home, 'fixture')) && cliJson<{ servers: { name: string; catalog: { name: string; state: string }[] }[] }>(home, ['remote', 'list']).json.servers
-        .find((s) => s.name === 'fixture')
-        ?.catalog.some((c) => c.name === grown && c.state === 'new'),
+    await eventually(
+      'the new resource is seen by the daemon',
+      async () =>
+        (await remoteState(home, 'fixture')) &&
+        cliJson<{ servers: { name: string; catalog: { name: string; state: string }[] }[] }>(home, ['remote', 'list'])
+          .json.servers.find((s) => s.name === 'fixture')
+          ?.catalog.some((c) => c.name === grown && c.state === 'new'),
     );
     assert.ok(!(await agent.listResources()).resources.some((x) => x.uri === grown));
-    await assert.rejects(agent.readResource({ uri: grown }), /is new since it was reviewed.*remote pin fixture.*\[tool_changed\]/);
+    await assert.rejects(
+      agent.readResource({ uri: grown }),
+      /is new since it was reviewed.*remote pin fixture.*\[tool_changed\]/,
+    );
     const before = seen.resources;
     assert.equal((await cliAsync(home, ['remote', 'pin', 'fixture'])).code, 0);
     await eventually('resources/list_changed after pin', () => seen.resources > before);
@@ -223,11 +242,19 @@ describe('remote add of an unreachable server', () => {
     cleanup();
   });
 
-  const names = () => cliJson<{ servers: { name: string }[] }>(home, ['remote', 'list']).json.servers.map((s) => s.name);
+  const names = () =>
+    cliJson<{ servers: { name: string }[] }>(home, ['remote', 'list']).json.servers.map((s) => s.name);
 
   it('an HTTP URL nobody listens on', async () => {
     const port = await freePort();
-    const r = await cliAsync(home, ['remote', 'add', 'gone', '--url', `http://127.0.0.1:${port}/mcp`, '--allow-private']);
+    const r = await cliAsync(home, [
+      'remote',
+      'add',
+      'gone',
+      '--url',
+      `http://127.0.0.1:${port}/mcp`,
+      '--allow-private',
+    ]);
     assert.notEqual(r.code, 0, r.stdout);
     assert.match(r.stderr, /gone was not added: its server could not be reached: .*(ECONNREFUSED|fetch failed)/);
     assert.deepEqual(names(), []);
@@ -236,15 +263,42 @@ describe('remote add of an unreachable server', () => {
   });
 
   it('a stdio command that does not exist (a path, and a name not on the PATH)', async () => {
-    const path = await cliAsync(home, ['remote', 'add', 'nopath', ...UNSANDBOXED, '--stdio', '--', '/nonexistent/mcp-server']);
+    const path = await cliAsync(home, [
+      'remote',
+      'add',
+      'nopath',
+      ...UNSANDBOXED,
+      '--stdio',
+      '--',
+      '/nonexistent/mcp-server',
+    ]);
     assert.notEqual(path.code, 0);
     assert.match(path.stderr, /nopath was not added: .*\/nonexistent\/mcp-server does not exist or is not executable/);
-    const bare = await cliAsync(home, ['remote', 'add', 'noname', ...UNSANDBOXED, '--stdio', '--', 'no-such-mcp-server-xyz']);
+    const bare = await cliAsync(home, [
+      'remote',
+      'add',
+      'noname',
+      ...UNSANDBOXED,
+      '--stdio',
+      '--',
+      'no-such-mcp-server-xyz',
+    ]);
     assert.notEqual(bare.code, 0);
     assert.match(bare.stderr, /noname was not added: .*"no-such-mcp-server-xyz" was not found on the PATH/);
     assert.deepEqual(names(), []);
     // Nothing was kept: the same name can be added once it works.
-    const ok = await cliAsync(home, ['remote', 'add', 'nopath', ...UNSANDBOXED, '--allow-read', ROOT, '--stdio', '--', process.execPath, FIXTURE]);
+    const ok = await cliAsync(home, [
+      'remote',
+      'add',
+      'nopath',
+      ...UNSANDBOXED,
+      '--allow-read',
+      ROOT,
+      '--stdio',
+      '--',
+      process.execPath,
+      FIXTURE,
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
   });
 });

@@ -2,7 +2,18 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cli, cliAsync, cliJson, freePort, receiptRecords, sleep, startDaemon, tempHome, writeJson, type DaemonProcess } from '../helpers.ts';
+import {
+  cli,
+  cliAsync,
+  cliJson,
+  freePort,
+  receiptRecords,
+  sleep,
+  startDaemon,
+  tempHome,
+  writeJson,
+  type DaemonProcess,
+} from '../helpers.ts';
 import { ConsoleClient, type Ceremony } from '../lib/console-client.ts';
 import { manifest, until } from '../lib/connectors.ts';
 import { SoftAuthenticator } from '../lib/soft-authenticator.ts';
@@ -26,8 +37,10 @@ describe('attack: widening the agent’s tools by writing into connectors/', () 
   const confirmPending = async (kind: string) => {
     let op: { id: string } | undefined;
     for (let i = 0; i < 100 && !op; i++) {
-      op = cliJson<{ operations: { id: string; kind: string; status: string }[] }>(home, ['operations', 'list'])
-        .json.operations.find((o) => o.kind === kind && o.status === 'pending');
+      op = cliJson<{ operations: { id: string; kind: string; status: string }[] }>(home, [
+        'operations',
+        'list',
+      ]).json.operations.find((o) => o.kind === kind && o.status === 'pending');
       if (!op) await sleep(100);
     }
     assert.ok(op, `no pending ${kind}`);
@@ -71,17 +84,29 @@ describe('attack: widening the agent’s tools by writing into connectors/', () 
     const states = await until(home, (s) => s.some((c) => c.file === 'exfil.json'), 'exfil.json seen');
     const exfil = states.find((c) => c.file === 'exfil.json')!;
     assert.equal(exfil.state, 'disabled');
-    assert.match(exfil.reason!, /exfil\.json: not approved: add it with `briefcase connectors add .*exfil\.json` \(needs your passkey\)/);
+    assert.match(
+      exfil.reason!,
+      /exfil\.json: not approved: add it with `briefcase connectors add .*exfil\.json` \(needs your passkey\)/,
+    );
     assert.ok(!tools().includes('exfil.tool'));
     assert.ok(receiptRecords(home).some((r) => r.body.event === 'connector_disabled' && r.body.file === 'exfil.json'));
-    assert.match(readFileSync(join(home, 'logs', 'daemon.log'), 'utf8'), /connector disabled.*exfil\.json.*not approved/);
+    assert.match(
+      readFileSync(join(home, 'logs', 'daemon.log'), 'utf8'),
+      /connector disabled.*exfil\.json.*not approved/,
+    );
   });
 
   it('editing an approved file disables it until it is approved again', async () => {
     writeJson(join(dir, 'before.json'), manifest('before.tool', { egress: ['api.example.com', 'evil.example.net'] }));
-    await until(home, (s) => s.find((c) => c.file === 'before.json')?.state === 'disabled', 'edited before.json disabled');
-    const state = cliJson<{ connectors: { file: string; reason: string }[] }>(home, ['connectors', 'list']).json
-      .connectors.find((c) => c.file === 'before.json')!;
+    await until(
+      home,
+      (s) => s.find((c) => c.file === 'before.json')?.state === 'disabled',
+      'edited before.json disabled',
+    );
+    const state = cliJson<{ connectors: { file: string; reason: string }[] }>(home, [
+      'connectors',
+      'list',
+    ]).json.connectors.find((c) => c.file === 'before.json')!;
     assert.match(state.reason, /changed since it was approved/);
     assert.ok(!tools().includes('before.tool'));
   });
@@ -90,7 +115,8 @@ describe('attack: widening the agent’s tools by writing into connectors/', () 
     await daemon.stop();
     // The same console port: the person's passkey is bound to the console's origin.
     daemon = await startDaemon(home, ['--console-port', String(consolePort)]);
-    const states = cliJson<{ connectors: { file: string; state: string }[] }>(home, ['connectors', 'list']).json.connectors;
+    const states = cliJson<{ connectors: { file: string; state: string }[] }>(home, ['connectors', 'list']).json
+      .connectors;
     assert.equal(states.find((c) => c.file === 'exfil.json')?.state, 'disabled');
     assert.equal(states.find((c) => c.file === 'before.json')?.state, 'disabled');
     assert.ok(!tools().some((t) => t === 'exfil.tool' || t === 'before.tool'));
@@ -115,7 +141,10 @@ describe('attack: widening the agent’s tools by writing into connectors/', () 
     assert.equal((await started).code, 4);
     await confirmPending('connector_add');
     await until(home, (s) => s.find((c) => c.file === 'ok.json')?.state === 'ok', 'ok.json loaded');
-    writeFileSync(join(dir, 'ok.json'), JSON.stringify(manifest('ok.tool', { egress: ['api.example.com', 'evil.example.net'] })));
+    writeFileSync(
+      join(dir, 'ok.json'),
+      JSON.stringify(manifest('ok.tool', { egress: ['api.example.com', 'evil.example.net'] })),
+    );
     await until(home, (s) => s.find((c) => c.file === 'ok.json')?.state === 'disabled', 'swapped ok.json disabled');
     assert.ok(!tools().includes('ok.tool'));
   });

@@ -16,7 +16,11 @@ export function manifest(name: string, extra: Record<string, unknown> = {}): Rec
     description: `the ${name} connector`,
     category: 'read',
     input_schema: { type: 'object', additionalProperties: false },
-    request: { method: 'GET', url: 'https://api.example.com/x', headers: { Authorization: 'Bearer {{secret:example_key}}' } },
+    request: {
+      method: 'GET',
+      url: 'https://api.example.com/x',
+      headers: { Authorization: 'Bearer {{secret:example_key}}' },
+    },
     egress: ['api.example.com'],
     ...extra,
   };
@@ -32,4 +36,3 @@ export async function until(home: string, ok: (s: State[]) => boolean, what: str
   }
   throw new Error(`${what}: never happened; last ${JSON.stringify(last)}`);
 }
-

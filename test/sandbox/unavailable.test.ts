@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  cli,
-  cliAsync,
-  cliJson,
-  ROOT,
-  remoteState,
-  startDaemon,
-  tempHome,
-  type DaemonProcess,
-} from '../helpers.ts';
+import { cli, cliAsync, cliJson, ROOT, remoteState, startDaemon, tempHome, type DaemonProcess } from '../helpers.ts';
 
 /**
  * Issue 10: where the OS sandbox cannot run, a stdio server does not start at all (fail closed),

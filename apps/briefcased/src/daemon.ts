@@ -235,7 +235,6 @@ export class Daemon {
       afterRollback: () => receipts.resync(),
       lockWaitMs: config.limits.db_lock_wait_seconds * 1000,
     });
-    let lists: ListVersionWatch | undefined;
     const remotes = new RemoteManager({
       home: paths.home,
       registry,
@@ -247,14 +246,15 @@ export class Daemon {
       dpopKey,
       onSecret: (value) => scrubber.add(value),
       scrub: (text) => scrubber.scrub(text),
-      onListsChanged: () => lists?.touch(),
+      // Called only once servers run (after `lists` below exists).
+      onListsChanged: () => lists.touch(),
     });
-    lists = new ListVersionWatch({
+    const lists = new ListVersionWatch({
       tools: () => registry.list(),
       resources: () => remotes.resourceList(),
       prompts: () => remotes.promptList(),
     });
-    registry.onChange(() => lists?.touch());
+    registry.onChange(() => lists.touch());
 
     const presence = new PresenceService(new PasskeyStore(db));
     const connectorApprovals = new ConnectorApprovals(db);

@@ -103,7 +103,11 @@ export class DaemonClient {
     return ToolCallResponse.parse(await this.#request('POST', '/v1/agent/resources/read', { uri }, signal));
   }
 
-  async getPrompt(name: string, args: Record<string, string> | undefined, signal?: AbortSignal): Promise<ToolCallResponse> {
+  async getPrompt(
+    name: string,
+    args: Record<string, string> | undefined,
+    signal?: AbortSignal,
+  ): Promise<ToolCallResponse> {
     const body = { name, ...(args ? { arguments: args } : {}) };
     return ToolCallResponse.parse(await this.#request('POST', '/v1/agent/prompts/get', body, signal));
   }

@@ -36,7 +36,10 @@ export function addConnector(
   if (!tool.ok) throw new BriefcaseError('invalid_config', tool.error.join('\n'));
   const path = join(s.paths.connectors, file);
   if (existsSync(path) && s.connectors.get(file)?.state === 'ok') {
-    throw new BriefcaseError('conflict', `connector ${file} exists: remove it first (\`briefcase connectors rm ${file}\`)`);
+    throw new BriefcaseError(
+      'conflict',
+      `connector ${file} exists: remove it first (\`briefcase connectors rm ${file}\`)`,
+    );
   }
   const name = tool.value.descriptor.name;
   const owner = s.registry.owner(name);

@@ -25,8 +25,7 @@ export class ConnectorApprovals {
 
   get(file: string): string | undefined {
     const row = this.#db.prepare('SELECT sha256 FROM connector_approvals WHERE file = ?').get(file) as
-      | { sha256: string }
-      | undefined;
+      { sha256: string } | undefined;
     return row?.sha256;
   }
 

@@ -146,7 +146,9 @@ export class ToolRegistry {
 
   /** What the agent may see: a tool held back for review (remote, changed) is not listed. */
   list(): ToolDescriptor[] {
-    return [...this.#entries.values()].filter((e) => !e.tool.unlisted && !e.tool.pinProblem?.()).map((e) => e.tool.descriptor);
+    return [...this.#entries.values()]
+      .filter((e) => !e.tool.unlisted && !e.tool.pinProblem?.())
+      .map((e) => e.tool.descriptor);
   }
 
   /** null when valid; otherwise a message naming the argument and what was wrong with it. */

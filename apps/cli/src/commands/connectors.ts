@@ -26,7 +26,12 @@ export async function connectorsValidate(file: string, json: boolean): Promise<n
 }
 
 /** `briefcase connectors add FILE [--name NAME]`: a guarded change once a passkey exists. */
-export async function connectorsAdd(c: AdminClient, file: string, name: string | undefined, json: boolean): Promise<void> {
+export async function connectorsAdd(
+  c: AdminClient,
+  file: string,
+  name: string | undefined,
+  json: boolean,
+): Promise<void> {
   let manifest: unknown;
   try {
     manifest = JSON.parse(readFileSync(file, 'utf8'));

@@ -113,9 +113,8 @@ export async function doctorChecks(paths: DataPaths, client: AdminClient | null)
  * or a remote server's manifest references that the vault does not hold.
  */
 async function connectorChecks(paths: DataPaths): Promise<Check[]> {
-  const { checkConnectorDir, remoteSecretProblems, vaultSecretNames } = await import(
-    '@briefcase/briefcased/connectors-check'
-  );
+  const { checkConnectorDir, remoteSecretProblems, vaultSecretNames } =
+    await import('@briefcase/briefcased/connectors-check');
   const names = vaultSecretNames(paths.home);
   const files = checkConnectorDir(paths.connectors, names);
   const checks: Check[] = [];
@@ -131,7 +130,9 @@ async function connectorChecks(paths: DataPaths): Promise<Check[]> {
   else checks.push(fail('vault_unreadable', `${paths.home}/vault.json cannot be read: secrets were not checked`));
   if (checks.length === 0) {
     const tools = files.reduce((n, f) => n + f.tools.length, 0);
-    checks.push(pass('connectors_valid', `${files.length} connector files, ${tools} tools; every secret they use is set`));
+    checks.push(
+      pass('connectors_valid', `${files.length} connector files, ${tools} tools; every secret they use is set`),
+    );
   }
   return checks;
 }
