@@ -11,17 +11,7 @@ import { review, type ReviewedTool, type ReviewState } from './review.ts';
 import { RemoteMcpTool } from './remote-tool.ts';
 import { RemoteServer, type RemoteStatus } from './remote-server.ts';
 import { effectiveAccess, inferAccess } from './infer-access.ts';
-import {
-  catalogPinServer,
-  getPromptTool,
-  pinKey,
-  promptView,
-  readResourceTool,
-  resourceView,
-  reviewCatalog,
-  type CatalogItem,
-} from './catalog.ts';
-import { RemoteCatalogTool } from './catalog-tool.ts';
+import { CatalogReview } from './catalog-review.ts';
 
 export interface RemoteSummary {
   name: string;
@@ -84,7 +74,7 @@ export class RemoteManager {
   readonly #state = new Map<string, ReviewedTool[]>();
   readonly #byName = new Map<string, Map<string, ReviewedTool>>();
   /** Each server's resources and prompts as last listed, against their pins (catalog.ts). */
-  readonly #catalog = new Map<string, Map<string, CatalogItem>>();
+  readonly #catalog: CatalogReview;
   /** New or changed tools already receipted, so each such event is receipted once. */
   readonly #reported = new Set<string>();
   /**
@@ -95,6 +85,17 @@ export class RemoteManager {
 
   constructor(deps: RemoteManagerDeps) {
     this.#d = deps;
+    this.#catalog = new CatalogReview(deps);
+  }
+
+  /** resources/list for the agent: every reviewed resource of every server. */
+  resourceList(): Record<string, unknown>[] {
+    return this.#catalog.resourceList();
+  }
+
+  /** prompts/list for the agent: every reviewed prompt of every server. */
+  promptList(): Record<string, unknown>[] {
+    return this.#catalog.promptList();
   }
 
   /**
@@ -133,7 +134,7 @@ export class RemoteManager {
     const owner = this.#d.registry.namespaceOwner(config.name);
     if (owner) throw new BriefcaseError('conflict', this.#conflict(config.name, owner));
     this.#d.pins.removeServer(config.name);
-    this.#d.pins.removeServer(catalogPinServer(config.name));
+    this.#catalog.forget(config.name);
     const server = this.#spawn(config);
     this.#firstReview.add(config.name);
     try {
@@ -209,9 +210,7 @@ export class RemoteManager {
     this.#state.delete(name);
     this.#byName.delete(name);
     this.#d.pins.removeServer(name);
-    this.#d.pins.removeServer(catalogPinServer(name));
-    this.#catalog.delete(name);
-    this.#d.onListsChanged?.();
+    this.#catalog.forget(name);
   }
 
   async remove(name: string): Promise<void> {
@@ -222,9 +221,7 @@ export class RemoteManager {
     this.#state.delete(name);
     this.#byName.delete(name);
     this.#d.pins.removeServer(name);
-    this.#d.pins.removeServer(catalogPinServer(name));
-    this.#catalog.delete(name);
-    this.#d.onListsChanged?.();
+    this.#catalog.forget(name);
     saveRemotes(this.#d.home, this.#configs());
     this.#d.receipts.append('remote', 'admin', { event: 'removed', server: name });
   }
@@ -237,8 +234,8 @@ export class RemoteManager {
     const server = this.#get(name);
     this.#pinAll(name, server.tools, 'admin', undefined);
     this.#sync(server, server.tools);
-    this.#pinCatalog(server, undefined);
-    this.#syncCatalog(server);
+    this.#catalog.pin(server, undefined);
+    this.#catalog.sync(server, false);
     return this.summary(name);
   }
 
@@ -320,103 +317,8 @@ export class RemoteManager {
         why: t.why,
         description: t.def.description ?? null,
       })),
-      catalog: [...(this.#catalog.get(name)?.values() ?? [])].map((i) => ({
-        kind: i.kind,
-        name: i.agentName,
-        remote_name: i.original,
-        state: i.state,
-      })),
+      catalog: this.#catalog.summary(name),
     };
-  }
-
-  /** resources/list for the agent: every reviewed resource of every server. */
-  resourceList(): Record<string, unknown>[] {
-    return this.#catalogItems('resource').map(resourceView);
-  }
-
-  /** prompts/list for the agent: every reviewed prompt of every server. */
-  promptList(): Record<string, unknown>[] {
-    return this.#catalogItems('prompt').map(promptView);
-  }
-
-  #catalogItems(kind: CatalogItem['kind']): CatalogItem[] {
-    return [...this.#catalog.keys()]
-      .sort()
-      .flatMap((n) => [...this.#catalog.get(n)!.values()])
-      .filter((i) => i.kind === kind && i.state === 'pinned');
-  }
-
-  /**
-   * A server's resources and prompts, reviewed like its tools: the first listing an admin watches
-   * is pinned; later new or changed ones are hidden (and refused) until `remote pin`.
-   */
-  #syncCatalog(server: RemoteServer): void {
-    const name = server.config.name;
-    if (this.#servers.get(name) !== server) return;
-    const pinServer = catalogPinServer(name);
-    if (this.#firstReview.has(name) && this.#d.pins.forServer(pinServer).size === 0) {
-      this.#pinCatalog(server, 'first listing, shown by remote add / remote login');
-    }
-    const items = reviewCatalog(name, server.resources, server.prompts, this.#d.pins.forServer(pinServer));
-    this.#catalog.set(name, new Map(items.map((i) => [i.agentName, i])));
-    for (const i of items) {
-      if (i.state === 'pinned') continue;
-      const key = JSON.stringify([name, i.kind, i.original, i.agentName, i.hash, i.state]);
-      if (this.#reported.has(key)) continue;
-      this.#reported.add(key);
-      this.#d.receipts.append('remote', 'daemon', {
-        event: i.state === 'new' ? `${i.kind}_new` : `${i.kind}_changed`,
-        server: name,
-        [i.kind]: i.original,
-        name: i.agentName,
-        hash: i.hash,
-        ...(i.pin ? { pinned: i.pin.hash } : {}),
-      });
-    }
-    this.#registerCatalogTools(server);
-    this.#d.onListsChanged?.();
-  }
-
-  /** The two pipeline tools of a server that offers resources or prompts (catalog-tool.ts). */
-  #registerCatalogTools(server: RemoteServer): void {
-    const name = server.config.name;
-    const lookup = (agentName: string) => this.#catalog.get(name)?.get(agentName);
-    for (const kind of ['resource', 'prompt'] as const) {
-      const tool = kind === 'resource' ? readResourceTool(name) : getPromptTool(name);
-      const offered = kind === 'resource' ? server.resources.length > 0 : server.prompts.length > 0;
-      if (!offered) {
-        this.#d.registry.remove(tool, owner(name));
-        continue;
-      }
-      if (this.#d.registry.get(tool)) continue;
-      const added = this.#d.registry.add(new RemoteCatalogTool(kind, server, lookup, this.#d.maxResultBytes), {
-        owner: owner(name),
-      });
-      if (!added.ok) this.#d.logger.warn('remote catalog tool skipped', { server: name, reason: added.error });
-    }
-  }
-
-  #pinCatalog(server: RemoteServer, reason: string | undefined): void {
-    const name = server.config.name;
-    const pinServer = catalogPinServer(name);
-    const items = reviewCatalog(name, server.resources, server.prompts, this.#d.pins.forServer(pinServer));
-    for (const i of items) {
-      this.#d.pins.set({
-        server: pinServer,
-        tool: pinKey(i.kind, i.original),
-        hash: i.hash,
-        qualified: i.agentName,
-        definition: this.#d.scrub(JSON.stringify(i.def, null, 2)),
-      });
-    }
-    if (items.length === 0) return;
-    this.#d.receipts.append('remote', 'admin', {
-      event: 'catalog_pinned',
-      server: name,
-      resources: items.filter((i) => i.kind === 'resource').length,
-      prompts: items.filter((i) => i.kind === 'prompt').length,
-      ...(reason ? { reason } : {}),
-    });
   }
 
   /** Each tool's reviewed and current definition (pretty JSON), for a person to compare. */
@@ -445,7 +347,9 @@ export class RemoteManager {
       onSecret: (v) => this.#d.onSecret(v),
       secret: (n) => this.#d.vault.forTool(n, `the MCP server "${config.name}"`),
       onTools: (tools) => this.#sync(server, tools),
-      onCatalog: () => this.#syncCatalog(server),
+      onCatalog: () => {
+        if (this.#servers.get(config.name) === server) this.#catalog.sync(server, this.#firstReview.has(config.name));
+      },
       dataDir: this.#d.home,
       onViolation: (target, reason) =>
         this.#d.receipts.append('remote', 'daemon', {
@@ -475,7 +379,7 @@ export class RemoteManager {
     this.#state.set(name, reviewed);
     this.#byName.set(name, new Map(reviewed.map((t) => [t.qualified, t])));
     this.#d.registry.removeOwned(owner(name));
-    this.#registerCatalogTools(server);
+    this.#catalog.registerTools(server);
     for (const t of reviewed) {
       if (t.state === 'pinned' && t.pin?.qualified === null) this.#d.pins.nameOldPin(name, t.original, t.qualified);
       if (t.state !== 'pinned') this.#report(name, t);
