@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { spawn } from 'node:child_process';
+import { Client as SdkClient, type Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
@@ -10,6 +12,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { sandboxAvailable } from '@briefcase/sandbox';
 import {
+  BIN,
   ROOT,
   cli,
   cliAsync,
@@ -21,6 +24,7 @@ import {
   startDaemon,
   stdioClient,
   tempHome,
+  token,
   writeJson,
   type DaemonProcess,
 } from './helpers.ts';
@@ -103,6 +107,49 @@ describe('list_changed, resources and prompts through the real gateway (AC5)', (
     assert.equal((await cliAsync(home, ['connectors', 'rm', 'live'])).code, 0);
     await eventually('list_changed after connectors rm', () => seen.tools > before);
     assert.ok(!(await toolNames()).includes('live.tool'));
+  });
+
+  it('AC5a over Streamable HTTP: a client of `briefcase mcp --http` gets list_changed on its event stream', async () => {
+    const port = await freePort();
+    const gw = spawn(process.execPath, [BIN, 'mcp', '--http', `127.0.0.1:${port}`], {
+      env: { ...process.env, BRIEFCASE_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const http = new SdkClient({ name: 'http-agent', version: '1.0.0' });
+    try {
+      await new Promise<void>((res, rej) => {
+        gw.stdout?.on('data', (c: Buffer) => c.toString().includes('/mcp') && res());
+        gw.once('exit', (code) => rej(new Error(`gateway exited ${code}`)));
+      });
+      let changed = 0;
+      http.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
+      await http.connect(
+        new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${token(home, 'gateway-http')}` } },
+        }),
+      );
+      writeJson(join(home, '..', 'viahttp.json'), manifest('viahttp.tool'));
+      // The client opens its standalone event stream (GET) after initialize, without telling us
+      // when: a notification sent before that is lost by design. So change the tools until one
+      // arrives (each add or rm is a change), within a generous bound.
+      const file = join(home, '..', 'viahttp.json');
+      let installed = false;
+      for (let i = 0; i < 20 && changed === 0; i++) {
+        const r = await cliAsync(home, installed ? ['connectors', 'rm', 'viahttp'] : ['connectors', 'add', file]);
+        assert.equal(r.code, 0, r.stderr);
+        installed = !installed;
+        for (let j = 0; j < 30 && changed === 0; j++) await sleep(100);
+      }
+      assert.ok(changed > 0, 'no list_changed over HTTP');
+      if (!installed) assert.equal((await cliAsync(home, ['connectors', 'add', file])).code, 0);
+      await eventually('viahttp.tool listed over HTTP', async () =>
+        (await http.listTools()).tools.some((t) => t.name === 'viahttp.tool'),
+      );
+      assert.equal((await cliAsync(home, ['connectors', 'rm', 'viahttp'])).code, 0);
+    } finally {
+      await http.close().catch(() => undefined);
+      gw.kill('SIGTERM');
+    }
   });
 
   it('AC5b: resources/list + resources/read of server-everything, namespaced, with one receipt per read', async () => {
