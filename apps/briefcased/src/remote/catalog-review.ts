@@ -83,6 +83,8 @@ export class CatalogReview {
     const pinServer = catalogPinServer(name);
     const items = reviewCatalog(name, server.resources, server.prompts, this.#d.pins.forServer(pinServer));
     for (const i of items) {
+      // Listed twice: never pinned, as with tools.
+      if (i.listedTwice) continue;
       this.#d.pins.set({
         server: pinServer,
         tool: pinKey(i.kind, i.original),
@@ -95,8 +97,8 @@ export class CatalogReview {
     this.#d.receipts.append('remote', 'admin', {
       event: 'catalog_pinned',
       server: name,
-      resources: items.filter((i) => i.kind === 'resource').length,
-      prompts: items.filter((i) => i.kind === 'prompt').length,
+      resources: items.filter((i) => i.kind === 'resource' && !i.listedTwice).length,
+      prompts: items.filter((i) => i.kind === 'prompt' && !i.listedTwice).length,
       ...(reason ? { reason } : {}),
     });
   }

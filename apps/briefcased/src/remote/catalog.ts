@@ -25,6 +25,8 @@ export interface CatalogItem {
   hash: string;
   state: 'pinned' | 'new' | 'changed';
   pin: Pin | undefined;
+  /** The server lists it more than once: held back as changed, never pinned. */
+  listedTwice: boolean;
 }
 
 /** The tools through which the agent's resources/read and prompts/get run (pipeline, policy, receipts). */
@@ -63,25 +65,31 @@ export function reviewCatalog(
   pins: Map<string, Pin>,
 ): CatalogItem[] {
   const out: CatalogItem[] = [];
-  const seen = new Set<string>();
-  for (const r of resources) {
-    if (seen.has(pinKey('resource', r.uri))) continue;
-    seen.add(pinKey('resource', r.uri));
-    const i = hashable(() => item('resource', r.uri, agentUri(server, r.uri), r, pins));
+  // Listed twice: which one a read would get is the server's choice, so neither is ever pinned.
+  const twice = new Set<string>();
+  const count = (keys: string[]) => {
+    const seen = new Set<string>();
+    for (const k of keys) (seen.has(k) ? twice : seen).add(k);
+  };
+  count(resources.map((r) => pinKey('resource', r.uri)));
+  count(prompts.map((p) => pinKey('prompt', p.name)));
+  const once = <T>(list: T[], key: (t: T) => string) => [...new Map(list.map((t) => [key(t), t])).values()];
+  for (const r of once(resources, (r) => r.uri)) {
+    const i = hashable(() => item('resource', r.uri, agentUri(server, r.uri), r, pins, twice));
     if (i) out.push(i);
   }
   const reviewed = new Map<string, string>();
   for (const [key, pin] of pins) {
     if (key.startsWith('prompt:') && pin.qualified) reviewed.set(key.slice(7), pin.qualified);
   }
-  const unique = [...new Map(prompts.map((p) => [p.name, p])).values()];
+  const unique = once(prompts, (p) => p.name);
   const names = qualifiedNames(
     server,
     unique.map((p) => p.name),
     reviewed,
   );
   for (const p of unique) {
-    const i = hashable(() => item('prompt', p.name, names.get(p.name)!, p, pins));
+    const i = hashable(() => item('prompt', p.name, names.get(p.name)!, p, pins, twice));
     if (i) out.push(i);
   }
   return out;
@@ -102,11 +110,19 @@ function item(
   agentName: string,
   def: Resource | Prompt,
   pins: Map<string, Pin>,
+  twice: Set<string>,
 ): CatalogItem {
   const hash = catalogHash(kind, def);
   const pin = pins.get(pinKey(kind, original));
-  const state = !pin ? 'new' : pin.hash === hash && (pin.qualified ?? agentName) === agentName ? 'pinned' : 'changed';
-  return { kind, original, agentName, def, hash, state, pin };
+  const listedTwice = twice.has(pinKey(kind, original));
+  const state = listedTwice
+    ? 'changed'
+    : !pin
+      ? 'new'
+      : pin.hash === hash && (pin.qualified ?? agentName) === agentName
+        ? 'pinned'
+        : 'changed';
+  return { kind, original, agentName, def, hash, state, pin, listedTwice };
 }
 
 /** What resources/list shows the agent for one item. */
