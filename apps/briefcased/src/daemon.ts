@@ -9,7 +9,7 @@ import { readPublicKeys, type KeyRole, type Signer } from '@briefcase/keys';
 import { PolicyEngine } from '@briefcase/policy';
 import { BriefcaseError } from '@briefcase/protocol';
 import { ReceiptLog } from '@briefcase/receipts/node';
-import { Logger } from '@briefcase/telemetry';
+import { Logger, startTelemetry, type Telemetry } from '@briefcase/telemetry';
 import { loadMasterKey, Scrubber, Vault, type MasterKey, type MasterKeySource } from '@briefcase/vault';
 import { startConsole } from '@briefcase/console';
 import { denyDaemonListener } from '@briefcase/egress';
@@ -21,6 +21,7 @@ import { listenHttp, listenSocket, createApiServer } from './api/server.ts';
 import { listenAgentSocket, prepareAgentSocket, type PreparedAgentSocket } from './api/agent-socket.ts';
 import { SpendLedger } from './budget/ledger.ts';
 import { loadConfig, type AgentSocketConfig, type Config } from './config.ts';
+import { startDesktopNotifications } from './notifications.ts';
 import { DEMO_API_SECRET, startDemoApi } from './demo/demo-api.ts';
 import { refreshDeviceStatement } from './keys/device-statement.ts';
 import { daemonAnswers, dataPaths, type DataPaths } from './paths.ts';
@@ -74,6 +75,7 @@ interface Checked {
   paths: DataPaths;
   config: Config;
   logger: Logger;
+  telemetry: Telemetry;
   master: MasterKey;
   vault: Vault;
   scrubber: Scrubber;
@@ -89,6 +91,8 @@ export interface Services {
   config: Config;
   db: DatabaseSync;
   logger: Logger;
+  /** Traces and metrics (NOOP_TELEMETRY unless OTEL_* variables ask for export). */
+  telemetry: Telemetry;
   vault: Vault;
   scrubber: Scrubber;
   /** Each role's key (software or PKCS#11); a rotation replaces one. */
@@ -133,6 +137,7 @@ export class Daemon {
   #sweeper: NodeJS.Timeout | undefined;
   #unwatch: (() => void) | undefined;
   #sweeping: Promise<void> | undefined;
+  #stopNotifications: (() => void) | undefined;
   #stopping: Promise<void> | undefined;
   httpAddress: { host: string; port: number } | undefined;
   demoAddress: { port: number } | undefined;
@@ -161,6 +166,7 @@ export class Daemon {
       file: `${paths.logs}/daemon.log`,
       stderr: options.foreground ?? false,
     });
+    const telemetry = await startTelemetry('briefcased');
 
     const master = await loadMasterKey(paths.home, { passphrase: options.passphrase });
     const vault = Vault.open(paths.home, master.key);
@@ -185,6 +191,7 @@ export class Daemon {
         paths,
         config,
         logger,
+        telemetry,
         master,
         vault,
         scrubber,
@@ -201,7 +208,7 @@ export class Daemon {
 
   /** Everything after the checks: the stores, the log, the servers. Keys are closed if it fails. */
   static async #assemble(start: Checked): Promise<Daemon> {
-    const { options, paths, config, logger, master, vault, scrubber, keys, policy, registry } = start;
+    const { options, paths, config, logger, telemetry, master, vault, scrubber, keys, policy, registry } = start;
     // Strict mode: a role that must be hardware-backed does not start on a software key.
     for (const role of new Set([...config.keys.strict, ...(options.strictRoles ?? [])])) {
       if (!keys[role].nonExportable) {
@@ -272,6 +279,7 @@ export class Daemon {
       config,
       db,
       logger,
+      telemetry,
       vault,
       scrubber,
       keys,
@@ -303,6 +311,7 @@ export class Daemon {
         vault,
         scrubber,
         logger,
+        telemetry,
         dataDir: paths.home,
         settings: () => ({
           caps: config.budgets.caps,
@@ -315,6 +324,9 @@ export class Daemon {
     };
     await refreshDeviceStatement(paths, keys.identity, receipts);
     const daemon = new Daemon(services);
+    telemetry.observeApprovalsWaiting(
+      () => approvals.pendingCount('agent').count + approvals.pendingCount('admin').count,
+    );
     daemon.#recover();
     // Connectors before remote servers: a server named like a connector's namespace is refused.
     connectors.scan();
@@ -377,6 +389,7 @@ export class Daemon {
         }
       }
     }
+    daemon.#stopNotifications = startDesktopNotifications(services);
     writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     daemon.#sweeper = setInterval(() => daemon.#expireApprovals(), 1000);
     daemon.#sweeper.unref();
@@ -473,6 +486,7 @@ export class Daemon {
     const { receipts, db, logger, paths } = this.services;
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#unwatch?.();
+    this.#stopNotifications?.();
     await this.#sweeping;
     await Promise.all(
       this.#servers.map(
@@ -484,6 +498,8 @@ export class Daemon {
       ),
     );
     await this.services.remotes.close();
+    // Before the database closes: the approvals gauge reads it on the last export.
+    await this.services.telemetry.shutdown().catch((e: unknown) => logger.warn('telemetry flush failed', { error: e }));
     try {
       receipts.append('daemon', 'daemon', { event: 'stopped', pid: process.pid });
       await receipts.close();

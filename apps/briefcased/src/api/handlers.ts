@@ -22,6 +22,7 @@ import { readJson, sendJson } from './http.ts';
 import { AGENT_LISTS, type AgentList } from './list-version.ts';
 import { catalogRoutes } from './catalog-routes.ts';
 import { guardedAdminRoutes } from './guarded-routes.ts';
+import { receiptViewRoutes } from './receipt-routes.ts';
 import type { Route } from './routes.ts';
 
 const ID = '([A-Za-z0-9_-]{1,64})';
@@ -41,8 +42,13 @@ export function buildRoutes(s: Services): Route[] {
     if (role === 'admin') {
       firewallResponses(ctx.res, s.scrubber, () => s.logger.warn('tool call response withheld', { tool: body.tool }));
     }
+    // W3C Trace Context from the gateway: the call's spans join the gateway's trace.
+    const tp = ctx.req.headers.traceparent;
+    const traceparent = typeof tp === 'string' && tp.length <= 128 ? tp : undefined;
     if (!ctx.req.headers.accept?.includes('application/x-ndjson')) {
-      const response: ToolCallResponse = await s.pipeline.call(body.tool, body.args, role, ctx.signal);
+      const response: ToolCallResponse = await s.pipeline.call(body.tool, body.args, role, ctx.signal, {
+        traceparent,
+      });
       sendJson(ctx.res, 200, response);
       return;
     }
@@ -55,6 +61,7 @@ export function buildRoutes(s: Services): Route[] {
     const response = await s.pipeline.call(body.tool, body.args, role, ctx.signal, {
       onProgress: (p) => emit({ type: 'progress', ...p }),
       onLog: (l) => emit({ type: 'log', ...l }),
+      traceparent,
     });
     const last =
       viewText(ctx.res, response) ??
@@ -109,6 +116,7 @@ export function buildRoutes(s: Services): Route[] {
   return [
     ...guardedAdminRoutes(s),
     ...catalogRoutes(s),
+    ...receiptViewRoutes(s),
     {
       method: 'GET',
       path: /^\/v1\/health$/,

@@ -111,7 +111,8 @@ function askApproval(
         tool: s.toolName,
         origin: tool.descriptor.origin,
         category: tool.descriptor.category,
-        args: forApproval(args, tool.sensitiveArgs),
+        // The approvals table is not the vault: a secret value in the arguments is stored redacted, as receipts do.
+        args: d.scrubber.scrubValue(forApproval(args, tool.sensitiveArgs)),
         reason,
         reads: tool.reads,
         changes: tool.changes,
@@ -176,8 +177,10 @@ export function refusedResponse(
   d.logger.info('approval required', {
     tool: s.toolName,
     caller: s.caller,
+    outcome: 'approval_required',
     approval: approval.id,
     receipt: a.receiptId,
+    ms: elapsed(s),
   });
   return {
     ok: false,

@@ -351,6 +351,7 @@ export class RemoteManager {
         if (this.#servers.get(config.name) === server) this.#catalog.sync(server, this.#firstReview.has(config.name));
       },
       dataDir: this.#d.home,
+      scrub: (text) => this.#d.scrub(text),
       onViolation: (target, reason) =>
         this.#d.receipts.append('remote', 'daemon', {
           event: 'sandbox_violation',
