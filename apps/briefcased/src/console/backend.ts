@@ -151,14 +151,7 @@ export function consoleBackend(s: Services): ConsoleBackend {
         })),
       })),
 
-    connectors: () => {
-      const byFile = new Map<string, string[]>();
-      for (const t of s.registry.list()) {
-        const owner = s.registry.owner(t.name);
-        if (owner?.kind === 'connector') byFile.set(owner.file, [...(byFile.get(owner.file) ?? []), t.name]);
-      }
-      return [...byFile].map(([file, tools]) => ({ file, tools }));
-    },
+    connectors: () => s.connectors.list().map(({ file, tools, state, reason }) => ({ file, tools, state, reason })),
 
     keys: () =>
       Object.values(s.keys).map((k) => ({

@@ -8,7 +8,7 @@ export function Connectors() {
   return (
     <Page
       title="Connectors"
-      intro="Declarative HTTP connectors and the tools each one provides. Adding one needs a passkey."
+      intro="Declarative HTTP connectors, each with its state and the tools it provides. Adding one needs a passkey; a file that is invalid or was not approved is disabled (only it)."
     >
       <ErrorNote error={s.error} />
       {!s.data ? (
@@ -21,6 +21,7 @@ export function Connectors() {
           <thead>
             <tr>
               <th scope="col">File</th>
+              <th scope="col">State</th>
               <th scope="col">Tools</th>
             </tr>
           </thead>
@@ -30,6 +31,7 @@ export function Connectors() {
                 <td>
                   <code>{visible(c.file)}</code>
                 </td>
+                <td>{c.state === 'ok' ? 'ok' : `disabled: ${visible(c.reason ?? '')}`}</td>
                 <td>{c.tools.map((t) => visible(t)).join(', ')}</td>
               </tr>
             ))}
