@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
@@ -192,6 +192,32 @@ describe('list_changed, resources and prompts through the real gateway (AC5)', (
     assert.equal(calls.length, 1);
     assert.equal(calls[0]!.body.tool, 'everything:prompts/get');
     assert.equal(calls[0]!.body.outcome, 'ok');
+  });
+
+  it('AC5b: policy governs reads: a forbid on everything:resources/read denies them (receipted); prompts still work', async () => {
+    const original = cli(home, ['policy', 'show']).stdout;
+    const file = join(home, '..', 'no-resources.cedar');
+    writeFileSync(
+      file,
+      `${original}\n@id("no-everything-resources")\nforbid (principal, action, resource)\nwhen { resource.name == "everything:resources/read" };\n`,
+    );
+    assert.equal(cli(home, ['policy', 'apply', file]).code, 0);
+    try {
+      const uri = (await agent.listResources()).resources[0]!.uri;
+      const before = receiptRecords(home).length;
+      await assert.rejects(agent.readResource({ uri }), /\[denied\]/);
+      const calls = receiptRecords(home)
+        .slice(before)
+        .filter((r) => r.kind === 'tool_call');
+      assert.deepEqual(
+        calls.map((c) => [c.body.tool, c.body.outcome]),
+        [['everything:resources/read', 'denied']],
+      );
+      assert.equal((await agent.getPrompt({ name: 'everything.simple-prompt' })).messages.length, 1);
+    } finally {
+      writeFileSync(file, original);
+      assert.equal(cli(home, ['policy', 'apply', file]).code, 0);
+    }
   });
 
   it('AC5b: a URI outside the reviewed listing is refused, and receipted', async () => {
