@@ -324,7 +324,9 @@ const remote = program
   .description('MCP servers behind the Briefcase (their tools appear as server.tool)');
 remote
   .command('add <name> [command...]')
-  .description('add a server: --stdio -- COMMAND ARGS… (spawned by the daemon) or --url URL (Streamable HTTP)')
+  .description(
+    'add a server: --stdio -- COMMAND ARGS… (spawned by the daemon) or --url URL (Streamable HTTP); one that cannot be reached is not added (exit 2, with the cause)',
+  )
   .option('--stdio', 'a local server the daemon spawns; the command follows --')
   .option('--url <url>', 'a remote Streamable HTTP server')
   .option(
