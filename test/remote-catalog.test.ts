@@ -256,6 +256,11 @@ describe('list_changed, resources and prompts through the real gateway (AC5)', (
     await eventually('fixture resources listed', async () =>
       (await agent.listResources()).resources.some((r) => r.uri === uri),
     );
+    // Listings: a description and a URI that carry the key are scrubbed too.
+    const listing = JSON.stringify(await agent.listResources());
+    assert.ok(!listing.includes(CANARY), listing);
+    assert.match(listing, /"description":"about (?!unset)/);
+    assert.match(listing, /briefcase:\/\/fixture\/fixture%3A%2F%2Fkey%2F(?!unset)/);
     const read = await agent.readResource({ uri });
     const text = JSON.stringify(read);
     assert.ok(!text.includes(CANARY), text);
