@@ -13,6 +13,7 @@ import { Logger, startTelemetry, type Telemetry } from '@briefcase/telemetry';
 import { loadMasterKey, Scrubber, Vault, type MasterKey, type MasterKeySource } from '@briefcase/vault';
 import { startConsole } from '@briefcase/console';
 import { denyDaemonListener } from '@briefcase/egress';
+import { commandToolsDir } from './tools/command-tool.ts';
 import { ApprovalStore } from './approvals/store.ts';
 import { consoleBackend } from './console/backend.ts';
 import { buildRoutes } from './api/handlers.ts';
@@ -26,6 +27,7 @@ import { DEMO_API_SECRET, startDemoApi } from './demo/demo-api.ts';
 import { refreshDeviceStatement } from './keys/device-statement.ts';
 import { daemonAnswers, dataPaths, type DataPaths } from './paths.ts';
 import { loadKeys } from './keys/load-keys.ts';
+import { Payments } from './payments/service.ts';
 import { CallPipeline } from './pipeline/pipeline.ts';
 import { loadRemotes } from './remote/config.ts';
 import { RemoteManager } from './remote/manager.ts';
@@ -42,6 +44,7 @@ import { ConnectorApprovals } from './connectors/approvals.ts';
 import { ConnectorDirectory } from './connectors/directory.ts';
 import { watchConnectors } from './connectors/watch.ts';
 import { VERSION } from './version.ts';
+import { setHintHome } from './cli-hint.ts';
 
 export { VERSION };
 
@@ -102,6 +105,8 @@ export interface Services {
   receipts: ReceiptLog;
   approvals: ApprovalStore;
   ledger: SpendLedger;
+  /** Grants, the payment ledger and the rails (docs/payments.md). */
+  payments: Payments;
   /** The one writer of the database (group commit; waits out other processes' locks). */
   commits: CommitQueue;
   pipeline: CallPipeline;
@@ -123,6 +128,8 @@ export interface Services {
   /** The version of each agent-visible list (tools, resources, prompts), for list_changed. */
   lists: ListVersionWatch;
   /** The web console, when it is running. */
+  /** The daemon API over HTTP, when it listens there (`briefcase status` shows it). */
+  httpAddress?: { host: string; port: number };
   console?: { url: string; mintViewerSession(ttlSeconds?: number): { token: string; expires_at: string } };
 }
 
@@ -136,6 +143,7 @@ export class Daemon {
   readonly #servers: Server[] = [];
   #sweeper: NodeJS.Timeout | undefined;
   #unwatch: (() => void) | undefined;
+  #paymentSweeper: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
   #stopNotifications: (() => void) | undefined;
   #stopping: Promise<void> | undefined;
@@ -149,6 +157,7 @@ export class Daemon {
 
   static async start(options: DaemonOptions): Promise<Daemon> {
     const paths = dataPaths(options.home);
+    setHintHome(paths.home);
     if (!existsSync(paths.config) || !existsSync(paths.adminToken)) {
       throw new BriefcaseError('invalid_config', `${paths.home} is not initialised: run \`briefcase init\` first`);
     }
@@ -178,7 +187,7 @@ export class Daemon {
       throw new BriefcaseError('invalid_policy', engine.error.map((e) => `${paths.policy}: ${e}`).join('\n'));
     }
     // Connectors are loaded once the database is open, each on its own (connectors/directory.ts).
-    const registry = loadRegistry(undefined, join(paths.home, 'code-tools'));
+    const registry = loadRegistry(undefined, join(paths.home, 'code-tools'), commandToolsDir(paths.home));
 
     await ensureNotRunning(paths.socket);
     const agentSocketConfig = options.agentSocket ?? config.daemon.agent_socket;
@@ -238,6 +247,14 @@ export class Daemon {
     }
     const approvals = new ApprovalStore(db);
     const ledger = new SpendLedger(db);
+    const payments = new Payments({
+      db,
+      home: paths.home,
+      masterKey: master.key,
+      identity: () => keys.identity,
+      config: () => config.payments,
+      secret: (name) => vault.get(name),
+    });
     const commits = new CommitQueue(db, {
       afterRollback: () => receipts.resync(),
       lockWaitMs: config.limits.db_lock_wait_seconds * 1000,
@@ -287,6 +304,7 @@ export class Daemon {
       receipts,
       approvals,
       ledger,
+      payments,
       commits,
       registry,
       remotes,
@@ -307,6 +325,7 @@ export class Daemon {
         policy: () => policy.engine,
         approvals,
         ledger,
+        payments,
         receipts,
         vault,
         scrubber,
@@ -315,6 +334,7 @@ export class Daemon {
         dataDir: paths.home,
         settings: () => ({
           caps: config.budgets.caps,
+          currency: config.budgets.currency,
           approvalTtlSeconds: config.approvals.ttl_seconds,
           approvalWaitMs: config.approvals.wait_seconds * 1000,
           maxPendingApprovals: config.approvals.max_pending,
@@ -330,6 +350,8 @@ export class Daemon {
     daemon.#recover();
     // Connectors before remote servers: a server named like a connector's namespace is refused.
     connectors.scan();
+    // Payments in doubt after a crash: asked of the rail (the chain), settled or released, receipted.
+    await payments.recover(receipts, logger);
     receipts.append('daemon', 'daemon', {
       event: 'started',
       version: VERSION,
@@ -364,6 +386,7 @@ export class Daemon {
       const httpApi = createApiServer(buildRoutes(services), services);
       try {
         daemon.httpAddress = await listenHttp(httpApi, host, port);
+        services.httpAddress = daemon.httpAddress;
         const h = daemon.httpAddress.host;
         denyDaemonListener(
           `${h.includes(':') ? `[${h}]` : h === 'localhost' ? '127.0.0.1' : h}:${daemon.httpAddress.port}`,
@@ -393,6 +416,12 @@ export class Daemon {
     writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     daemon.#sweeper = setInterval(() => daemon.#expireApprovals(), 1000);
     daemon.#sweeper.unref();
+    // Held payments (a settlement that could not be verified) are asked of the rail again.
+    daemon.#paymentSweeper = setInterval(() => {
+      const { payments, commits, receipts: log, logger: l } = daemon.services;
+      void payments.sweep((body) => commits.run(() => log.append('payment', 'daemon', body)), l);
+    }, 60_000);
+    daemon.#paymentSweeper.unref();
     logger.info('briefcased started', {
       socket: paths.socket,
       http: daemon.httpAddress ?? null,
@@ -486,6 +515,7 @@ export class Daemon {
     const { receipts, db, logger, paths } = this.services;
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#unwatch?.();
+    if (this.#paymentSweeper) clearInterval(this.#paymentSweeper);
     this.#stopNotifications?.();
     await this.#sweeping;
     await Promise.all(
@@ -498,6 +528,7 @@ export class Daemon {
       ),
     );
     await this.services.remotes.close();
+    this.services.payments.close();
     // Before the database closes: the approvals gauge reads it on the last export.
     await this.services.telemetry.shutdown().catch((e: unknown) => logger.warn('telemetry flush failed', { error: e }));
     try {

@@ -131,6 +131,8 @@ export interface ConnectorView {
   /** `disabled`: not loaded (invalid, a name clash, or not approved), with the reason. */
   state: 'ok' | 'disabled';
   reason: string | null;
+  /** What the connector may reach (its `access`, with the deprecated `egress` list folded in). */
+  access?: AccessView | undefined;
 }
 
 export interface KeyView {

@@ -5,6 +5,7 @@ import { BriefcaseError } from '@briefcase/protocol';
 import { writeFileAtomic } from '@briefcase/vault';
 import type { Services } from '../daemon.ts';
 import { connectorFromJson, describeOwner } from '../tools/registry.ts';
+import { cli } from '../cli-hint.ts';
 
 const FILE = /^[A-Za-z0-9_-]{1,64}\.json$/;
 
@@ -38,7 +39,7 @@ export function addConnector(
   if (existsSync(path) && s.connectors.get(file)?.state === 'ok') {
     throw new BriefcaseError(
       'conflict',
-      `connector ${file} exists: remove it first (\`briefcase connectors rm ${file}\`)`,
+      `connector ${file} exists: remove it first (\`${cli('connectors', 'rm', file)}\`)`,
     );
   }
   const name = tool.value.descriptor.name;

@@ -5,6 +5,7 @@ import type { ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
 import { connectorFromJson, namespaceOf, type ToolRegistry } from '../tools/registry.ts';
 import type { ConnectorApprovals } from './approvals.ts';
+import { cli } from '../cli-hint.ts';
 
 export interface ConnectorState {
   file: string;
@@ -120,7 +121,7 @@ export class ConnectorDirectory {
         return this.#disable(
           file,
           sha256,
-          `${path}: ${approved ? 'changed since it was approved' : 'not approved'}: add it with \`briefcase connectors add ${path}\` (needs your passkey)`,
+          `${path}: ${approved ? 'changed since it was approved' : 'not approved'}: add it with \`${cli('connectors', 'add', path)}\` (needs your passkey)`,
         );
       }
       this.#d.approvals.set(file, sha256, 'no passkey enrolled');

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpConnectorManifest, SECRET_REF } from '@briefcase/protocol';
+import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
 import { VAULT_FILE } from '@briefcase/vault';
 import { loadRemotes } from '../remote/config.ts';
 import { effectiveAccess } from '../remote/infer-access.ts';
@@ -76,7 +77,7 @@ export function checkConnectorFile(path: string, secretNames?: readonly string[]
         file: path,
         at: 'request.headers',
         problem: `references the secret "${name}", which is not set in the vault`,
-        fix: `store it with \`briefcase secrets set ${name}\``,
+        fix: `store it with \`${cliCommand('secrets', 'set', name)}\``,
       });
     }
   }
@@ -116,7 +117,7 @@ export function remoteSecretProblems(home: string, secretNames: readonly string[
     for (const [variable, name] of Object.entries(effectiveAccess(r).secrets)) {
       if (!secretNames.includes(name)) {
         out.push(
-          `remote server "${r.name}": ${variable} is the secret "${name}", which is not set in the vault: store it with \`briefcase secrets set ${name}\``,
+          `remote server "${r.name}": ${variable} is the secret "${name}", which is not set in the vault: store it with \`${cliCommand(...homeArgsFor(home), 'secrets', 'set', name)}\``,
         );
       }
     }
@@ -135,8 +136,9 @@ function problemOf(path: string, line: string): ConnectorProblem {
 
 function fixFor(at: string, problem: string): string {
   if (/literal secret|literal value/.test(problem))
-    return 'store the value with `briefcase secrets set NAME` and write {{secret:NAME}} here instead';
-  if (/egress allowlist/.test(problem)) return 'add the host to "egress", or change request.url';
+    return `store the value with \`${cliCommand('secrets', 'set', 'NAME')}\` and write {{secret:NAME}} here instead`;
+  if (/egress allowlist/.test(problem))
+    return 'add the host to "access.network" (or the deprecated "egress"), or change request.url';
   if (/tool names use/.test(problem)) return 'rename it: 1-128 characters of A-Z a-z 0-9 _ - .';
   if (/secrets may only be referenced in headers/.test(problem))
     return 'move the {{secret:…}} reference into a request header';

@@ -17,6 +17,7 @@ import { enrolPasskey } from '../presence/enrol.ts';
 import { confirmOperation, rejectOperation, startOperation, verifyPresence } from '../presence/guard.ts';
 import type { Operation } from '../presence/operations.ts';
 import type { RegistrationGrant } from '../presence/presence.ts';
+import { toolAccess, toolAccessText } from '../tools/access-view.ts';
 import { VERSION } from '../version.ts';
 import { consoleDoctor } from './doctor.ts';
 import { listReceipts, readReceipt, verifyLiveLog } from './receipts.ts';
@@ -151,7 +152,11 @@ export function consoleBackend(s: Services): ConsoleBackend {
         })),
       })),
 
-    connectors: () => s.connectors.list().map(({ file, tools, state, reason }) => ({ file, tools, state, reason })),
+    connectors: () =>
+      s.connectors.list().map(({ file, tools, state, reason }) => {
+        const access = tools.map((t) => toolAccess(s, t)?.access).find((a) => a !== undefined);
+        return { file, tools, state, reason, ...(access ? { access } : {}) };
+      }),
 
     keys: () =>
       Object.values(s.keys).map((k) => ({
@@ -184,7 +189,7 @@ export function consoleBackend(s: Services): ConsoleBackend {
 function withBudget(s: Services, a: ApprovalView): ConsoleApproval {
   const exceeding = new Set(s.approvals.budgetCaps(a.id));
   const caps = s.config.budgets.caps.filter((c) => capApplies(c, a.tool, a.category));
-  const access = remoteAccessText(s, a.tool);
+  const access = toolAccessText(s, a.tool);
   if (caps.length === 0) return { ...a, budget: 'no budget cap applies to this tool', ...(access ? { access } : {}) };
   const currency = s.config.budgets.currency;
   const budget = caps
@@ -195,17 +200,6 @@ function withBudget(s: Services, a: ApprovalView): ConsoleApproval {
     })
     .join('; ');
   return { ...a, budget, ...(access ? { access } : {}) };
-}
-
-/** For a remote server's tool (`server.tool`): what that server may reach, in one line. */
-function remoteAccessText(s: Services, tool: string): string | undefined {
-  const owner = s.registry.owner(tool);
-  if (owner?.kind !== 'remote') return undefined;
-  const a = s.remotes.summary(owner.server).access;
-  if (a.isolation === 'none') return 'everything your user can (it runs without the sandbox)';
-  const files = a.filesystem.map((f) => `${f.path} (${f.access})`).join(', ') || 'only its own directory';
-  const net = a.network.join(', ') || 'no network';
-  return `files: ${files}; network: ${net}${Object.keys(a.secrets).length ? `; secrets: ${Object.values(a.secrets).join(', ')}` : ''}`;
 }
 
 function passkeyView(p: {

@@ -15,6 +15,7 @@ import { RemoteCatalogTool } from './catalog-tool.ts';
 import type { PinStore } from './pins.ts';
 import type { RemoteServer } from './remote-server.ts';
 import type { ReviewState } from './review.ts';
+import { cli } from '../cli-hint.ts';
 
 export interface CatalogReviewDeps {
   registry: ToolRegistry;
@@ -150,9 +151,12 @@ export class CatalogReview {
       hash: i.hash,
       ...(i.pin ? { pinned: i.pin.hash } : {}),
     });
-    this.#d.logger.warn(`remote ${i.kind} ${i.state}: hidden from the agent until \`briefcase remote pin ${server}\``, {
-      server,
-      [i.kind]: i.original,
-    });
+    this.#d.logger.warn(
+      `remote ${i.kind} ${i.state}: hidden from the agent until \`${cli('remote', 'pin', server)}\``,
+      {
+        server,
+        [i.kind]: i.original,
+      },
+    );
   }
 }

@@ -2,6 +2,7 @@ import { BriefcaseError, type ToolResult } from '@briefcase/protocol';
 import type { Tool, ToolContext, ToolOutput } from '../tools/tool.ts';
 import { agentUri, getPromptTool, readResourceTool, type CatalogItem } from './catalog.ts';
 import type { RemoteServer } from './remote-server.ts';
+import { cli } from '../cli-hint.ts';
 
 /**
  * resources/read and prompts/get of one remote server, as tools the pipeline runs (docs/remote-mcp.md
@@ -78,7 +79,7 @@ export class RemoteCatalogTool implements Tool {
     if (item.state !== 'pinned') {
       throw new BriefcaseError(
         'tool_changed',
-        `the ${this.#kind} ${wanted.slice(0, 300)} is ${item.state} since it was reviewed; an admin must run \`briefcase remote pin ${this.server}\``,
+        `the ${this.#kind} ${wanted.slice(0, 300)} is ${item.state} since it was reviewed; an admin must run \`${cli('remote', 'pin', this.server)}\``,
       );
     }
     const result =

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { BriefcaseError } from '@briefcase/protocol/errors';
+import { cliCommand } from '@briefcase/protocol/invocation';
 import type { AdminClient } from '../client.ts';
 import { print, printJson, table } from '../output.ts';
 import { oneLine } from '../safe-text.ts';
@@ -38,7 +39,7 @@ export async function connectorsAdd(
   } catch (e) {
     throw new BriefcaseError(
       'bad_request',
-      `${file}: not readable JSON: ${(e as Error).message} (\`briefcase connectors validate ${file}\` says more)`,
+      `${file}: not readable JSON: ${(e as Error).message} (\`${cliCommand('connectors', 'validate', file)}\` says more)`,
     );
   }
   const r = await c.post<{ file: string; tools: string[] }>('/v1/admin/connectors', {
@@ -54,7 +55,7 @@ export async function connectorsList(c: AdminClient, json: boolean): Promise<num
   if (json) {
     printJson({ connectors });
   } else if (connectors.length === 0) {
-    print('No connectors. Add one with `briefcase connectors add FILE`.');
+    print(`No connectors. Add one with \`${cliCommand('connectors', 'add')} FILE\`.`);
   } else {
     print(
       table([

@@ -1,5 +1,3 @@
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   AgentSocketConfig,
   Daemon,
@@ -12,6 +10,10 @@ import {
 } from '@briefcase/briefcased';
 import { isKeyRole, KEY_ROLES } from '@briefcase/keys';
 import { BriefcaseError } from '@briefcase/protocol/errors';
+import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
+import { agentSocketClientConfig, inspectorCommand, mcpClientConfig } from '../host-config.ts';
+
+export { agentSocketClientConfig, inspectorCommand, mcpClientConfig };
 import { print, warn } from '../output.ts';
 import { askHidden } from '../prompt.ts';
 
@@ -24,26 +26,8 @@ export interface StartFlags {
   consolePort?: string;
   agentSocket?: string;
   agentGroup?: string;
-}
-
-const BIN = resolve(fileURLToPath(new URL('../../bin/briefcase.js', import.meta.url)));
-
-/** The agent-host configuration for this Briefcase (Claude Desktop / Cursor style). */
-export function mcpClientConfig(home: string): { mcpServers: Record<string, unknown> } {
-  return {
-    mcpServers: {
-      briefcase: { command: process.execPath, args: [BIN, 'mcp'], env: { BRIEFCASE_HOME: home } },
-    },
-  };
-}
-
-/** The same for a person's account reaching a service user's daemon through its agent socket. */
-export function agentSocketClientConfig(socket: string): { mcpServers: Record<string, unknown> } {
-  return { mcpServers: { briefcase: { command: process.execPath, args: [BIN, 'mcp', '--socket', socket] } } };
-}
-
-export function inspectorCommand(home: string): string {
-  return `BRIEFCASE_HOME=${home} npx @modelcontextprotocol/inspector ${process.execPath} ${BIN} mcp`;
+  /** Set by `start --detach` on the daemon it spawns: no log lines on stderr (they go to a file). */
+  detachedChild?: boolean;
 }
 
 export function printInitReport(report: InitReport): void {
@@ -93,7 +77,7 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
   }
   const daemon = await Daemon.start({
     home,
-    foreground: true,
+    foreground: flags.detachedChild !== true,
     strictRoles: strictRoles.filter(isKeyRole),
     passphrase: process.env.BRIEFCASE_PASSPHRASE,
     askPin: (token) => askHidden(`PIN for PKCS#11 token "${token}": `),
@@ -130,10 +114,13 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
   print('\nConnect an agent host (Claude Desktop, Cursor, …) with this MCP configuration:');
   print(JSON.stringify(agentSocketPath ? agentSocketClientConfig(agentSocketPath) : mcpClientConfig(home), null, 2));
   print(`\nOr try it in the MCP Inspector:\n  ${inspectorCommand(home)}`);
+  const cli = (...a: string[]) => cliCommand(...homeArgsFor(home), ...a);
   print(
-    '\nApprove pending calls in the console (`briefcase console` prints its link; the first time, it enrols your passkey)',
+    `\nApprove pending calls in the console (\`${cli('console')}\` prints its link; the first time, it enrols your passkey)`,
   );
-  print('or with `briefcase approvals list` / `briefcase approvals approve <id>` (local tier only). Ctrl-C stops.');
+  print(
+    `or with \`${cli('approvals', 'list')}\` / \`${cli('approvals', 'approve')} <id>\` (local tier only). ${flags.detachedChild ? `\`${cli('stop')}\`` : 'Ctrl-C'} stops.`,
+  );
   await new Promise<void>((resolveStop) => {
     const stop = () => {
       print('\nstopping…');

@@ -102,6 +102,7 @@ export interface ConnectorView {
   tools: string[];
   state: 'ok' | 'disabled';
   reason: string | null;
+  access?: AccessView | undefined;
 }
 
 export interface KeyView {

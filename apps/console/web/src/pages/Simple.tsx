@@ -2,13 +2,14 @@ import { get } from '../api.ts';
 import { visible } from '../safe.ts';
 import type { ConnectorView, DoctorCheck, KeyView } from '../types.ts';
 import { ErrorNote, Loading, Page, useLoad } from '../ui.tsx';
+import { AccessList } from './Remotes.tsx';
 
 export function Connectors() {
   const s = useLoad(() => get<{ connectors: ConnectorView[] }>('/api/connectors'));
   return (
     <Page
       title="Connectors"
-      intro="Declarative HTTP connectors, each with its state and the tools it provides. Adding one needs a passkey; a file that is invalid or was not approved is disabled (only it)."
+      intro="Declarative HTTP connectors, each with its state, the tools it provides and what it may reach. Adding one needs a passkey; a file that is invalid or was not approved is disabled (only it)."
     >
       <ErrorNote error={s.error} />
       {!s.data ? (
@@ -23,6 +24,7 @@ export function Connectors() {
               <th scope="col">File</th>
               <th scope="col">State</th>
               <th scope="col">Tools</th>
+              <th scope="col">May reach</th>
             </tr>
           </thead>
           <tbody>
@@ -33,6 +35,7 @@ export function Connectors() {
                 </td>
                 <td>{c.state === 'ok' ? 'ok' : `disabled: ${visible(c.reason ?? '')}`}</td>
                 <td>{c.tools.map((t) => visible(t)).join(', ')}</td>
+                <td>{c.access ? <AccessList access={c.access} connector /> : 'nothing'}</td>
               </tr>
             ))}
           </tbody>
