@@ -41,7 +41,7 @@ describe('connectors: add, validate, list, rm, hot reload', () => {
     // Two problems found by different checks, both reported by one run.
     assert.match(r.stdout, /2 problems/);
     assert.match(r.stdout, /at request\.headers\.Authorization: looks like a literal secret\n\s+→ store the value/);
-    assert.match(r.stdout, /egress allowlist[^\n]*\n\s+→ add the host to "egress"/);
+    assert.match(r.stdout, /egress allowlist[^\n]*\n\s+→ add the host to "access.network"/);
     writeJson(join(work, 'schema.json'), manifest('bad name!', { category: 'sometimes' }));
     const schema = cli(home, ['connectors', 'validate', join(work, 'schema.json')]);
     assert.equal(schema.code, 1);
@@ -92,6 +92,23 @@ describe('connectors: add, validate, list, rm, hot reload', () => {
       (r) => r.body.event === 'connector_loaded' && r.body.file === 'dropped.json',
     );
     assert.ok(loaded, 'the load is receipted');
+  });
+
+  it('a file named after its tool (dots in the name, as start-up always loaded) is picked up; a dot file is not', async () => {
+    writeJson(join(dir, 'named.like.tool.json'), manifest('named.like.tool'));
+    writeJson(join(dir, '.hidden.json'), manifest('hidden.tool'));
+    await until(
+      home,
+      (s) => s.some((c) => c.file === 'named.like.tool.json' && c.state === 'ok'),
+      'named.like.tool.json loaded',
+    );
+    assert.ok(toolNames(home).includes('named.like.tool'));
+    const states = await until(home, (s) => s.some((c) => c.file === '.hidden.json'), '.hidden.json seen');
+    assert.equal(states.find((c) => c.file === '.hidden.json')!.state, 'disabled');
+    assert.ok(!toolNames(home).includes('hidden.tool'));
+    assert.equal(cli(home, ['connectors', 'rm', 'named.like.tool']).code, 0);
+    rmSync(join(dir, '.hidden.json'));
+    await until(home, (s) => !s.some((c) => c.file === '.hidden.json'), '.hidden.json gone');
   });
 
   it('a bad file disables only itself: logged with path and reason, the others and the daemon keep serving', async () => {

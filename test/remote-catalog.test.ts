@@ -109,6 +109,19 @@ describe('list_changed, resources and prompts through the real gateway (AC5)', (
     assert.ok(!(await toolNames()).includes('live.tool'));
   });
 
+  it('AC5a: adding and removing a command tool (`tools add`) sends tools/list_changed, and tools/list follows', async () => {
+    let before = seen.tools;
+    const definition = join(ROOT, 'examples/tools/json-query/tool.json');
+    const added = await cliAsync(home, ['tools', 'add', definition]);
+    assert.equal(added.code, 0, added.stderr);
+    await eventually('list_changed after tools add (command tool)', () => seen.tools > before);
+    assert.ok((await toolNames()).includes('json.query'));
+    before = seen.tools;
+    assert.equal((await cliAsync(home, ['tools', 'rm', 'json.query'])).code, 0);
+    await eventually('list_changed after tools rm (command tool)', () => seen.tools > before);
+    assert.ok(!(await toolNames()).includes('json.query'));
+  });
+
   it('AC5a over Streamable HTTP: a client of `briefcase mcp --http` gets list_changed on its event stream', async () => {
     const port = await freePort();
     const gw = spawn(process.execPath, [BIN, 'mcp', '--http', `127.0.0.1:${port}`], {

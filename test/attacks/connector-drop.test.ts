@@ -86,7 +86,7 @@ describe('attack: widening the agent’s tools by writing into connectors/', () 
     assert.equal(exfil.state, 'disabled');
     assert.match(
       exfil.reason!,
-      /exfil\.json: not approved: add it with `briefcase connectors add .*exfil\.json` \(needs your passkey\)/,
+      /exfil\.json: not approved: add it with `[^`]*briefcase(\.js --home \S+)? connectors add \S*exfil\.json` \(needs your passkey\)/,
     );
     assert.ok(!tools().includes('exfil.tool'));
     assert.ok(receiptRecords(home).some((r) => r.body.event === 'connector_disabled' && r.body.file === 'exfil.json'));

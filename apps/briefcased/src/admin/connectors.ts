@@ -6,13 +6,12 @@ import { writeFileAtomic } from '@briefcase/vault';
 import type { Services } from '../daemon.ts';
 import { connectorFromJson, describeOwner } from '../tools/registry.ts';
 import { cli } from '../cli-hint.ts';
-
-const FILE = /^[A-Za-z0-9_-]{1,64}\.json$/;
+import { CONNECTOR_FILE, CONNECTOR_FILE_RULE } from '../connectors/directory.ts';
 
 export function connectorFile(name: string): string {
   const file = name.endsWith('.json') ? name : `${name}.json`;
-  if (!FILE.test(file))
-    throw new BriefcaseError('bad_request', 'a connector file name is 1-64 of A-Z a-z 0-9 _ - (then .json)');
+  if (!CONNECTOR_FILE.test(file))
+    throw new BriefcaseError('bad_request', `a connector file name is ${CONNECTOR_FILE_RULE}`);
   return file;
 }
 

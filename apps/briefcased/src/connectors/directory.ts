@@ -28,7 +28,12 @@ export interface ConnectorDirectoryDeps {
   remoteNames: () => string[];
 }
 
-const FILE = /^[A-Za-z0-9_-]{1,64}\.json$/;
+/**
+ * A connector's file name: letters, digits, `_`, `-` and `.` (a tool name like `weather.get` is a
+ * natural file name, and start-up loaded such files before hot reload), never a leading dot.
+ */
+export const CONNECTOR_FILE = /^(?!\.)[A-Za-z0-9_.-]{1,64}\.json$/;
+export const CONNECTOR_FILE_RULE = '1-64 of A-Z a-z 0-9 _ - . (not starting with a dot), then .json';
 const MAX_BYTES = 1024 * 1024;
 
 /**
@@ -96,8 +101,8 @@ export class ConnectorDirectory {
     if (current?.sha256 === sha256) return;
     // New bytes: whatever the old ones registered goes first (a bad edit disables the connector).
     this.#d.registry.removeOwned({ kind: 'connector', file });
-    if (!FILE.test(file)) {
-      return this.#disable(file, sha256, `${path}: a connector file name is 1-64 of A-Z a-z 0-9 _ - then .json`);
+    if (!CONNECTOR_FILE.test(file)) {
+      return this.#disable(file, sha256, `${path}: a connector file name is ${CONNECTOR_FILE_RULE}`);
     }
     let raw: unknown;
     try {
