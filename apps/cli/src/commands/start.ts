@@ -1,5 +1,3 @@
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   AgentSocketConfig,
   Daemon,
@@ -12,8 +10,11 @@ import {
 } from '@briefcase/briefcased';
 import { isKeyRole, KEY_ROLES } from '@briefcase/keys';
 import { BriefcaseError } from '@briefcase/protocol/errors';
+import { agentSocketClientConfig, inspectorCommand, mcpClientConfig } from '../mcp-entry.ts';
 import { print, warn } from '../output.ts';
 import { askHidden } from '../prompt.ts';
+
+export { mcpClientConfig };
 
 export interface StartFlags {
   port?: string;
@@ -24,26 +25,6 @@ export interface StartFlags {
   consolePort?: string;
   agentSocket?: string;
   agentGroup?: string;
-}
-
-const BIN = resolve(fileURLToPath(new URL('../../bin/briefcase.js', import.meta.url)));
-
-/** The agent-host configuration for this Briefcase (Claude Desktop / Cursor style). */
-export function mcpClientConfig(home: string): { mcpServers: Record<string, unknown> } {
-  return {
-    mcpServers: {
-      briefcase: { command: process.execPath, args: [BIN, 'mcp'], env: { BRIEFCASE_HOME: home } },
-    },
-  };
-}
-
-/** The same for a person's account reaching a service user's daemon through its agent socket. */
-export function agentSocketClientConfig(socket: string): { mcpServers: Record<string, unknown> } {
-  return { mcpServers: { briefcase: { command: process.execPath, args: [BIN, 'mcp', '--socket', socket] } } };
-}
-
-export function inspectorCommand(home: string): string {
-  return `BRIEFCASE_HOME=${home} npx @modelcontextprotocol/inspector ${process.execPath} ${BIN} mcp`;
 }
 
 export function printInitReport(report: InitReport): void {
