@@ -43,7 +43,14 @@ describe('the CLI loads only what a command uses', () => {
     /@modelcontextprotocol|node_modules\/@cedar-policy/,
     /apps\/mcp-gateway\//,
   ];
-  for (const args of [['--version'], ['--help'], ['approvals', 'list'], ['tools', 'list'], ['status']]) {
+  for (const args of [
+    ['--version'],
+    ['--help'],
+    ['approvals', 'list'],
+    ['tools', 'list'],
+    ['status'],
+    ['client', 'list'],
+  ]) {
     it(`briefcase ${args.join(' ')}`, () => {
       const modules = modulesOf(args);
       assert.ok(

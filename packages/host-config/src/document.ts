@@ -245,7 +245,9 @@ export function removeServer(doc: ConfigDocument, container: string, name: strin
     }
   } else if (rest.comma !== undefined) {
     // Shares a line with others: remove the member with the comma after it…
-    edits.push({ offset: property.offset, length: rest.comma + 1 - property.offset, content: '' });
+    let to = rest.comma + 1;
+    while (text[to] === ' ' || text[to] === '\t') to++;
+    edits.push({ offset: property.offset, length: to - property.offset, content: '' });
   } else if (index > 0) {
     // …or with the comma before it.
     const prev = members[index - 1]!;

@@ -90,12 +90,13 @@ export function clientConnect(home: string, hostId: string, flags: ClientFlags):
   if (flags.socket === undefined && !existsSync(resolve(home, 'config.json')) && !flags.json) {
     warn(`note: ${home} is not initialised yet; run \`briefcase init\` before the host starts the Briefcase.`);
   }
+  const installed = t.scope === 'project' || existsSync(HOSTS[t.host].installMarker(t.env));
   const change = connectHost(t, {
     entry: entryFor(home, flags),
     force: flags.force === true,
     dryRun: flags.dryRun === true,
   });
-  if (!flags.json && change.written && t.scope === 'user' && !existsSync(HOSTS[t.host].installMarker(t.env))) {
+  if (!flags.json && change.written && !installed) {
     warn(`note: ${HOSTS[t.host].name} does not look installed for this user; the entry is ready for when it is.`);
   }
   report(change, flags, 'connect');
