@@ -110,6 +110,7 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
     print(`  demo API        http://127.0.0.1:${daemon.demoAddress.port} (key kept in the vault as demo_api_key)`);
   print('\nConnect an agent host (Claude Desktop, Cursor, …) with this MCP configuration:');
   print(JSON.stringify(agentSocketPath ? agentSocketClientConfig(agentSocketPath) : mcpClientConfig(home), null, 2));
+  print('(or let `briefcase client connect claude-desktop|claude-code|cursor|vscode|windsurf` write it there)');
   print(`\nOr try it in the MCP Inspector:\n  ${inspectorCommand(home)}`);
   print(
     '\nApprove pending calls in the console (`briefcase console` prints its link; the first time, it enrols your passkey)',
