@@ -52,6 +52,14 @@ describe('editing a configuration in place', () => {
     assert.deepEqual(JSON.parse(roundTrip('').added), { mcpServers: { briefcase: ENTRY } });
   });
 
+  it('a byte order mark: kept in JSONC (VS Code reads it), refused in strict JSON', () => {
+    const text = '\uFEFF{\n  "servers": {\n    "a": {"command": "x"}\n  }\n}\n';
+    const { added, removed } = roundTrip(text, true, 'servers');
+    assert.ok(added.startsWith('\uFEFF{\n  "servers": {\n    "a": {"command": "x"},\n    "briefcase": {'));
+    assert.equal(removed, text);
+    assert.throws(() => parseConfig(text, 'f', false), { code: 'invalid_config', message: /byte order mark/ });
+  });
+
   it('replacing an existing entry changes only its value', () => {
     const text = '{\n  "mcpServers": {\n    "briefcase": {"command": "old"},\n    "b": {"command": "y"}\n  }\n}\n';
     const out = setServer(parseConfig(text, 'f', false), 'mcpServers', 'briefcase', ENTRY);

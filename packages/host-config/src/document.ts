@@ -42,13 +42,16 @@ function lineAndColumn(text: string, offset: number): string {
 export function parseConfig(text: string, file: string, jsonc: boolean): ConfigDocument {
   if (text.trim() === '') return { text, value: {}, root: undefined, jsonc, file };
   const errors: ParseError[] = [];
-  const root = parseTree(text, errors, { allowTrailingComma: jsonc, disallowComments: !jsonc });
+  // VS Code reads (and keeps) a byte order mark; a space in its place keeps every offset the same.
+  const bom = text.startsWith('\uFEFF');
+  const parseable = jsonc && bom ? ` ${text.slice(1)}` : text;
+  const root = parseTree(parseable, errors, { allowTrailingComma: jsonc, disallowComments: !jsonc });
   const syntax = jsonc ? 'JSON with comments' : 'JSON';
   if (errors.length > 0) {
     const e = errors[0]!;
     throw new BriefcaseError(
       'invalid_config',
-      `${file} is not valid ${syntax} (${printParseErrorCode(e.error)} at ${lineAndColumn(text, e.offset)}). ` +
+      `${file} is not valid ${syntax} (${bom && e.offset === 0 ? 'it starts with a byte order mark' : `${printParseErrorCode(e.error)} at ${lineAndColumn(text, e.offset)}`}). ` +
         'Nothing was changed: fix the file (or move it away) and run the command again.',
     );
   }

@@ -122,7 +122,8 @@ export function clientList(home: string, flags: ClientFlags): void {
     rows.push(hostStatus(target(id, {}), { entry }));
     if (HOSTS[id as HostId].scopes.includes('project')) {
       const project = hostStatus(target(id, { scope: 'project', project: flags.project ?? process.cwd() }), { entry });
-      if (project.state !== 'no_file') rows.push(project);
+      // (From the home directory, Cursor's project file is its user file: one row.)
+      if (project.state !== 'no_file' && !rows.some((r) => r.file === project.file)) rows.push(project);
     }
   }
   if (flags.json) return printJson({ hosts: rows });
