@@ -35,6 +35,9 @@ describe('client connect cursor → the written command serves the tools (issue 
       mcpServers: { briefcase: { command: string; args: string[]; env: Record<string, string> } };
     };
     const entry = config.mcpServers.briefcase;
+    // The same command `npm start` and `init` print for pasting by hand.
+    const init = JSON.parse(cli(home, ['init', '--json']).stdout) as { mcp_client_config: typeof config };
+    assert.deepEqual(entry, init.mcp_client_config.mcpServers.briefcase);
     // A desktop host's PATH is not the person's shell's (no nvm): the entry must not need one.
     const transport = new StdioClientTransport({
       command: entry.command,

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { connectHost, type Target } from './connect.ts';
+import { connectHost, disconnectHost, type Target } from './connect.ts';
 import { ChangedUnderUs, readConfigFile, replaceConfigFile } from './file.ts';
 
 const ENTRY = { command: '/usr/bin/node', args: ['/b.js', 'mcp'], env: { BRIEFCASE_HOME: '/h' } };
@@ -66,6 +66,23 @@ describe('replacing a configuration file the host is also writing', () => {
       );
       assert.deepEqual(JSON.parse(readFileSync(w.file, 'utf8')), { mcpServers: { theirs: { command: 'v4' } } });
       assert.equal(readdirSync(w.dir).filter((n) => n !== 'mcp.json').length, 1, 'only the first run’s backup');
+    } finally {
+      w.cleanup();
+    }
+  });
+
+  it('two changes within one second keep two backups (-2), each the text it replaced', () => {
+    const w = cursorWorld();
+    try {
+      mkdirSync(w.dir);
+      writeFileSync(w.file, '{"mcpServers": {}}');
+      const now = () => new Date('2026-12-02T19:05:12.345Z');
+      const first = connectHost(w.target, { entry: ENTRY, now });
+      const second = disconnectHost(w.target, { now });
+      assert.equal(first.backup, `${w.file}.briefcase-backup-20261202T190512Z`);
+      assert.equal(second.backup, `${w.file}.briefcase-backup-20261202T190512Z-2`);
+      assert.equal(readFileSync(first.backup, 'utf8'), '{"mcpServers": {}}');
+      assert.ok(readFileSync(second.backup!, 'utf8').includes('"briefcase"'));
     } finally {
       w.cleanup();
     }

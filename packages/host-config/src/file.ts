@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import {
   chownSync,
   closeSync,
-  existsSync,
   fchmodSync,
   fsyncSync,
   lstatSync,
@@ -79,16 +78,25 @@ function ioError(path: string, e: unknown): BriefcaseError {
   );
 }
 
-/** `<file>.briefcase-backup-20261202T190512Z` (then -2, -3… within the same second). */
-export function backupPath(target: string, now: Date): string {
+/**
+ * Write the backup as `<file>.briefcase-backup-20261202T190512Z` (then -2, -3… within the same
+ * second; created exclusively, so two runs at once never share one) and return its path.
+ */
+function writeBackup(file: ConfigFile, now: Date): string {
   const stamp = now
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  const base = `${target}.briefcase-backup-${stamp}`;
-  let candidate = base;
-  for (let i = 2; existsSync(candidate); i++) candidate = `${base}-${i}`;
-  return candidate;
+  const base = `${file.target}.briefcase-backup-${stamp}`;
+  for (let i = 1; ; i++) {
+    const candidate = i === 1 ? base : `${base}-${i}`;
+    try {
+      writeNew(candidate, file.text!, file);
+      return candidate;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || i >= 100) throw e;
+    }
+  }
 }
 
 function writeNew(path: string, text: string, file: ConfigFile): void {
@@ -125,10 +133,7 @@ export function replaceConfigFile(file: ConfigFile, text: string, now: Date): st
   let backup: string | null = null;
   const tmp = join(dir, `.${basename(file.target)}.briefcase-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   try {
-    if (file.text !== null) {
-      backup = backupPath(file.target, now);
-      writeNew(backup, file.text, file);
-    }
+    if (file.text !== null) backup = writeBackup(file, now);
     writeNew(tmp, text, file);
     if (currentText(file.target) !== file.text) throw new ChangedUnderUs();
     renameSync(tmp, file.target);
