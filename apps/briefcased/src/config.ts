@@ -76,6 +76,13 @@ export const Config = z
       })
       .strict()
       .default({ ttl_seconds: 600, wait_seconds: 120, max_pending: 20 }),
+    notifications: z
+      .object({
+        /** A desktop notification when an approval or a guarded change waits (docs/approvals.md). */
+        desktop: z.boolean().default(true),
+      })
+      .strict()
+      .default({ desktop: true }),
     budgets: z
       .object({
         currency: z.string().default('USD'),

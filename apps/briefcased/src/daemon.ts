@@ -20,6 +20,7 @@ import { listenHttp, listenSocket, createApiServer } from './api/server.ts';
 import { listenAgentSocket, prepareAgentSocket, type PreparedAgentSocket } from './api/agent-socket.ts';
 import { SpendLedger } from './budget/ledger.ts';
 import { loadConfig, type AgentSocketConfig, type Config } from './config.ts';
+import { startDesktopNotifications } from './notifications.ts';
 import { DEMO_API_SECRET, startDemoApi } from './demo/demo-api.ts';
 import { refreshDeviceStatement } from './keys/device-statement.ts';
 import { daemonAnswers, dataPaths, type DataPaths } from './paths.ts';
@@ -122,6 +123,7 @@ export class Daemon {
   readonly #servers: Server[] = [];
   #sweeper: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
+  #stopNotifications: (() => void) | undefined;
   #stopping: Promise<void> | undefined;
   httpAddress: { host: string; port: number } | undefined;
   demoAddress: { port: number } | undefined;
@@ -340,6 +342,7 @@ export class Daemon {
         }
       }
     }
+    daemon.#stopNotifications = startDesktopNotifications(services);
     writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     daemon.#sweeper = setInterval(() => daemon.#expireApprovals(), 1000);
     daemon.#sweeper.unref();
@@ -435,6 +438,7 @@ export class Daemon {
   async #stop(): Promise<void> {
     const { receipts, db, logger, paths } = this.services;
     if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#stopNotifications?.();
     await this.#sweeping;
     await Promise.all(
       this.#servers.map(

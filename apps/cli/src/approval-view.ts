@@ -52,6 +52,27 @@ export function argumentNotices(value: unknown, path = 'args'): string[] {
   return notices;
 }
 
+/** How wide the one-line summary of the arguments is in `approvals list` and `approvals watch`. */
+export const ARGS_SUMMARY_WIDTH = 60;
+
+/**
+ * The arguments on one line: their JSON with every control, bidi and invisible character shown
+ * as an escape (safe-text.ts), clipped to `max` characters as the terminal shows them, so a huge
+ * or hostile value cannot push the rest of the row away. Values the tool's manifest marks
+ * sensitive arrive from the daemon already redacted. The full arguments: `approvals show`.
+ */
+export function argsSummary(args: unknown, max = ARGS_SUMMARY_WIDTH): string {
+  // Rendering never shortens text, so the first max+1 code points of the JSON are all that can show.
+  const head = [...(JSON.stringify(args) ?? 'null').slice(0, 2 * (max + 1))].slice(0, max + 1);
+  let out = '';
+  for (const ch of head) {
+    const shown = oneLine(ch);
+    if ([...out].length + [...shown].length > max) return `${[...out].slice(0, max - 1).join('')}…`;
+    out += shown;
+  }
+  return out;
+}
+
 /** The arguments as JSON: on one line when short, one field per line when not. */
 function argumentsText(args: unknown): string {
   const flat = JSON.stringify(args);

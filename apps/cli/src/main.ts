@@ -43,6 +43,7 @@ const adminIfInitialised = async (): Promise<AdminClient | null> => {
 };
 const load = {
   approvals: () => import('./commands/approvals.ts'),
+  approvalsWatch: () => import('./commands/approvals-watch.ts'),
   budget: () => import('./commands/budget.ts'),
   client: () => import('./commands/client.ts'),
   console: () => import('./commands/console.ts'),
@@ -245,11 +246,18 @@ operations
 const approvals = program.command('approvals').description('see and decide pending approvals');
 approvals
   .command('list')
+  .description('waiting approvals, with a one-line summary of the arguments (full: `approvals show <id>`)')
   .option('--all', 'include decided, consumed and expired approvals')
   .option('--json', 'print JSON')
   .action(async (o: { json?: boolean; all?: boolean }) =>
     (await load.approvals()).approvalsList(await admin(), o.json === true, o.all === true),
   );
+approvals
+  .command('watch')
+  .description(
+    'a live view of waiting approvals: ↑/↓ select, a approve, r reject, q quit (passkey-tier ones: in the console)',
+  )
+  .action(async () => (await load.approvalsWatch()).approvalsWatch(await admin()));
 approvals
   .command('show <id>')
   .option('--json', 'print JSON')

@@ -68,3 +68,28 @@ export function clip(text: string, max: number): string {
 export function stdoutIsTerminal(): boolean {
   return process.stdout.isTTY === true;
 }
+
+/**
+ * The full-screen view of `approvals watch`. The only control sequences the CLI writes, from this
+ * fixed list: the alternate screen, cursor hide and show, home, erase and reverse video. Every
+ * line's text still goes through safe-text.ts, so nothing a daemon answer holds reaches the
+ * terminal as a control.
+ */
+const CSI = '\u001b[';
+export const screen = {
+  enter(): void {
+    process.stdout.write(`${CSI}?1049h${CSI}?25l${CSI}H${CSI}2J`);
+  },
+  leave(): void {
+    process.stdout.write(`${CSI}0m${CSI}?25h${CSI}?1049l`);
+  },
+  draw(lines: { text: string; inverse?: boolean }[]): void {
+    const body = lines
+      .map((l) => (l.inverse ? `${CSI}7m${oneLine(l.text)}${CSI}0m` : oneLine(l.text)) + `${CSI}K`)
+      .join('\r\n');
+    process.stdout.write(`${CSI}H${body}${CSI}J`);
+  },
+  size(): { width: number; height: number } {
+    return { width: process.stdout.columns ?? 80, height: process.stdout.rows ?? 24 };
+  },
+};

@@ -111,7 +111,8 @@ function askApproval(
         tool: s.toolName,
         origin: tool.descriptor.origin,
         category: tool.descriptor.category,
-        args: forApproval(args, tool.sensitiveArgs),
+        // The approvals table is not the vault: a secret value in the arguments is stored redacted, as receipts do.
+        args: d.scrubber.scrubValue(forApproval(args, tool.sensitiveArgs)),
         reason,
         reads: tool.reads,
         changes: tool.changes,

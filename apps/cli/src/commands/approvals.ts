@@ -1,6 +1,6 @@
 import type { ApprovalView } from '@briefcase/protocol';
 import { API_PATHS } from '@briefcase/protocol/api-paths';
-import { describeApproval } from '../approval-view.ts';
+import { argsSummary, describeApproval } from '../approval-view.ts';
 import type { AdminClient } from '../client.ts';
 import { clip, print, printJson, table } from '../output.ts';
 import { oneLine } from '../safe-text.ts';
@@ -12,7 +12,7 @@ export async function approvalsList(c: AdminClient, json: boolean, all: boolean)
   if (approvals.length === 0) return print(all ? 'No approvals.' : 'No pending approvals.');
   print(
     table([
-      ['ID', 'STATUS', 'TOOL', 'BY', 'COST', 'EXPIRES', 'WHY'],
+      ['ID', 'STATUS', 'TOOL', 'BY', 'COST', 'EXPIRES', 'ARGS', 'WHY'],
       ...approvals.map((a) => [
         a.id,
         a.status,
@@ -20,7 +20,8 @@ export async function approvalsList(c: AdminClient, json: boolean, all: boolean)
         a.requested_by,
         `${a.estimated_cost}`,
         a.expires_at,
-        clip(a.reason, 60),
+        argsSummary(a.args),
+        clip(a.reason, 40),
       ]),
     ]),
   );
