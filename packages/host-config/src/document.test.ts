@@ -52,6 +52,11 @@ describe('editing a configuration in place', () => {
     assert.deepEqual(JSON.parse(roundTrip('').added), { mcpServers: { briefcase: ENTRY } });
   });
 
+  it("the indentation is the members', not a leading block comment's", () => {
+    const text = '/*\n * my servers\n */\n{\n    "servers": {\n        "a": {"command": "x"}\n    }\n}\n';
+    assert.ok(roundTrip(text, true, 'servers').added.includes('\n        "briefcase": {\n            "command"'));
+  });
+
   it('a byte order mark: kept in JSONC (VS Code reads it), refused in strict JSON', () => {
     const text = '\uFEFF{\n  "servers": {\n    "a": {"command": "x"}\n  }\n}\n';
     const { added, removed } = roundTrip(text, true, 'servers');

@@ -93,7 +93,7 @@ function detectStyle(text: string): { unit: string; eol: string } {
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   let unit = '  ';
   for (const line of text.split('\n').slice(0, 200)) {
-    const m = /^([ \t]+)\S/.exec(line);
+    const m = /^([ \t]+)"/.exec(line); // a member's line (not a comment's ` * `)
     if (!m) continue;
     unit = m[1]!.startsWith('\t') ? '\t' : ' '.repeat(Math.min(m[1]!.length, 8));
     break;
