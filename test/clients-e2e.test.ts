@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { cli, freePort, startDaemon, tempHome, type DaemonProcess } from './helpers.ts';
+import { cli, freePort, startDaemon, tempHome, token, type DaemonProcess } from './helpers.ts';
 
 /**
  * Issue 11, connect hosts: what `client connect` writes is a command that works where the host
@@ -31,7 +31,11 @@ describe('client connect cursor → the written command serves the tools (issue 
     const env = { PATH: process.env.PATH, HOME: user, XDG_CONFIG_HOME: join(user, '.config') };
     const r = cli(home, ['client', 'connect', 'cursor'], '', env);
     assert.equal(r.code, 0, r.stderr);
-    const config = JSON.parse(readFileSync(join(user, '.cursor/mcp.json'), 'utf8')) as {
+    const written = readFileSync(join(user, '.cursor/mcp.json'), 'utf8');
+    for (const which of ['agent', 'admin', 'gateway-http'] as const) {
+      assert.ok(!written.includes(token(home, which)), `no ${which} token in the host's file`);
+    }
+    const config = JSON.parse(written) as {
       mcpServers: { briefcase: { command: string; args: string[]; env: Record<string, string> } };
     };
     const entry = config.mcpServers.briefcase;
