@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import { createTwoFilesPatch } from 'diff';
+import { createRequire } from 'node:module';
 import { BriefcaseError } from '@briefcase/protocol/errors';
 import { parseConfig, removeServer, serversOf, setServer } from './document.ts';
 import { ChangedUnderUs, readConfigFile, replaceConfigFile, type ConfigFile } from './file.ts';
@@ -80,8 +80,12 @@ function describe(entry: unknown): string {
   return JSON.stringify(entry);
 }
 
+// Loaded only when there is a change to show: `client list` and "already connected" never need it.
+const require = createRequire(import.meta.url);
+
 function diffOf(file: ConfigFile, after: string): string {
   if (after === file.text) return '';
+  const { createTwoFilesPatch } = require('diff') as typeof import('diff');
   return createTwoFilesPatch(
     file.path,
     file.path,
