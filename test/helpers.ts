@@ -175,11 +175,15 @@ export function token(home: string, which: 'agent' | 'admin' | 'gateway-http'): 
 }
 
 /** An official-SDK MCP client that spawns `briefcase mcp` over stdio, as an agent host does. */
-export async function stdioClient(home: string, extraArgs: string[] = []): Promise<Client> {
+export async function stdioClient(
+  home: string,
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Client> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BIN, 'mcp', ...extraArgs],
-    env: { PATH: process.env.PATH ?? '', BRIEFCASE_HOME: home },
+    env: { PATH: process.env.PATH ?? '', BRIEFCASE_HOME: home, ...env },
     stderr: 'pipe',
   });
   const client = new Client({ name: 'briefcase-test-agent', version: '1.0.0' });

@@ -9,7 +9,7 @@ import { readPublicKeys, type KeyRole, type Signer } from '@briefcase/keys';
 import { PolicyEngine } from '@briefcase/policy';
 import { BriefcaseError } from '@briefcase/protocol';
 import { ReceiptLog } from '@briefcase/receipts/node';
-import { Logger } from '@briefcase/telemetry';
+import { Logger, startTelemetry, type Telemetry } from '@briefcase/telemetry';
 import { loadMasterKey, Scrubber, Vault, type MasterKey, type MasterKeySource } from '@briefcase/vault';
 import { startConsole } from '@briefcase/console';
 import { denyDaemonListener } from '@briefcase/egress';
@@ -70,6 +70,7 @@ interface Checked {
   paths: DataPaths;
   config: Config;
   logger: Logger;
+  telemetry: Telemetry;
   master: MasterKey;
   vault: Vault;
   scrubber: Scrubber;
@@ -85,6 +86,8 @@ export interface Services {
   config: Config;
   db: DatabaseSync;
   logger: Logger;
+  /** Traces and metrics (NOOP_TELEMETRY unless OTEL_* variables ask for export). */
+  telemetry: Telemetry;
   vault: Vault;
   scrubber: Scrubber;
   /** Each role's key (software or PKCS#11); a rotation replaces one. */
@@ -152,6 +155,7 @@ export class Daemon {
       file: `${paths.logs}/daemon.log`,
       stderr: options.foreground ?? false,
     });
+    const telemetry = await startTelemetry('briefcased');
 
     const master = await loadMasterKey(paths.home, { passphrase: options.passphrase });
     const vault = Vault.open(paths.home, master.key);
@@ -175,6 +179,7 @@ export class Daemon {
         paths,
         config,
         logger,
+        telemetry,
         master,
         vault,
         scrubber,
@@ -191,7 +196,7 @@ export class Daemon {
 
   /** Everything after the checks: the stores, the log, the servers. Keys are closed if it fails. */
   static async #assemble(start: Checked): Promise<Daemon> {
-    const { options, paths, config, logger, master, vault, scrubber, keys, policy, registry } = start;
+    const { options, paths, config, logger, telemetry, master, vault, scrubber, keys, policy, registry } = start;
     // Strict mode: a role that must be hardware-backed does not start on a software key.
     for (const role of new Set([...config.keys.strict, ...(options.strictRoles ?? [])])) {
       if (!keys[role].nonExportable) {
@@ -243,6 +248,7 @@ export class Daemon {
       config,
       db,
       logger,
+      telemetry,
       vault,
       scrubber,
       keys,
@@ -271,6 +277,7 @@ export class Daemon {
         vault,
         scrubber,
         logger,
+        telemetry,
         dataDir: paths.home,
         settings: () => ({
           caps: config.budgets.caps,
@@ -283,6 +290,9 @@ export class Daemon {
     };
     await refreshDeviceStatement(paths, keys.identity, receipts);
     const daemon = new Daemon(services);
+    telemetry.observeApprovalsWaiting(
+      () => approvals.pendingCount('agent').count + approvals.pendingCount('admin').count,
+    );
     daemon.#recover();
     receipts.append('daemon', 'daemon', {
       event: 'started',
@@ -450,6 +460,8 @@ export class Daemon {
       ),
     );
     await this.services.remotes.close();
+    // Before the database closes: the approvals gauge reads it on the last export.
+    await this.services.telemetry.shutdown().catch((e: unknown) => logger.warn('telemetry flush failed', { error: e }));
     try {
       receipts.append('daemon', 'daemon', { event: 'stopped', pid: process.pid });
       await receipts.close();

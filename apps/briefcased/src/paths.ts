@@ -59,3 +59,8 @@ export function daemonAnswers(socket: string): Promise<boolean> {
     s.once('error', () => resolve(false));
   });
 }
+
+/** A remote stdio server's stderr log (`briefcase logs --server NAME`); names are RemoteName-checked. */
+export function serverLogFile(home: string, server: string): string {
+  return join(home, 'logs', 'servers', `${server}.log`);
+}

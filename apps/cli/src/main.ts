@@ -51,9 +51,11 @@ const load = {
   doctor: () => import('./commands/doctor.ts'),
   extension: () => import('./commands/extension.ts'),
   keys: () => import('./commands/keys.ts'),
+  logs: () => import('./commands/logs.ts'),
   mcp: () => import('./commands/mcp.ts'),
   policy: () => import('./commands/policy.ts'),
   receipts: () => import('./commands/receipts.ts'),
+  receiptsView: () => import('./commands/receipts-view.ts'),
   remote: () => import('./commands/remote.ts'),
   secrets: () => import('./commands/secrets.ts'),
   service: () => import('./commands/service.ts'),
@@ -436,6 +438,28 @@ keys
 
 const receipts = program.command('receipts').description('the tamper-evident receipt log');
 receipts
+  .command('list')
+  .description('receipts, newest first: time, kind, tool, outcome, id')
+  .option('--kind <kind>', 'only this kind (tool_call, approval, remote, …)')
+  .option('--tool <name>', 'only calls of this tool')
+  .option('--outcome <code>', 'only this outcome (ok, denied, approval_required, …)')
+  .option('-n, --limit <n>', 'how many (1-200, default 50)')
+  .option('--before <seq>', 'older than this sequence number (paging)')
+  .option('--json', 'print JSON')
+  .action(
+    async (o: { kind?: string; tool?: string; outcome?: string; limit?: string; before?: string; json?: boolean }) => {
+      const { json, ...filter } = o;
+      await (await load.receiptsView()).receiptsList(await admin(), filter, json === true);
+    },
+  );
+receipts
+  .command('show <id>')
+  .description('one receipt in full')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: { json?: boolean }) => {
+    await (await load.receiptsView()).receiptsShow(await admin(), id, o.json === true);
+  });
+receipts
   .command('export')
   .requiredOption('--out <file>', 'where to write the JSON Lines export')
   .option('--json', 'print JSON')
@@ -538,6 +562,17 @@ program
     else
       for (const [k, v] of Object.entries(status))
         print(`${oneLine(k).padEnd(18)} ${oneLine(typeof v === 'object' ? JSON.stringify(v) : String(v))}`);
+  });
+
+program
+  .command('logs')
+  .description("the daemon log, or a stdio server's stderr log (--server); -f follows")
+  .option('-f, --follow', 'keep printing lines as they are written (across rotations)')
+  .option('--server <name>', "a remote stdio server's stderr log instead of the daemon log")
+  .option('-n, --lines <n>', 'how many of the last lines to print (default 50)')
+  .option('--raw', 'the daemon log as written (JSON lines)')
+  .action(async (o: { follow?: boolean; server?: string; lines?: string; raw?: boolean }) => {
+    await (await load.logs()).logs(paths(), o);
   });
 
 program

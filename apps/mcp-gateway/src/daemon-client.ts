@@ -51,15 +51,22 @@ export class DaemonClient {
     return ToolListResponse.parse(await this.#request('GET', API_PATHS.agentTools));
   }
 
-  /** With `onEvent`, the daemon streams the tool's progress and log messages before the response. */
+  /**
+   * With `onEvent`, the daemon streams the tool's progress and log messages before the response.
+   * `traceparent` (W3C Trace Context) makes the daemon's spans part of the gateway's trace.
+   */
   async callTool(
     tool: string,
     args: Record<string, unknown>,
     signal?: AbortSignal,
     onEvent?: (e: DaemonEvent) => void,
+    traceparent?: string,
   ): Promise<ToolCallResponse> {
+    const options = { ...(signal ? { signal } : {}), ...(traceparent ? { headers: { traceparent } } : {}) };
     if (!onEvent)
-      return ToolCallResponse.parse(await this.#request('POST', API_PATHS.agentCall, { tool, args }, signal));
+      return ToolCallResponse.parse(
+        await this.#guard(() => this.#conn.request('POST', API_PATHS.agentCall, { tool, args }, options)),
+      );
     const last = await this.#guard(() =>
       this.#conn.stream(
         'POST',
@@ -76,7 +83,7 @@ export class DaemonClient {
             onEvent({ type: 'log', log: { level, ...(logger !== undefined ? { logger } : {}), data } });
           }
         },
-        signal ? { signal } : {},
+        options,
       ),
     );
     return ToolCallResponse.parse(last);

@@ -6,7 +6,7 @@ import {
   type ServerNotification,
 } from '@modelcontextprotocol/sdk/types.js';
 import { BriefcaseError, type ToolCallResponse } from '@briefcase/protocol';
-import type { Logger } from '@briefcase/telemetry';
+import { NOOP_TELEMETRY, type Logger, type Telemetry } from '@briefcase/telemetry';
 import type { DaemonClient, DaemonEvent } from './daemon-client.ts';
 import { nonFiniteNumberPath } from './finite.ts';
 import { ProgressRelay } from './progress-relay.ts';
@@ -20,6 +20,8 @@ export interface GatewayOptions {
   /** Cap on how long a call is held open for an approval (the daemon proposes, this caps). */
   maxApprovalWaitMs?: number;
   pollMs?: number;
+  /** Traces (off unless OTEL_* variables ask for them): the daemon's spans join the call's trace. */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -77,9 +79,16 @@ export function createGatewayServer(client: DaemonClient, logger: Logger, option
         .catch(() => undefined);
     };
     const started = Date.now();
+    const span = (options.telemetry ?? NOOP_TELEMETRY).startCall('gateway');
+    // Each request to the daemon is a client span whose traceparent the daemon continues.
+    const callDaemon = (): Promise<ToolCallResponse> => {
+      const out = span.outbound('briefcased tools/call');
+      return client.callTool(name, args, extra.signal, onEvent, out.traceparent).finally(() => out.end());
+    };
     const infinite = nonFiniteNumberPath(args);
     if (infinite !== null) {
       logger.info('tool call refused at the gateway', { tool: name.slice(0, 128), code: 'invalid_args' });
+      span.end('invalid_args');
       return errorResult(
         'invalid_args',
         `argument ${infinite.slice(0, 200)} is a number too large for JSON (beyond ±1.8e308): send a smaller number or a string`,
@@ -87,14 +96,13 @@ export function createGatewayServer(client: DaemonClient, logger: Logger, option
     }
     let response: ToolCallResponse;
     try {
-      response = await client.callTool(name, args, extra.signal, onEvent);
+      response = await callDaemon();
       if (!response.ok && response.error.code === 'approval_required' && response.error.approval) {
-        response = await waitForApproval(client, name, args, response, {
+        response = await waitForApproval(client, name, callDaemon, response, {
           signal: extra.signal,
           maxWaitMs: options.maxApprovalWaitMs ?? Number.POSITIVE_INFINITY,
           pollMs: options.pollMs ?? POLL_MS,
           relay,
-          onEvent,
         });
       }
     } catch (e) {
@@ -103,9 +111,14 @@ export function createGatewayServer(client: DaemonClient, logger: Logger, option
           ? e
           : new BriefcaseError('unavailable', 'the Briefcase daemon could not be reached');
       logger.warn('tool call failed', { tool: name.slice(0, 128), code: error.code, ms: Date.now() - started });
+      span.end(error.code);
       return errorResult(error.code, error.message);
     }
     await sent;
+    const outcome = response.ok ? (response.result.isError ? 'tool_error' : 'ok') : response.error.code;
+    // A name the daemon does not know is the agent's text, not a tool: it stays out of the trace.
+    if (outcome !== 'unknown_tool') span.setTool(name.slice(0, 128));
+    span.end(outcome, response.receipt_id);
     (response.ok ? logger.debug : logger.info).call(logger, 'tool call', {
       tool: name.slice(0, 128),
       outcome: response.ok ? 'ok' : response.error.code,
@@ -133,14 +146,13 @@ interface WaitOptions {
   maxWaitMs: number;
   pollMs: number;
   relay: ProgressRelay | undefined;
-  onEvent: (e: DaemonEvent) => void;
 }
 
 /** Hold the call while a person decides; retry the identical call once it is approved. */
 async function waitForApproval(
   client: DaemonClient,
   name: string,
-  args: Record<string, unknown>,
+  retry: () => Promise<ToolCallResponse>,
   pending: Extract<ToolCallResponse, { ok: false }>,
   o: WaitOptions,
 ): Promise<ToolCallResponse> {
@@ -159,7 +171,7 @@ async function waitForApproval(
     );
     if (status === 'approved' || status === 'consumed') {
       o.relay?.phase();
-      return client.callTool(name, args, o.signal, o.onEvent);
+      return retry();
     }
     if (status === 'rejected') {
       return {

@@ -9,6 +9,8 @@ export interface RequestOptions {
   /** Return the body as text instead of parsing JSON (the receipts export stream). */
   raw?: boolean;
   signal?: AbortSignal;
+  /** Extra request headers (the gateway's W3C `traceparent`). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -53,7 +55,7 @@ export class DaemonConnection {
       if (last !== undefined) onLine(last);
       last = JSON.parse(line);
     };
-    return this.#send(method, path, body, options.signal, 'application/x-ndjson', (chunk) => {
+    return this.#send(method, path, body, options, 'application/x-ndjson', (chunk) => {
       buffer += chunk;
       for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
         take(buffer.slice(0, i));
@@ -68,7 +70,7 @@ export class DaemonConnection {
 
   request(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<unknown> {
     let text = '';
-    return this.#send(method, path, body, options.signal, 'application/json', (chunk) => {
+    return this.#send(method, path, body, options, 'application/json', (chunk) => {
       text += chunk;
     }).then(() => {
       if (options.raw) return text;
@@ -84,7 +86,7 @@ export class DaemonConnection {
     method: string,
     path: string,
     body: unknown,
-    signal: AbortSignal | undefined,
+    { signal, headers }: Omit<RequestOptions, 'raw'>,
     accept: string,
     onData: (chunk: string) => void,
   ): Promise<void> {
@@ -98,6 +100,7 @@ export class DaemonConnection {
           agent: this.#agent,
           ...(signal ? { signal } : {}),
           headers: {
+            ...headers,
             ...(this.#token !== null ? { authorization: `Bearer ${this.#token}` } : {}),
             accept,
             ...(payload !== undefined

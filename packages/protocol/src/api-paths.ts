@@ -18,6 +18,8 @@ export const API_PATHS = {
   adminPolicy: '/v1/admin/policy',
   adminPolicyCheck: '/v1/admin/policy/check',
   adminSecrets: '/v1/admin/secrets',
+  /** GET ?kind=&tool=&outcome=&limit=&before= (newest first); GET …/receipts/<id> for one. */
+  adminReceipts: '/v1/admin/receipts',
   adminReceiptsExport: '/v1/admin/receipts/export',
   adminReceiptsCheckpoint: '/v1/admin/receipts/checkpoint',
 } as const;

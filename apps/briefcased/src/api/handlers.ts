@@ -20,6 +20,7 @@ import { transaction } from '../store/db.ts';
 import { firewallResponses, viewText, WITHHELD_MESSAGE } from './agent-view.ts';
 import { readJson, sendJson } from './http.ts';
 import { guardedAdminRoutes } from './guarded-routes.ts';
+import { receiptViewRoutes } from './receipt-routes.ts';
 import type { Route } from './routes.ts';
 
 const ID = '([A-Za-z0-9_-]{1,64})';
@@ -39,8 +40,13 @@ export function buildRoutes(s: Services): Route[] {
     if (role === 'admin') {
       firewallResponses(ctx.res, s.scrubber, () => s.logger.warn('tool call response withheld', { tool: body.tool }));
     }
+    // W3C Trace Context from the gateway: the call's spans join the gateway's trace.
+    const tp = ctx.req.headers.traceparent;
+    const traceparent = typeof tp === 'string' && tp.length <= 128 ? tp : undefined;
     if (!ctx.req.headers.accept?.includes('application/x-ndjson')) {
-      const response: ToolCallResponse = await s.pipeline.call(body.tool, body.args, role, ctx.signal);
+      const response: ToolCallResponse = await s.pipeline.call(body.tool, body.args, role, ctx.signal, {
+        traceparent,
+      });
       sendJson(ctx.res, 200, response);
       return;
     }
@@ -53,6 +59,7 @@ export function buildRoutes(s: Services): Route[] {
     const response = await s.pipeline.call(body.tool, body.args, role, ctx.signal, {
       onProgress: (p) => emit({ type: 'progress', ...p }),
       onLog: (l) => emit({ type: 'log', ...l }),
+      traceparent,
     });
     const last =
       viewText(ctx.res, response) ??
@@ -106,6 +113,7 @@ export function buildRoutes(s: Services): Route[] {
 
   return [
     ...guardedAdminRoutes(s),
+    ...receiptViewRoutes(s),
     {
       method: 'GET',
       path: /^\/v1\/health$/,

@@ -177,8 +177,10 @@ export function refusedResponse(
   d.logger.info('approval required', {
     tool: s.toolName,
     caller: s.caller,
+    outcome: 'approval_required',
     approval: approval.id,
     receipt: a.receiptId,
+    ms: elapsed(s),
   });
   return {
     ok: false,

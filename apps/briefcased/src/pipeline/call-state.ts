@@ -1,5 +1,6 @@
 import type { Tier } from '@briefcase/policy';
 import { ERROR_CODES, type ErrorCode } from '@briefcase/protocol';
+import type { CallSpan } from '@briefcase/telemetry';
 import type { Tool } from '../tools/tool.ts';
 
 export type Caller = 'agent' | 'admin';
@@ -18,6 +19,8 @@ export interface CallState {
   /** Execution started: the call may have had effects (logged if its receipt cannot be written). */
   ran?: boolean;
   started: number;
+  /** The call's trace span (a no-op unless telemetry is on); each pipeline stage is a child. */
+  span: CallSpan;
 }
 
 export function elapsed(s: CallState): number {

@@ -3,7 +3,7 @@ import { callHash, sha256Hex } from '@briefcase/crypto';
 import type { BudgetCap, PolicyEngine } from '@briefcase/policy';
 import { BriefcaseError, type ErrorCode, type ToolCallResponse } from '@briefcase/protocol';
 import type { ReceiptLog } from '@briefcase/receipts/node';
-import type { Logger } from '@briefcase/telemetry';
+import type { Logger, Telemetry } from '@briefcase/telemetry';
 import type { Scrubber, Vault } from '@briefcase/vault';
 import type { ApprovalStore } from '../approvals/store.ts';
 import type { Reservation, SpendLedger } from '../budget/ledger.ts';
@@ -21,6 +21,8 @@ import { forReceipt, withoutSensitive } from './redact.ts';
 export interface CallEvents {
   onProgress?: ((progress: ToolProgress) => void) | undefined;
   onLog?: ((entry: ToolLog) => void) | undefined;
+  /** The caller's W3C traceparent: the call's spans continue its trace. */
+  traceparent?: string | undefined;
 }
 
 export interface PipelineDeps {
@@ -34,6 +36,7 @@ export interface PipelineDeps {
   vault: Vault;
   scrubber: Scrubber;
   logger: Logger;
+  telemetry: Telemetry;
   dataDir: string;
   settings: () => {
     caps: BudgetCap[];
@@ -67,23 +70,35 @@ export class CallPipeline {
   ): Promise<ToolCallResponse> {
     // Input that cannot be hashed (lone surrogates, non-finite numbers, hostile nesting) is
     // refused with one receipt; the receipt carries no arguments and an empty call_hash.
+    const span = this.#d.telemetry.startCall('daemon', events.traceparent);
+    const started = performance.now();
     const bad = callInputProblem(toolName, args);
     if (bad) {
-      const refused: CallState = { caller, toolName: toolName.toWellFormed(), hash: '', started: performance.now() };
-      return this.#fail(refused, bad.code, bad.message);
+      const refused: CallState = { caller, toolName: toolName.toWellFormed(), hash: '', started, span };
+      return this.#done(refused, await this.#fail(refused, bad.code, bad.message));
     }
-    const state: CallState = { caller, toolName, hash: callHash(toolName, args), started: performance.now() };
+    const state: CallState = { caller, toolName, hash: callHash(toolName, args), started, span };
+    let response: ToolCallResponse;
     try {
-      return await this.#run(state, args, signal, events);
+      response = await this.#run(state, args, signal, events);
     } catch (e) {
       // The database stayed locked: a receipt cannot be written now either, so do not wait again.
-      if (e instanceof StoreBusyError) return this.#unrecorded(state, e);
+      if (e instanceof StoreBusyError) return this.#done(state, this.#unrecorded(state, e));
       const error =
         e instanceof BriefcaseError
           ? e
           : new BriefcaseError('internal', 'the Briefcase failed to run this call', String(e));
-      return await this.#fail(state, toToolErrorCode(error.code), error.message, error.detail);
+      response = await this.#fail(state, toToolErrorCode(error.code), error.message, error.detail);
     }
+    return this.#done(state, response);
+  }
+
+  /** Every call ends here: its span and its metrics (tool names only for tools that exist). */
+  #done(s: CallState, response: ToolCallResponse): ToolCallResponse {
+    const outcome = response.ok ? (response.result.isError ? 'tool_error' : 'ok') : response.error.code;
+    s.span.end(outcome, response.receipt_id);
+    this.#d.telemetry.recordCall(s.tool ? s.toolName : '(unknown)', outcome, performance.now() - s.started);
+    return response;
   }
 
   async #run(
@@ -96,9 +111,11 @@ export class CallPipeline {
     const settings = d.settings();
 
     // 1. Resolve.
+    s.span.stage('validate');
     const tool = d.registry.get(s.toolName);
     if (!tool) return this.#fail(s, 'unknown_tool', `there is no tool named "${clip(s.toolName)}"`);
     s.tool = tool;
+    s.span.setTool(s.toolName);
     // A remote tool's approvals bind to what it is, not only to its name (docs/remote-mcp.md).
     if (tool.identity) s.hash = callHash(s.toolName, args, tool.identity);
 
@@ -120,6 +137,7 @@ export class CallPipeline {
     }
 
     // 4. Policy.
+    s.span.stage('policy');
     const now = new Date();
     const estimated = tool.estimateCost(args);
     s.estimated = estimated;
@@ -156,6 +174,7 @@ export class CallPipeline {
     // or runs an over-budget call without its approval. A free call that needs no approval and
     // is under every cap takes no commit here: it cannot move a cap.
     let reservation: Reservation | undefined;
+    s.span.stage('budget_approval');
     const free =
       estimated === 0 &&
       tier === null &&
@@ -172,6 +191,7 @@ export class CallPipeline {
     // 8–9. Credentials (vault secrets, injected at egress by the tool) and execution.
     let output: Awaited<ReturnType<Tool['execute']>>;
     s.ran = true;
+    s.span.stage('execute');
     try {
       output = await tool.execute(args, {
         signal,
@@ -179,6 +199,7 @@ export class CallPipeline {
         onLog: events.onLog,
         dataDir: d.dataDir,
         scrub: (text) => d.scrubber.scrub(text),
+        outbound: (name, target) => s.span.outbound(name, target),
         secret: (name) => {
           const secret = d.vault.forTool(name, s.toolName);
           if (!secret) {
@@ -200,10 +221,12 @@ export class CallPipeline {
     }
 
     // 10. Firewall the output.
+    s.span.stage('firewall');
     const fw = firewallOutput(output.result, d.scrubber, settings.maxResultBytes);
     const actual = output.actualCost ?? estimated;
 
     // 11. Receipt (with spend settlement), durable before the result is returned.
+    s.span.stage('receipt');
     const receipt = await d.commits.run(() => {
       this.#settle(reservation, tool, actual, now);
       return d.receipts.append('tool_call', s.caller, {
@@ -215,8 +238,8 @@ export class CallPipeline {
         ...(fw.flags.length ? { flags: fw.flags } : {}),
       });
     });
-    // Successful calls are on record in the receipt log; the log line is for debugging.
-    d.logger.debug('tool call', {
+    // Every outcome is logged with its receipt id (never an argument value).
+    d.logger.info('tool call', {
       tool: s.toolName,
       caller: s.caller,
       outcome: fw.result.isError ? 'tool_error' : 'ok',
@@ -233,6 +256,7 @@ export class CallPipeline {
     if (reservation) d.ledger.settle(reservation, amount, now);
     else if (amount > 0)
       d.ledger.settle(d.ledger.reserve(tool.descriptor.name, tool.descriptor.category, amount, now), amount, now);
+    d.telemetry.recordSpend(tool.descriptor.name, tool.currency, amount);
   }
 
   async #fail(
@@ -244,6 +268,7 @@ export class CallPipeline {
     spent = 0,
   ): Promise<ToolCallResponse> {
     const d = this.#d;
+    s.span.stage('receipt');
     let receiptId: string;
     try {
       receiptId = (

@@ -297,6 +297,7 @@ export class RemoteManager {
       secret: (n) => this.#d.vault.forTool(n, `the MCP server "${config.name}"`),
       onTools: (tools) => this.#sync(server, tools),
       dataDir: this.#d.home,
+      scrub: (text) => this.#d.scrub(text),
       onViolation: (target, reason) =>
         this.#d.receipts.append('remote', 'daemon', {
           event: 'sandbox_violation',

@@ -13,7 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { EgressViolation } from '@briefcase/egress';
 import { BriefcaseError } from '@briefcase/protocol';
-import type { Logger } from '@briefcase/telemetry';
+import { ServerLog, type Logger } from '@briefcase/telemetry';
 import type { Secret, Vault } from '@briefcase/vault';
 import type { DpopKey } from '@briefcase/oauth';
 import type { ToolLog } from '../tools/tool.ts';
@@ -26,6 +26,8 @@ import { ProgressRouter } from './progress-router.ts';
 import { effectiveAccess } from './infer-access.ts';
 import { ServerEgress } from './sandbox-egress.ts';
 import { removeCgroup, stdioLaunch } from './sandboxed-stdio.ts';
+import { tracedFetch, withTraceparent } from './trace-context.ts';
+import { serverLogFile } from '../paths.ts';
 
 /** setTimeout's ceiling (~24.8 days): the SDK's own request timeout, effectively off. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -46,6 +48,8 @@ export interface RemoteServerDeps {
   dataDir: string;
   /** A refused connection while no call was in flight (the manager receipts it). */
   onViolation?(target: string, reason: string): void;
+  /** Removes every vault value from text (a stdio server's stderr, before it is written down). */
+  scrub(text: string): string;
 }
 
 const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
@@ -73,12 +77,18 @@ export class RemoteServer {
   /** The egress proxy of a sandboxed stdio server whose manifest grants network. */
   readonly #egress: ServerEgress | undefined;
   readonly #progress = new ProgressRouter();
+  /** A stdio server's stderr: logs/servers/NAME.log, for `briefcase logs --server NAME`. */
+  readonly #stderrLog: ServerLog | undefined;
 
   constructor(config: RemoteConfig, deps: RemoteServerDeps) {
     this.config = config;
     this.#deps = deps;
     this.#egress =
       config.transport === 'stdio' ? new ServerEgress(deps.dataDir, config.name, (v) => this.#violation(v)) : undefined;
+    this.#stderrLog =
+      config.transport === 'stdio'
+        ? new ServerLog(serverLogFile(deps.dataDir, config.name), { scrub: (t) => deps.scrub(t) })
+        : undefined;
     this.oauth =
       config.transport === 'http'
         ? new OAuthSession(
@@ -134,6 +144,7 @@ export class RemoteServer {
     signal: AbortSignal,
     onProgress?: ProgressCallback,
     onLog?: (entry: ToolLog) => void,
+    traceparent?: string,
   ): Promise<CallToolResult> {
     let client: Client;
     try {
@@ -152,11 +163,16 @@ export class RemoteServer {
     const request = this.#progress.open(onProgress, this.config.timeout_ms, signal);
     const violated = call.violation.signal;
     try {
-      return (await client.callTool(
-        { name, arguments: args, _meta: { progressToken: request.token } },
-        CallToolResultSchema,
-        // Our own timer (request.signal) bounds the call; the SDK's would not reset on progress.
-        { signal: AbortSignal.any([request.signal, violated]), timeout: MAX_TIMER_MS },
+      // Trace context: a `traceparent` header on HTTP (tracedFetch) and, for every transport,
+      // in `_meta` as MCP SEP-414 proposes (stdio has no headers).
+      const meta = { progressToken: request.token, ...(traceparent ? { traceparent } : {}) };
+      return (await withTraceparent(traceparent, () =>
+        client.callTool(
+          { name, arguments: args, _meta: meta },
+          CallToolResultSchema,
+          // Our own timer (request.signal) bounds the call; the SDK's would not reset on progress.
+          { signal: AbortSignal.any([request.signal, violated]), timeout: MAX_TIMER_MS },
+        ),
       )) as CallToolResult;
     } catch (e) {
       // The server tried to reach what its manifest does not grant while this call was running.
@@ -180,6 +196,7 @@ export class RemoteServer {
     const client = this.#client;
     this.#client = undefined;
     await client?.close().catch(() => undefined);
+    this.#stderrLog?.close();
   }
 
   async #open(): Promise<Client> {
@@ -291,7 +308,7 @@ export class RemoteServer {
     if (c.transport === 'http') {
       return new StreamableHTTPClientTransport(new URL(c.url), {
         authProvider: this.oauth!.provider,
-        fetch: this.oauth!.fetch,
+        fetch: tracedFetch(this.oauth!.fetch),
       });
     }
     const access = effectiveAccess(c);
@@ -316,7 +333,10 @@ export class RemoteServer {
       proxy: access.isolation === 'sandbox' ? await this.#egress?.forLaunch(access) : undefined,
     });
     const { cgroup, ...spawnable } = launch;
-    const transport = new StdioClientTransport({ ...spawnable, stderr: 'ignore' });
+    // stderr goes to the server's own log file, scrubbed (ServerLog), and never to the agent.
+    const transport = new StdioClientTransport({ ...spawnable, stderr: 'pipe' });
+    const log = this.#stderrLog;
+    transport.stderr?.on('data', (chunk: Buffer) => log?.write(chunk));
     if (cgroup) {
       const onclose = () => removeCgroup(cgroup);
       transport.onclose = onclose;

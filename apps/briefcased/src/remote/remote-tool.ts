@@ -85,7 +85,35 @@ export class RemoteMcpTool implements Tool {
     const problem = this.#pinProblem();
     if (problem)
       throw new BriefcaseError('tool_changed', `${this.descriptor.name} changed while the call waited`, problem);
-    const result: CallToolResult = await this.#remote.callTool(
+    const config = this.#remote.config;
+    const url = config.transport === 'http' ? new URL(config.url) : undefined;
+    const span = ctx.outbound?.(
+      'MCP tools/call',
+      url ? { host: url.hostname, port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80) } : undefined,
+    );
+    let result: CallToolResult;
+    try {
+      result = await this.#call(args, ctx, span?.traceparent);
+      span?.end(undefined, result.isError === true);
+    } catch (e) {
+      span?.end(undefined, true);
+      throw e;
+    }
+    const size = Buffer.byteLength(JSON.stringify(result));
+    if (size > this.#maxResultBytes) {
+      throw new BriefcaseError(
+        'upstream_error',
+        `the MCP server "${this.server}" returned ${size} bytes, over the ${this.#maxResultBytes}-byte limit`,
+      );
+    }
+    const out: ToolResult = { content: (result.content ?? []) as ToolResult['content'] };
+    if (result.structuredContent) out.structuredContent = result.structuredContent;
+    if (result.isError) out.isError = true;
+    return { result: out };
+  }
+
+  #call(args: Record<string, unknown>, ctx: ToolContext, traceparent: string | undefined): Promise<CallToolResult> {
+    return this.#remote.callTool(
       this.#original,
       args,
       ctx.signal,
@@ -98,17 +126,7 @@ export class RemoteMcpTool implements Tool {
             })
         : undefined,
       ctx.onLog,
+      traceparent,
     );
-    const size = Buffer.byteLength(JSON.stringify(result));
-    if (size > this.#maxResultBytes) {
-      throw new BriefcaseError(
-        'upstream_error',
-        `the MCP server "${this.server}" returned ${size} bytes, over the ${this.#maxResultBytes}-byte limit`,
-      );
-    }
-    const out: ToolResult = { content: (result.content ?? []) as ToolResult['content'] };
-    if (result.structuredContent) out.structuredContent = result.structuredContent;
-    if (result.isError) out.isError = true;
-    return { result: out };
   }
 }

@@ -95,6 +95,12 @@ export class HttpConnectorTool implements Tool {
       body = JSON.stringify(Object.fromEntries(m.request.body_args.filter((k) => k in args).map((k) => [k, args[k]])));
       if (!headers.has('content-type')) headers.set('content-type', 'application/json');
     }
+    // W3C Trace Context for the upstream (set last: a manifest cannot override it).
+    const span = ctx.outbound?.(`HTTP ${m.request.method}`, {
+      host: url.hostname,
+      port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+    });
+    if (span?.traceparent) headers.set('traceparent', span.traceparent);
     let response: Response;
     try {
       response = await checkedFetch(url, {
@@ -106,10 +112,12 @@ export class HttpConnectorTool implements Tool {
         signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(m.request.timeout_ms)]),
       });
     } catch (e) {
+      span?.end(undefined, true);
       if (e instanceof BriefcaseError) throw e; // EgressViolation: sandbox_violation, host and port in the receipt
       const reason = (e as Error).name === 'TimeoutError' ? 'timed out' : 'could not be reached';
       throw new BriefcaseError('upstream_error', `the upstream API ${reason}`, (e as Error).message);
     }
+    span?.end(response.status);
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel();
       throw new BriefcaseError(

@@ -1,5 +1,6 @@
 import type { RemoteToolIdentity } from '@briefcase/crypto';
 import type { ToolDescriptor, ToolResult } from '@briefcase/protocol';
+import type { OutboundSpan } from '@briefcase/telemetry';
 import type { Secret } from '@briefcase/vault';
 
 /** What a tool may use while it runs; nothing else of the daemon is reachable from a tool. */
@@ -14,6 +15,11 @@ export interface ToolContext {
   onProgress?: ((progress: ToolProgress) => void) | undefined;
   /** Log messages a remote server sends while the call runs (MCP notifications/message). */
   onLog?: ((entry: ToolLog) => void) | undefined;
+  /**
+   * A span for a request the tool sends upstream; its `traceparent` goes with the request
+   * (undefined when telemetry is off). Only the host and port are recorded, never the path.
+   */
+  outbound?: ((name: string, target?: { host: string; port: number }) => OutboundSpan) | undefined;
 }
 
 export interface ToolLog {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dataPaths } from '@briefcase/briefcased/paths';
 import { DaemonClient, serveHttp, serveStdio } from '@briefcase/mcp-gateway';
-import { Logger } from '@briefcase/telemetry';
+import { Logger, startTelemetry } from '@briefcase/telemetry';
 import { agentSocketFrom, checkAgentSocket, personGatewayToken } from '../agent-socket.ts';
 import { print } from '../output.ts';
 
@@ -50,10 +50,16 @@ async function openLine(home: string, flags: McpFlags): Promise<Line> {
 /** `briefcase mcp`: the agent-facing gateway. It reads the agent token and nothing else. */
 export async function mcp(home: string, flags: McpFlags): Promise<void> {
   const { client, logger, httpToken } = await openLine(home, flags);
-  const options = flags.approvalWait ? { maxApprovalWaitMs: Number(flags.approvalWait) * 1000 } : {};
+  // Off (and the OpenTelemetry SDK not even loaded) unless OTEL_* variables ask for export.
+  const telemetry = await startTelemetry('briefcase-mcp-gateway', process.env, { stdoutIsProtocol: !flags.http });
+  const options = {
+    telemetry,
+    ...(flags.approvalWait ? { maxApprovalWaitMs: Number(flags.approvalWait) * 1000 } : {}),
+  };
   if (!flags.http) {
     const { closed } = await serveStdio(client, logger, options);
     await closed;
+    await telemetry.shutdown();
     client.close();
     return;
   }
@@ -75,5 +81,6 @@ export async function mcp(home: string, flags: McpFlags): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  await telemetry.shutdown();
   client.close();
 }
