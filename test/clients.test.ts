@@ -306,6 +306,14 @@ describe('briefcase client connect (issue 11, AC3)', () => {
       assert.equal(statSync(windsurf).mode & 0o777, 0o600);
       assert.deepEqual(backups(windsurf), []);
 
+      // A service user's daemon: the entry reaches it through the agent socket, no data directory.
+      const socket = JSON.parse(
+        w.run('connect', 'cursor', '--socket', '/run/briefcase/agent.sock', '--dry-run', '--json').stdout,
+      ) as { diff: string; written: boolean };
+      assert.match(socket.diff, /^\+\s+"--socket",\n\+\s+"\/run\/briefcase\/agent\.sock"$/m);
+      assert.doesNotMatch(socket.diff, /BRIEFCASE_HOME/);
+      assert.equal(socket.written, false);
+
       for (const [args, pattern] of [
         [
           ['connect', 'emacs'],
