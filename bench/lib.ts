@@ -26,10 +26,10 @@ export async function connect(target: Target): Promise<Client> {
 
 export const round = (n: number) => Math.round(n * 1000) / 1000;
 
-export function percentiles(samples: number[]): { p50: number; p95: number; p99: number } {
+export function percentiles(samples: number[]): { p50: number; p90: number; p95: number; p99: number } {
   const s = [...samples].sort((a, b) => a - b);
   const at = (p: number) => round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!);
-  return { p50: at(50), p95: at(95), p99: at(99) };
+  return { p50: at(50), p90: at(90), p95: at(95), p99: at(99) };
 }
 
 /** Sequential `tool` calls after a warm-up, as latency percentiles in ms. */
@@ -64,7 +64,8 @@ export async function startDaemon(
   const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' });
   cli(['init', '--master-key', 'file']);
   prepare?.(home, cli);
-  const daemon: ChildProcess = spawn(process.execPath, [BIN, 'start'], { env, stdio: 'ignore' });
+  const daemon: ChildProcess = // Any free port for the console: the default one may be taken by another daemon on the machine.
+    spawn(process.execPath, [BIN, 'start', '--console-port', '0'], { env, stdio: 'ignore' });
   for (let i = 0; i < 200; i++) {
     if (spawnSync(process.execPath, [BIN, 'status', '--json'], { env }).status === 0) break;
     await new Promise((r) => setTimeout(r, 100));

@@ -4,7 +4,10 @@
  */
 import { run as cliStartup } from './cli-startup.ts';
 import { run as codeTools } from './code-tools.ts';
+import { run as commandTool } from './command-tool.ts';
 import { run as gateway } from './gateway-overhead.ts';
+import { run as payments } from './payments.ts';
+import { run as paymentsL402 } from './payments-l402.ts';
 import { run as remote } from './remote-overhead.ts';
 import { run as sandbox } from './sandbox.ts';
 import { run as signRate } from './sign-rate.ts';
@@ -20,6 +23,9 @@ const results = {
   keys: await signRate(log),
   cli: await cliStartup(log),
   codeTools: await codeTools(log),
+  payments: await payments(log),
+  paymentsL402: await paymentsL402(log),
+  commandTool: await commandTool(log),
 };
 if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 else {
@@ -60,7 +66,9 @@ else {
     );
   }
   for (const [command, p] of Object.entries(results.cli.commands)) {
-    console.log(`cli start-up: ${command.padEnd(21)} p50 ${p.p50} ms  p95 ${p.p95} ms`);
+    console.log(
+      `cli start-up: ${command.padEnd(21)} p50 ${p.p50} ms  p90 ${p.p90} ms  (target ${p.target} ms: ${p.met ? 'met' : 'MISSED'})`,
+    );
   }
   const c = results.codeTools.latency_ms;
   line('code tools: builtin echo', c.builtin);
@@ -68,4 +76,26 @@ else {
   line('code tools: QuickJS overhead', c.quickjs_overhead);
   line('code tools: WebAssembly echo', c.wasm);
   line('code tools: WebAssembly overhead', c.wasm_overhead);
+  const p = results.payments;
+  if ('skipped' in p) console.log(`payments: skipped: ${p.skipped}`);
+  else {
+    line('payments: x402 unpaid call', p.x402.unpaid_ms);
+    line('payments: x402 paid call', p.x402.paid_ms);
+    line('payments: x402 added by paying', p.x402.added_ms);
+  }
+  const l = results.paymentsL402;
+  if ('skipped' in l) console.log(`payments: L402 skipped: ${l.skipped}`);
+  else {
+    line('payments: L402 unpaid call', l.l402.unpaid_ms);
+    line('payments: L402 paid call', l.l402.paid_ms);
+    line('payments: L402 token reused', l.l402.reused_token_ms);
+    line('payments: L402 added by paying', l.l402.added_ms);
+  }
+  const ct = results.commandTool;
+  if ('skipped' in ct) console.log(`command tool: skipped: ${ct.skipped}`);
+  else {
+    line('command tool: jq unsandboxed', ct.run_ms.unsandboxed);
+    line('command tool: jq sandboxed', ct.run_ms.sandboxed);
+    line('command tool: sandbox added', ct.run_ms.added);
+  }
 }

@@ -109,6 +109,21 @@ describe('console end to end with the real daemon (AC-9.1, AC-9.5, AC-9.6)', { s
         caps: [{ id: 'daily', scope: 'all', window: 'day', limit: 500, on_exceed: 'approval' }],
       },
     });
+    // A connector declaring the shared access manifest: the Connectors page shows what it may reach.
+    mkdirSync(join(home, 'connectors'), { recursive: true });
+    writeJson(join(home, 'connectors', 'issues.json'), {
+      kind: 'http',
+      name: 'gh.issues',
+      description: 'open issues of a repository',
+      category: 'read',
+      input_schema: { type: 'object', properties: {}, additionalProperties: false },
+      request: {
+        method: 'GET',
+        url: 'https://api.github.com/issues',
+        headers: { authorization: 'Bearer {{secret:github}}' },
+      },
+      access: { network: ['api.github.com'], secrets: { GITHUB_TOKEN: 'github' } },
+    });
     daemon = await startDaemon(home);
     url = `http://localhost:${port}`;
     browser = await launchChromium();
@@ -337,9 +352,14 @@ describe('console end to end with the real daemon (AC-9.1, AC-9.5, AC-9.6)', { s
     await visit('spend', 'Spend', 'spend');
     await visit('remotes', 'Remote servers', 'remotes');
     await visit('connectors', 'Connectors', 'connectors');
+    const connectors = await page.locator('main').innerText();
+    assert.match(connectors, /issues\.json[\s\S]*gh\.issues[\s\S]*api\.github\.com/, 'a connector’s access is shown');
+    assert.match(connectors, /GITHUB_TOKEN ← secret github/);
     await visit('keys', 'Keys', 'keys');
     await visit('passkeys', 'Passkeys', 'passkeys');
     await visit('doctor', 'Doctor', 'doctor');
+    // Which OS sandbox stdio servers and command tools get here (issue 10).
+    assert.match(await page.locator('main').innerText(), /isolation: (bubblewrap .* runs|.*bubblewrap)/);
     await visit('recovery', 'Recover access', 'recovery');
   });
 

@@ -80,7 +80,7 @@ describe('approvals through the gateway and the CLI (AC-2.1)', () => {
     // While it is pending, the waiting agent hears why and how it gets approved.
     for (let i = 0; i < 100 && progress.length === 0; i++) await sleep(50);
     assert.ok(
-      progress.some((m) => m.includes(`briefcase approvals approve ${pending.id}`)),
+      progress.some((m) => new RegExp(`briefcase(\\.js --home \\S+)? approvals approve ${pending.id}`).test(m)),
       `progress: ${progress.join('|')}`,
     );
     assert.equal(cli(home, ['approvals', 'approve', pending.id]).code, 0);
@@ -97,7 +97,7 @@ describe('approvals through the gateway and the CLI (AC-2.1)', () => {
     const approvalId = errorCode(first).approval_id!;
     assert.match(
       (first.content as { text: string }[])[0]!.text,
-      new RegExp(`briefcase approvals approve ${approvalId}`),
+      new RegExp(`briefcase(\\.js --home \\S+)? approvals approve ${approvalId}`),
     );
     assert.equal(cli(home, ['approvals', 'approve', approvalId]).code, 0);
 

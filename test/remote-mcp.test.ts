@@ -429,7 +429,7 @@ describe('remote MCP servers over stdio', () => {
     assert.equal(changed?.changed, true);
     const refused = await agent.callTool({ name: 'flaky.describe', arguments: {} });
     assert.equal(code(refused)?.code, 'tool_changed');
-    assert.match(JSON.stringify(refused), /briefcase remote pin flaky/);
+    assert.match(JSON.stringify(refused), /briefcase(\.js --home \S+)? remote pin flaky/);
     const events = receiptRecords(home)
       .filter((r) => r.kind === 'remote')
       .map((r) => r.body.event);

@@ -120,7 +120,7 @@ describe('remote MCP server behind OAuth with DPoP', () => {
     assert.equal(((await token.json()) as { error: string }).error, 'invalid_grant');
     const r = await agent.callTool({ name: 'secure.whoami', arguments: {} });
     assert.equal(code(r), 'oauth_required');
-    assert.match(JSON.stringify(r), /briefcase remote login secure/);
+    assert.match(JSON.stringify(r), /briefcase(\.js --home \S+)? remote login secure/);
     const events = receiptRecords(home)
       .filter((x) => x.kind === 'oauth')
       .map((x) => x.body.event);
@@ -184,7 +184,7 @@ describe('remote MCP server behind OAuth with DPoP', () => {
     for (let i = 0; i < 100 && (await remoteState(home, 'secure'))?.status !== 'auth_required'; i++) await sleep(100);
     const state = await remoteState(home, 'secure');
     assert.deepEqual([state?.status, state?.auth], ['auth_required', 'required']);
-    assert.match(state?.error ?? '', /briefcase remote login secure/);
+    assert.match(state?.error ?? '', /briefcase(\.js --home \S+)? remote login secure/);
   });
 });
 

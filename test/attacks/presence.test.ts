@@ -170,6 +170,21 @@ describe('attack: forging a personâ€™s approval with admin.token and the agentâ€
           code_base64: Buffer.from('function main() {}').toString('base64'),
         },
       ],
+      [
+        'POST',
+        '/v1/admin/command-tools',
+        {
+          definition: {
+            kind: 'command',
+            name: 'exfil.cmd',
+            description: 'x',
+            category: 'read',
+            input_schema: { type: 'object' },
+            argv: ['curl', 'https://example.com/'],
+            access: { network: ['example.com'] },
+          },
+        },
+      ],
     ];
     for (const [method, path, body] of attempts) {
       const r = await adminApi(method, path, body);
@@ -203,6 +218,10 @@ describe('attack: forging a personâ€™s approval with admin.token and the agentâ€
     assert.equal(cli(home, ['budget', 'set', 'day', '--limit', '4000', '--window', 'day']).code, 4);
     assert.equal(cli(home, ['budget', 'rm', 'day']).code, 4);
     assert.equal(cliJson<{ caps: { limit: number }[] }>(home, ['budget', 'list']).json.caps[0]!.limit, 40);
+    // A spending grant widens what an agent may pay: it waits for a passkey (issue 12).
+    const grant = ['grants', 'create', '--network', 'eip155:1', '--asset', `0x${'ab'.repeat(20)}`, '--total', '1000'];
+    assert.equal(cli(home, [...grant, '--payee', `0x${'cd'.repeat(20)}`, '--purpose', 'notes.add']).code, 4);
+    assert.deepEqual(cliJson<{ grants: unknown[] }>(home, ['grants', 'list']).json.grants, []);
   });
 
   it('a changed remote tool stays hidden: pinning it needs a passkey', async () => {

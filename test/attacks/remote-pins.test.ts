@@ -180,7 +180,7 @@ describe('attack: a remote MCP server swaps what a tool name means', () => {
     assert.equal(tools[0]!.state, 'changed');
     assert.equal(tools[0]!.description, injected, 'the admin sees the new text');
     assert.match(tools[0]!.why ?? '', /differs from the reviewed/);
-    assert.match(JSON.stringify(refused), /briefcase remote pin desc/);
+    assert.match(JSON.stringify(refused), /briefcase(\.js --home \S+)? remote pin desc/);
 
     // Gone, then back with another definition: still a change, not a fresh tool.
     s.set([]);

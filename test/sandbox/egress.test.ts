@@ -42,6 +42,12 @@ const connector = (name: string, url: string, egress: string[]) => ({
   egress,
 });
 
+/** The same connector declaring the shared AccessManifest instead of the deprecated `egress` list. */
+const accessConnector = (name: string, url: string, access: Record<string, unknown>) => {
+  const { egress: _egress, ...rest } = connector(name, url, []);
+  return { ...rest, access: { secrets: { UP_TOKEN: 'up_token' }, ...access } };
+};
+
 /** The one receipt of the call, its outcome and detail; the agent's text names no host. */
 function assertRefused(home: string, since: number, r: Awaited<ReturnType<Client['callTool']>>, detail: RegExp): void {
   assert.equal(errorCode(r), 'sandbox_violation', JSON.stringify(r));
@@ -96,6 +102,24 @@ describe('HTTP connectors: the egress rules on the daemon’s own requests (issu
       join(dir, 'mapped.json'),
       connector(`up.mapped`, `http://[::ffff:7f00:1]:${up.port}/mapped`, [`[::ffff:7f00:1]:${up.port}`]),
     );
+    writeJson(join(dir, 'access_ok.json'), accessConnector('up.access_ok', `http://${at}/ok`, { network: [at] }));
+    writeJson(join(dir, 'access_write.json'), {
+      ...accessConnector('up.access_write', `http://${at}/ok`, { network: [at] }),
+      category: 'write',
+    });
+    writeJson(
+      join(dir, 'access_redirect.json'),
+      accessConnector('up.access_redirect', `http://${at}/r?to=${encodeURIComponent('http://127.0.0.1:OTHER/x')}`, {
+        network: [at],
+      }),
+    );
+    writeJson(
+      join(dir, 'access_private.json'),
+      accessConnector('up.access_private', `http://localhost:${up.port}/named`, {
+        network: [`localhost:${up.port}`],
+        allow_private: true,
+      }),
+    );
     consolePort = await freePort();
     writeJson(
       join(dir, 'console.json'),
@@ -117,6 +141,50 @@ describe('HTTP connectors: the egress rules on the daemon’s own requests (issu
     const r = await agent.callTool({ name: 'up.ok', arguments: {} });
     assert.equal(errorCode(r), undefined, JSON.stringify(r));
     assert.equal(up.seen.at(-1)?.authorization, `Bearer ${TOKEN}`);
+  });
+
+  it('a connector declaring access (the shared manifest) works', async () => {
+    const r = await agent.callTool({ name: 'up.access_ok', arguments: {} });
+    assert.equal(errorCode(r), undefined, JSON.stringify(r));
+    assert.equal(up.seen.at(-1)?.authorization, `Bearer ${TOKEN}`);
+  });
+
+  it('`approvals show` displays what a connector may reach, as for a remote server', async () => {
+    const quick = await stdioClient(home, ['--approval-wait', '0']);
+    try {
+      const r = await quick.callTool({ name: 'up.access_write', arguments: {} });
+      assert.equal(errorCode(r), 'approval_required', JSON.stringify(r));
+    } finally {
+      await quick.close();
+    }
+    const list = JSON.parse(cli(home, ['approvals', 'list', '--json']).stdout) as {
+      approvals: { id: string; tool: string; access?: string }[];
+    };
+    const a = list.approvals.find((x) => x.tool === 'up.access_write');
+    assert.ok(a, 'the approval is listed');
+    assert.equal(a.access, `network: 127.0.0.1:${up.port}; secrets: up_token`);
+    const shown = cli(home, ['approvals', 'show', a.id]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`may reach  network: 127\\.0\\.0\\.1:${up.port}; secrets: up_token`));
+  });
+
+  it('a connector whose access lacks the host it is sent to is sandbox_violation with one receipt; the host gets nothing', async () => {
+    const since = lastSeq(home);
+    const before = other.seen.length;
+    const r = await agent.callTool({ name: 'up.access_redirect', arguments: {} });
+    assertRefused(
+      home,
+      since,
+      r,
+      new RegExp(`egress refused host 127\\.0\\.0\\.1 port ${other.port}: a redirect to it: loopback address`),
+    );
+    assert.equal(other.seen.length, before);
+  });
+
+  it('access.allow_private is enforced by the same engine: a granted name resolving to loopback passes only with it', async () => {
+    const r = await agent.callTool({ name: 'up.access_private', arguments: {} });
+    assert.equal(errorCode(r), undefined, JSON.stringify(r));
+    // …and the same name without allow_private (up.named, below) is refused.
   });
 
   for (const [tool, detail] of [

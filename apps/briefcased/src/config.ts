@@ -123,6 +123,31 @@ export const Config = z
       })
       .strict()
       .default({ enabled: false, api_port: 38089 }),
+    payments: z
+      .object({
+        /** JSON-RPC endpoint per CAIP-2 network (x402 on EVM), e.g. {"eip155:8453": "https://…"}. */
+        rpc: z.record(z.string().regex(/^eip155:[0-9]{1,12}$/, 'a CAIP-2 eip155 chain id'), z.url()).default({}),
+        /** L402 through your LND node (docs/payments-l402.md); the macaroon is named, kept in the vault. */
+        l402: z
+          .object({
+            rest_url: z.url({ protocol: /^https$/ }),
+            tls_cert_path: z.string().min(1),
+            /** `{{secret:NAME}}`: the vault secret holding the pay-only macaroon (hex). */
+            macaroon_secret: z
+              .string()
+              .regex(/^\{\{secret:[A-Za-z0-9._-]{1,100}\}\}$/, 'a {{secret:NAME}} reference to the vault'),
+            network: z.enum(['bc', 'tb', 'tbs', 'bcrt', 'sb']),
+            max_fee_msat: z
+              .string()
+              .regex(/^(0|[1-9][0-9]{0,15})$/)
+              .default('10000'),
+            pay_timeout_seconds: z.number().int().min(5).max(600).default(60),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({ rpc: {} }),
     keys: z
       .object({
         /** Roles whose key must be non-exportable (on a token): a software key refuses the start. */
@@ -160,7 +185,10 @@ export function findSecretValues(value: unknown, path = ''): string[] {
     if (Array.isArray(v)) {
       for (const [i, item] of v.entries()) visit(item, `${p}[${i}]`, key);
     } else if (v !== null && typeof v === 'object') {
-      for (const [k, child] of Object.entries(v)) visit(child, p ? `${p}.${k}` : k, k);
+      // An access manifest's `secrets` maps a variable (`GITHUB_TOKEN`) to a vault secret's *name*:
+      // the key says "token" but the value is a reference, so only its shape is checked.
+      const names = p === 'access.secrets' || p.endsWith('.access.secrets');
+      for (const [k, child] of Object.entries(v)) visit(child, p ? `${p}.${k}` : k, names ? '' : k);
     }
   };
   visit(value, path, '');

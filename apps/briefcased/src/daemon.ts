@@ -13,6 +13,7 @@ import { Logger, startTelemetry, type Telemetry } from '@briefcase/telemetry';
 import { loadMasterKey, Scrubber, Vault, type MasterKey, type MasterKeySource } from '@briefcase/vault';
 import { startConsole } from '@briefcase/console';
 import { denyDaemonListener } from '@briefcase/egress';
+import { commandToolsDir } from './tools/command-tool.ts';
 import { ApprovalStore } from './approvals/store.ts';
 import { consoleBackend } from './console/backend.ts';
 import { buildRoutes } from './api/handlers.ts';
@@ -25,6 +26,7 @@ import { DEMO_API_SECRET, startDemoApi } from './demo/demo-api.ts';
 import { refreshDeviceStatement } from './keys/device-statement.ts';
 import { daemonAnswers, dataPaths, type DataPaths } from './paths.ts';
 import { loadKeys } from './keys/load-keys.ts';
+import { Payments } from './payments/service.ts';
 import { CallPipeline } from './pipeline/pipeline.ts';
 import { RemoteManager } from './remote/manager.ts';
 import { PinStore } from './remote/pins.ts';
@@ -37,6 +39,7 @@ import { openDatabase } from './store/db.ts';
 import { readToken } from './tokens.ts';
 import { loadRegistry, type ToolRegistry } from './tools/registry.ts';
 import { VERSION } from './version.ts';
+import { setHintHome } from './cli-hint.ts';
 
 export { VERSION };
 
@@ -97,6 +100,8 @@ export interface Services {
   receipts: ReceiptLog;
   approvals: ApprovalStore;
   ledger: SpendLedger;
+  /** Grants, the payment ledger and the rails (docs/payments.md). */
+  payments: Payments;
   /** The one writer of the database (group commit; waits out other processes' locks). */
   commits: CommitQueue;
   pipeline: CallPipeline;
@@ -113,6 +118,8 @@ export interface Services {
   /** Changes the console shows live (operations, passkeys); approvals have their own emitter. */
   events: EventEmitter<{ event: [ConsoleEvent] }>;
   /** The web console, when it is running. */
+  /** The daemon API over HTTP, when it listens there (`briefcase status` shows it). */
+  httpAddress?: { host: string; port: number };
   console?: { url: string; mintViewerSession(ttlSeconds?: number): { token: string; expires_at: string } };
 }
 
@@ -125,6 +132,7 @@ export class Daemon {
   readonly services: Services;
   readonly #servers: Server[] = [];
   #sweeper: NodeJS.Timeout | undefined;
+  #paymentSweeper: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
   #stopNotifications: (() => void) | undefined;
   #stopping: Promise<void> | undefined;
@@ -138,6 +146,7 @@ export class Daemon {
 
   static async start(options: DaemonOptions): Promise<Daemon> {
     const paths = dataPaths(options.home);
+    setHintHome(paths.home);
     if (!existsSync(paths.config) || !existsSync(paths.adminToken)) {
       throw new BriefcaseError('invalid_config', `${paths.home} is not initialised: run \`briefcase init\` first`);
     }
@@ -166,7 +175,7 @@ export class Daemon {
     if (!engine.ok) {
       throw new BriefcaseError('invalid_policy', engine.error.map((e) => `${paths.policy}: ${e}`).join('\n'));
     }
-    const registry = loadRegistry(paths.connectors, join(paths.home, 'code-tools'));
+    const registry = loadRegistry(paths.connectors, join(paths.home, 'code-tools'), commandToolsDir(paths.home));
 
     await ensureNotRunning(paths.socket);
     const agentSocketConfig = options.agentSocket ?? config.daemon.agent_socket;
@@ -226,6 +235,14 @@ export class Daemon {
     }
     const approvals = new ApprovalStore(db);
     const ledger = new SpendLedger(db);
+    const payments = new Payments({
+      db,
+      home: paths.home,
+      masterKey: master.key,
+      identity: () => keys.identity,
+      config: () => config.payments,
+      secret: (name) => vault.get(name),
+    });
     const commits = new CommitQueue(db, {
       afterRollback: () => receipts.resync(),
       lockWaitMs: config.limits.db_lock_wait_seconds * 1000,
@@ -256,6 +273,7 @@ export class Daemon {
       receipts,
       approvals,
       ledger,
+      payments,
       commits,
       registry,
       remotes,
@@ -273,6 +291,7 @@ export class Daemon {
         policy: () => policy.engine,
         approvals,
         ledger,
+        payments,
         receipts,
         vault,
         scrubber,
@@ -281,6 +300,7 @@ export class Daemon {
         dataDir: paths.home,
         settings: () => ({
           caps: config.budgets.caps,
+          currency: config.budgets.currency,
           approvalTtlSeconds: config.approvals.ttl_seconds,
           approvalWaitMs: config.approvals.wait_seconds * 1000,
           maxPendingApprovals: config.approvals.max_pending,
@@ -294,6 +314,8 @@ export class Daemon {
       () => approvals.pendingCount('agent').count + approvals.pendingCount('admin').count,
     );
     daemon.#recover();
+    // Payments in doubt after a crash: asked of the rail (the chain), settled or released, receipted.
+    await payments.recover(receipts, logger);
     receipts.append('daemon', 'daemon', {
       event: 'started',
       version: VERSION,
@@ -327,6 +349,7 @@ export class Daemon {
       const httpApi = createApiServer(buildRoutes(services), services);
       try {
         daemon.httpAddress = await listenHttp(httpApi, host, port);
+        services.httpAddress = daemon.httpAddress;
         const h = daemon.httpAddress.host;
         denyDaemonListener(
           `${h.includes(':') ? `[${h}]` : h === 'localhost' ? '127.0.0.1' : h}:${daemon.httpAddress.port}`,
@@ -356,6 +379,12 @@ export class Daemon {
     writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     daemon.#sweeper = setInterval(() => daemon.#expireApprovals(), 1000);
     daemon.#sweeper.unref();
+    // Held payments (a settlement that could not be verified) are asked of the rail again.
+    daemon.#paymentSweeper = setInterval(() => {
+      const { payments, commits, receipts: log, logger: l } = daemon.services;
+      void payments.sweep((body) => commits.run(() => log.append('payment', 'daemon', body)), l);
+    }, 60_000);
+    daemon.#paymentSweeper.unref();
     logger.info('briefcased started', {
       socket: paths.socket,
       http: daemon.httpAddress ?? null,
@@ -448,6 +477,7 @@ export class Daemon {
   async #stop(): Promise<void> {
     const { receipts, db, logger, paths } = this.services;
     if (this.#sweeper) clearInterval(this.#sweeper);
+    if (this.#paymentSweeper) clearInterval(this.#paymentSweeper);
     this.#stopNotifications?.();
     await this.#sweeping;
     await Promise.all(
@@ -460,6 +490,7 @@ export class Daemon {
       ),
     );
     await this.services.remotes.close();
+    this.services.payments.close();
     // Before the database closes: the approvals gauge reads it on the last export.
     await this.services.telemetry.shutdown().catch((e: unknown) => logger.warn('telemetry flush failed', { error: e }));
     try {

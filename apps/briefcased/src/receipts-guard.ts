@@ -6,6 +6,7 @@ import { anchorText, checkLog, readAnchor, type ReceiptLog } from '@briefcase/re
 import type { Logger } from '@briefcase/telemetry';
 import { writeFileAtomic } from '@briefcase/vault';
 import type { DataPaths } from './paths.ts';
+import { cli } from './cli-hint.ts';
 
 /** The flag that starts the daemon on a log that does not extend what it last signed. */
 export const ACCEPT_ALTERED_FLAG = '--accept-altered-receipts';
@@ -50,8 +51,8 @@ export async function guardReceiptLog(
           `the receipt log in ${paths.db} does not extend what this Briefcase last signed:`,
           ...check.problems.map((p) => `  - ${p}`),
           'Someone with write access to the data directory may have rewritten, truncated or emptied it.',
-          `Keep a copy of ${paths.home} for investigation (\`briefcase receipts export --out <file>\` works with the daemon stopped), then`,
-          `start with \`briefcase start ${ACCEPT_ALTERED_FLAG}\` to continue on this log: the discrepancy is receipted and a new checkpoint chain starts.`,
+          `Keep a copy of ${paths.home} for investigation (\`${cli('receipts', 'export', '--out')} <file>\` works with the daemon stopped), then`,
+          `start with \`${cli('start', ACCEPT_ALTERED_FLAG)}\` to continue on this log: the discrepancy is receipted and a new checkpoint chain starts.`,
         ].join('\n'),
       );
     }

@@ -97,6 +97,7 @@ export function describeApproval(a: ApprovalView): string {
     ...notices.map((n) => `  warning    ${n}`),
     `  reads      ${oneLine(a.reads ?? '-')}`,
     `  changes    ${oneLine(a.changes ?? '-')}`,
+    ...(a.access ? [`  may reach  ${oneLine(a.access)}`] : []),
     `  cost       ${oneLine(a.estimated_cost)} ${oneLine(a.currency)} minor units (estimated)`,
     `  why        ${oneLine(a.reason)}`,
     `  expires    ${oneLine(a.expires_at)}`,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { DaemonConnection, DaemonError, type PendingOperation } from '@briefcase/api-client';
 import { BriefcaseError } from '@briefcase/protocol/errors';
+import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
 import type { DataPaths } from '@briefcase/briefcased/paths';
 import { warn } from './output.ts';
 
@@ -16,7 +17,10 @@ export class AdminClient {
 
   constructor(paths: DataPaths, options: { waitForPresence?: boolean } = {}) {
     if (!existsSync(paths.adminToken)) {
-      throw new BriefcaseError('invalid_config', `${paths.home} is not initialised: run \`briefcase init\``);
+      throw new BriefcaseError(
+        'invalid_config',
+        `${paths.home} is not initialised: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\``,
+      );
     }
     this.#conn = new DaemonConnection(paths.socket, readFileSync(paths.adminToken, 'utf8').trim());
     this.#wait =

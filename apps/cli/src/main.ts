@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { dataPaths, resolveHome } from '@briefcase/briefcased/paths';
 import { VERSION } from '@briefcase/briefcased/version';
 import { BriefcaseError } from '@briefcase/protocol/errors';
@@ -12,7 +12,6 @@ import type { RemoteAddFlags } from './commands/remote.ts';
 import type { ServiceInstallFlags } from './commands/service.ts';
 import type { StartFlags } from './commands/start.ts';
 import { commanderOutput, print, printJson, warn } from './output.ts';
-import { oneLine } from './safe-text.ts';
 
 /**
  * `briefcase`: the admin CLI. Every command honours BRIEFCASE_HOME (or --home); --json prints one
@@ -50,7 +49,9 @@ const load = {
   operations: () => import('./commands/operations.ts'),
   doctor: () => import('./commands/doctor.ts'),
   extension: () => import('./commands/extension.ts'),
+  grants: () => import('./commands/grants.ts'),
   keys: () => import('./commands/keys.ts'),
+  lifecycle: () => import('./commands/lifecycle.ts'),
   logs: () => import('./commands/logs.ts'),
   mcp: () => import('./commands/mcp.ts'),
   policy: () => import('./commands/policy.ts'),
@@ -103,21 +104,57 @@ program
     for (const w of report.warnings) warn(`warning [${w.code}]: ${w.message}`);
   });
 
-program
-  .command('start')
-  .description('run the daemon in the foreground')
-  .option('--port <port>', 'also serve the daemon API over HTTP on 127.0.0.1:<port>')
-  .option('--http <host:port>', 'also serve the daemon API over HTTP (loopback addresses only)')
-  .option('--init-demo', 'on first run, initialise with the demo tools first (what `npm start` does)')
-  .option('--console-port <port>', 'serve the web console on http://localhost:<port> (0: any free port)')
-  .option('--strict <roles>', 'refuse to start if these key roles (identity,receipts,dpop) are software keys')
-  .option(
+const START_OPTIONS: [string, string][] = [
+  ['--port <port>', 'also serve the daemon API over HTTP on 127.0.0.1:<port>'],
+  ['--http <host:port>', 'also serve the daemon API over HTTP (loopback addresses only)'],
+  ['--init-demo', 'on first run, initialise with the demo tools first (what `npm start` does)'],
+  ['--console-port <port>', 'serve the web console on http://localhost:<port> (0: any free port)'],
+  ['--strict <roles>', 'refuse to start if these key roles (identity,receipts,dpop) are software keys'],
+  [
     '--accept-altered-receipts',
     'DANGEROUS: start on a receipt log that does not extend what was last signed (receipted, new checkpoint chain)',
-  )
-  .option('--agent-socket <path>', 'also listen on this agent socket: every connection is the agent, no token')
-  .option('--agent-group <group>', 'the group that may connect to the agent socket (mode 0660)')
-  .action(async (o: StartFlags) => (await load.start()).start(home(), o));
+  ],
+  ['--agent-socket <path>', 'also listen on this agent socket: every connection is the agent, no token'],
+  ['--agent-group <group>', 'the group that may connect to the agent socket (mode 0660)'],
+];
+/** The start flags as given, for the daemon a detached start spawns (`restart` passes its own). */
+const startArgv = (command: Command): string[] => {
+  const args: string[] = [];
+  for (const option of command.options) {
+    const key = option.attributeName();
+    const value = command.getOptionValue(key) as unknown;
+    if (value === undefined || option.long === '--detach' || option.long === '--detached-child') continue;
+    if (value === true) args.push(option.long!);
+    else if (typeof value === 'string') args.push(option.long!, value);
+  }
+  return args;
+};
+const start = program
+  .command('start')
+  .description('run the daemon in the foreground, or with --detach in the background')
+  .option('--detach', 'run in the background; return once it is ready (logs in <data dir>/logs)')
+  .addOption(new Option('--detached-child').hideHelp());
+for (const [flags, description] of START_OPTIONS) start.option(flags, description);
+start.action(async (o: StartFlags & { detach?: boolean }, command: Command) => {
+  if (o.detach) exitCode = await (await load.lifecycle()).startDetached(paths(), startArgv(command), false);
+  else await (await load.start()).start(home(), o);
+});
+
+program
+  .command('stop')
+  .description('stop the background daemon and wait until it has closed its receipt log')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => {
+    exitCode = await (await load.lifecycle()).stop(paths(), admin, o.json === true);
+  });
+
+const restart = program.command('restart').description('stop the daemon (if it runs), then start it in the background');
+for (const [flags, description] of START_OPTIONS) restart.option(flags, description);
+restart.action(async (_o: StartFlags, command: Command) => {
+  const lifecycle = await load.lifecycle();
+  exitCode = await lifecycle.stop(paths(), admin, false);
+  if (exitCode === 0) exitCode = await lifecycle.startDetached(paths(), startArgv(command), false);
+});
 
 program
   .command('mcp')
@@ -184,16 +221,16 @@ tools
 tools
   .command('add <file>')
   .description(
-    'install a code tool (QuickJS .js or WebAssembly .wasm) with its manifest; needs a passkey once one exists',
+    'install a command tool (FILE: its JSON definition) or a code tool (FILE: QuickJS .js or WebAssembly .wasm, with --manifest); needs a passkey once one exists',
   )
-  .requiredOption('--manifest <file>', 'the tool manifest (JSON: name, runtime, entry, input_schema, access, …)')
+  .option('--manifest <file>', 'a code tool manifest (JSON: name, runtime, entry, input_schema, access, …)')
   .option('--json', 'print JSON')
-  .action(async (file: string, o: { manifest: string; json?: boolean }) =>
+  .action(async (file: string, o: { manifest?: string; json?: boolean }) =>
     (await load.tools()).toolsAdd(await admin(), file, o.manifest, o.json === true),
   );
 tools
   .command('rm <name>')
-  .description('remove a code tool, its files and its key-value store')
+  .description("remove a code tool or command tool and its files (and a code tool's key-value store)")
   .option('--json', 'print JSON')
   .action(async (name: string, o: { json?: boolean }) =>
     (await load.tools()).toolsRemove(await admin(), name, o.json === true),
@@ -232,6 +269,44 @@ budget
   .action(async (id: string, o: { json?: boolean }) =>
     (await load.budget()).budgetRemove(await admin(), id, o.json === true),
   );
+
+const collect = (v: string, all: string[] = []) => [...all, v];
+const grants = program.command('grants').description('spending grants: what agents may pay, to whom, until when');
+grants
+  .command('create')
+  .description('create a grant (needs a passkey once one is enrolled); amounts in atomic units')
+  .requiredOption('--network <caip2>', 'where it settles, e.g. eip155:8453')
+  .requiredOption('--asset <asset>', 'token address (x402) or msat (L402)')
+  .requiredOption('--total <n>', 'the most the grant may ever pay')
+  .requiredOption('--payee <address>', 'who may be paid (repeat for more)', collect)
+  .requiredOption('--purpose <tool>', 'tool name or tag it may pay for (repeat for more)', collect)
+  .option('--rail <rail>', 'x402 or l402', 'x402')
+  .option('--velocity-amount <n>', 'the most per window (default: the total)')
+  .option('--velocity-count <n>', 'payments per window', '10')
+  .option('--window <seconds>', 'the velocity window in seconds', '3600')
+  .option('--approval-above <n>', 'a single payment above this needs approval')
+  .option('--expires <duration>', 'e.g. 30m, 12h, 7d', '7d')
+  .option('--json', 'print JSON')
+  .action(async (o: import('./commands/grants.ts').GrantCreateFlags) =>
+    (await load.grants()).grantsCreate(await admin(), o),
+  );
+grants
+  .command('list')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => (await load.grants()).grantsList(await admin(), o.json === true));
+grants
+  .command('revoke <id>')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: { json?: boolean }) =>
+    (await load.grants()).grantsRevoke(await admin(), id, o.json === true),
+  );
+program
+  .command('payments')
+  .description('the payment wallet')
+  .command('wallet-create')
+  .description('create the EVM payment wallet (its key stays sealed in the data dir)')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => (await load.grants()).walletCreate(await admin(), o.json === true));
 
 const operations = program.command('operations').description('guarded changes waiting for a passkey in the console');
 operations
@@ -493,11 +568,12 @@ receipts
 
 const service = program
   .command('service')
-  .description('run the daemon as a system service (Linux, systemd; docs/service.md)');
+  .description('run the daemon as a service: systemd (Linux) or a launchd agent (macOS); docs/service.md');
 service
   .command('install')
   .description('a system user owns the data and runs the daemon; agents reach it through a group-owned socket')
-  .option('--dedicated-user', 'run the daemon as its own system user (required: the only mode so far)')
+  .option('--dedicated-user', 'Linux: run the daemon as its own system user under systemd')
+  .option('--launchd', 'macOS: your own daemon as a launchd agent started at login (the default on macOS)')
   .option('--user <name>', 'the system user that owns the data and runs the daemon', 'briefcase')
   .option('--group <name>', 'the group whose members may use the agent socket', 'briefcase-agents')
   .option(
@@ -511,7 +587,11 @@ service
   .option('--no-start', 'write everything but do not start the service')
   .option('--dry-run', 'print what it would do and the unit; change nothing')
   .option('--json', 'print JSON')
-  .action(async (o: Omit<ServiceInstallFlags, 'home'> & { json?: boolean }) => {
+  .action(async (o: Omit<ServiceInstallFlags, 'home'> & { launchd?: boolean; json?: boolean }) => {
+    if (o.launchd || (process.platform === 'darwin' && !o.dedicatedUser)) {
+      exitCode = (await import('./commands/service-launchd.ts')).launchdInstall(home(), o, o.json === true);
+      return;
+    }
     // The global --home names the service's data directory; BRIEFCASE_HOME (a root shell's) does not.
     const dataDir = program.opts<{ home?: string }>().home ?? '/var/lib/briefcase';
     exitCode = (await load.service()).serviceInstall({ ...o, home: resolve(dataDir) }, o.json === true);
@@ -521,9 +601,14 @@ service
   .description('stop and remove the unit; the user, the group and the data stay unless --purge')
   .option('--unit-dir <dir>', 'where the unit is', '/etc/systemd/system')
   .option('--purge', 'also delete the data directory (secrets, keys, receipts), the user and the groups')
+  .option('--launchd', 'macOS: remove the launchd agent (the default on macOS)')
   .option('--dry-run', 'print what it would do; change nothing')
   .option('--json', 'print JSON')
-  .action(async (o: { unitDir: string; purge?: boolean; dryRun?: boolean; json?: boolean }) => {
+  .action(async (o: { unitDir: string; purge?: boolean; launchd?: boolean; dryRun?: boolean; json?: boolean }) => {
+    if (o.launchd || process.platform === 'darwin') {
+      exitCode = (await import('./commands/service-launchd.ts')).launchdUninstall(o, o.json === true);
+      return;
+    }
     exitCode = (await load.service()).serviceUninstall(o, o.json === true);
   });
 service
@@ -554,15 +639,9 @@ for (const [name, description] of [
 
 program
   .command('status')
-  .description('what the running daemon is doing: tools, receipts, approvals, spend')
+  .description('is the daemon running? pid, version, uptime, listeners, data dir, tools, receipts, approvals, spend')
   .option('--json', 'print JSON')
-  .action(async (o: { json?: boolean }) => {
-    const status = await (await admin()).get<Record<string, unknown>>('/v1/admin/status');
-    if (o.json) printJson(status);
-    else
-      for (const [k, v] of Object.entries(status))
-        print(`${oneLine(k).padEnd(18)} ${oneLine(typeof v === 'object' ? JSON.stringify(v) : String(v))}`);
-  });
+  .action(async (o: { json?: boolean }) => (await load.lifecycle()).status(await admin(), o.json === true));
 
 program
   .command('logs')

@@ -1,13 +1,16 @@
-import { realpathSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { shellQuote, thisInvocation } from '@briefcase/protocol/invocation';
 
 /**
  * How an agent host runs the Briefcase's MCP gateway: the one place that builds that command.
- * `start` prints it as a ready-to-paste configuration and `client connect` writes it into a
- * host's file. Absolute paths to this Node and to the CLI's entry script, because a desktop host
- * does not start from the person's shell (no nvm, no PATH from .bashrc) and may run it from any
- * directory.
+ * `init` and `start` print it as a ready-to-paste configuration and `client connect` writes it
+ * into a host's file.
+ *
+ * Always this Node's absolute path and the CLI's entry script, links resolved
+ * (`Invocation.entry`): a global install's `lib/node_modules/briefcase-agent/bin/briefcase.js`,
+ * npx's cached copy under `_npx/`, or a checkout's `apps/cli/bin/briefcase.js`. Never a bare
+ * `briefcase`, `node` or `npx`: a desktop host does not start from the person's shell (no nvm, no
+ * PATH from .bashrc, no `node_modules/.bin`), and npm's bins start with `#!/usr/bin/env node`,
+ * which fails where `node` is not on that PATH.
  */
 export interface McpServerEntry {
   command: string;
@@ -15,21 +18,9 @@ export interface McpServerEntry {
   env?: Record<string, string>;
 }
 
-/** The entry script of the CLI that is running (an installed package's, or this checkout's). */
-function cliEntry(): string {
-  const running = process.argv[1];
-  const own = fileURLToPath(new URL('../bin/briefcase.js', import.meta.url));
-  const script = running && /^briefcase(\.js)?$/.test(basename(running)) ? running : own;
-  try {
-    return realpathSync(script);
-  } catch {
-    return resolve(script);
-  }
-}
-
 /** The gateway for the data directory `home`, or for a service user's daemon through its agent socket. */
 export function mcpServerEntry(target: { home: string } | { socket: string }): McpServerEntry {
-  const base = [cliEntry(), 'mcp'];
+  const base = [thisInvocation().entry, 'mcp'];
   return 'socket' in target
     ? { command: process.execPath, args: [...base, '--socket', target.socket] }
     : { command: process.execPath, args: base, env: { BRIEFCASE_HOME: target.home } };
@@ -45,7 +36,8 @@ export function agentSocketClientConfig(socket: string): { mcpServers: Record<st
   return { mcpServers: { briefcase: mcpServerEntry({ socket }) } };
 }
 
+/** The MCP Inspector on the same gateway, as a command for a POSIX shell. */
 export function inspectorCommand(home: string): string {
   const { command, args } = mcpServerEntry({ home });
-  return `BRIEFCASE_HOME=${home} npx @modelcontextprotocol/inspector ${[command, ...args].join(' ')}`;
+  return `BRIEFCASE_HOME=${shellQuote(home)} npx @modelcontextprotocol/inspector ${[command, ...args].map(shellQuote).join(' ')}`;
 }

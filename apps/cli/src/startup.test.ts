@@ -49,6 +49,8 @@ describe('the CLI loads only what a command uses', () => {
     ['approvals', 'list'],
     ['tools', 'list'],
     ['status'],
+    ['stop'],
+    ['secrets', 'list'],
     ['client', 'list'],
   ]) {
     it(`briefcase ${args.join(' ')}`, () => {

@@ -128,6 +128,8 @@ export interface RemoteView {
 export interface ConnectorView {
   file: string;
   tools: string[];
+  /** What the connector may reach (its `access`, with the deprecated `egress` list folded in). */
+  access?: AccessView | undefined;
 }
 
 export interface KeyView {

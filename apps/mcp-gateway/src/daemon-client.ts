@@ -1,4 +1,4 @@
-import { DaemonConnection } from '@briefcase/api-client';
+import { DaemonConnection, startAdvice } from '@briefcase/api-client';
 import {
   API_PATHS,
   BriefcaseError,
@@ -110,7 +110,16 @@ export class DaemonClient {
       // The agent sees tool-level codes only.
       if (e.code === 'bad_request' || e.code === 'payload_too_large')
         throw new BriefcaseError('invalid_args', e.message);
-      if (e.code === 'daemon_unreachable' || e.code === 'vault_locked') {
+      if (e.code === 'daemon_unreachable') {
+        // Said to the agent, whose person reads it: how to start the daemon, as a command that
+        // works on this machine (the gateway runs the same `briefcase` the person would).
+        throw new BriefcaseError(
+          'unavailable',
+          `the Briefcase daemon is not running or not reachable; ${startAdvice(this.#conn.socket)}`,
+          e.detail,
+        );
+      }
+      if (e.code === 'vault_locked') {
         throw new BriefcaseError('unavailable', 'the Briefcase daemon is not running or not reachable', e.detail);
       }
       throw e.code === 'unavailable' ? e : new BriefcaseError('internal', e.message);

@@ -134,7 +134,11 @@ export function createGatewayServer(client: DaemonClient, logger: Logger, option
       );
     return {
       ...response.result,
-      _meta: { 'dev.briefcase/receipt': response.receipt_id, 'dev.briefcase/origin': response.origin },
+      _meta: {
+        'dev.briefcase/receipt': response.receipt_id,
+        'dev.briefcase/origin': response.origin,
+        ...(response.payment ? { 'dev.briefcase/payment': response.payment } : {}),
+      },
     } as CallToolResult;
   });
 

@@ -1,5 +1,6 @@
 import type { Agent as HttpAgent } from 'node:http';
 import { BriefcaseError, isErrorCode } from '@briefcase/protocol/errors';
+import { cliCommand, homeArgsFor, homeOfSocket } from '@briefcase/protocol/invocation';
 
 // Not `import … from 'node:http'`: an ESM import of node:http reads every export, and its lazy
 // getters load undici (fetch, http2, TLS, zlib): about a third of a CLI command's start-up time.
@@ -136,7 +137,7 @@ export class DaemonConnection {
           reject(
             new BriefcaseError(
               'daemon_unreachable',
-              `the Briefcase daemon is not running (no answer on ${this.#socket}): start it with \`briefcase start\``,
+              `the Briefcase daemon is not running (no answer on ${this.#socket}): ${startAdvice(this.#socket)}`,
               e.message,
             ),
           );
@@ -146,6 +147,13 @@ export class DaemonConnection {
       req.end();
     });
   }
+}
+
+/** How to start the daemon behind `socket`, as a command that works where it is printed. */
+export function startAdvice(socket: string): string {
+  const home = homeOfSocket(socket);
+  if (home === undefined) return 'start the Briefcase service (`systemctl status briefcase` says why it stopped)';
+  return `start it with \`${cliCommand(...homeArgsFor(home), 'start', '--detach')}\``;
 }
 
 /** A guarded change the daemon holds until a person confirms it with a passkey (issue 9). */

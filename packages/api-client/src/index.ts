@@ -1,1 +1,7 @@
-export { DaemonConnection, DaemonError, type PendingOperation, type RequestOptions } from './connection.ts';
+export {
+  DaemonConnection,
+  DaemonError,
+  startAdvice,
+  type PendingOperation,
+  type RequestOptions,
+} from './connection.ts';

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PublicJwk } from '@briefcase/crypto';
-import { BriefcaseError } from '@briefcase/protocol';
+import { BriefcaseError } from '@briefcase/protocol/errors';
 import { writeFileAtomic, type Sealed } from '@briefcase/vault';
 import type { KeyAlgorithm, KeyBackend, KeyRole } from './signer.ts';
 

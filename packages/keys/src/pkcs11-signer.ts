@@ -1,8 +1,28 @@
-import * as graphene from 'graphene-pk11';
+import { createRequire } from 'node:module';
+import type * as graphene from 'graphene-pk11';
 import { bytesToHex, jwkThumbprint, sha256, toBase64Url, utf8, type P256PublicJwk } from '@briefcase/crypto';
-import { BriefcaseError } from '@briefcase/protocol';
+import { BriefcaseError } from '@briefcase/protocol/errors';
 import type { Pkcs11Location } from './key-store.ts';
 import type { KeyRole, Signer } from './signer.ts';
+
+/**
+ * graphene-pk11 (and its native addon pkcs11js) loads on first use: an installed package whose
+ * addon could not be compiled still runs with software keys, and says so when a token is asked for.
+ */
+let lib: typeof graphene | undefined;
+function pkcs11(): typeof graphene {
+  if (!lib) {
+    try {
+      lib = createRequire(import.meta.url)('graphene-pk11') as typeof graphene;
+    } catch (e) {
+      throw new BriefcaseError(
+        'unsupported_platform',
+        `PKCS#11 support is not installed: graphene-pk11 could not be loaded (${(e as Error).message}). Reinstall Briefcase where a C++ compiler is available (its addon pkcs11js is built at install)`,
+      );
+    }
+  }
+  return lib;
+}
 
 export type { Pkcs11Location } from './key-store.ts';
 
@@ -57,7 +77,7 @@ export class Pkcs11Signer implements Signer {
         if (s.getToken().label.trim() === location.token_label) slot = s;
       }
       if (!slot) throw new BriefcaseError('unavailable', `no PKCS#11 token labelled "${location.token_label}"`);
-      const session = slot.open(graphene.SessionFlag.SERIAL_SESSION | graphene.SessionFlag.RW_SESSION);
+      const session = slot.open(pkcs11().SessionFlag.SERIAL_SESSION | pkcs11().SessionFlag.RW_SESSION);
       try {
         login(session, pin, location.token_label);
         return Pkcs11Signer.#keyPair(role, location, session, create);
@@ -72,7 +92,7 @@ export class Pkcs11Signer implements Signer {
   }
 
   static #keyPair(role: KeyRole, location: Pkcs11Location, session: graphene.Session, create: boolean): Pkcs11Signer {
-    const found = session.find({ class: graphene.ObjectClass.PRIVATE_KEY, label: location.key_label });
+    const found = session.find({ class: pkcs11().ObjectClass.PRIVATE_KEY, label: location.key_label });
     if (found.length === 0 && !create) {
       throw new BriefcaseError('unavailable', `no key labelled "${location.key_label}" on the token`);
     }
@@ -81,16 +101,16 @@ export class Pkcs11Signer implements Signer {
     }
     if (create) {
       session.generateKeyPair(
-        graphene.KeyGenMechanism.EC,
+        pkcs11().KeyGenMechanism.EC,
         {
-          keyType: graphene.KeyType.EC,
+          keyType: pkcs11().KeyType.EC,
           token: true,
           verify: true,
           label: location.key_label,
-          paramsEC: graphene.NamedCurve.getByName('secp256r1').value,
+          paramsEC: pkcs11().NamedCurve.getByName('secp256r1').value,
         },
         {
-          keyType: graphene.KeyType.EC,
+          keyType: pkcs11().KeyType.EC,
           token: true,
           sign: true,
           private: true,
@@ -101,11 +121,11 @@ export class Pkcs11Signer implements Signer {
       );
     }
     const privateKey = session
-      .find({ class: graphene.ObjectClass.PRIVATE_KEY, label: location.key_label })
+      .find({ class: pkcs11().ObjectClass.PRIVATE_KEY, label: location.key_label })
       .items(0)
       .toType<graphene.PrivateKey>();
     const publicKey = session
-      .find({ class: graphene.ObjectClass.PUBLIC_KEY, label: location.key_label })
+      .find({ class: pkcs11().ObjectClass.PUBLIC_KEY, label: location.key_label })
       .items(0)
       .toType<graphene.PublicKey>();
     return new Pkcs11Signer(role, location, session, privateKey, publicJwkOf(publicKey));
@@ -170,7 +190,7 @@ function acquireModule(path: string): graphene.Module {
   }
   let mod: graphene.Module;
   try {
-    mod = graphene.Module.load(path, 'briefcase');
+    mod = pkcs11().Module.load(path, 'briefcase');
     mod.initialize();
   } catch (e) {
     throw new BriefcaseError('unavailable', `cannot load the PKCS#11 module ${path}`, String(e));

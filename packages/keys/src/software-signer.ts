@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { jwkThumbprint, type PublicJwk } from '@briefcase/crypto';
-import { BriefcaseError } from '@briefcase/protocol';
+import { BriefcaseError } from '@briefcase/protocol/errors';
 import { open, seal } from '@briefcase/vault';
 import { readStoredKey, retiredKeys, writeStoredKey, hasStoredKey } from './key-store.ts';
 import { DEFAULT_ALGORITHM, type KeyAlgorithm, type KeyRole, type Signer } from './signer.ts';

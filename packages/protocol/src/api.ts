@@ -40,6 +40,8 @@ export const ApprovalView = z.object({
   created_at: z.string(),
   expires_at: z.string(),
   decided_at: z.string().nullable(),
+  /** What the tool may reach (its access manifest, in one line), on the admin API only. */
+  access: z.string().optional(),
 });
 export type ApprovalView = z.infer<typeof ApprovalView>;
 
@@ -65,6 +67,8 @@ export const ToolCallResponse = z.discriminatedUnion('ok', [
     result: ToolResult,
     receipt_id: z.string(),
     origin: z.string(),
+    /** What this call paid (public facts: rail, network, asset, amount, payee, tx), if it paid. */
+    payment: z.record(z.string(), z.string()).optional(),
   }),
   z.object({
     ok: z.literal(false),

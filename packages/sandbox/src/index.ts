@@ -8,3 +8,5 @@ export {
   type SandboxSpec,
 } from './argv.ts';
 export { pidsCgroup, processLimitHolds } from './cgroup.ts';
+export { sandboxExecCommand, sbplProfile, sbplString, type SbplProfile, type SbplSpec } from './sbpl.ts';
+export { isolationSupport, type IsolationSupport } from './platform.ts';

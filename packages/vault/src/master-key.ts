@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes, randomUUID, scryptSync, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
-import { BriefcaseError } from '@briefcase/protocol';
+import { BriefcaseError } from '@briefcase/protocol/errors';
 import { writeFileAtomic } from './files.ts';
 import { openKeychain, KEYCHAIN_SERVICE, type Keychain } from './keychain.ts';
 import { open, seal, type Sealed } from './seal.ts';

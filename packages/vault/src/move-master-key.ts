@@ -1,7 +1,7 @@
 import { existsSync, openSync, readFileSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { BriefcaseError } from '@briefcase/protocol';
+import { BriefcaseError } from '@briefcase/protocol/errors';
 import { writeFileAtomic } from './files.ts';
 import { openKeychain } from './keychain.ts';
 import {

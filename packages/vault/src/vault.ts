@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BriefcaseError } from '@briefcase/protocol';
+import { BriefcaseError } from '@briefcase/protocol/errors';
 import { writeFileAtomic } from './files.ts';
 import { open, seal, type Sealed } from './seal.ts';
 import { Secret } from './secret.ts';

@@ -3,12 +3,14 @@ import { z } from 'zod';
 import { accessWidens } from '../admin/access.ts';
 import { capWidens, currentCap, parseCap, writeCap } from '../admin/budget-caps.ts';
 import { removeCodeTool } from '../admin/code-tools.ts';
+import { removeCommandTool } from '../admin/command-tools.ts';
 import { effectiveAccess } from '../remote/infer-access.ts';
 import { connectorFile, removeConnector } from '../admin/connectors.ts';
 import type { Services } from '../daemon.ts';
 import { guarded, operationUrl, rejectOperation } from '../presence/guard.ts';
 import { readJson, sendJson } from './http.ts';
 import type { Route } from './routes.ts';
+import { cli } from '../cli-hint.ts';
 
 const ID = '([A-Za-z0-9_.-]{1,64})';
 const ViewerSessionRequest = z.object({ ttl_seconds: z.number().int().min(1).max(600).optional() }).strict();
@@ -24,7 +26,7 @@ export function guardedAdminRoutes(s: Services): Route[] {
     if (!s.console) {
       throw new BriefcaseError(
         'unavailable',
-        'the console is not running: enable it (config console.enabled, or `briefcase start --console-port N`) and check the daemon log',
+        `the console is not running: enable it (config console.enabled, or \`${cli('start', '--console-port')} N\`) and check the daemon log`,
       );
     }
     return s.console;
@@ -130,6 +132,22 @@ export function guardedAdminRoutes(s: Services): Route[] {
       path: new RegExp(`^/v1/admin/code-tools/${ID}$`),
       role: 'admin',
       handle: ({ res, params }) => sendJson(res, 200, removeCodeTool(s, params[0]!)),
+    },
+    {
+      // A program an agent can run (issue 10, command tools): guarded like code_tool_add.
+      method: 'POST',
+      path: /^\/v1\/admin\/command-tools$/,
+      role: 'admin',
+      handle: async ({ req, res }) => {
+        const body = await readJson(req, limit, z.object({ definition: JsonObject }).strict());
+        await guarded(s, res, 'command_tool_add', body);
+      },
+    },
+    {
+      method: 'DELETE',
+      path: new RegExp(`^/v1/admin/command-tools/${ID}$`),
+      role: 'admin',
+      handle: ({ res, params }) => sendJson(res, 200, removeCommandTool(s, params[0]!)),
     },
     {
       method: 'GET',

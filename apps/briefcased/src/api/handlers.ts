@@ -17,11 +17,14 @@ import type { Services } from '../daemon.ts';
 import { refreshDeviceStatement } from '../keys/device-statement.ts';
 import { guarded } from '../presence/guard.ts';
 import { transaction } from '../store/db.ts';
+import { toolAccessText } from '../tools/access-view.ts';
 import { firewallResponses, viewText, WITHHELD_MESSAGE } from './agent-view.ts';
 import { readJson, sendJson } from './http.ts';
 import { guardedAdminRoutes } from './guarded-routes.ts';
+import { paymentRoutes } from './payment-routes.ts';
 import { receiptViewRoutes } from './receipt-routes.ts';
 import type { Route } from './routes.ts';
+import { VERSION } from '../version.ts';
 
 const ID = '([A-Za-z0-9_-]{1,64})';
 const NAME = '([A-Za-z0-9_.%-]{1,200})';
@@ -71,6 +74,11 @@ export function buildRoutes(s: Services): Route[] {
     ctx.res.end(`${last}\n`);
   };
 
+  /** An approver sees what the tool may reach (admin API only: the agent's view is not widened). */
+  const withAccess = (a: ApprovalView): ApprovalView => {
+    const access = toolAccessText(s, a.tool);
+    return access ? { ...a, access } : a;
+  };
   const approvalOr404 = (id: string): ApprovalView => {
     const a = s.approvals.get(id);
     if (!a) throw new BriefcaseError('not_found', `no approval ${id}`);
@@ -113,6 +121,7 @@ export function buildRoutes(s: Services): Route[] {
 
   return [
     ...guardedAdminRoutes(s),
+    ...paymentRoutes(s),
     ...receiptViewRoutes(s),
     {
       method: 'GET',
@@ -151,10 +160,16 @@ export function buildRoutes(s: Services): Route[] {
       role: 'admin',
       handle: ({ res }) =>
         sendJson(res, 200, {
-          version: '0.1.0',
+          version: VERSION,
           pid: process.pid,
           started_at: s.startedAt.toISOString(),
+          uptime_s: Math.round((Date.now() - s.startedAt.getTime()) / 1000),
           home: s.paths.home,
+          listeners: {
+            socket: s.paths.socket,
+            http: s.httpAddress ? `http://${s.httpAddress.host}:${s.httpAddress.port}` : null,
+            console: s.console?.url ?? null,
+          },
           tools: s.registry.list().length,
           receipts: { seq: s.receipts.seq, key_id: s.keys.receipts.keyId },
           policy_sha256: s.policy.hash,
@@ -189,14 +204,14 @@ export function buildRoutes(s: Services): Route[] {
           .safeParse(query.get('status') ?? undefined);
         if (!status.success)
           throw new BriefcaseError('bad_request', 'status must be pending, approved, rejected, expired or consumed');
-        sendJson(res, 200, { approvals: s.approvals.list(status.data) });
+        sendJson(res, 200, { approvals: s.approvals.list(status.data).map(withAccess) });
       },
     },
     {
       method: 'GET',
       path: new RegExp(`^/v1/admin/approvals/${ID}$`),
       role: 'admin',
-      handle: ({ res, params }) => sendJson(res, 200, approvalOr404(params[0]!)),
+      handle: ({ res, params }) => sendJson(res, 200, withAccess(approvalOr404(params[0]!))),
     },
     {
       method: 'POST',

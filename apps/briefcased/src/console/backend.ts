@@ -17,6 +17,7 @@ import { enrolPasskey } from '../presence/enrol.ts';
 import { confirmOperation, rejectOperation, startOperation, verifyPresence } from '../presence/guard.ts';
 import type { Operation } from '../presence/operations.ts';
 import type { RegistrationGrant } from '../presence/presence.ts';
+import { toolAccess, toolAccessText } from '../tools/access-view.ts';
 import { VERSION } from '../version.ts';
 import { consoleDoctor } from './doctor.ts';
 import { listReceipts, readReceipt, verifyLiveLog } from './receipts.ts';
@@ -157,7 +158,10 @@ export function consoleBackend(s: Services): ConsoleBackend {
         const owner = s.registry.owner(t.name);
         if (owner?.kind === 'connector') byFile.set(owner.file, [...(byFile.get(owner.file) ?? []), t.name]);
       }
-      return [...byFile].map(([file, tools]) => ({ file, tools }));
+      return [...byFile].map(([file, tools]) => {
+        const access = tools.map((t) => toolAccess(s, t)?.access).find((a) => a !== undefined);
+        return { file, tools, ...(access ? { access } : {}) };
+      });
     },
 
     keys: () =>
@@ -191,7 +195,7 @@ export function consoleBackend(s: Services): ConsoleBackend {
 function withBudget(s: Services, a: ApprovalView): ConsoleApproval {
   const exceeding = new Set(s.approvals.budgetCaps(a.id));
   const caps = s.config.budgets.caps.filter((c) => capApplies(c, a.tool, a.category));
-  const access = remoteAccessText(s, a.tool);
+  const access = toolAccessText(s, a.tool);
   if (caps.length === 0) return { ...a, budget: 'no budget cap applies to this tool', ...(access ? { access } : {}) };
   const currency = s.config.budgets.currency;
   const budget = caps
@@ -202,17 +206,6 @@ function withBudget(s: Services, a: ApprovalView): ConsoleApproval {
     })
     .join('; ');
   return { ...a, budget, ...(access ? { access } : {}) };
-}
-
-/** For a remote server's tool (`server.tool`): what that server may reach, in one line. */
-function remoteAccessText(s: Services, tool: string): string | undefined {
-  const owner = s.registry.owner(tool);
-  if (owner?.kind !== 'remote') return undefined;
-  const a = s.remotes.summary(owner.server).access;
-  if (a.isolation === 'none') return 'everything your user can (it runs without the sandbox)';
-  const files = a.filesystem.map((f) => `${f.path} (${f.access})`).join(', ') || 'only its own directory';
-  const net = a.network.join(', ') || 'no network';
-  return `files: ${files}; network: ${net}${Object.keys(a.secrets).length ? `; secrets: ${Object.values(a.secrets).join(', ')}` : ''}`;
 }
 
 function passkeyView(p: {

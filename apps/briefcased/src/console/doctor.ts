@@ -1,4 +1,5 @@
 import type { DoctorCheck } from '@briefcase/console';
+import { isolationSupport } from '@briefcase/sandbox';
 import type { Services } from '../daemon.ts';
 
 /** What the console's Doctor page shows: the same facts `briefcase doctor` checks, from inside. */
@@ -27,6 +28,23 @@ export async function consoleDoctor(s: Services): Promise<DoctorCheck[]> {
       detail: `${s.approvals.list('pending').length} pending`,
     },
   ];
+  const isolation = isolationSupport();
+  checks.push({
+    name: 'isolation',
+    ok: isolation.ok,
+    detail: isolation.ok
+      ? `${isolation.detail}: stdio servers and command tools run sandboxed (${isolation.platform})`
+      : `${isolation.detail}: stdio servers and command tools do not start unless their isolation is "none"`,
+  });
+  for (const t of s.registry.list()) {
+    if (s.registry.get(t.name)?.access?.isolation === 'none') {
+      checks.push({
+        name: `isolation_${t.name}`,
+        ok: false,
+        detail: `${t.name} runs without the sandbox (isolation "none")`,
+      });
+    }
+  }
   for (const k of Object.values(s.keys)) {
     checks.push({
       name: `key_${k.role}`,

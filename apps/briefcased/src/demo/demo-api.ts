@@ -64,7 +64,8 @@ export function demoConnectorManifest(port: number): Record<string, unknown> {
       url: `http://127.0.0.1:${port}/v1/forecast?city={city}`,
       headers: { Authorization: `Bearer {{secret:${DEMO_API_SECRET}}}` },
     },
-    egress: [`127.0.0.1:${port}`],
+    // The demo API on loopback, granted by its IP literal and port; the one secret its header names.
+    access: { network: [`127.0.0.1:${port}`], secrets: { DEMO_API_KEY: DEMO_API_SECRET } },
     cost: { estimate: 1, currency: 'USD', actual_header: DEMO_COST_HEADER },
     reads: 'a weather forecast from the local demo API',
   };

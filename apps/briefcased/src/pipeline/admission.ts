@@ -6,6 +6,7 @@ import type { Tool } from '../tools/tool.ts';
 import { clip, elapsed, type CallState } from './call-state.ts';
 import type { PipelineDeps } from './pipeline.ts';
 import { forApproval } from './redact.ts';
+import { cli } from '../cli-hint.ts';
 
 /** What steps 6–7 decided, inside the transaction that also reserved or receipted it. */
 export type Admission =
@@ -100,7 +101,7 @@ function askApproval(
         s,
         'rate_limited',
         `${pending.count} approvals requested by the ${s.caller} are already waiting for a person (at most ${settings.maxPendingApprovals} may wait at once), so no new approval can be requested for ${s.toolName}. ` +
-          `A person must approve or reject them (\`briefcase approvals list\`), or they expire (the first at ${pending.firstExpiry}); call again after that.`,
+          `A person must approve or reject them (\`${cli('approvals', 'list')}\`), or they expire (the first at ${pending.firstExpiry}); call again after that.`,
       );
     }
     approval = d.approvals.create(
@@ -173,7 +174,7 @@ export function refusedResponse(
     return { ok: false, receipt_id: a.receiptId, error: { code: a.code, message: a.message } };
   }
   const { approval, tier, reason } = a;
-  const command = `briefcase approvals approve ${approval.id}`;
+  const command = cli('approvals', 'approve', approval.id);
   d.logger.info('approval required', {
     tool: s.toolName,
     caller: s.caller,

@@ -16,6 +16,8 @@ export interface CallState {
   estimated?: number;
   budgetOver?: string[];
   approvalId?: string;
+  /** Public facts of the payment this call made (docs/payments.md), for its receipt and `_meta`. */
+  payment?: Record<string, string>;
   /** Execution started: the call may have had effects (logged if its receipt cannot be written). */
   ran?: boolean;
   started: number;
@@ -33,6 +35,7 @@ export function clip(text: string, max = 256): string {
 }
 
 export function toToolErrorCode(code: string): ErrorCode {
-  if (code === 'vault_locked') return 'unavailable';
+  // A locked vault, or a command tool on a platform with no OS sandbox (Windows): the message says which.
+  if (code === 'vault_locked' || code === 'unsupported_platform') return 'unavailable';
   return (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'internal';
 }

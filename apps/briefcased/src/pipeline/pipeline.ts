@@ -7,6 +7,7 @@ import type { Logger, Telemetry } from '@briefcase/telemetry';
 import type { Scrubber, Vault } from '@briefcase/vault';
 import type { ApprovalStore } from '../approvals/store.ts';
 import type { Reservation, SpendLedger } from '../budget/ledger.ts';
+import type { Payments } from '../payments/service.ts';
 import { StoreBusyError } from '../store/busy.ts';
 import type { CommitQueue } from '../store/commit-queue.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
@@ -15,7 +16,9 @@ import { admit, refusedResponse } from './admission.ts';
 import { firewallOutput } from './firewall.ts';
 import { clip, elapsed, toToolErrorCode, type Caller, type CallState } from './call-state.ts';
 import { callInputProblem } from './call-input.ts';
+import { paymentStep } from './payment-step.ts';
 import { forReceipt, withoutSensitive } from './redact.ts';
+import { cli } from '../cli-hint.ts';
 
 /** What a running tool reports before its result, relayed to the agent when it listens. */
 export interface CallEvents {
@@ -38,8 +41,12 @@ export interface PipelineDeps {
   logger: Logger;
   telemetry: Telemetry;
   dataDir: string;
+  /** The payment step (docs/payments.md); absent: a 402 is returned to the agent as an error. */
+  payments?: Payments | undefined;
   settings: () => {
     caps: BudgetCap[];
+    /** The currency budget caps are in (`budgets.currency`); estimates in another are never added to them. */
+    currency: string;
     approvalTtlSeconds: number;
     approvalWaitMs: number;
     /** Approvals one requester may have waiting for a person at once (`approvals.max_pending`). */
@@ -131,7 +138,7 @@ export class CallPipeline {
       return this.#fail(
         s,
         'tool_changed',
-        `the definition of ${s.toolName} changed since it was reviewed; an admin must run \`briefcase remote pin ${tool.server}\``,
+        `the definition of ${s.toolName} changed since it was reviewed; an admin must run \`${cli('remote', 'pin', tool.server ?? '')}\``,
         changed,
       );
     }
@@ -175,6 +182,15 @@ export class CallPipeline {
     // is under every cap takes no commit here: it cannot move a cap.
     let reservation: Reservation | undefined;
     s.span.stage('budget_approval');
+    // Amounts in different currencies never add up: a cost in another currency than the caps'
+    // cannot be checked against them, so the call does not run (fail closed).
+    if (estimated > 0 && tool.currency !== settings.currency) {
+      return this.#fail(
+        s,
+        'budget_exceeded',
+        `${s.toolName} costs ${estimated} ${clip(tool.currency, 16)} minor units, and budgets are in ${clip(settings.currency, 16)}: amounts in different currencies are never added; an admin must set the tool's cost.currency to ${clip(settings.currency, 16)}`,
+      );
+    }
     const free =
       estimated === 0 &&
       tier === null &&
@@ -198,6 +214,13 @@ export class CallPipeline {
         onProgress: events.onProgress,
         onLog: events.onLog,
         dataDir: d.dataDir,
+        pay: paymentStep(d, s, tool),
+        paidCredential: d.payments
+          ? {
+              get: (url: string) => d.payments?.flow.credentialFor(url),
+              refused: (url: string, h: Readonly<Record<string, string>>) => d.payments?.flow.credentialRefused(url, h),
+            }
+          : undefined,
         scrub: (text) => d.scrubber.scrub(text),
         outbound: (name, target) => s.span.outbound(name, target),
         secret: (name) => {
@@ -206,7 +229,7 @@ export class CallPipeline {
             throw new BriefcaseError(
               'unavailable',
               `${s.toolName} needs the secret "${name}", which is not set`,
-              `briefcase secrets set ${name}`,
+              cli('secrets', 'set', name),
             );
           }
           return secret;
@@ -248,7 +271,13 @@ export class CallPipeline {
     });
 
     // 12. Return with provenance.
-    return { ok: true, result: fw.result, receipt_id: receipt.id, origin: tool.descriptor.origin };
+    return {
+      ok: true,
+      result: fw.result,
+      receipt_id: receipt.id,
+      origin: tool.descriptor.origin,
+      ...(s.payment ? { payment: s.payment } : {}),
+    };
   }
 
   #settle(reservation: Reservation | undefined, tool: Tool, amount: number, now: Date): void {
@@ -329,6 +358,7 @@ export class CallPipeline {
       ...(s.policy ? { policy: s.policy } : {}),
       ...(s.budgetOver ? { budget_over: s.budgetOver } : {}),
       ...(s.approvalId ? { approval_id: s.approvalId } : {}),
+      ...(s.payment ? { payment: s.payment } : {}),
       ms: elapsed(s),
     };
   }

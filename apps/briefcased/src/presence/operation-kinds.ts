@@ -6,10 +6,12 @@ import { effectiveAccess, inferAccess } from '../remote/infer-access.ts';
 import { z } from 'zod';
 import { currentCap, parseCap, writeCap } from '../admin/budget-caps.ts';
 import { addCodeTool, checkCodeTool } from '../admin/code-tools.ts';
+import { addCommandTool, checkCommandDefinition } from '../admin/command-tools.ts';
 import { addConnector, checkConnector, connectorFile } from '../admin/connectors.ts';
 import { applyPolicy, loadPolicy } from '../admin/policy.ts';
 import type { Services } from '../daemon.ts';
 import { rotateKey } from '../keys/rotate.ts';
+import { createGrant, parseGrantRequest } from '../payments/admin.ts';
 
 /** What a guarded change is, for the person who confirms it, and how it runs once confirmed. */
 export interface OperationKind {
@@ -27,6 +29,18 @@ const str = (v: unknown, name: string): string => {
 };
 
 export const OPERATION_KINDS: Record<string, OperationKind> = {
+  grant_create: {
+    prepare(_s, p) {
+      const request = parseGrantRequest(p.grant);
+      const limits = request.limits.map((l) => `${l.total} of ${l.asset} on ${l.network}`).join(', ');
+      return {
+        params: { grant: request },
+        summary: `create a spending grant: up to ${limits}, to ${request.payees.length} payee(s), until ${request.expiresAt}`,
+        details: { after: request },
+      };
+    },
+    run: async (s, p) => createGrant(s, parseGrantRequest(p.grant)),
+  },
   policy_apply: {
     prepare(s, p) {
       const text = str(p.text, 'text');
@@ -126,6 +140,17 @@ export const OPERATION_KINDS: Record<string, OperationKind> = {
       };
     },
     run: async (s, p) => addCodeTool(s, p.manifest, p.code_base64),
+  },
+  command_tool_add: {
+    prepare(_s, p) {
+      const m = checkCommandDefinition(p.definition);
+      return {
+        params: { definition: p.definition },
+        summary: `add the command tool ${m.name} (runs ${m.argv[0]})`,
+        details: { definition: p.definition, access: m.access },
+      };
+    },
+    run: async (s, p) => addCommandTool(s, p.definition),
   },
   key_rotate: {
     prepare(_s, p) {

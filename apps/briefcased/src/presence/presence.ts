@@ -14,6 +14,7 @@ import {
 } from '@briefcase/presence';
 import { BriefcaseError } from '@briefcase/protocol';
 import type { PasskeyStore, Passkey } from './passkeys.ts';
+import { cli } from '../cli-hint.ts';
 
 /** How long a ceremony's challenge, an enrolment link and an opened registration stay usable. */
 export const CHALLENGE_TTL_MS = 2 * 60_000;
@@ -105,7 +106,7 @@ export class PresenceService {
         'forbidden',
         this.enrolled()
           ? 'adding a passkey needs a confirmed passkey_add operation (or a recovery code)'
-          : 'the first passkey needs the one-time link from `briefcase console`',
+          : `the first passkey needs the one-time link from \`${cli('console')}\``,
       );
     }
     const challenge = randomBytes(32);

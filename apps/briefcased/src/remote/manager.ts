@@ -11,6 +11,7 @@ import { review, type ReviewedTool, type ReviewState } from './review.ts';
 import { RemoteMcpTool } from './remote-tool.ts';
 import { RemoteServer, type RemoteStatus } from './remote-server.ts';
 import { effectiveAccess, inferAccess } from './infer-access.ts';
+import { cli } from '../cli-hint.ts';
 
 export interface RemoteSummary {
   name: string;
@@ -376,7 +377,7 @@ export class RemoteManager {
       ...(t.pin ? { pinned: t.pin.hash, pinned_name: t.pin.qualified } : {}),
       reason: t.why,
     });
-    this.#d.logger.warn(`remote tool ${t.state}: hidden from the agent until \`briefcase remote pin ${server}\``, {
+    this.#d.logger.warn(`remote tool ${t.state}: hidden from the agent until \`${cli('remote', 'pin', server)}\``, {
       server,
       tool: t.original,
       reason: t.why,

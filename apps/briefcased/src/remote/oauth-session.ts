@@ -4,6 +4,7 @@ import { BriefcaseError } from '@briefcase/protocol';
 import { loopbackListener } from './loopback.ts';
 import type { RemoteOAuthConfig } from './config.ts';
 import type { VaultOAuthStore } from './oauth-store.ts';
+import { cli } from '../cli-hint.ts';
 
 const LOGIN_TIMEOUT_MS = 10 * 60 * 1000;
 const REFRESH_EARLY_MS = 30_000;
@@ -173,7 +174,7 @@ export class OAuthSession {
   }
 
   #loginHint(): string {
-    return `the MCP server "${this.#server}" needs authorization: run \`briefcase remote login ${this.#server}\``;
+    return `the MCP server "${this.#server}" needs authorization: run \`${cli('remote', 'login', this.#server)}\``;
   }
 
   #isDpop(): boolean {

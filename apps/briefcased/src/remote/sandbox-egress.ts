@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AccessManifest } from '@briefcase/protocol';
 import { egressRules, startEgressProxy, type EgressProxy, type EgressViolation } from '@briefcase/egress';
+import type { LaunchProxy } from './sandboxed-stdio.ts';
 
 /** Inside the sandbox the bridge to the proxy listens on this loopback port (its own netns). */
 export const BRIDGE_PORT = 3128;
@@ -24,18 +25,17 @@ export class ServerEgress {
   }
 
   /** The proxy for the sandbox's command line, or undefined when nothing is granted. */
-  async forLaunch(access: AccessManifest): Promise<{ socketPath: string; port: number } | undefined> {
+  async forLaunch(access: AccessManifest): Promise<LaunchProxy | undefined> {
     if (access.isolation === 'none' || access.network.length === 0) return undefined;
     this.#proxy ??= (async () => {
       rmSync(this.#socketPath, { force: true });
       return startEgressProxy({
-        listen: { path: this.#socketPath },
+        listen: proxyListen(this.#socketPath),
         rules: egressRules(access),
         onViolation: (v) => this.onViolation(v),
       });
     })();
-    const proxy = await this.#proxy;
-    return { socketPath: proxy.socketPath ?? this.#socketPath, port: BRIDGE_PORT };
+    return launchProxy(await this.#proxy);
   }
 
   async close(): Promise<void> {
@@ -43,4 +43,19 @@ export class ServerEgress {
     this.#proxy = undefined;
     await (await proxy?.catch(() => undefined))?.close();
   }
+}
+
+/**
+ * Where a sandbox's egress proxy listens: a Unix socket (0600, in the 0700 run directory) bound
+ * into the bubblewrap sandbox on Linux; on macOS, where the sandbox shares the host's network
+ * stack, a TCP port on 127.0.0.1 that the generated profile alone lets it reach.
+ */
+export function proxyListen(socketPath: string): { path: string } | { host: '127.0.0.1'; port: number } {
+  return process.platform === 'darwin' ? { host: '127.0.0.1', port: 0 } : { path: socketPath };
+}
+
+/** What the sandbox's command line needs to know of a started proxy. */
+export function launchProxy(proxy: EgressProxy): LaunchProxy {
+  if (proxy.socketPath) return { socketPath: proxy.socketPath, port: BRIDGE_PORT };
+  return { tcpPort: Number(new URL(proxy.url).port) };
 }

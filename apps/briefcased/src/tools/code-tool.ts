@@ -28,10 +28,12 @@ export class CodeToolAdapter implements Tool {
   readonly changes: string | null;
   readonly currency = 'USD';
   readonly code: CodeTool;
+  readonly access: CodeTool['manifest']['access'];
 
   constructor(code: CodeTool) {
     const m = code.manifest;
     this.code = code;
+    this.access = m.access;
     this.descriptor = {
       name: m.name,
       ...(m.title ? { title: m.title } : {}),

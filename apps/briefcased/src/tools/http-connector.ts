@@ -1,5 +1,11 @@
 import { checkedFetch } from '@briefcase/egress';
-import { BriefcaseError, SECRET_REF, type HttpConnectorManifest } from '@briefcase/protocol';
+import {
+  BriefcaseError,
+  connectorAccess,
+  SECRET_REF,
+  type AccessManifest,
+  type HttpConnectorManifest,
+} from '@briefcase/protocol';
 import { egressAllowed } from './egress.ts';
 import { textResult, type Tool, type ToolContext, type ToolOutput } from './tool.ts';
 
@@ -9,10 +15,11 @@ const PLACEHOLDER = /\{([A-Za-z0-9_]+)\}/g;
  * A declarative HTTP connector: validated arguments become one HTTP request. Secrets are
  * referenced by name in headers and injected only here, as the request leaves the daemon; they
  * never appear in the URL, and redirects are not followed (a redirect could leave the allowlist).
- * The request goes through the egress rules (@briefcase/egress) with the manifest's `egress` as
- * grants and no `allow_private`: a loopback or private address is reached only when `egress`
- * names that IP literal and port; a name that resolves to one is refused (rebinding), metadata
- * addresses always are, and a redirect toward a target the rules refuse is `sandbox_violation`.
+ * The request goes through the egress rules (@briefcase/egress) with the connector's access
+ * manifest (`access.network` plus the deprecated `egress` list, `access.allow_private`): a
+ * loopback or private address is reached only when a grant names that IP literal and port, or
+ * with `allow_private`; metadata addresses never are, and a redirect toward a target the rules
+ * refuse is `sandbox_violation`.
  */
 export class HttpConnectorTool implements Tool {
   readonly descriptor: Tool['descriptor'];
@@ -23,9 +30,12 @@ export class HttpConnectorTool implements Tool {
   readonly changes: string | null;
   readonly currency: string;
   readonly #manifest: HttpConnectorManifest;
+  /** What it may reach, as the console and `approvals show` display it. */
+  readonly access: AccessManifest;
 
   constructor(manifest: HttpConnectorManifest) {
     this.#manifest = manifest;
+    this.access = connectorAccess(manifest);
     this.descriptor = {
       name: manifest.name,
       ...(manifest.title ? { title: manifest.title } : {}),
@@ -58,10 +68,25 @@ export class HttpConnectorTool implements Tool {
       if (!(name in props)) problems.push(`sensitive_args: "${name}" is not an argument in input_schema.properties`);
     }
     if (manifest.input_schema.type !== 'object') problems.push('input_schema.type: must be "object"');
+    const access = connectorAccess(manifest);
+    // Grants a connector cannot use are refused, not ignored: the person should see what it can do.
+    if (manifest.access?.isolation === 'none')
+      problems.push('access.isolation: a connector has no process to leave unsandboxed');
+    if (access.filesystem.length > 0) problems.push('access.filesystem: a connector has no filesystem');
+    if (access.env.length > 0) problems.push('access.env: a connector has no environment');
+    if (manifest.access) {
+      // With an access manifest, every secret the headers name is listed in it.
+      const listed = new Set(Object.values(access.secrets));
+      for (const template of Object.values(manifest.request.headers)) {
+        for (const m of template.matchAll(SECRET_REF)) {
+          if (!listed.has(m[1]!)) problems.push(`request.headers: secret "${m[1]}" is not listed in access.secrets`);
+        }
+      }
+    }
     try {
       const url = new URL(manifest.request.url.replace(PLACEHOLDER, 'x'));
-      if (!egressAllowed(url, manifest.egress)) {
-        problems.push(`request.url: host ${url.host} is not in the connector's egress allowlist`);
+      if (!egressAllowed(url, access.network)) {
+        problems.push(`request.url: host ${url.host} is not in the connector's access.network (its egress allowlist)`);
       }
     } catch {
       problems.push('request.url: not a valid absolute URL');
@@ -73,10 +98,23 @@ export class HttpConnectorTool implements Tool {
     return this.#manifest.cost.estimate;
   }
 
+  paymentEstimate(offer: { network: string; asset: string }): bigint {
+    const declared = this.#manifest.cost.payments?.find(
+      (p) => p.network === offer.network && p.asset.toLowerCase() === offer.asset,
+    );
+    return declared ? BigInt(declared.max) : 0n;
+  }
+
+  /** request.timeout_ms, and with an access manifest its `limits.call_ms`: the lower wins. */
+  #timeoutMs(): number {
+    const m = this.#manifest;
+    return m.access ? Math.min(m.request.timeout_ms, m.access.limits.call_ms) : m.request.timeout_ms;
+  }
+
   async execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutput> {
     const m = this.#manifest;
     const url = requestUrl(m.request.url, args);
-    if (!egressAllowed(url, m.egress)) {
+    if (!egressAllowed(url, this.access.network)) {
       throw new BriefcaseError(
         'sandbox_violation',
         'the request was blocked by the egress allowlist',
@@ -96,36 +134,64 @@ export class HttpConnectorTool implements Tool {
       if (!headers.has('content-type')) headers.set('content-type', 'application/json');
     }
     // W3C Trace Context for the upstream (set last: a manifest cannot override it).
-    const span = ctx.outbound?.(`HTTP ${m.request.method}`, {
-      host: url.hostname,
-      port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
-    });
-    if (span?.traceparent) headers.set('traceparent', span.traceparent);
-    let response: Response;
-    try {
-      response = await checkedFetch(url, {
-        rules: { grants: m.egress, allowPrivate: false },
-        method: m.request.method,
-        headers,
-        ...(body !== undefined ? { body } : {}),
-        redirect: 'manual',
-        signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(m.request.timeout_ms)]),
+    const send = async (
+      extra: Readonly<Record<string, string>> = {},
+    ): Promise<{ response: Response; text: string }> => {
+      const h = new Headers(headers);
+      for (const [name, value] of Object.entries(extra)) h.set(name, value);
+      const span = ctx.outbound?.(`HTTP ${m.request.method}`, {
+        host: url.hostname,
+        port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
       });
-    } catch (e) {
-      span?.end(undefined, true);
-      if (e instanceof BriefcaseError) throw e; // EgressViolation: sandbox_violation, host and port in the receipt
-      const reason = (e as Error).name === 'TimeoutError' ? 'timed out' : 'could not be reached';
-      throw new BriefcaseError('upstream_error', `the upstream API ${reason}`, (e as Error).message);
+      if (span?.traceparent) h.set('traceparent', span.traceparent);
+      let response: Response;
+      try {
+        response = await checkedFetch(url, {
+          rules: { grants: this.access.network, allowPrivate: this.access.allow_private },
+          method: m.request.method,
+          headers: h,
+          ...(body !== undefined ? { body } : {}),
+          redirect: 'manual',
+          signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(this.#timeoutMs())]),
+        });
+      } catch (e) {
+        span?.end(undefined, true);
+        if (e instanceof BriefcaseError) throw e; // EgressViolation: sandbox_violation, host and port in the receipt
+        const reason = (e as Error).name === 'TimeoutError' ? 'timed out' : 'could not be reached';
+        throw new BriefcaseError('upstream_error', `the upstream API ${reason}`, (e as Error).message);
+      }
+      span?.end(response.status);
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel();
+        throw new BriefcaseError(
+          'upstream_error',
+          `the upstream API answered with a redirect (${response.status}), which is not followed`,
+        );
+      }
+      return { response, text: await readCapped(response, m.max_response_bytes) };
+    };
+    // A paid L402 token for this service is tried first; refused (401/402), it is forgotten and
+    // the request goes out bare, so a revoked token leads to one new payment (docs/payments-l402.md).
+    const paid = ctx.paidCredential?.get(url.href);
+    let { response, text } = await send(paid);
+    if (paid && (response.status === 401 || response.status === 402)) {
+      ctx.paidCredential?.refused(url.href, paid);
+      ({ response, text } = await send());
     }
-    span?.end(response.status);
-    if (response.status >= 300 && response.status < 400) {
-      await response.body?.cancel();
-      throw new BriefcaseError(
-        'upstream_error',
-        `the upstream API answered with a redirect (${response.status}), which is not followed`,
-      );
+    if (response.status === 402 && ctx.pay) {
+      // The payment step (docs/payments.md): the daemon checks, pays and repeats this same
+      // request once with the proof; the proof headers never reach the result.
+      ({ response, text } = await ctx.pay(
+        { url: url.href, status: 402, headers: lowerHeaders(response.headers), body: text.slice(0, 65_536) },
+        async (proof) => {
+          const answer = await send(proof);
+          return {
+            response: { status: answer.response.status, headers: lowerHeaders(answer.response.headers) },
+            value: answer,
+          };
+        },
+      ));
     }
-    const text = await readCapped(response, m.max_response_bytes);
     const actualCost = m.cost.actual_header ? parseCost(response.headers.get(m.cost.actual_header)) : undefined;
     if (!response.ok) {
       return { result: textResult(`upstream API error ${response.status}: ${text}`, true), actualCost };
@@ -203,6 +269,10 @@ function fixedPath(template: string): { path: string; exact: boolean } | null {
 }
 
 const PLACEHOLDER_START = /\{[A-Za-z0-9_]+\}/;
+
+function lowerHeaders(headers: Headers): Record<string, string> {
+  return Object.fromEntries([...headers].map(([k, v]) => [k.toLowerCase(), v]));
+}
 
 function argText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);

@@ -6,6 +6,7 @@ import { BriefcaseError, HttpConnectorManifest, err, ok, type Result, type ToolD
 import { findSecretValues, formatIssues } from '../config.ts';
 import { builtinTools } from './builtin.ts';
 import { loadCodeTools } from './code-tool.ts';
+import { loadCommandTools } from './command-tool.ts';
 import { HttpConnectorTool } from './http-connector.ts';
 import { linearRegExp, PatternBudgetError, withPatternBudget } from './schema-regexp.ts';
 import type { Tool } from './tool.ts';
@@ -30,7 +31,8 @@ export type ToolOwner =
   | { kind: 'builtin' }
   | { kind: 'connector'; file: string }
   | { kind: 'remote'; server: string }
-  | { kind: 'code'; name: string };
+  | { kind: 'code'; name: string }
+  | { kind: 'command'; name: string };
 
 /** Server names no remote MCP server may take (its tools would look like the daemon's own). */
 export const RESERVED_NAMESPACES = ['briefcase'];
@@ -42,7 +44,9 @@ export function describeOwner(o: ToolOwner): string {
       ? `the connector ${o.file}`
       : o.kind === 'code'
         ? `the code tool ${o.name}`
-        : `the remote MCP server "${o.server}"`;
+        : o.kind === 'command'
+          ? `the command tool ${o.name}`
+          : `the remote MCP server "${o.server}"`;
 }
 
 const sameOwner = (a: ToolOwner, b: ToolOwner) =>
@@ -50,7 +54,8 @@ const sameOwner = (a: ToolOwner, b: ToolOwner) =>
   (a.kind === 'builtin' ||
     (a.kind === 'connector' && b.kind === 'connector' && a.file === b.file) ||
     (a.kind === 'remote' && b.kind === 'remote' && a.server === b.server) ||
-    (a.kind === 'code' && b.kind === 'code' && a.name === b.name));
+    (a.kind === 'code' && b.kind === 'code' && a.name === b.name) ||
+    (a.kind === 'command' && b.kind === 'command' && a.name === b.name));
 
 /** The part of a tool name before its first `.` (the whole name when it has none). */
 export const namespaceOf = (name: string) => name.split('.', 1)[0]!;
@@ -154,10 +159,10 @@ export class ToolRegistry {
 }
 
 /**
- * Builtins (always), every connector manifest in `connectorsDir` and every code tool in
- * `toolsDir`; a bad manifest stops the start.
+ * Builtins (always), every connector manifest in `connectorsDir`, every code tool in `toolsDir`
+ * and every command tool in `commandDir`; a bad manifest stops the start.
  */
-export function loadRegistry(connectorsDir: string, toolsDir?: string): ToolRegistry {
+export function loadRegistry(connectorsDir: string, toolsDir?: string, commandDir?: string): ToolRegistry {
   const registry = new ToolRegistry();
   for (const tool of builtinTools()) {
     const added = registry.add(tool);
@@ -170,6 +175,14 @@ export function loadRegistry(connectorsDir: string, toolsDir?: string): ToolRegi
     for (const tool of code.tools) {
       const added = registry.add(tool, { owner: { kind: 'code', name: tool.descriptor.name } });
       if (!added.ok) problems.push(`${join(toolsDir, tool.descriptor.name)}: ${added.error}`);
+    }
+  }
+  if (commandDir) {
+    const command = loadCommandTools(commandDir);
+    problems.push(...command.problems);
+    for (const tool of command.tools) {
+      const added = registry.add(tool, { owner: { kind: 'command', name: tool.descriptor.name } });
+      if (!added.ok) problems.push(`${join(commandDir, tool.descriptor.name)}: ${added.error}`);
     }
   }
   if (!existsSync(connectorsDir)) {

@@ -1,5 +1,6 @@
 import type { RemoteToolIdentity } from '@briefcase/crypto';
-import type { ToolDescriptor, ToolResult } from '@briefcase/protocol';
+import type { AccessManifest, ToolDescriptor, ToolResult } from '@briefcase/protocol';
+import type { Challenge, RetryResponse } from '@briefcase/payments';
 import type { OutboundSpan } from '@briefcase/telemetry';
 import type { Secret } from '@briefcase/vault';
 
@@ -16,11 +17,31 @@ export interface ToolContext {
   /** Log messages a remote server sends while the call runs (MCP notifications/message). */
   onLog?: ((entry: ToolLog) => void) | undefined;
   /**
+   * The upstream answered 402: check, pay and retry once through the daemon's payment step
+   * (docs/payments.md). Throws when the payment is refused; absent when payments are off.
+   */
+  pay?: (<T>(challenge: Challenge, retry: PaidRetry<T>) => Promise<T>) | undefined;
+  /**
+   * A proof of an earlier payment for this URL (a cached L402 token), to send on the first
+   * request; `refused` when the upstream answers it with 401/402. Secret: never in a result.
+   */
+  paidCredential?:
+    | {
+        get(url: string): Readonly<Record<string, string>> | undefined;
+        refused(url: string, headers: Readonly<Record<string, string>>): void;
+      }
+    | undefined;
+  /**
    * A span for a request the tool sends upstream; its `traceparent` goes with the request
    * (undefined when telemetry is off). Only the host and port are recorded, never the path.
    */
   outbound?: ((name: string, target?: { host: string; port: number }) => OutboundSpan) | undefined;
 }
+
+/** Repeat the same request with these extra headers (the payment proof); never shown to the agent. */
+export type PaidRetry<T> = (
+  headers: Readonly<Record<string, string>>,
+) => Promise<{ response: RetryResponse; value: T }>;
 
 export interface ToolLog {
   level: string;
@@ -55,7 +76,17 @@ export interface Tool {
   readonly reads: string | null;
   readonly changes: string | null;
   readonly currency: string;
+  /**
+   * What the tool may reach (its access manifest), for connectors, code and command tools; a
+   * remote server's tools take their server's (RemoteManager).
+   */
+  readonly access?: AccessManifest | undefined;
   estimateCost(args: Record<string, unknown>): number;
+  /**
+   * The most one call expects to pay when its upstream answers 402, in this asset (atomic
+   * units); 0n when the tool declares nothing for it. Above it, a person must approve.
+   */
+  paymentEstimate?(offer: { network: string; asset: string }): bigint;
   execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutput>;
   /**
    * What a remote MCP tool is (server, original name, definition hash): its call hash covers it,

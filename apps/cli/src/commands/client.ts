@@ -17,6 +17,7 @@ import {
   type Target,
 } from '@briefcase/host-config';
 import { BriefcaseError } from '@briefcase/protocol/errors';
+import { cliCommand, homeArgsFor, shellQuote } from '@briefcase/protocol/invocation';
 import { mcpServerEntry } from '../mcp-entry.ts';
 import { print, printJson, table, warn } from '../output.ts';
 
@@ -88,7 +89,9 @@ function report(change: Change, flags: ClientFlags, verb: 'connect' | 'disconnec
 export function clientConnect(home: string, hostId: string, flags: ClientFlags): void {
   const t = target(hostId, flags);
   if (flags.socket === undefined && !existsSync(resolve(home, 'config.json')) && !flags.json) {
-    warn(`note: ${home} is not initialised yet; run \`briefcase init\` before the host starts the Briefcase.`);
+    warn(
+      `note: ${home} is not initialised yet; run \`${cliCommand(...homeArgsFor(home), 'init')}\` before the host starts the Briefcase.`,
+    );
   }
   const installed = t.scope === 'project' || existsSync(HOSTS[t.host].installMarker(t.env));
   const change = connectHost(t, {
@@ -141,8 +144,10 @@ export function clientList(home: string, flags: ClientFlags): void {
   );
   for (const r of rows.filter((x) => x.state === 'unreadable')) warn(`${r.file}: ${r.detail}`);
   if (rows.some((r) => r.state === 'different')) {
+    const connect = cliCommand(...homeArgsFor(home), 'client', 'connect');
+    const socket = flags.socket === undefined ? '' : ` --socket ${shellQuote(resolve(flags.socket))}`;
     print(
-      '\n"other briefcase entry": another data directory or Node; `briefcase client connect HOST --force` points it here.',
+      `\n"other briefcase entry": another data directory or Node; \`${connect} HOST${socket} --force\` points it here.`,
     );
   }
 }

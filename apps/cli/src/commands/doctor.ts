@@ -1,9 +1,13 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, loadRegistry, softwareKeysWarning, type DataPaths } from '@briefcase/briefcased';
+// The daemon's modules one by one, not its index (which loads the whole daemon): start-up time.
+import { loadConfig } from '@briefcase/briefcased/config';
+import { softwareKeysWarning } from '@briefcase/briefcased/init';
+import type { DataPaths } from '@briefcase/briefcased/paths';
+import { loadRegistry } from '@briefcase/briefcased/registry';
 import { KEY_ROLES, readPublicKey, readPublicKeys } from '@briefcase/keys';
 import { compilePolicy } from '@briefcase/policy';
-import { processLimitHolds, sandboxAvailable } from '@briefcase/sandbox';
+import { isolationSupport, processLimitHolds } from '@briefcase/sandbox';
 import { loadMasterKey, masterKeyExists } from '@briefcase/vault';
 import type { AdminClient } from '../client.ts';
 import { print, printJson } from '../output.ts';
@@ -106,21 +110,26 @@ export async function doctorChecks(paths: DataPaths, client: AdminClient | null)
   return checks;
 }
 
-/** Whether stdio MCP servers can run in their OS sandbox here (issue 10; docs/sandbox.md). */
+/**
+ * Which OS sandbox stdio MCP servers and command tools get here, and why not (issue 10;
+ * docs/sandbox.md): bubblewrap on Linux, sandbox-exec on macOS (untested there), none on Windows.
+ */
 function sandboxChecks(): Check[] {
-  const s = sandboxAvailable();
+  const s = isolationSupport();
   if (!s.ok) {
     return [
       {
-        code: 'sandbox_unavailable',
+        code: s.mechanism === null ? 'unsupported_platform' : 'sandbox_unavailable',
         ok: false,
         level: 'warning',
-        message: `${s.reason}: stdio MCP servers will not start (unless an admin sets their isolation to "none")`,
+        message: `${s.detail}: stdio MCP servers and command tools will not start (unless an admin sets their isolation to "none")`,
       },
     ];
   }
-  const checks = [pass('sandbox_available', `bubblewrap (${s.bwrap}) runs: stdio MCP servers run in their sandbox`)];
-  if (!processLimitHolds()) {
+  const checks = [
+    pass('sandbox_available', `${s.detail}: stdio MCP servers and command tools run in their sandbox (${s.platform})`),
+  ];
+  if (s.mechanism === 'bubblewrap' && !processLimitHolds()) {
     checks.push({
       code: 'sandbox_process_limit',
       ok: false,

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { jwkThumbprint } from '@briefcase/crypto';
-import { daemonAnswers, type DataPaths } from '@briefcase/briefcased';
+import { daemonAnswers, type DataPaths } from '@briefcase/briefcased/paths';
 import {
   createKey,
   DEFAULT_ALGORITHM,
@@ -13,7 +13,7 @@ import {
   type KeyAlgorithm,
   type KeyRole,
 } from '@briefcase/keys';
-import { BriefcaseError } from '@briefcase/protocol';
+import { BriefcaseError } from '@briefcase/protocol/errors';
 import { loadMasterKey, moveMasterKey, openKeychain, Secret, Vault } from '@briefcase/vault';
 import type { AdminClient } from '../client.ts';
 import { print, printJson, table } from '../output.ts';

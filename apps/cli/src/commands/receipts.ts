@@ -126,6 +126,7 @@ export async function receiptsVerify(
   let result: VerifyResult;
   let earlier: VerifyResult | undefined;
   let presence: { assertions: number; problems: string[] } | undefined;
+  let payments: { receipts: number; problems: string[] } | undefined;
   if (extendsFile) {
     earlier = verifyExport(readFileSync(extendsFile, 'utf8').split('\n'), trust);
   }
@@ -160,6 +161,13 @@ export async function receiptsVerify(
         };
       }
     }
+    // The live log: its payment receipts against the daemon's spend ledger (docs/payments.md).
+    if (result.ok && !file && c) {
+      payments = await reconcileWithLedger(c, lines);
+      if (payments && payments.problems.length > 0) {
+        result = { ...result, ok: false, first_bad_seq: 0, reason: `payments: ${payments.problems[0]}` };
+      }
+    }
   }
   const head = result.head ? { n: result.head.n, seq: result.head.seq, signed_at: result.head.ts } : null;
   if (json) {
@@ -175,6 +183,7 @@ export async function receiptsVerify(
       notices: result.notices,
       assertions: presence?.assertions ?? 0,
       ...(presence && presence.problems.length > 0 ? { assertion_problems: presence.problems } : {}),
+      ...(payments ? { payments } : {}),
       ...(earlier ? { extends: earlier.head ? { n: earlier.head.n, seq: earlier.head.seq } : null } : {}),
     });
   } else if (result.ok) {
@@ -192,6 +201,27 @@ export async function receiptsVerify(
     for (const n of result.notices) print(`notice: ${oneLine(n)}`);
   } else print(`FAILED at seq ${result.first_bad_seq}: ${oneLine(result.reason)}`);
   return result.ok ? 0 : 1;
+}
+
+/** Payment receipts in the export against the daemon's ledger; null when the daemon has no payments API. */
+async function reconcileWithLedger(
+  c: AdminClient,
+  lines: string[],
+): Promise<{ receipts: number; problems: string[] } | undefined> {
+  let entries: Parameters<typeof import('@briefcase/payments').reconcilePayments>[1];
+  try {
+    entries = (await c.get<{ entries: typeof entries }>('/v1/admin/payments/ledger')).entries;
+  } catch (e) {
+    if (e instanceof BriefcaseError && (e.code === 'daemon_unreachable' || e.code === 'not_found')) return undefined;
+    throw e;
+  }
+  const bodies = lines
+    .filter((l) => l.startsWith('{"type":"record"'))
+    .map((l) => (JSON.parse(l) as { record: { kind: string; body: Record<string, unknown> } }).record)
+    .filter((r) => r.kind === 'payment')
+    .map((r) => r.body);
+  const { reconcilePayments } = await import('@briefcase/payments');
+  return { receipts: bodies.length, problems: reconcilePayments(bodies, entries) };
 }
 
 /** The presence check loads @simplewebauthn only when a log is verified. */

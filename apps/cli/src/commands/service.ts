@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { lookupGroup } from '@briefcase/briefcased/os-groups';
 import { BriefcaseError } from '@briefcase/protocol/errors';
+import { thisInvocation } from '@briefcase/protocol/invocation';
 import { print, printJson, warn } from '../output.ts';
 import {
   findTool,
@@ -44,7 +44,6 @@ export interface ServiceInstallFlags {
   start: boolean;
 }
 
-const BIN = resolve(fileURLToPath(new URL('../../bin/briefcase.js', import.meta.url)));
 /** ProtectHome=yes hides these from the service: Node and Briefcase must live elsewhere. */
 const HIDDEN_BY_PROTECT_HOME = ['/home/', '/root/', '/run/user/'];
 
@@ -67,7 +66,7 @@ function layoutOf(flags: ServiceInstallFlags): ServiceLayout {
     home: flags.home,
     socketDir: flags.socketDir,
     node: flags.node ?? process.execPath,
-    cli: BIN,
+    cli: thisInvocation().entry,
     chgrp: findTool('chgrp') ?? '/usr/bin/chgrp',
   };
   const problems = checkLayout(layout);
@@ -99,7 +98,7 @@ export function serviceInstall(flags: ServiceInstallFlags, json: boolean): numbe
   if (!flags.dedicatedUser) {
     throw new BriefcaseError(
       'bad_request',
-      'say --dedicated-user: the daemon runs as its own system user (the only mode so far)',
+      'say --dedicated-user (Linux, systemd: the daemon runs as its own system user) or --launchd (macOS: your own daemon as a launch agent)',
     );
   }
   const dryRun = flags.dryRun === true;
@@ -288,7 +287,7 @@ function nextSteps(l: ServiceLayout, flags: ServiceInstallFlags, started: boolea
     );
   }
   next.push(
-    `From that person's account: briefcase mcp --socket ${socket}   (or BRIEFCASE_AGENT_SOCKET=${socket}). An agent host's MCP configuration:\n${JSON.stringify({ mcpServers: { briefcase: { command: l.node, args: [l.cli, 'mcp', '--socket', socket] } } }, null, 2)}`,
+    `From that person's account: ${shellWords([l.node, l.cli, 'mcp', '--socket', socket])}   (or BRIEFCASE_AGENT_SOCKET=${socket}). An agent host's MCP configuration:\n${JSON.stringify({ mcpServers: { briefcase: { command: l.node, args: [l.cli, 'mcp', '--socket', socket] } } }, null, 2)}`,
   );
   next.push(
     `Administer it as the service user: sudo -u ${l.user} ${l.node} ${l.cli} --home ${l.home} approvals list   (the person's account cannot read ${l.home})`,

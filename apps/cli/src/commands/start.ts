@@ -10,11 +10,12 @@ import {
 } from '@briefcase/briefcased';
 import { isKeyRole, KEY_ROLES } from '@briefcase/keys';
 import { BriefcaseError } from '@briefcase/protocol/errors';
+import { cliCommand, homeArgsFor, shellQuote } from '@briefcase/protocol/invocation';
 import { agentSocketClientConfig, inspectorCommand, mcpClientConfig } from '../mcp-entry.ts';
 import { print, warn } from '../output.ts';
 import { askHidden } from '../prompt.ts';
 
-export { mcpClientConfig };
+export { agentSocketClientConfig, inspectorCommand, mcpClientConfig };
 
 export interface StartFlags {
   port?: string;
@@ -25,6 +26,8 @@ export interface StartFlags {
   consolePort?: string;
   agentSocket?: string;
   agentGroup?: string;
+  /** Set by `start --detach` on the daemon it spawns: no log lines on stderr (they go to a file). */
+  detachedChild?: boolean;
 }
 
 export function printInitReport(report: InitReport): void {
@@ -74,7 +77,7 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
   }
   const daemon = await Daemon.start({
     home,
-    foreground: true,
+    foreground: flags.detachedChild !== true,
     strictRoles: strictRoles.filter(isKeyRole),
     passphrase: process.env.BRIEFCASE_PASSPHRASE,
     askPin: (token) => askHidden(`PIN for PKCS#11 token "${token}": `),
@@ -110,12 +113,18 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
     print(`  demo API        http://127.0.0.1:${daemon.demoAddress.port} (key kept in the vault as demo_api_key)`);
   print('\nConnect an agent host (Claude Desktop, Cursor, …) with this MCP configuration:');
   print(JSON.stringify(agentSocketPath ? agentSocketClientConfig(agentSocketPath) : mcpClientConfig(home), null, 2));
-  print('(or let `briefcase client connect claude-desktop|claude-code|cursor|vscode|windsurf` write it there)');
+  const cli = (...a: string[]) => cliCommand(...homeArgsFor(home), ...a);
+  const connect = agentSocketPath
+    ? `${cliCommand('client', 'connect')} HOST --socket ${shellQuote(agentSocketPath)}`
+    : `${cli('client', 'connect')} HOST`;
+  print(`(or let \`${connect}\` write it there; HOST: claude-desktop, claude-code, cursor, vscode, windsurf)`);
   print(`\nOr try it in the MCP Inspector:\n  ${inspectorCommand(home)}`);
   print(
-    '\nApprove pending calls in the console (`briefcase console` prints its link; the first time, it enrols your passkey)',
+    `\nApprove pending calls in the console (\`${cli('console')}\` prints its link; the first time, it enrols your passkey)`,
   );
-  print('or with `briefcase approvals list` / `briefcase approvals approve <id>` (local tier only). Ctrl-C stops.');
+  print(
+    `or with \`${cli('approvals', 'list')}\` / \`${cli('approvals', 'approve')} <id>\` (local tier only). ${flags.detachedChild ? `\`${cli('stop')}\`` : 'Ctrl-C'} stops.`,
+  );
   await new Promise<void>((resolveStop) => {
     const stop = () => {
       print('\nstopping…');

@@ -38,8 +38,17 @@ export async function toolsCall(c: AdminClient, name: string, argsJson: string, 
   return response.ok && !response.result.isError ? 0 : 1;
 }
 
-/** `briefcase tools add FILE --manifest MANIFEST`: a guarded change once a passkey exists. */
-export async function toolsAdd(c: AdminClient, file: string, manifestFile: string, json: boolean): Promise<void> {
+/**
+ * `briefcase tools add FILE --manifest MANIFEST` (a code tool) or `briefcase tools add FILE` (a
+ * command tool definition, JSON with `"kind": "command"`): a guarded change once a passkey exists.
+ */
+export async function toolsAdd(
+  c: AdminClient,
+  file: string,
+  manifestFile: string | undefined,
+  json: boolean,
+): Promise<void> {
+  if (manifestFile === undefined) return commandToolAdd(c, file, json);
   let manifest: unknown;
   try {
     manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
@@ -61,8 +70,39 @@ export async function toolsAdd(c: AdminClient, file: string, manifestFile: strin
   print(`It may reach: ${oneLine(JSON.stringify(r.access))}`);
 }
 
-export async function toolsRemove(c: AdminClient, name: string, json: boolean): Promise<void> {
-  const r = await c.delete<{ tool: string }>(`/v1/admin/code-tools/${encodeURIComponent(name)}`);
+async function commandToolAdd(c: AdminClient, file: string, json: boolean): Promise<void> {
+  let definition: unknown;
+  try {
+    definition = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new BriefcaseError('bad_request', `${file}: not readable JSON: ${(e as Error).message}`);
+  }
+  if ((definition as { kind?: unknown } | null)?.kind !== 'command') {
+    throw new BriefcaseError(
+      'bad_request',
+      `${file}: a command tool definition has "kind": "command"; for a code tool give its manifest with --manifest`,
+    );
+  }
+  const r = await c.post<{ tool: string; argv: string[]; access: Record<string, unknown> }>('/v1/admin/command-tools', {
+    definition,
+  });
   if (json) return printJson(r);
-  print(`Removed the code tool ${oneLine(r.tool)}.`);
+  print(`Added the command tool ${oneLine(r.tool)}: runs ${oneLine(JSON.stringify(r.argv))} in the sandbox.`);
+  print(`It may reach: ${oneLine(JSON.stringify(r.access))}`);
+}
+
+/** Remove a code tool or a command tool, whichever has the name. */
+export async function toolsRemove(c: AdminClient, name: string, json: boolean): Promise<void> {
+  const id = encodeURIComponent(name);
+  let kind = 'code';
+  let r: { tool: string };
+  try {
+    r = await c.delete<{ tool: string }>(`/v1/admin/code-tools/${id}`);
+  } catch (e) {
+    if (!(e instanceof BriefcaseError) || e.code !== 'not_found') throw e;
+    kind = 'command';
+    r = await c.delete<{ tool: string }>(`/v1/admin/command-tools/${id}`);
+  }
+  if (json) return printJson(r);
+  print(`Removed the ${kind} tool ${oneLine(r.tool)}.`);
 }

@@ -100,6 +100,7 @@ export interface RemoteView {
 export interface ConnectorView {
   file: string;
   tools: string[];
+  access?: AccessView | undefined;
 }
 
 export interface KeyView {

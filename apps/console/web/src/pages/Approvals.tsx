@@ -31,7 +31,7 @@ function ApprovalCard({ a, onDone }: { a: ApprovalView; onDone: (msg: string) =>
           ['What it changes', visible(a.changes ?? 'nothing declared')],
           ['Estimated cost', money(a.estimated_cost, a.currency)],
           ['Budget it draws on', a.budget ? visible(a.budget) : 'not stated by the daemon'],
-          ...(a.access ? [['What its server may reach', visible(a.access)] as [string, string]] : []),
+          ...(a.access ? [['What it may reach', visible(a.access)] as [string, string]] : []),
           ['Requested by', a.requested_by],
           ['Created', when(a.created_at)],
           ['Expires', when(a.expires_at)],

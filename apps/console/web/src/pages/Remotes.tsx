@@ -6,8 +6,8 @@ import { visible } from '../safe.ts';
 import type { AccessView, RemoteView } from '../types.ts';
 import { ActionButton, ErrorNote, Loading, Page, Status, errorText, useLoad } from '../ui.tsx';
 
-/** What the server may reach: its access manifest, in words. */
-function AccessList({ access }: { access: AccessView }) {
+/** What a server (or a connector: no files, no environment) may reach: its access manifest, in words. */
+export function AccessList({ access, connector = false }: { access: AccessView; connector?: boolean }) {
   if (access.isolation === 'none') {
     return <p className="warning">Runs without the sandbox: it has your user’s files and network.</p>;
   }
@@ -16,11 +16,13 @@ function AccessList({ access }: { access: AccessView }) {
     <dl className="facts">
       <dt>Files</dt>
       <dd>
-        {access.filesystem.length
-          ? access.filesystem
-              .map((f) => `${visible(f.path)} (${f.access === 'rw' ? 'read-write' : 'read-only'})`)
-              .join(', ')
-          : 'only its own directory'}
+        {connector
+          ? 'none (a connector only makes its HTTP request)'
+          : access.filesystem.length
+            ? access.filesystem
+                .map((f) => `${visible(f.path)} (${f.access === 'rw' ? 'read-write' : 'read-only'})`)
+                .join(', ')
+            : 'only its own directory'}
       </dd>
       <dt>Network</dt>
       <dd>

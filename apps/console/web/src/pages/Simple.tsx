@@ -2,13 +2,14 @@ import { get } from '../api.ts';
 import { visible } from '../safe.ts';
 import type { ConnectorView, DoctorCheck, KeyView } from '../types.ts';
 import { ErrorNote, Loading, Page, useLoad } from '../ui.tsx';
+import { AccessList } from './Remotes.tsx';
 
 export function Connectors() {
   const s = useLoad(() => get<{ connectors: ConnectorView[] }>('/api/connectors'));
   return (
     <Page
       title="Connectors"
-      intro="Declarative HTTP connectors and the tools each one provides. Adding one needs a passkey."
+      intro="Declarative HTTP connectors, the tools each one provides and what each may reach. Adding one needs a passkey."
     >
       <ErrorNote error={s.error} />
       {!s.data ? (
@@ -22,6 +23,7 @@ export function Connectors() {
             <tr>
               <th scope="col">File</th>
               <th scope="col">Tools</th>
+              <th scope="col">May reach</th>
             </tr>
           </thead>
           <tbody>
@@ -31,6 +33,7 @@ export function Connectors() {
                   <code>{visible(c.file)}</code>
                 </td>
                 <td>{c.tools.map((t) => visible(t)).join(', ')}</td>
+                <td>{c.access ? <AccessList access={c.access} connector /> : 'nothing'}</td>
               </tr>
             ))}
           </tbody>

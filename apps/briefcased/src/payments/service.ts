@@ -1,0 +1,199 @@
+import type { DatabaseSync } from 'node:sqlite';
+import type { Signer } from '@briefcase/keys';
+import {
+  PaymentError,
+  PaymentFlow,
+  signGrant,
+  type GrantRequest,
+  type PaymentBackend,
+  type SpendingGrant,
+} from '@briefcase/payments';
+import { l402BackendFromConfig } from '@briefcase/payments/l402';
+import { HelperSigner, SqliteSpendLedger } from '@briefcase/payments/node';
+import { X402Backend, type X402Signer } from '@briefcase/payments/x402';
+import type { ReceiptLog } from '@briefcase/receipts/node';
+import type { Logger } from '@briefcase/telemetry';
+import { GrantStore } from './grants-store.ts';
+import { sealedWallet } from './wallet.ts';
+
+export interface PaymentsConfig {
+  /** JSON-RPC endpoint per CAIP-2 network the daemon pays on (x402). */
+  rpc: Record<string, string>;
+  /** LND for L402 (docs/payments-l402.md); absent: L402 challenges are not paid. */
+  l402?:
+    | {
+        rest_url: string;
+        tls_cert_path: string;
+        macaroon_secret: string;
+        network: 'bc' | 'tb' | 'tbs' | 'bcrt' | 'sb';
+        max_fee_msat: string;
+        pay_timeout_seconds: number;
+      }
+    | undefined;
+}
+
+/**
+ * The daemon's payment wiring: the grant store, the spend ledger (same database as receipts),
+ * the rails, and the flow. Grants are issued by this daemon's identity key on an admin's request
+ * (guarded by presence once passkeys exist) and bound to that same key.
+ */
+export class Payments {
+  readonly grants: GrantStore;
+  readonly ledger: SqliteSpendLedger;
+  readonly flow: PaymentFlow;
+  readonly #identity: () => Signer;
+
+  constructor(o: {
+    db: DatabaseSync;
+    home: string;
+    masterKey: Uint8Array;
+    identity: () => Signer;
+    config: () => PaymentsConfig;
+    /** A vault secret by name (the LND macaroon), read when a payment is made. */
+    secret?: (name: string) => { expose(): string } | undefined;
+  }) {
+    this.grants = new GrantStore(o.db);
+    this.ledger = new SqliteSpendLedger(o.db);
+    this.#identity = o.identity;
+    const trust = () => ({ issuers: [o.identity().keyId], gateway: o.identity().keyId });
+    const backends: PaymentBackend[] = [
+      new X402Backend({ rpc: o.config().rpc, signer: this.#walletSigner(o.home, o.masterKey, trust) }),
+    ];
+    const l402 = o.config().l402;
+    if (l402) {
+      const name = l402.macaroon_secret.slice('{{secret:'.length, -2);
+      backends.push(
+        l402BackendFromConfig(
+          {
+            restUrl: l402.rest_url,
+            tlsCertPath: l402.tls_cert_path,
+            macaroonSecret: name,
+            network: l402.network,
+            maxFeeMsat: l402.max_fee_msat,
+            payTimeoutSeconds: l402.pay_timeout_seconds,
+          },
+          () => ({
+            expose: () => {
+              const v = o.secret?.(name);
+              if (!v) throw new PaymentError('signing_refused', `the LND macaroon secret ${name} is not in the vault`);
+              return v.expose();
+            },
+          }),
+        ),
+      );
+    }
+    this.flow = new PaymentFlow({
+      backends,
+      ledger: this.ledger,
+      grants: () => this.grants.list(),
+      trust,
+    });
+  }
+
+  /** Stop the payment-helper process (daemon shutdown). */
+  close(): void {
+    this.#helper?.close();
+  }
+
+  #helper: HelperSigner | undefined;
+
+  /**
+   * Signatures come from the payment-helper process (AC-6.1), started when the first payment is
+   * signed (a wallet made after start works); the daemon never unseals the wallet key itself.
+   */
+  #walletSigner(home: string, masterKey: Uint8Array, trust: () => { issuers: string[]; gateway: string }): X402Signer {
+    const get = (): HelperSigner => {
+      if (this.#helper) return this.#helper;
+      const wallet = sealedWallet(home);
+      if (!wallet) throw new PaymentError('signing_refused', 'no payment wallet: `briefcase payments wallet-create`');
+      return (this.#helper = new HelperSigner({ masterKey, ...wallet, trust }));
+    };
+    return {
+      get address() {
+        return get().address;
+      },
+      signTransfer: (typed, authz) => get().signTransfer(typed, authz),
+    };
+  }
+
+  async createGrant(request: GrantRequest): Promise<SpendingGrant> {
+    const id = this.#identity();
+    const grant = await signGrant(
+      request,
+      { publicJwk: id.publicJwk as unknown as Record<string, string>, keyId: id.keyId, sign: (m) => id.sign(m) },
+      id.keyId,
+      `grant_${crypto.randomUUID()}`,
+      new Date(),
+    );
+    this.grants.add(grant);
+    return grant;
+  }
+
+  /** Crash recovery: settle or release every reservation whose outcome is unknown; receipted. */
+  async recover(receipts: ReceiptLog, logger: Logger): Promise<void> {
+    for (const { entry, settlement } of await this.flow.recover()) {
+      receipts.append('payment', 'daemon', {
+        event: 'recovered',
+        ...paymentFacts(entry.grantId, entry.budgetId, settlement),
+      });
+      logger.warn('payment in doubt after an unclean stop, resolved from the rail', {
+        budget_id: entry.budgetId,
+        status: settlement.status,
+      });
+    }
+  }
+
+  #sweeping = false;
+
+  /**
+   * While running: held payments older than any call (a facilitator that claimed a settlement it
+   * never made) are asked of the rail again; those now settled or expired are receipted.
+   */
+  async sweep(append: (body: Record<string, unknown>) => Promise<unknown>, logger: Logger): Promise<void> {
+    if (this.#sweeping) return;
+    this.#sweeping = true;
+    try {
+      for (const { entry, settlement } of await this.flow.recover(SWEEP_MIN_AGE_MS)) {
+        if (settlement.status === 'unknown') continue;
+        await append({ event: 'resolved', ...paymentFacts(entry.grantId, entry.budgetId, settlement) });
+        logger.info('held payment resolved from the rail', { budget_id: entry.budgetId, status: settlement.status });
+      }
+    } catch (e) {
+      logger.warn('payment sweep failed; retrying later', { error: e });
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+}
+
+/** Older than any call can run (connector timeouts are at most 120 s). */
+const SWEEP_MIN_AGE_MS = 10 * 60_000;
+
+/** The public facts of a payment: what receipts, `_meta` and logs may say. Never a key or signature. */
+export function paymentFacts(
+  grantId: string,
+  budgetId: string,
+  s: {
+    status: string;
+    rail: string;
+    network: string;
+    asset: string;
+    payee: string;
+    amount: string;
+    txRef?: string;
+    note?: string;
+  },
+): Record<string, string> {
+  return {
+    status: s.status,
+    rail: s.rail,
+    network: s.network,
+    asset: s.asset,
+    payee: s.payee,
+    amount: s.amount,
+    grant_id: grantId,
+    budget_id: budgetId,
+    ...(s.txRef ? { tx: s.txRef } : {}),
+    ...(s.note ? { note: s.note.slice(0, 300) } : {}),
+  };
+}

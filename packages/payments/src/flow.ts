@@ -1,0 +1,267 @@
+import type { Challenge, PaymentBackend, PaymentProof, RetryResponse, Settlement } from './backend.ts';
+import { PaymentError } from './errors.ts';
+import { checkOffer, type OfferDecision } from './grant-check.ts';
+import { verifyGrant, type GrantTrust } from './grant-doc.ts';
+import type { SpendingGrant, StoredGrant } from './grant.ts';
+import type { LedgerEntry, SpendLedger } from './ledger.ts';
+import type { PaymentRequirement } from './requirement.ts';
+
+export interface PaymentFlowDeps {
+  backends: readonly PaymentBackend[];
+  ledger: SpendLedger;
+  /** Every stored grant (revoked ones too: they are refused by name). */
+  grants: () => StoredGrant[];
+  trust: () => Omit<GrantTrust, 'now'>;
+  now?: () => number;
+  newBudgetId?: () => string;
+}
+
+/** The call a 402 interrupted: what it is for and what its tool declared it would cost. */
+export interface PaidCall {
+  /** The tool name first, then its tags: matched against grant purposes. */
+  purposes: readonly string[];
+  /** Declared estimate in the offer's asset, atomic units, if the tool declares one for it. */
+  estimate?: (offer: PaymentRequirement) => bigint | undefined;
+}
+
+/** What happened, for the receipt and `_meta`: public facts only. */
+export interface PaymentOutcome<T> {
+  settlement: Settlement;
+  grantId: string;
+  budgetId: string;
+  /** The retry's answer; absent when the retry itself failed (`retryError`). */
+  retry?: T;
+  retryError?: unknown;
+}
+
+/** A refusal before any money moved, with what the receipt should say. */
+export interface PaymentRefusal {
+  error: PaymentError;
+  offer?: PaymentRequirement;
+  grantId?: string;
+}
+
+/**
+ * The daemon's side of the retry contract (backend.ts): choose an offer a grant covers, check it,
+ * reserve durably, pay, retry once with the proof, confirm from the rail, settle the ledger.
+ */
+export class PaymentFlow {
+  readonly #d: PaymentFlowDeps;
+
+  constructor(deps: PaymentFlowDeps) {
+    this.#d = deps;
+  }
+
+  /** Does any backend recognise this 402? (Cheap; no checks.) */
+  offers(challenge: Challenge): PaymentRequirement[] {
+    return this.#d.backends.flatMap((b) => b.parse(challenge));
+  }
+
+  /** A credential a backend holds for `url` (a paid L402 token), to send before any 402. */
+  credentialFor(url: string): Readonly<Record<string, string>> | undefined {
+    for (const b of this.#d.backends) {
+      const h = b.credentialFor?.(url);
+      if (h) return h;
+    }
+    return undefined;
+  }
+
+  /** The upstream refused a credential from `credentialFor`: every backend forgets it. */
+  credentialRefused(url: string, headers: Readonly<Record<string, string>>): void {
+    for (const b of this.#d.backends) b.credentialRefused?.(url, headers);
+  }
+
+  async pay<T>(
+    challenge: Challenge,
+    call: PaidCall,
+    retry: (headers: Readonly<Record<string, string>>) => Promise<{ response: RetryResponse; value: T }>,
+  ): Promise<PaymentOutcome<T>> {
+    const now = this.#now();
+    const offers = this.offers(challenge);
+    if (offers.length === 0)
+      throw refusal(new PaymentError('unsupported_offer', `no payable offer in the 402 from ${challenge.url}`));
+    const { offer, grant } = this.#choose(offers, call, now);
+    const backend = this.#d.backends.find((b) => b.rail === offer.rail)!;
+    const budgetId = (this.#d.newBudgetId ?? (() => crypto.randomUUID()))();
+    try {
+      this.#d.ledger.reserve({
+        grant,
+        budgetId,
+        rail: offer.rail,
+        network: offer.network,
+        asset: offer.asset,
+        payee: offer.payee,
+        amount: offer.amount,
+        purpose: call.purposes[0] ?? '',
+        now,
+      });
+    } catch (e) {
+      throw refusal(e as PaymentError, offer, grant.grantId);
+    }
+    let proof: PaymentProof;
+    try {
+      proof = await backend.pay(
+        offer,
+        {
+          budgetId,
+          grantId: grant.grantId,
+          rail: offer.rail,
+          network: offer.network,
+          asset: offer.asset,
+          payee: offer.payee,
+          maxAmount: offer.amount,
+          expiresAt: Math.min(Date.parse(grant.expiresAt), now + 5 * 60_000),
+          grant,
+        },
+        (ref) => this.#d.ledger.attachRef(budgetId, ref),
+      );
+    } catch (e) {
+      // Nothing left the daemon (x402), or the rail refused (L402): release, unless a ref was
+      // recorded — then money may have moved, and the rail decides.
+      const entry = this.#entry(budgetId);
+      if (!entry?.ref) {
+        this.#d.ledger.finish(budgetId, notSettled(offer, 'payment was not made'));
+        const error = e instanceof PaymentError ? e : new PaymentError('payment_rejected', String(e));
+        throw refusal(error, offer, grant.grantId);
+      }
+      const settlement = await backend.recover({ ...offer, budgetId, ref: entry.ref });
+      this.#d.ledger.finish(budgetId, settlement);
+      return { settlement, grantId: grant.grantId, budgetId, retryError: e };
+    }
+    let answer: { response: RetryResponse; value: T } | undefined;
+    let retryError: unknown;
+    try {
+      answer = await retry(proof.retryHeaders);
+    } catch (e) {
+      retryError = e;
+    }
+    let settlement: Settlement;
+    try {
+      settlement = await backend.confirm(proof, answer?.response ?? { status: 0, headers: {} });
+    } catch (e) {
+      settlement = {
+        ...notSettled(offer, `settlement could not be checked: ${(e as Error).message}`),
+        status: 'unknown',
+      };
+    }
+    this.#d.ledger.finish(budgetId, settlement);
+    return {
+      settlement,
+      grantId: grant.grantId,
+      budgetId,
+      ...(answer ? { retry: answer.value } : {}),
+      ...(retryError !== undefined ? { retryError } : {}),
+    };
+  }
+
+  /**
+   * After a restart: ask the rail about every reservation whose outcome is unknown. Entries with
+   * no ref never left the daemon and are released. Returns what changed, for receipts.
+   */
+  async recover(minAgeMs = 0): Promise<{ entry: LedgerEntry; settlement: Settlement }[]> {
+    const out: { entry: LedgerEntry; settlement: Settlement }[] = [];
+    // While the daemon runs, only reservations older than any call can be (minAgeMs) are
+    // looked at: a younger one may be a payment whose retry is still in flight.
+    const before = this.#now() - minAgeMs;
+    for (const entry of this.#d.ledger.pending().filter((e) => e.reservedAt <= before)) {
+      const backend = this.#d.backends.find((b) => b.rail === entry.rail);
+      let settlement: Settlement;
+      if (!entry.ref) settlement = notSettled(entry, 'the payment never left the daemon');
+      else if (!backend) continue;
+      else {
+        try {
+          settlement = await backend.recover({ ...entry, ref: entry.ref });
+        } catch (e) {
+          settlement = { ...notSettled(entry, `rail unreachable: ${(e as Error).message}`), status: 'unknown' };
+        }
+      }
+      out.push({ entry: this.#d.ledger.finish(entry.budgetId, settlement), settlement });
+    }
+    return out;
+  }
+
+  #choose(
+    offers: PaymentRequirement[],
+    call: PaidCall,
+    now: number,
+  ): { offer: PaymentRequirement; grant: SpendingGrant } {
+    const trust = { ...this.#d.trust(), now };
+    let best: PaymentRefusal | undefined;
+    const stored = this.#d.grants();
+    for (const offer of offers) {
+      for (const s of stored) {
+        let decision: OfferDecision;
+        let grant: SpendingGrant;
+        // A grant for other purposes says nothing about this call: it only explains a refusal
+        // when no grant for this purpose exists.
+        if (!call.purposes.some((p) => s.grant.purposes?.includes(p))) {
+          const e = new PaymentError('purpose_not_allowed', `no grant allows paying for ${call.purposes[0] ?? '?'}`);
+          if (!best) best = { error: e, offer };
+          continue;
+        }
+        try {
+          grant = verifyGrant(s, trust);
+          decision = checkOffer(grant, offer, { purposes: call.purposes, estimate: call.estimate?.(offer), now });
+        } catch (e) {
+          const r = { error: e as PaymentError, offer, grantId: s.grant.grantId };
+          if (!best || rank(r.error) > rank(best.error)) best = r;
+          continue;
+        }
+        if (decision.approvalReasons.length) {
+          const r = {
+            error: new PaymentError('approval_needed', decision.approvalReasons.join('; ')),
+            offer,
+            grantId: grant.grantId,
+          };
+          if (!best || rank(r.error) > rank(best.error)) best = r;
+          continue;
+        }
+        return { offer, grant };
+      }
+    }
+    throw best
+      ? refusal(best.error, best.offer, best.grantId)
+      : refusal(new PaymentError('no_grant', 'no spending grant exists'), offers[0]);
+  }
+
+  #entry(budgetId: string): LedgerEntry | undefined {
+    return this.#d.ledger.pending().find((e) => e.budgetId === budgetId);
+  }
+
+  #now(): number {
+    return (this.#d.now ?? Date.now)();
+  }
+}
+
+/** Which refusal explains best why nothing was paid: a grant that covers the asset beats one that does not. */
+function rank(e: PaymentError): number {
+  const order = [
+    'purpose_not_allowed',
+    'grant_invalid',
+    'asset_not_allowed',
+    'payee_not_allowed',
+    'grant_expired',
+    'grant_revoked',
+  ];
+  const i = order.indexOf(e.reason);
+  return i === -1 ? order.length : i;
+}
+
+function notSettled(r: Pick<PaymentRequirement, 'rail' | 'network' | 'asset' | 'payee'>, note: string): Settlement {
+  return { status: 'not_settled', rail: r.rail, network: r.network, asset: r.asset, payee: r.payee, amount: '0', note };
+}
+
+/** A PaymentError carrying the offer and grant it was about (for the receipt). */
+export class PaymentRefused extends PaymentError {
+  readonly offer: PaymentRequirement | undefined;
+  readonly grantId: string | undefined;
+  constructor(e: PaymentError, offer?: PaymentRequirement, grantId?: string) {
+    super(e.reason, (e.detail ?? '').replace(/^payment [a-z_]+: /, ''));
+    this.offer = offer;
+    this.grantId = grantId;
+  }
+}
+
+function refusal(e: PaymentError, offer?: PaymentRequirement, grantId?: string): PaymentRefused {
+  return new PaymentRefused(e, offer, grantId);
+}
