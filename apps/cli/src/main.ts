@@ -4,6 +4,7 @@ import { dataPaths, resolveHome } from '@briefcase/briefcased/paths';
 import { VERSION } from '@briefcase/briefcased/version';
 import { BriefcaseError } from '@briefcase/protocol/errors';
 import type { AdminClient } from './client.ts';
+import type { ClientFlags } from './commands/client.ts';
 import type { ExtensionFlags } from './commands/extension.ts';
 import type { KeysCreateFlags } from './commands/keys.ts';
 import type { McpFlags } from './commands/mcp.ts';
@@ -43,6 +44,8 @@ const load = {
   approvals: () => import('./commands/approvals.ts'),
   approvalsWatch: () => import('./commands/approvals-watch.ts'),
   budget: () => import('./commands/budget.ts'),
+  client: () => import('./commands/client.ts'),
+  connectors: () => import('./commands/connectors.ts'),
   console: () => import('./commands/console.ts'),
   operations: () => import('./commands/operations.ts'),
   doctor: () => import('./commands/doctor.ts'),
@@ -172,6 +175,38 @@ program
   )
   .action(async (o: McpFlags) => (await load.mcp()).mcp(home(), o));
 
+const HOSTS_HELP = 'claude-desktop, claude-code, cursor, vscode or windsurf';
+const client = program
+  .command('client')
+  .description(`connect agent hosts to the Briefcase (${HOSTS_HELP}; docs/clients.md)`);
+client
+  .command('list')
+  .description('each host: installed here?, connected to this Briefcase?, and its configuration file')
+  .option('--project <dir>', "also a project's files (default: the current directory's, where they exist)")
+  .option('--socket <path>', 'compare with the entry for this agent socket instead of --home')
+  .option('--json', 'print JSON')
+  .action(async (o: ClientFlags) => (await load.client()).clientList(home(), o));
+client
+  .command('connect <host>')
+  .description(
+    `add the Briefcase to a host's MCP configuration: ${HOSTS_HELP} (backup first; a second run changes nothing)`,
+  )
+  .option('--scope <scope>', 'user (default: every project) or project (claude-code, cursor, vscode)')
+  .option('--project <dir>', 'with --scope project: the project directory (default: the current one)')
+  .option('--socket <path>', "reach a service user's daemon through its agent socket instead of --home")
+  .option('--dry-run', 'print the change as a diff and write nothing')
+  .option('--force', 'replace an existing, different "briefcase" entry (a backup is kept)')
+  .option('--json', 'print JSON')
+  .action(async (host: string, o: ClientFlags) => (await load.client()).clientConnect(home(), host, o));
+client
+  .command('disconnect <host>')
+  .description('remove the "briefcase" entry (only that) from a host\'s MCP configuration (backup first)')
+  .option('--scope <scope>', 'user (default) or project')
+  .option('--project <dir>', 'with --scope project: the project directory (default: the current one)')
+  .option('--dry-run', 'print the change as a diff and write nothing')
+  .option('--json', 'print JSON')
+  .action(async (host: string, o: ClientFlags) => (await load.client()).clientDisconnect(host, o));
+
 const tools = program.command('tools').description('list and call tools (admin-side, same pipeline)');
 tools
   .command('list')
@@ -200,6 +235,39 @@ tools
   .option('--json', 'print JSON')
   .action(async (name: string, o: { json?: boolean }) =>
     (await load.tools()).toolsRemove(await admin(), name, o.json === true),
+  );
+
+const connectors = program
+  .command('connectors')
+  .description('declarative HTTP connectors in <data dir>/connectors/ (hot-reloaded; docs/connectors.md)');
+connectors
+  .command('add <file>')
+  .description('add a connector manifest; needs a passkey once one exists (also approves a file already there)')
+  .option('--name <name>', 'its file name in connectors/ (default: the file’s own name)')
+  .option('--json', 'print JSON')
+  .action(async (file: string, o: { name?: string; json?: boolean }) =>
+    (await load.connectors()).connectorsAdd(await admin(), file, o.name, o.json === true),
+  );
+connectors
+  .command('validate <file>')
+  .description('check a connector manifest offline; prints every problem with where and what to do')
+  .option('--json', 'print JSON')
+  .action(async (file: string, o: { json?: boolean }) => {
+    exitCode = await (await load.connectors()).connectorsValidate(file, o.json === true);
+  });
+connectors
+  .command('list')
+  .description('every connector file with its state: ok, or disabled and why (exit 1 if any is disabled)')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => {
+    exitCode = await (await load.connectors()).connectorsList(await admin(), o.json === true);
+  });
+connectors
+  .command('rm <name>')
+  .description('remove a connector: its file, its approval and its tool')
+  .option('--json', 'print JSON')
+  .action(async (name: string, o: { json?: boolean }) =>
+    (await load.connectors()).connectorsRemove(await admin(), name, o.json === true),
   );
 
 program
@@ -365,7 +433,9 @@ const remote = program
   .description('MCP servers behind the Briefcase (their tools appear as server.tool)');
 remote
   .command('add <name> [command...]')
-  .description('add a server: --stdio -- COMMAND ARGS… (spawned by the daemon) or --url URL (Streamable HTTP)')
+  .description(
+    'add a server: --stdio -- COMMAND ARGS… (spawned by the daemon) or --url URL (Streamable HTTP); one that cannot be reached is not added (exit 2, with the cause)',
+  )
   .option('--stdio', 'a local server the daemon spawns; the command follows --')
   .option('--url <url>', 'a remote Streamable HTTP server')
   .option(
