@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { KEY_ROLES, readStoredKey, SoftwareSigner, type KeyRole } from '@briefcase/keys';
+import { KEY_ROLES, SoftwareSigner, type KeyRole } from '@briefcase/keys';
 import { DEFAULT_POLICY } from '@briefcase/policy';
 import {
   createMasterKey,
