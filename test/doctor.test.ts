@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cli, cliJson, tempHome } from './helpers.ts';
@@ -23,10 +23,12 @@ describe('briefcase doctor: every problem at once, slow checks kept per what the
   const doctor = (args: string[] = []) => cliJson<Check[]>(home, ['doctor', ...args]);
   const find = (checks: Check[], code: string) => checks.find((c) => c.code === code);
   let goodPolicy: string;
+  let goodConfig: string;
 
   before(() => {
     assert.equal(cli(home, ['init']).code, 0);
     goodPolicy = readFileSync(policyFile, 'utf8');
+    goodConfig = readFileSync(join(home, 'config.json'), 'utf8');
   });
   after(() => cleanup());
 
@@ -54,6 +56,18 @@ describe('briefcase doctor: every problem at once, slow checks kept per what the
     assert.equal(statSync(cacheFile).mode & 0o777, 0o600);
     assert.equal(statSync(join(home, 'cache')).mode & 0o777, 0o700);
     assert.equal(find(doctor().json, 'data_dir_permissions')?.ok, true);
+  });
+
+  it('a fixed config or connector directory is seen at once: those results are kept per contents too', () => {
+    assert.equal(find(doctor().json, 'config_invalid')?.ok, false, 'still the broken config');
+    writeFileSync(join(home, 'config.json'), goodConfig, { mode: 0o600 });
+    rmSync(join(home, 'connectors', 'broken.json'));
+    const checks = doctor().json;
+    assert.equal(find(checks, 'config_valid')?.ok, true);
+    assert.equal(find(checks, 'connectors_valid')?.ok, true);
+    writeFileSync(join(home, 'connectors', 'broken.json'), '{"kind": "http"}', { mode: 0o600 });
+    assert.equal(find(doctor().json, 'connector_invalid')?.ok, false, 'a new bad file, seen at once');
+    rmSync(join(home, 'connectors', 'broken.json'));
   });
 
   it('reuses a kept result while the key is unchanged, and --deep redoes it', () => {

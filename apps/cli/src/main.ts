@@ -695,7 +695,7 @@ program
   .description('check the installation and the daemon')
   .option(
     '--deep',
-    'redo the slow checks (the policy compile, running bubblewrap) instead of reusing their last result',
+    'redo the slow checks (config, connectors, policy, bubblewrap) instead of reusing their last result',
   )
   .option('--json', 'print JSON')
   .action(async (o: { json?: boolean; deep?: boolean }) => {

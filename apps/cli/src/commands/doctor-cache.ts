@@ -10,6 +10,21 @@ export const doctorCacheFile = (home: string) => join(home, 'cache', 'doctor.jso
 
 export const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** A key for what a check reads: each path with its contents (or that it is missing), and the literals given. */
+export function contentKey(items: string[]): string {
+  const h = createHash('sha256');
+  for (const item of items) {
+    h.update(`${item}\0`);
+    try {
+      h.update(readFileSync(item));
+    } catch {
+      h.update('\0(not a readable file)');
+    }
+    h.update('\0');
+  }
+  return h.digest('hex');
+}
+
 /**
  * The result of a slow check (`name`) for `key` (what it depends on: a file's hash, a binary's
  * path, size and mtime): the kept one when `key` is unchanged, else computed and kept. `fresh`

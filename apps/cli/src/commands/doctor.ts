@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DataPaths } from '@briefcase/briefcased/paths';
 import type { AdminClient } from '../client.ts';
 import { print, printJson } from '../output.ts';
-import { cached, sha256Hex } from './doctor-cache.ts';
+import { cached, contentKey, sha256Hex } from './doctor-cache.ts';
 
 export interface Check {
   code: string;
@@ -24,8 +24,9 @@ const fail = (code: string, message: string): Check => ({ code, ok: false, level
 /**
  * Every check, run at once (each loads its own modules when it runs: start-up time, issue 11),
  * listed in a fixed order; every problem is reported, none stops the others. Codes are stable.
- * The slow ones (compiling the policy with Cedar, running bubblewrap) reuse their last result
- * while what they checked is unchanged (doctor-cache.ts), unless `deep`.
+ * The slow ones (loading the config and connector schemas, compiling the policy with Cedar,
+ * running bubblewrap) reuse their last result while what they checked is unchanged
+ * (doctor-cache.ts), unless `deep`.
  */
 export async function doctorChecks(
   paths: DataPaths,
@@ -40,9 +41,9 @@ export async function doctorChecks(
   const groups = await Promise.all(
     [
       async () => [permissionsCheck(paths.home)],
-      () => configChecks(paths),
+      () => configChecks(paths, deep),
       () => policyChecks(paths, deep),
-      () => connectorChecks(paths),
+      () => connectorChecks(paths, deep),
       () => keyChecks(paths),
       () => sandboxChecks(paths, deep),
       async () => [clockCheck()],
@@ -54,14 +55,18 @@ export async function doctorChecks(
   return groups.flat();
 }
 
-async function configChecks(paths: DataPaths): Promise<Check[]> {
-  const { loadConfig } = await import('@briefcase/briefcased/config');
-  try {
-    loadConfig(paths.config);
-    return [pass('config_valid', `${paths.config} is valid`)];
-  } catch (e) {
-    return [fail('config_invalid', (e as Error).message)];
-  }
+/** The config schema is a large part of start-up: the result is kept per the file's contents. */
+async function configChecks(paths: DataPaths, deep: boolean): Promise<Check[]> {
+  const r = await cached(paths.home, 'config', contentKey([paths.config]), deep, async () => {
+    const { loadConfig } = await import('@briefcase/briefcased/config');
+    try {
+      loadConfig(paths.config);
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, error: (e as Error).message };
+    }
+  });
+  return [r.ok ? pass('config_valid', `${paths.config} is valid`) : fail('config_invalid', String(r['error']))];
 }
 
 /** Cedar's WebAssembly compiles the policy in ~0.25 s: the result is kept per content hash. */
@@ -156,7 +161,24 @@ async function daemonChecks(client: AdminClient | null): Promise<Check[]> {
  * Every problem of every connector file at once (one check each), and every secret a connector
  * or a remote server's manifest references that the vault does not hold.
  */
-async function connectorChecks(paths: DataPaths): Promise<Check[]> {
+async function connectorChecks(paths: DataPaths, deep: boolean): Promise<Check[]> {
+  // Loading the connector schemas is most of the cost: the result is kept per the contents of
+  // what it reads (the connector files, vault.json's names, remotes.json) and the command line
+  // its messages print.
+  const dir = existsSync(paths.connectors) ? readdirSync(paths.connectors).filter((f) => f.endsWith('.json')) : [];
+  const key = contentKey([
+    process.argv[1] ?? '',
+    ...[join(paths.home, 'vault.json'), join(paths.home, 'remotes.json')],
+    ...dir.sort().map((f) => join(paths.connectors, f)),
+  ]);
+  const kept = await cached(paths.home, 'connectors', key, deep, async () => ({
+    ok: true,
+    checks: await connectorChecksNow(paths),
+  }));
+  return kept['checks'] as Check[];
+}
+
+async function connectorChecksNow(paths: DataPaths): Promise<Check[]> {
   const { checkConnectorDir, remoteSecretProblems, vaultSecretNames } =
     await import('@briefcase/briefcased/connectors-check');
   const names = vaultSecretNames(paths.home);
