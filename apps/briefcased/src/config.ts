@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { BriefcaseError, err, ok, SECRET_REF, type Result } from '@briefcase/protocol';
+import { cli } from './cli-hint.ts';
 
 export const BudgetCapConfig = z
   .object({
@@ -201,7 +202,7 @@ export function formatIssues(file: string, error: z.ZodError): string[] {
 
 /** Validate a parsed config; every error carries the file, the path and the reason. */
 export function parseConfig(file: string, raw: unknown): Result<Config, string[]> {
-  const secrets = findSecretValues(raw).map((m) => `${file}: ${m} (store it with \`briefcase secrets set\`)`);
+  const secrets = findSecretValues(raw).map((m) => `${file}: ${m} (store it with \`${cli('secrets', 'set')}\`)`);
   if (secrets.length > 0) return err(secrets);
   const parsed = Config.safeParse(raw);
   if (!parsed.success) return err(formatIssues(file, parsed.error));
@@ -210,7 +211,7 @@ export function parseConfig(file: string, raw: unknown): Result<Config, string[]
 
 export function loadConfig(file: string): Config {
   if (!existsSync(file)) {
-    throw new BriefcaseError('invalid_config', `${file} does not exist: run \`briefcase init\``);
+    throw new BriefcaseError('invalid_config', `${file} does not exist: run \`${cli('init')}\``);
   }
   let raw: unknown;
   try {

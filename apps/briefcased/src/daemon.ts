@@ -44,7 +44,7 @@ import { ConnectorApprovals } from './connectors/approvals.ts';
 import { ConnectorDirectory } from './connectors/directory.ts';
 import { watchConnectors } from './connectors/watch.ts';
 import { VERSION } from './version.ts';
-import { setHintHome } from './cli-hint.ts';
+import { cli, setHintHome } from './cli-hint.ts';
 
 export { VERSION };
 
@@ -159,7 +159,7 @@ export class Daemon {
     const paths = dataPaths(options.home);
     setHintHome(paths.home);
     if (!existsSync(paths.config) || !existsSync(paths.adminToken)) {
-      throw new BriefcaseError('invalid_config', `${paths.home} is not initialised: run \`briefcase init\` first`);
+      throw new BriefcaseError('invalid_config', `${paths.home} is not initialised: run \`${cli('init')}\` first`);
     }
     const mode = statSync(paths.home).mode & 0o777;
     if ((mode & 0o077) !== 0) {
@@ -223,7 +223,7 @@ export class Daemon {
       if (!keys[role].nonExportable) {
         throw new BriefcaseError(
           'invalid_config',
-          `strict mode: the ${role} key is a ${keys[role].backend} key, which can be copied; put it on a token with \`briefcase keys create --role ${role} --backend pkcs11 …\` or drop "${role}" from keys.strict`,
+          `strict mode: the ${role} key is a ${keys[role].backend} key, which can be copied; put it on a token with \`${cli('keys', 'create', '--role', role, '--backend', 'pkcs11')} …\` or drop "${role}" from keys.strict`,
         );
       }
     }

@@ -14,6 +14,7 @@ import {
   type KeyRole,
 } from '@briefcase/keys';
 import { BriefcaseError } from '@briefcase/protocol/errors';
+import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
 import { loadMasterKey, moveMasterKey, openKeychain, Secret, Vault } from '@briefcase/vault';
 import type { AdminClient } from '../client.ts';
 import { print, printJson, table } from '../output.ts';
@@ -68,7 +69,7 @@ export async function keysRotate(
   );
   if (r.logged_out.length > 0) {
     print(
-      `Tokens bound to the old DPoP key were revoked; log in again: ${r.logged_out.map((n) => `briefcase remote login ${n}`).join('; ')}`,
+      `Tokens bound to the old DPoP key were revoked; log in again: ${r.logged_out.map((n) => c.command('remote', 'login', n)).join('; ')}`,
     );
   }
 }
@@ -151,7 +152,7 @@ export async function keysCreate(paths: DataPaths, o: KeysCreateFlags, json: boo
   if (await daemonAnswers(paths.socket)) {
     throw new BriefcaseError(
       'conflict',
-      `stop the daemon first: it holds the current ${role} key (or use \`briefcase keys rotate --role ${role}\` for a software key)`,
+      `stop the daemon first: it holds the current ${role} key (or use \`${cliCommand(...homeArgsFor(paths.home), 'keys', 'rotate', '--role', role)}\` for a software key)`,
     );
   }
   // The master key seals software keys, the saved PIN, and the OAuth tokens a dpop change drops.
@@ -213,7 +214,7 @@ export async function keysCreate(paths: DataPaths, o: KeysCreateFlags, json: boo
   }
   if (loggedOut.length > 0) {
     print(
-      `Tokens bound to the old DPoP key were dropped; log in again: ${loggedOut.map((n) => `briefcase remote login ${n}`).join('; ')}`,
+      `Tokens bound to the old DPoP key were dropped; log in again: ${loggedOut.map((n) => cliCommand(...homeArgsFor(paths.home), 'remote', 'login', n)).join('; ')}`,
     );
   }
 }

@@ -153,7 +153,7 @@ export async function remoteAdd(
     print(toolLines(pinned).join('\n'));
   } else if (summary.status !== 'connected') {
     print(
-      'No tools listed yet: once it connects, review them with `briefcase remote list` and accept with `briefcase remote pin`.',
+      `No tools listed yet: once it connects, review them with \`${c.command('remote', 'list')}\` and accept with \`${c.command('remote', 'pin', name)}\`.`,
     );
   }
 }
@@ -161,7 +161,7 @@ export async function remoteAdd(
 export async function remoteList(c: AdminClient, json: boolean): Promise<void> {
   const { servers } = await c.get<{ servers: RemoteSummary[] }>('/v1/admin/remotes');
   if (json) return printJson({ servers });
-  if (servers.length === 0) return print('No remote MCP servers. Add one with `briefcase remote add`.');
+  if (servers.length === 0) return print(`No remote MCP servers. Add one with \`${c.command('remote', 'add')}\`.`);
   print(
     table([
       ['NAME', 'TRANSPORT', 'STATUS', 'AUTH', 'TOOLS', 'NEW', 'CHANGED', 'TARGET'],
@@ -180,7 +180,9 @@ export async function remoteList(c: AdminClient, json: boolean): Promise<void> {
   for (const s of servers) {
     const held = toolLines(s.tools, (t) => t.state !== 'pinned');
     if (held.length === 0) continue;
-    print(`\n${s.name}: hidden from the agent until reviewed (\`briefcase remote pin ${s.name}\` accepts them):`);
+    print(
+      `\n${s.name}: hidden from the agent until reviewed (\`${c.command('remote', 'pin', s.name)}\` accepts them):`,
+    );
     print(held.join('\n'));
   }
 }
@@ -230,7 +232,7 @@ export async function remoteLogin(c: AdminClient, name: string, wait: boolean, j
     await new Promise((r) => setTimeout(r, 500));
   }
   if (json) printJson({ authorization_url, ok: false });
-  else print('Gave up waiting; `briefcase remote list` shows the state.');
+  else print(`Gave up waiting; \`${c.command('remote', 'list')}\` shows the state.`);
   return 1;
 }
 
