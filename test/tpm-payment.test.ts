@@ -28,7 +28,12 @@ test('a TPM refuses a secp256k1 payment key, and the error says what to use', { 
         /TPMs do not offer secp256k1/.test(e.message),
     );
     // The same token makes a P-256 key: the refusal is about the curve, not a broken token.
-    const p256 = Pkcs11Signer.open('receipts', { ...location, key_label: 'p256-probe' }, token.env.BRIEFCASE_PKCS11_PIN, true);
+    const p256 = Pkcs11Signer.open(
+      'receipts',
+      { ...location, key_label: 'p256-probe' },
+      token.env.BRIEFCASE_PKCS11_PIN,
+      true,
+    );
     assert.equal(p256.publicJwk.crv, 'P-256');
     p256.close();
   } finally {

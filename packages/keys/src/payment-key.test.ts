@@ -79,5 +79,8 @@ test('a token-style high-S signature is normalised and gets the right recovery i
   assert.equal(highSeen, 100);
   const other = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), false);
   const digest = keccak_256(new Uint8Array([1]));
-  assert.throws(() => recoverable(secp256k1.sign(digest, secret, { prehash: false }), digest, other), /does not recover/);
+  assert.throws(
+    () => recoverable(secp256k1.sign(digest, secret, { prehash: false }), digest, other),
+    /does not recover/,
+  );
 });

@@ -198,7 +198,12 @@ export function evmAddress(publicKey: Uint8Array): string {
 }
 
 function keyIdOf(publicKey: Uint8Array): string {
-  const jwk = { kty: 'EC', crv: 'secp256k1', x: toBase64Url(publicKey.subarray(1, 33)), y: toBase64Url(publicKey.subarray(33)) };
+  const jwk = {
+    kty: 'EC',
+    crv: 'secp256k1',
+    x: toBase64Url(publicKey.subarray(1, 33)),
+    y: toBase64Url(publicKey.subarray(33)),
+  };
   return jwkThumbprint(jwk as unknown as PublicJwk);
 }
 

@@ -30,6 +30,8 @@ export interface PaymentsConfig {
         pay_timeout_seconds: number;
       }
     | undefined;
+  /** The held-payment sweep (defaults: every 60 s, reservations older than 600 s). */
+  sweep?: { interval_seconds: number; min_age_seconds: number } | undefined;
 }
 
 /**
@@ -56,9 +58,7 @@ export class Payments {
     this.ledger = new SqliteSpendLedger(o.db);
     this.#identity = o.identity;
     const trust = () => ({ issuers: [o.identity().keyId], gateway: o.identity().keyId });
-    const backends: PaymentBackend[] = [
-      new X402Backend({ rpc: o.config().rpc, signer: this.#walletSigner(o, trust) }),
-    ];
+    const backends: PaymentBackend[] = [new X402Backend({ rpc: o.config().rpc, signer: this.#walletSigner(o, trust) })];
     const l402 = o.config().l402;
     if (l402) {
       const name = l402.macaroon_secret.slice('{{secret:'.length, -2);
@@ -114,9 +114,7 @@ export class Payments {
         throw new PaymentError('signing_refused', 'no payment key: `briefcase keys create --role payment`');
       }
       const label = wallet.pkcs11?.token_label;
-      const pin = label
-        ? process.env.BRIEFCASE_PKCS11_PIN || o.secret?.(pinSecretName(label))?.expose()
-        : undefined;
+      const pin = label ? process.env.BRIEFCASE_PKCS11_PIN || o.secret?.(pinSecretName(label))?.expose() : undefined;
       return (this.#helper = new HelperSigner({
         home: o.home,
         masterKey: o.masterKey,
@@ -168,11 +166,15 @@ export class Payments {
    * While running: held payments older than any call (a facilitator that claimed a settlement it
    * never made) are asked of the rail again; those now settled or expired are receipted.
    */
-  async sweep(append: (body: Record<string, unknown>) => Promise<unknown>, logger: Logger): Promise<void> {
+  async sweep(
+    append: (body: Record<string, unknown>) => Promise<unknown>,
+    logger: Logger,
+    minAgeMs = SWEEP_MIN_AGE_MS,
+  ): Promise<void> {
     if (this.#sweeping) return;
     this.#sweeping = true;
     try {
-      for (const { entry, settlement } of await this.flow.recover(SWEEP_MIN_AGE_MS)) {
+      for (const { entry, settlement } of await this.flow.recover(minAgeMs)) {
         if (settlement.status === 'unknown') continue;
         await append({ event: 'resolved', ...paymentFacts(entry.grantId, entry.budgetId, settlement) });
         logger.info('held payment resolved from the rail', { budget_id: entry.budgetId, status: settlement.status });

@@ -43,13 +43,11 @@ export function createWallet(home: string, masterKey: Uint8Array): string {
 }
 
 /** What the payment-helper needs to open the wallet (it opens the key itself), or null. */
-export function walletForHelper(home: string):
-  | {
-      address: string;
-      pkcs11?: Pkcs11Location | undefined;
-      legacy?: { sealed: LegacyWalletFile['sealed']; aad: string } | undefined;
-    }
-  | null {
+export function walletForHelper(home: string): {
+  address: string;
+  pkcs11?: Pkcs11Location | undefined;
+  legacy?: { sealed: LegacyWalletFile['sealed']; aad: string } | undefined;
+} | null {
   const key = readPaymentKey(home);
   if (key) return { address: key.address, pkcs11: key.pkcs11 };
   const legacy = readLegacy(home);

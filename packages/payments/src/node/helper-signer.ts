@@ -101,7 +101,12 @@ export class HelperSigner implements X402Signer {
           if (m.ready) res();
           else {
             this.close();
-            rej(new PaymentError('signing_refused', `the payment-helper could not open the payment key: ${m.detail ?? 'another address'}`));
+            rej(
+              new PaymentError(
+                'signing_refused',
+                `the payment-helper could not open the payment key: ${m.detail ?? 'another address'}`,
+              ),
+            );
           }
           return;
         }
