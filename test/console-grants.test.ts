@@ -15,7 +15,7 @@ import type { Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { chromiumMissing, ensureConsoleBuilt, launchChromium } from './fixtures/console-browser.ts';
 import { enrolInPage } from './fixtures/console-daemon.ts';
-import { cliJson, freePort, readJson, receiptRecords, startDaemon, stdioClient, writeJson } from './helpers.ts';
+import { cliJson, freePort, readJson, receiptRecords, ROOT, startDaemon, stdioClient, writeJson } from './helpers.ts';
 import { anvilSkipReason, DEV_KEY_0, startChain, type Chain } from './payments/chain.ts';
 import { payingHome, type PayingHome } from './payments/harness.ts';
 import { startX402Upstream, type Upstream } from './payments/x402-upstream.ts';
@@ -104,6 +104,7 @@ describe('console Grants page: create with a passkey, see the spend, revoke', { 
     assert.equal((await chain.balanceOf(payTo)) - before, AMOUNT);
     await page.reload();
     await card.locator(`td[data-spent="${AMOUNT}"]`).waitFor();
+    await page.screenshot({ path: join(ROOT, 'docs/screenshots/console-grants.png'), fullPage: true });
     const axe = await new AxeBuilder({ page }).analyze();
     const bad = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     assert.deepEqual(
