@@ -30,6 +30,7 @@ test('a sweep during a payment in flight releases nothing; the payment is counte
     amount: '100',
     payee: '0xb',
     resource: 'https://paid.example/x',
+    offer: {},
   };
   const grant = await signGrant(
     {
