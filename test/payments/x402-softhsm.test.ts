@@ -6,7 +6,7 @@ import { createPublicClient, http, parseAbi, parseEventLogs, type Hex } from 'vi
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SOFTHSM_MODULE, softhsmMissing, softhsmToken, type TokenSetup } from '../fixtures/tokens.ts';
-import { receiptRecords, stdioClient } from '../helpers.ts';
+import { cliJson, receiptRecords, stdioClient } from '../helpers.ts';
 import { anvilSkipReason, DEV_KEY_0, startChain, type Chain } from './chain.ts';
 import { createGrant, payingHome, type PayingHome } from './harness.ts';
 import { startX402Upstream, type Upstream } from './x402-upstream.ts';
@@ -75,6 +75,17 @@ describe('x402 paid with a payment key on a PKCS#11 token (SoftHSM)', { skip }, 
     assert.equal(file.address, h.wallet.toLowerCase());
     assert.equal(file.sealed_private, undefined);
     assert.deepEqual(file.pkcs11, { module: SOFTHSM_MODULE, token_label: 'briefcase', key_label: 'briefcase-payment' });
+    const doctor = cliJson<{ code: string; message: string }[]>(h.home, ['doctor']).json;
+    const line = doctor.find((c) => c.code === 'key_payment');
+    assert.equal(line?.message, `payment: ES256K wallet ${h.wallet.toLowerCase()} (pkcs11, non-exportable)`);
+    const keys = cliJson<{ keys: { role: string; backend: string; address?: string }[] }>(h.home, [
+      'keys',
+      'list',
+    ]).json;
+    assert.deepEqual(
+      keys.keys.filter((k) => k.role === 'payment').map((k) => [k.backend, k.address]),
+      [['pkcs11', h.wallet.toLowerCase()]],
+    );
   });
 
   test('the payee balance rises by exactly the amount; the chain accepted the token-made signature', async () => {
