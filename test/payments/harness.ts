@@ -21,7 +21,16 @@ export interface ConnectorSpec {
   path?: string;
 }
 
-export async function payingHome(chain: Chain, connectors: ConnectorSpec[], fund = 10_000_000n): Promise<PayingHome> {
+/**
+ * `walletArgs`: the CLI command that makes the wallet (default the software alias; a test of a
+ * token passes `keys create --role payment --backend pkcs11 …`). It prints `{address}` with --json.
+ */
+export async function payingHome(
+  chain: Chain,
+  connectors: ConnectorSpec[],
+  fund = 10_000_000n,
+  walletArgs: string[] = ['payments', 'wallet-create'],
+): Promise<PayingHome> {
   const { home, cleanup } = tempHome();
   assert.equal(cli(home, ['init']).code, 0);
   const configPath = join(home, 'config.json');
@@ -29,7 +38,7 @@ export async function payingHome(chain: Chain, connectors: ConnectorSpec[], fund
   writeJson(configPath, { ...config, payments: { rpc: { [chain.network]: chain.rpcUrl } } });
   for (const c of connectors) writeConnector(home, chain, c);
   const daemon = await startDaemon(home);
-  const created = cliJson<{ address: Hex }>(home, ['payments', 'wallet-create']);
+  const created = cliJson<{ address: Hex }>(home, walletArgs);
   assert.equal(created.code, 0, created.stderr);
   const wallet = created.json.address;
   const funder = createWalletClient({

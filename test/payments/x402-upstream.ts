@@ -23,6 +23,8 @@ export interface UpstreamOptions {
   payTo: Hex;
   amount: bigint;
   lie?: boolean;
+  /** The authorization's lifetime the server asks for (validBefore = now + this); default 120. */
+  maxTimeoutSeconds?: number;
   /** Status the handler answers with after payment (a server that takes the money then errors). */
   failAfterPayment?: number;
 }
@@ -82,7 +84,7 @@ export async function startX402Upstream(o: UpstreamOptions): Promise<Upstream> {
               amount: o.amount.toString(),
               extra: { name: o.chain.tokenName, version: '2' },
             },
-            maxTimeoutSeconds: 120,
+            maxTimeoutSeconds: o.maxTimeoutSeconds ?? 120,
           },
           description: 'weather report',
         },

@@ -146,6 +146,18 @@ export const Config = z
           })
           .strict()
           .optional(),
+        /**
+         * Held payments (a settlement that could not be verified) are asked of the rail again every
+         * `interval_seconds`, once older than `min_age_seconds`; one is released only after its
+         * authorization expired unused, so a small age is safe, just more chain look-ups.
+         */
+        sweep: z
+          .object({
+            interval_seconds: z.number().int().min(1).max(3600).default(60),
+            min_age_seconds: z.number().int().min(0).max(86_400).default(600),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ rpc: {} }),

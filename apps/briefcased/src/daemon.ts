@@ -417,10 +417,18 @@ export class Daemon {
     daemon.#sweeper = setInterval(() => daemon.#expireApprovals(), 1000);
     daemon.#sweeper.unref();
     // Held payments (a settlement that could not be verified) are asked of the rail again.
-    daemon.#paymentSweeper = setInterval(() => {
-      const { payments, commits, receipts: log, logger: l } = daemon.services;
-      void payments.sweep((body) => commits.run(() => log.append('payment', 'daemon', body)), l);
-    }, 60_000);
+    const sweep = config.payments.sweep;
+    daemon.#paymentSweeper = setInterval(
+      () => {
+        const { payments, commits, receipts: log, logger: l } = daemon.services;
+        void payments.sweep(
+          (body) => commits.run(() => log.append('payment', 'daemon', body)),
+          l,
+          (sweep?.min_age_seconds ?? 600) * 1000,
+        );
+      },
+      (sweep?.interval_seconds ?? 60) * 1000,
+    );
     daemon.#paymentSweeper.unref();
     logger.info('briefcased started', {
       socket: paths.socket,

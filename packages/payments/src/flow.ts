@@ -47,6 +47,8 @@ export interface PaymentRefusal {
  */
 export class PaymentFlow {
   readonly #d: PaymentFlowDeps;
+  /** Budget ids this process is paying right now (reserved, not yet finished). */
+  readonly #inFlight = new Set<string>();
 
   constructor(deps: PaymentFlowDeps) {
     this.#d = deps;
@@ -98,60 +100,67 @@ export class PaymentFlow {
     } catch (e) {
       throw refusal(e as PaymentError, offer, grant.grantId);
     }
-    let proof: PaymentProof;
+    // The sweep leaves a payment in flight alone: its ref may not be recorded yet, or its proof
+    // not yet sent, and the rail would answer "not paid" for a payment about to be made.
+    this.#inFlight.add(budgetId);
     try {
-      proof = await backend.pay(
-        offer,
-        {
-          budgetId,
-          grantId: grant.grantId,
-          rail: offer.rail,
-          network: offer.network,
-          asset: offer.asset,
-          payee: offer.payee,
-          maxAmount: offer.amount,
-          expiresAt: Math.min(Date.parse(grant.expiresAt), now + 5 * 60_000),
-          grant,
-        },
-        (ref) => this.#d.ledger.attachRef(budgetId, ref),
-      );
-    } catch (e) {
-      // Nothing left the daemon (x402), or the rail refused (L402): release, unless a ref was
-      // recorded — then money may have moved, and the rail decides.
-      const entry = this.#entry(budgetId);
-      if (!entry?.ref) {
-        this.#d.ledger.finish(budgetId, notSettled(offer, 'payment was not made'));
-        const error = e instanceof PaymentError ? e : new PaymentError('payment_rejected', String(e));
-        throw refusal(error, offer, grant.grantId);
+      let proof: PaymentProof;
+      try {
+        proof = await backend.pay(
+          offer,
+          {
+            budgetId,
+            grantId: grant.grantId,
+            rail: offer.rail,
+            network: offer.network,
+            asset: offer.asset,
+            payee: offer.payee,
+            maxAmount: offer.amount,
+            expiresAt: Math.min(Date.parse(grant.expiresAt), now + 5 * 60_000),
+            grant,
+          },
+          (ref) => this.#d.ledger.attachRef(budgetId, ref),
+        );
+      } catch (e) {
+        // Nothing left the daemon (x402), or the rail refused (L402): release, unless a ref was
+        // recorded — then money may have moved, and the rail decides.
+        const entry = this.#entry(budgetId);
+        if (!entry?.ref) {
+          this.#d.ledger.finish(budgetId, notSettled(offer, 'payment was not made'));
+          const error = e instanceof PaymentError ? e : new PaymentError('payment_rejected', String(e));
+          throw refusal(error, offer, grant.grantId);
+        }
+        const settlement = await backend.recover({ ...offer, budgetId, ref: entry.ref });
+        this.#d.ledger.finish(budgetId, settlement);
+        return { settlement, grantId: grant.grantId, budgetId, retryError: e };
       }
-      const settlement = await backend.recover({ ...offer, budgetId, ref: entry.ref });
+      let answer: { response: RetryResponse; value: T } | undefined;
+      let retryError: unknown;
+      try {
+        answer = await retry(proof.retryHeaders);
+      } catch (e) {
+        retryError = e;
+      }
+      let settlement: Settlement;
+      try {
+        settlement = await backend.confirm(proof, answer?.response ?? { status: 0, headers: {} });
+      } catch (e) {
+        settlement = {
+          ...notSettled(offer, `settlement could not be checked: ${(e as Error).message}`),
+          status: 'unknown',
+        };
+      }
       this.#d.ledger.finish(budgetId, settlement);
-      return { settlement, grantId: grant.grantId, budgetId, retryError: e };
-    }
-    let answer: { response: RetryResponse; value: T } | undefined;
-    let retryError: unknown;
-    try {
-      answer = await retry(proof.retryHeaders);
-    } catch (e) {
-      retryError = e;
-    }
-    let settlement: Settlement;
-    try {
-      settlement = await backend.confirm(proof, answer?.response ?? { status: 0, headers: {} });
-    } catch (e) {
-      settlement = {
-        ...notSettled(offer, `settlement could not be checked: ${(e as Error).message}`),
-        status: 'unknown',
+      return {
+        settlement,
+        grantId: grant.grantId,
+        budgetId,
+        ...(answer ? { retry: answer.value } : {}),
+        ...(retryError !== undefined ? { retryError } : {}),
       };
+    } finally {
+      this.#inFlight.delete(budgetId);
     }
-    this.#d.ledger.finish(budgetId, settlement);
-    return {
-      settlement,
-      grantId: grant.grantId,
-      budgetId,
-      ...(answer ? { retry: answer.value } : {}),
-      ...(retryError !== undefined ? { retryError } : {}),
-    };
   }
 
   /**
@@ -163,7 +172,8 @@ export class PaymentFlow {
     // While the daemon runs, only reservations older than any call can be (minAgeMs) are
     // looked at: a younger one may be a payment whose retry is still in flight.
     const before = this.#now() - minAgeMs;
-    for (const entry of this.#d.ledger.pending().filter((e) => e.reservedAt <= before)) {
+    const due = this.#d.ledger.pending().filter((e) => e.reservedAt <= before && !this.#inFlight.has(e.budgetId));
+    for (const entry of due) {
       const backend = this.#d.backends.find((b) => b.rail === entry.rail);
       let settlement: Settlement;
       if (!entry.ref) settlement = notSettled(entry, 'the payment never left the daemon');

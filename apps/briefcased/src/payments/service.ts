@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { Signer } from '@briefcase/keys';
+import { pinSecretName, type Signer } from '@briefcase/keys';
 import {
   PaymentError,
   PaymentFlow,
@@ -9,12 +9,12 @@ import {
   type SpendingGrant,
 } from '@briefcase/payments';
 import { l402BackendFromConfig } from '@briefcase/payments/l402';
-import { HelperSigner, SqliteSpendLedger } from '@briefcase/payments/node';
+import { HelperSigner, moduleEnvironment, SqliteSpendLedger } from '@briefcase/payments/node';
 import { X402Backend, type X402Signer } from '@briefcase/payments/x402';
 import type { ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
 import { GrantStore } from './grants-store.ts';
-import { sealedWallet } from './wallet.ts';
+import { walletForHelper } from './wallet.ts';
 
 export interface PaymentsConfig {
   /** JSON-RPC endpoint per CAIP-2 network the daemon pays on (x402). */
@@ -30,6 +30,8 @@ export interface PaymentsConfig {
         pay_timeout_seconds: number;
       }
     | undefined;
+  /** The held-payment sweep (defaults: every 60 s, reservations older than 600 s). */
+  sweep?: { interval_seconds: number; min_age_seconds: number } | undefined;
 }
 
 /**
@@ -56,9 +58,7 @@ export class Payments {
     this.ledger = new SqliteSpendLedger(o.db);
     this.#identity = o.identity;
     const trust = () => ({ issuers: [o.identity().keyId], gateway: o.identity().keyId });
-    const backends: PaymentBackend[] = [
-      new X402Backend({ rpc: o.config().rpc, signer: this.#walletSigner(o.home, o.masterKey, trust) }),
-    ];
+    const backends: PaymentBackend[] = [new X402Backend({ rpc: o.config().rpc, signer: this.#walletSigner(o, trust) })];
     const l402 = o.config().l402;
     if (l402) {
       const name = l402.macaroon_secret.slice('{{secret:'.length, -2);
@@ -99,14 +99,31 @@ export class Payments {
 
   /**
    * Signatures come from the payment-helper process (AC-6.1), started when the first payment is
-   * signed (a wallet made after start works); the daemon never unseals the wallet key itself.
+   * signed (a wallet made after start works); the daemon never opens the payment key itself. A
+   * PKCS#11 payment key's PIN is found as for the daemon's keys (BRIEFCASE_PKCS11_PIN, else the
+   * vault's `pkcs11.pin.<token>`) and handed to the helper, which opens the token session.
    */
-  #walletSigner(home: string, masterKey: Uint8Array, trust: () => { issuers: string[]; gateway: string }): X402Signer {
+  #walletSigner(
+    o: { home: string; masterKey: Uint8Array; secret?: (name: string) => { expose(): string } | undefined },
+    trust: () => { issuers: string[]; gateway: string },
+  ): X402Signer {
     const get = (): HelperSigner => {
       if (this.#helper) return this.#helper;
-      const wallet = sealedWallet(home);
-      if (!wallet) throw new PaymentError('signing_refused', 'no payment wallet: `briefcase payments wallet-create`');
-      return (this.#helper = new HelperSigner({ masterKey, ...wallet, trust }));
+      const wallet = walletForHelper(o.home);
+      if (!wallet) {
+        throw new PaymentError('signing_refused', 'no payment key: `briefcase keys create --role payment`');
+      }
+      const label = wallet.pkcs11?.token_label;
+      const pin = label ? process.env.BRIEFCASE_PKCS11_PIN || o.secret?.(pinSecretName(label))?.expose() : undefined;
+      return (this.#helper = new HelperSigner({
+        home: o.home,
+        masterKey: o.masterKey,
+        address: wallet.address,
+        legacy: wallet.legacy,
+        pin,
+        env: label ? moduleEnvironment() : {},
+        trust,
+      }));
     };
     return {
       get address() {
@@ -149,11 +166,15 @@ export class Payments {
    * While running: held payments older than any call (a facilitator that claimed a settlement it
    * never made) are asked of the rail again; those now settled or expired are receipted.
    */
-  async sweep(append: (body: Record<string, unknown>) => Promise<unknown>, logger: Logger): Promise<void> {
+  async sweep(
+    append: (body: Record<string, unknown>) => Promise<unknown>,
+    logger: Logger,
+    minAgeMs = SWEEP_MIN_AGE_MS,
+  ): Promise<void> {
     if (this.#sweeping) return;
     this.#sweeping = true;
     try {
-      for (const { entry, settlement } of await this.flow.recover(SWEEP_MIN_AGE_MS)) {
+      for (const { entry, settlement } of await this.flow.recover(minAgeMs)) {
         if (settlement.status === 'unknown') continue;
         await append({ event: 'resolved', ...paymentFacts(entry.grantId, entry.budgetId, settlement) });
         logger.info('held payment resolved from the rail', { budget_id: entry.budgetId, status: settlement.status });

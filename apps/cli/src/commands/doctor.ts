@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '@briefcase/briefcased/config';
 import { softwareKeysWarning } from '@briefcase/briefcased/init';
 import type { DataPaths } from '@briefcase/briefcased/paths';
-import { KEY_ROLES, readPublicKey, readPublicKeys } from '@briefcase/keys';
+import { KEY_ROLES, readPaymentKey, readPublicKey, readPublicKeys } from '@briefcase/keys';
 import { compilePolicy } from '@briefcase/policy';
 import { isolationSupport, processLimitHolds } from '@briefcase/sandbox';
 import { loadMasterKey, masterKeyExists } from '@briefcase/vault';
@@ -86,6 +86,14 @@ export async function doctorChecks(paths: DataPaths, client: AdminClient | null)
           ? 'software, exportable by anyone with the vault master key'
           : `${current.backend}, non-exportable`;
       checks.push(pass(`key_${role}`, `${role}: ${current.algorithm} key ${current.keyId} (${where})`));
+    }
+    const payment = readPaymentKey(paths.home);
+    if (payment) {
+      const where =
+        payment.backend === 'software'
+          ? 'software, exportable by anyone with the vault master key'
+          : `${payment.backend}, non-exportable`;
+      checks.push(pass('key_payment', `payment: ES256K wallet ${payment.address} (${where})`));
     }
     const w = softwareKeysWarning(paths.home, source);
     if (w) checks.push({ code: w.code, ok: true, level: 'warning', message: w.message });
