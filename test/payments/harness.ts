@@ -19,6 +19,8 @@ export interface ConnectorSpec {
   /** Declared payment maximum for the token (atomic units); omitted: none declared. */
   max?: string;
   path?: string;
+  /** The token's decimals, declared with `max` (what a payment approval shows). */
+  decimals?: number;
 }
 
 export async function payingHome(chain: Chain, connectors: ConnectorSpec[], fund = 10_000_000n): Promise<PayingHome> {
@@ -75,7 +77,18 @@ export function writeConnector(home: string, chain: Chain, c: ConnectorSpec): vo
     cost: {
       estimate: 25,
       currency: 'USD',
-      ...(c.max ? { payments: [{ network: chain.network, asset: chain.token.toLowerCase(), max: c.max }] } : {}),
+      ...(c.max
+        ? {
+            payments: [
+              {
+                network: chain.network,
+                asset: chain.token.toLowerCase(),
+                max: c.max,
+                ...(c.decimals !== undefined ? { decimals: c.decimals } : {}),
+              },
+            ],
+          }
+        : {}),
     },
   });
 }
@@ -89,6 +102,10 @@ export interface GrantFlags {
   velocityAmount?: string;
   expires?: string;
   asset?: string;
+  /** Payments above this need a person's approval (`--approval-above`). */
+  approvalAbove?: string;
+  /** More payees on the allowlist. */
+  morePayees?: string[];
 }
 
 export function createGrant(home: string, chain: Chain, g: GrantFlags): string {
@@ -110,6 +127,8 @@ export function createGrant(home: string, chain: Chain, g: GrantFlags): string {
     '--window',
     String(g.window ?? 3600),
     ...(g.velocityAmount ? ['--velocity-amount', g.velocityAmount] : []),
+    ...(g.approvalAbove ? ['--approval-above', g.approvalAbove] : []),
+    ...(g.morePayees ?? []).flatMap((p) => ['--payee', p]),
     '--expires',
     g.expires ?? '1d',
   ]);

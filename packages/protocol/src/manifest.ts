@@ -61,6 +61,8 @@ export const HttpConnectorManifest = z
                 network: z.string().min(1).max(100),
                 asset: z.string().min(1).max(200),
                 max: z.string().regex(/^(0|[1-9][0-9]{0,77})$/, 'atomic units: digits only, no leading zeros'),
+                /** The asset's decimals (6 for USDC): a payment approval shows 0.25, not only 250000. */
+                decimals: z.number().int().min(0).max(36).optional(),
               })
               .strict(),
           )

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { ApprovalStatus, ApprovalTier, ApprovalView } from '@briefcase/protocol';
+import type { ApprovalStatus, ApprovalTier, ApprovalView, PaymentApprovalView } from '@briefcase/protocol';
 import { tierRank } from '@briefcase/policy';
 
 export const APPROVALS_SCHEMA = `
@@ -15,7 +15,8 @@ CREATE TABLE IF NOT EXISTS approvals (
   expires_at TEXT NOT NULL,
   decided_at TEXT,
   view TEXT NOT NULL,
-  budget_caps TEXT NOT NULL DEFAULT '[]'
+  budget_caps TEXT NOT NULL DEFAULT '[]',
+  payment_hash TEXT
 ) STRICT;
 CREATE INDEX IF NOT EXISTS approvals_by_hash ON approvals (call_hash, status);
 CREATE INDEX IF NOT EXISTS approvals_by_status ON approvals (status, requested_by);
@@ -27,6 +28,11 @@ export interface ApprovalNeed {
   tier: ApprovalTier;
   /** Caps (on_exceed "approval") this call would exceed now; the approval must have been given for each. */
   budgetCaps: string[];
+  /**
+   * The payment (PaymentApprovalView.hash) the approval must be for; absent: an approval of the
+   * call itself. Neither kind stands in for the other.
+   */
+  paymentHash?: string;
 }
 
 export interface NewApproval {
@@ -45,6 +51,8 @@ export interface NewApproval {
   ttlSeconds: number;
   /** The budget caps the call would exceed: approving it approves exceeding them. */
   budgetCaps: string[];
+  /** A payment approval: the exact offer approved (its hash binds the approval). */
+  payment?: PaymentApprovalView;
 }
 
 interface Row {
@@ -79,6 +87,10 @@ export class ApprovalStore {
     if (table && !db.prepare("SELECT 1 FROM pragma_table_info('approvals') WHERE name = 'budget_caps'").get()) {
       db.exec("ALTER TABLE approvals ADD COLUMN budget_caps TEXT NOT NULL DEFAULT '[]'");
     }
+    // Databases from before payment approvals: every older approval is of a call, not a payment.
+    if (table && !db.prepare("SELECT 1 FROM pragma_table_info('approvals') WHERE name = 'payment_hash'").get()) {
+      db.exec('ALTER TABLE approvals ADD COLUMN payment_hash TEXT');
+    }
     db.exec(APPROVALS_SCHEMA);
     this.changed.setMaxListeners(0);
     this.#byId = db.prepare('SELECT * FROM approvals WHERE id = ?');
@@ -108,10 +120,11 @@ export class ApprovalStore {
       created_at: now.toISOString(),
       expires_at: expires.toISOString(),
       decided_at: null,
+      ...(input.payment ? { payment: input.payment } : {}),
     };
     this.#db
       .prepare(
-        'INSERT INTO approvals (id, call_hash, status, tier, requested_by, created_at, expires_at, decided_at, view, budget_caps) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)',
+        'INSERT INTO approvals (id, call_hash, status, tier, requested_by, created_at, expires_at, decided_at, view, budget_caps, payment_hash) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)',
       )
       .run(
         id,
@@ -123,6 +136,7 @@ export class ApprovalStore {
         view.expires_at,
         JSON.stringify(view),
         JSON.stringify(input.budgetCaps),
+        input.payment?.hash ?? null,
       );
     // Watchers (the console) hear of it once the creating transaction has committed.
     setImmediate(() => this.changed.emit('change', id));
@@ -180,9 +194,9 @@ export class ApprovalStore {
   ): ApprovalView | undefined {
     const rows = this.#db
       .prepare(
-        'SELECT * FROM approvals WHERE call_hash = ? AND requested_by = ? AND status = ? AND expires_at > ? ORDER BY created_at',
+        'SELECT * FROM approvals WHERE call_hash = ? AND requested_by = ? AND status = ? AND expires_at > ? AND payment_hash IS ? ORDER BY created_at',
       )
-      .all(callHash, requestedBy, status, now.toISOString()) as unknown as Row[];
+      .all(callHash, requestedBy, status, now.toISOString(), need.paymentHash ?? null) as unknown as Row[];
     const row = rows.find((r) => {
       if (tierRank(r.tier) < tierRank(need.tier)) return false;
       const covered = JSON.parse(r.budget_caps) as string[];

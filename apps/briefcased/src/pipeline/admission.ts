@@ -201,3 +201,30 @@ export function refusedResponse(
     },
   };
 }
+
+/** A payment waiting for a person (payment-approval.ts): the same hint as a call's approval. */
+export function paymentApprovalResponse(
+  d: PipelineDeps,
+  s: CallState,
+  receiptId: string,
+  e: { approval: ApprovalView; message: string },
+): ToolCallResponse {
+  const { approval } = e;
+  const command = cli('approvals', 'approve', approval.id);
+  return {
+    ok: false,
+    receipt_id: receiptId,
+    error: {
+      code: 'approval_required',
+      message:
+        `${e.message} A person must approve it with \`${command}\` (approval ${approval.id}, expires ${approval.expires_at}). ` +
+        `Once approved, retry the identical call to ${s.toolName}: it pays exactly this once. If the upstream then asks for a different amount or payee, that needs its own approval.`,
+      approval: {
+        approval_id: approval.id,
+        expires_at: approval.expires_at,
+        wait_ms: d.settings().approvalWaitMs,
+        approve_command: command,
+      },
+    },
+  };
+}
