@@ -59,7 +59,8 @@ describe('code tools paying a granted host (x402)', { skip }, () => {
     install('paycode.weather', AMOUNT.toString());
     install('paycode.cheap', '100000');
     install('paycode.undeclared', undefined);
-    for (const t of ['weather', 'cheap', 'undeclared']) createGrant(h.home, chain, { payee: payTo, purpose: `paycode.${t}` });
+    for (const t of ['weather', 'cheap', 'undeclared'])
+      createGrant(h.home, chain, { payee: payTo, purpose: `paycode.${t}` });
     agent = await stdioClient(h.home, ['--approval-wait', '0']);
   });
   after(async () => {

@@ -70,7 +70,9 @@ export async function startX402McpUpstream(chain: Chain, payTo: Hex, amount: big
     return {
       isError: true,
       structuredContent: required as unknown as Record<string, unknown>,
-      content: [{ type: 'text', text: JSON.stringify({ 'x402/error': { code: 402, message: error, data: required } }) }],
+      content: [
+        { type: 'text', text: JSON.stringify({ 'x402/error': { code: 402, message: error, data: required } }) },
+      ],
     };
   };
 

@@ -172,7 +172,10 @@ export class Host {
           { url: url.href, status: 402, headers: lower(response.headers), body: body.slice(0, 65_536) },
           async (proof) => {
             const answer = await send(proof);
-            return { response: { status: answer.response.status, headers: lower(answer.response.headers) }, value: answer };
+            return {
+              response: { status: answer.response.status, headers: lower(answer.response.headers) },
+              value: answer,
+            };
           },
         ));
       } catch (e) {

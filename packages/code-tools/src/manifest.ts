@@ -27,7 +27,10 @@ export const CodeToolManifest = z
      * `cost.payments`: the tool may pay a granted host that answers 402, at most `max` per call
      * and asset (docs/payments.md). Without it a 402 reaches the code as a 402.
      */
-    cost: z.object({ payments: PaymentDeclarations.min(1) }).strict().optional(),
+    cost: z
+      .object({ payments: PaymentDeclarations.min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type CodeToolManifest = z.infer<typeof CodeToolManifest>;

@@ -29,7 +29,14 @@ export class PaymentApprovalRequired extends BriefcaseError {
 /** The hash a payment approval binds to: exactly what will be paid, to whom, on which rail. */
 export function paymentHash(o: Pick<PaymentRequirement, 'rail' | 'network' | 'asset' | 'amount' | 'payee'>): string {
   return sha256Hex(
-    canonicalize({ v: 'briefcase:payment:v1', rail: o.rail, network: o.network, asset: o.asset, amount: o.amount, payee: o.payee }),
+    canonicalize({
+      v: 'briefcase:payment:v1',
+      rail: o.rail,
+      network: o.network,
+      asset: o.asset,
+      amount: o.amount,
+      payee: o.payee,
+    }),
   );
 }
 
@@ -79,7 +86,13 @@ export function paymentApprover(
       budgetCaps: [],
       paymentHash: payment.hash,
     };
-    const facts = { rail: offer.rail, network: offer.network, asset: offer.asset, amount: offer.amount, payee: offer.payee };
+    const facts = {
+      rail: offer.rail,
+      network: offer.network,
+      asset: offer.asset,
+      amount: offer.amount,
+      payee: offer.payee,
+    };
     const decided = await d.commits.run(() => {
       const now = new Date();
       const usable = d.approvals.findUsable(s.hash, s.caller, need, now);
