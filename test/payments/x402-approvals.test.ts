@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { cli, cliJson, receiptRecords, stdioClient } from '../helpers.ts';
+import { join } from 'node:path';
+import { cli, cliJson, readJson, receiptRecords, startDaemon, stdioClient, writeJson } from '../helpers.ts';
 import { anvilSkipReason, DEV_KEY_0, startChain, type Chain } from './chain.ts';
 import { createGrant, payingHome, type PayingHome } from './harness.ts';
 import { startX402Upstream, type Upstream } from './x402-upstream.ts';
@@ -38,22 +39,25 @@ describe('x402 payment approvals', { skip }, () => {
   const live = { amount: AMOUNT, payTo };
   let chain: Chain;
   let upstream: Upstream;
+  let fresh: Upstream;
+  const payTo3 = privateKeyToAccount(generatePrivateKey()).address.toLowerCase() as Hex;
   let h: PayingHome;
   let agent: Client;
 
   before(async () => {
     chain = await startChain(privateKeyToAccount(DEV_KEY_0).address);
     upstream = await startX402Upstream({ chain, payTo, amount: AMOUNT, live });
+    fresh = await startX402Upstream({ chain, payTo: payTo3, amount: AMOUNT });
     const max = (AMOUNT * 10n).toString();
-    h = await payingHome(
-      chain,
-      ['appr', 'change', 'race', 'total', 'payee', 'asset', 'velocity'].map((n) => ({
+    h = await payingHome(chain, [
+      ...['appr', 'change', 'race', 'total', 'payee', 'asset', 'velocity'].map((n) => ({
         name: `pay.${n}`,
         upstream: upstream.url,
         max,
         decimals: 6,
       })),
-    );
+      { name: 'pay.newpayee', upstream: fresh.url, max, decimals: 6 },
+    ]);
     const g = (name: string, flags: Partial<Parameters<typeof createGrant>[2]> = {}) =>
       createGrant(h.home, chain, { payee: payTo, purpose: `pay.${name}`, approvalAbove: ABOVE, ...flags });
     g('appr');
@@ -63,12 +67,14 @@ describe('x402 payment approvals', { skip }, () => {
     g('payee', { payee: payTo2 });
     g('asset', { asset: `0x${'42'.repeat(20)}` });
     g('velocity', { count: 1 });
+    createGrant(h.home, chain, { payee: payTo3, purpose: 'pay.newpayee' });
     agent = await stdioClient(h.home, ['--approval-wait', '0']);
   });
   after(async () => {
     await agent?.close();
     await h?.cleanup();
     await upstream?.close();
+    await fresh?.close();
     await chain?.stop();
   });
 
@@ -231,5 +237,25 @@ describe('x402 payment approvals', { skip }, () => {
     assert.equal(refused.code, 'budget_exceeded', refused.text);
     assert.equal(paymentReceipts('pay.velocity').at(-1)?.body.reason, 'velocity_exceeded');
     assert.equal((await chain.balanceOf(payTo)) - payee, AMOUNT, 'only the payment within velocity');
+  });
+
+  test('policy approve_new_payees: the first payment to a payee never paid needs approval, later ones not', async () => {
+    await agent.close();
+    await h.daemon.stop();
+    const configPath = join(h.home, 'config.json');
+    const config = readJson<{ payments: Record<string, unknown> }>(configPath);
+    writeJson(configPath, { ...config, payments: { ...config.payments, approve_new_payees: true } });
+    h.daemon = await startDaemon(h.home);
+    agent = await stdioClient(h.home, ['--approval-wait', '0']);
+    const before = await chain.balanceOf(payTo3);
+    const first = await call('pay.newpayee');
+    assert.equal(first.code, 'approval_required', first.text);
+    assert.match(show(first.approvalId!).reason, /never paid before/);
+    assert.equal(await chain.balanceOf(payTo3), before);
+    approve(first.approvalId!);
+    assert.equal((await call('pay.newpayee')).ok, true);
+    const again = await call('pay.newpayee');
+    assert.equal(again.ok, true, `a payee paid before needs no approval: ${again.text}`);
+    assert.equal((await chain.balanceOf(payTo3)) - before, AMOUNT * 2n);
   });
 });

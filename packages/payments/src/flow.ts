@@ -14,6 +14,11 @@ export interface PaymentFlowDeps {
   trust: () => Omit<GrantTrust, 'now'>;
   now?: () => number;
   newBudgetId?: () => string;
+  /**
+   * Policy (`payments.approve_new_payees`): the first payment to a payee this daemon never paid
+   * (no settled entry on the same rail and network) needs a person's approval.
+   */
+  approveNewPayees?: () => boolean;
 }
 
 /** The call a 402 interrupted: what it is for and what its tool declared it would cost. */
@@ -236,6 +241,9 @@ export class PaymentFlow {
           if (!best || rank(r.error) > rank(best.error)) best = r;
           continue;
         }
+        if (this.#d.approveNewPayees?.() && !this.#paidBefore(offer, grant.grantId)) {
+          decision.approvalReasons.push(`${offer.payee} was never paid before (policy: approve new payees)`);
+        }
         if (decision.approvalReasons.length) {
           approvable ??= { offer, grant, approvalReasons: decision.approvalReasons };
           const r = {
@@ -253,6 +261,19 @@ export class PaymentFlow {
     throw best
       ? refusal(best.error, best.offer, best.grantId)
       : refusal(new PaymentError('no_grant', 'no spending grant exists'), offers[0]);
+  }
+
+  #paidBefore(offer: PaymentRequirement, grantId: string): boolean {
+    try {
+      return this.#d.ledger
+        .entries()
+        .some(
+          (e) =>
+            e.state === 'settled' && e.payee === offer.payee && e.rail === offer.rail && e.network === offer.network,
+        );
+    } catch (e) {
+      throw refusal(e as PaymentError, offer, grantId);
+    }
   }
 
   #entry(budgetId: string): LedgerEntry | undefined {
