@@ -35,6 +35,8 @@ export interface McpUpstream {
   state: McpUpstreamState;
   /** Calls that were paid (settled on chain) and served. */
   paid: () => number;
+  /** Every EIP-3009 signature the server received in `_meta["x402/payment"]` (canaries). */
+  signatures: string[];
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function startX402McpUpstream(chain: Chain, payTo: Hex, amount: big
   await rs.initialize();
   const state: McpUpstreamState = { amount, askTwice: false };
   let paid = 0;
+  const signatures: string[] = [];
 
   const resource = { url: 'mcp://tool/forecast', description: 'weather forecast', mimeType: 'application/json' };
   const requirements = () =>
@@ -89,6 +92,8 @@ export async function startX402McpUpstream(chain: Chain, payTo: Hex, amount: big
         const accepts = await requirements();
         const payment = extra._meta?.['x402/payment'] as PaymentPayload | undefined;
         if (!payment) return askForPayment(accepts, 'Payment required to access this resource');
+        const signature = (payment.payload as { signature?: unknown }).signature;
+        if (typeof signature === 'string') signatures.push(signature);
         const matched = rs.findMatchingRequirements(accepts, payment);
         if (!matched) return askForPayment(accepts, 'the payment does not match the price');
         const verified = await rs.verifyPayment(payment, matched);
@@ -126,6 +131,7 @@ export async function startX402McpUpstream(chain: Chain, payTo: Hex, amount: big
     url: `http://127.0.0.1:${port}/mcp`,
     state,
     paid: () => paid,
+    signatures,
     close: () =>
       new Promise((r) => {
         httpServer.closeAllConnections();

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createPublicClient, http, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
@@ -114,5 +116,25 @@ describe('remote MCP tools paying over x402 (MCP transport)', { skip }, () => {
     const made = payments().filter((r) => r.body.event === 'payment');
     assert.equal(made.length - paidBefore, 1);
     assert.equal(made.at(-1)?.body.status, 'settled', 'the spend is counted and receipted');
+  });
+
+  test('AC4: the signed payment reaches the server only: not the agent, receipts, logs or approvals', async () => {
+    const result = await call();
+    assert.ok(upstream.signatures.length >= 3);
+    const places: Record<string, string> = {
+      'agent result': JSON.stringify(result),
+      receipts: JSON.stringify(receiptRecords(h.home)),
+      'daemon log': readFileSync(join(h.home, 'logs', 'daemon.log'), 'utf8'),
+      'daemon output': h.daemon.output(),
+      approvals: cli(h.home, ['approvals', 'list', '--all', '--json']).stdout,
+    };
+    for (const [where, text] of Object.entries(places)) {
+      for (const sig of upstream.signatures) {
+        assert.ok(
+          !text.toLowerCase().includes(sig.slice(2, 66).toLowerCase()),
+          `a payment signature is in the ${where}`,
+        );
+      }
+    }
   });
 });
