@@ -21,6 +21,8 @@ export interface ConnectorSpec {
   path?: string;
   /** The token's decimals, declared with `max` (what a payment approval shows). */
   decimals?: number;
+  /** Default `payment`; `write` needs a call approval under the default policy. */
+  category?: string;
 }
 
 export async function payingHome(chain: Chain, connectors: ConnectorSpec[], fund = 10_000_000n): Promise<PayingHome> {
@@ -65,7 +67,7 @@ export function writeConnector(home: string, chain: Chain, c: ConnectorSpec): vo
     kind: 'http',
     name: c.name,
     description: 'Weather for a city (a paid API: x402)',
-    category: 'payment',
+    category: c.category ?? 'payment',
     input_schema: {
       type: 'object',
       properties: { city: { type: 'string', pattern: '^[a-z]{1,20}$' } },

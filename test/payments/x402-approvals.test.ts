@@ -57,6 +57,7 @@ describe('x402 payment approvals', { skip }, () => {
         decimals: 6,
       })),
       { name: 'pay.newpayee', upstream: fresh.url, max, decimals: 6 },
+      { name: 'pay.write', upstream: upstream.url, max, decimals: 6, category: 'write' },
     ]);
     const g = (name: string, flags: Partial<Parameters<typeof createGrant>[2]> = {}) =>
       createGrant(h.home, chain, { payee: payTo, purpose: `pay.${name}`, approvalAbove: ABOVE, ...flags });
@@ -67,6 +68,7 @@ describe('x402 payment approvals', { skip }, () => {
     g('payee', { payee: payTo2 });
     g('asset', { asset: `0x${'42'.repeat(20)}` });
     g('velocity', { count: 1 });
+    g('write');
     createGrant(h.home, chain, { payee: payTo3, purpose: 'pay.newpayee' });
     agent = await stdioClient(h.home, ['--approval-wait', '0']);
   });
@@ -237,6 +239,31 @@ describe('x402 payment approvals', { skip }, () => {
     assert.equal(refused.code, 'budget_exceeded', refused.text);
     assert.equal(paymentReceipts('pay.velocity').at(-1)?.body.reason, 'velocity_exceeded');
     assert.equal((await chain.balanceOf(payTo)) - payee, AMOUNT, 'only the payment within velocity');
+  });
+
+  test('a call that needs approval itself: approving its payment lets it run and pay once', async () => {
+    const payee = await chain.balanceOf(payTo);
+    const call1 = await call('pay.write');
+    assert.equal(call1.code, 'approval_required', call1.text);
+    assert.equal(show(call1.approvalId!).payment, undefined, 'first the call itself');
+    approve(call1.approvalId!);
+    const pay1 = await call('pay.write');
+    assert.equal(pay1.code, 'approval_required', pay1.text);
+    const asked = show(pay1.approvalId!);
+    assert.equal(asked.payment?.amount, AMOUNT.toString());
+    assert.match(asked.reason, /also lets this call run once/);
+    assert.equal(await chain.balanceOf(payTo), payee);
+    approve(pay1.approvalId!);
+    const paid = await call('pay.write');
+    assert.equal(paid.ok, true, paid.text);
+    assert.equal(paid.payment?.approval_id, pay1.approvalId);
+    assert.equal((await chain.balanceOf(payTo)) - payee, AMOUNT);
+    assert.equal(approvalsFor('pay.write').length, 2, 'two approvals, not three');
+    // Spent: the same call asks for its call approval again and pays nothing.
+    const again = await call('pay.write');
+    assert.equal(again.code, 'approval_required');
+    assert.equal(show(again.approvalId!).payment, undefined);
+    assert.equal((await chain.balanceOf(payTo)) - payee, AMOUNT);
   });
 
   test('policy approve_new_payees: the first payment to a payee never paid needs approval, later ones not', async () => {

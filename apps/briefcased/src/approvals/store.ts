@@ -22,6 +22,9 @@ CREATE INDEX IF NOT EXISTS approvals_by_hash ON approvals (call_hash, status);
 CREATE INDEX IF NOT EXISTS approvals_by_status ON approvals (status, requested_by);
 `;
 
+/** `ApprovalNeed.paymentHash` matching an approval of any one payment of the call. */
+export const ANY_PAYMENT = '*';
+
 /** What a call needs from an approval to run now (step 7 of DESIGN.md §2). */
 export interface ApprovalNeed {
   /** The tier policy and budget require now; a weaker approval does not count. */
@@ -30,7 +33,8 @@ export interface ApprovalNeed {
   budgetCaps: string[];
   /**
    * The payment (PaymentApprovalView.hash) the approval must be for; absent: an approval of the
-   * call itself. Neither kind stands in for the other.
+   * call itself. `ANY_PAYMENT`: an approval of this call and one of its payments (which also
+   * lets the call run once: pipeline/admission.ts). A call approval never stands in for a payment.
    */
   paymentHash?: string;
 }
@@ -66,6 +70,7 @@ interface Row {
   decided_at: string | null;
   view: string;
   budget_caps: string;
+  payment_hash: string | null;
 }
 
 /**
@@ -143,6 +148,11 @@ export class ApprovalStore {
     return view;
   }
 
+  /** The payment hash an approval is bound to, or null for an approval of the call. */
+  paymentHash(id: string): string | null {
+    return (this.#byId.get(id) as Row | undefined)?.payment_hash ?? null;
+  }
+
   /** The budget caps approving this call approves exceeding. */
   budgetCaps(id: string): string[] {
     const row = this.#byId.get(id) as Row | undefined;
@@ -192,11 +202,18 @@ export class ApprovalStore {
     need: ApprovalNeed,
     now: Date,
   ): ApprovalView | undefined {
+    const any = need.paymentHash === ANY_PAYMENT;
     const rows = this.#db
       .prepare(
-        'SELECT * FROM approvals WHERE call_hash = ? AND requested_by = ? AND status = ? AND expires_at > ? AND payment_hash IS ? ORDER BY created_at',
+        `SELECT * FROM approvals WHERE call_hash = ? AND requested_by = ? AND status = ? AND expires_at > ? AND ${any ? 'payment_hash IS NOT NULL' : 'payment_hash IS ?'} ORDER BY created_at`,
       )
-      .all(callHash, requestedBy, status, now.toISOString(), need.paymentHash ?? null) as unknown as Row[];
+      .all(
+        callHash,
+        requestedBy,
+        status,
+        now.toISOString(),
+        ...(any ? [] : [need.paymentHash ?? null]),
+      ) as unknown as Row[];
     const row = rows.find((r) => {
       if (tierRank(r.tier) < tierRank(need.tier)) return false;
       const covered = JSON.parse(r.budget_caps) as string[];

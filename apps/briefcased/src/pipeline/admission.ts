@@ -1,6 +1,6 @@
 import { maxTier, type Tier } from '@briefcase/policy';
 import { BriefcaseError, type ApprovalView, type ErrorCode, type ToolCallResponse } from '@briefcase/protocol';
-import type { ApprovalNeed } from '../approvals/store.ts';
+import { ANY_PAYMENT, type ApprovalNeed } from '../approvals/store.ts';
 import type { Reservation } from '../budget/ledger.ts';
 import type { Tool } from '../tools/tool.ts';
 import { clip, elapsed, type CallState } from './call-state.ts';
@@ -49,7 +49,11 @@ export function admit(
   const tier = over.length > 0 ? maxTier(policyTier, 'local') : policyTier;
   if (tier) {
     const need: ApprovalNeed = { tier, budgetCaps: over.map((o) => o.cap.id) };
-    const approval = d.approvals.findUsable(s.hash, s.caller, need, now);
+    // A person who approved one payment of this call approved the call with it (the approval
+    // shows both); it is consumed here and the payment step takes it for that payment only.
+    const approval =
+      d.approvals.findUsable(s.hash, s.caller, need, now) ??
+      d.approvals.findUsable(s.hash, s.caller, { ...need, paymentHash: ANY_PAYMENT }, now);
     if (!approval) {
       const reason = [
         ...policyReasons,
@@ -65,11 +69,14 @@ export function admit(
       throw new BriefcaseError('internal', 'the approval could not be consumed');
     }
     s.approvalId = approval.id;
+    const paymentHash = d.approvals.paymentHash(approval.id);
+    if (paymentHash) s.prepaid = { approvalId: approval.id, paymentHash };
     d.receipts.append('approval', s.caller, {
       event: 'consumed',
       approval_id: approval.id,
       call_hash: s.hash,
       tool: s.toolName,
+      ...(paymentHash ? { payment_hash: paymentHash } : {}),
     });
   }
   const reservation =

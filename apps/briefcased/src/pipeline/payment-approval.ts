@@ -80,7 +80,15 @@ export function paymentApprover(
 ): (r: PaymentApprovalRequest) => Promise<string> {
   return async ({ offer, grantId, reasons }) => {
     const payment = paymentView(offer, grantId, tool.paymentDecimals?.(offer));
-    const reason = `pay ${payment.display} via ${offer.rail} on ${offer.network} to ${offer.payee}: ${reasons.join('; ')}`;
+    // The approval the admission consumed for this call, if it was for exactly this payment.
+    const prepaid = s.prepaid;
+    delete s.prepaid;
+    if (prepaid?.paymentHash === payment.hash) return prepaid.approvalId;
+    // The call itself needed approval (policy, budget caps): approving this payment lets it run once too.
+    const withCall = s.approvalId !== undefined && s.approvalId !== prepaid?.approvalId;
+    const reason =
+      `pay ${payment.display} via ${offer.rail} on ${offer.network} to ${offer.payee}: ${reasons.join('; ')}` +
+      (withCall || prepaid ? '; approving it also lets this call run once' : '');
     const need: ApprovalNeed = {
       tier: maxTier(s.policy?.tier ?? null, 'local') ?? 'local',
       budgetCaps: [],
@@ -131,7 +139,8 @@ export function paymentApprover(
             estimatedCost: s.estimated ?? 0,
             currency: tool.currency,
             ttlSeconds: d.settings().approvalTtlSeconds,
-            budgetCaps: [],
+            // Approving the payment approves the call with it, over the caps it exceeded.
+            budgetCaps: s.budgetOver ?? [],
             payment,
           },
           now,
