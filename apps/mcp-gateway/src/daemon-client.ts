@@ -30,6 +30,11 @@ const EventLine = z.discriminatedUnion('type', [
   }),
 ]);
 
+const ListVersionsResponse = z.object({
+  versions: z.object({ tools: z.string(), resources: z.string(), prompts: z.string() }),
+});
+export type ListVersions = z.infer<typeof ListVersionsResponse>['versions'];
+
 export type DaemonEvent =
   ({ type: 'progress' } & ProgressUpdate) | { type: 'log'; log: { level: LogLevel; logger?: string; data: unknown } };
 
@@ -87,6 +92,39 @@ export class DaemonClient {
       ),
     );
     return ToolCallResponse.parse(last);
+  }
+
+  async listResources(): Promise<Record<string, unknown>[]> {
+    return z
+      .object({ resources: z.array(z.looseObject({ uri: z.string(), name: z.string() })) })
+      .parse(await this.#request('GET', '/v1/agent/resources')).resources;
+  }
+
+  async listPrompts(): Promise<Record<string, unknown>[]> {
+    return z
+      .object({ prompts: z.array(z.looseObject({ name: z.string() })) })
+      .parse(await this.#request('GET', '/v1/agent/prompts')).prompts;
+  }
+
+  async readResource(uri: string, signal?: AbortSignal): Promise<ToolCallResponse> {
+    return ToolCallResponse.parse(await this.#request('POST', '/v1/agent/resources/read', { uri }, signal));
+  }
+
+  async getPrompt(
+    name: string,
+    args: Record<string, string> | undefined,
+    signal?: AbortSignal,
+  ): Promise<ToolCallResponse> {
+    const body = { name, ...(args ? { arguments: args } : {}) };
+    return ToolCallResponse.parse(await this.#request('POST', '/v1/agent/prompts/get', body, signal));
+  }
+
+  /** The daemon's list versions; with `seen`, answers once one differs (or after `waitMs`). */
+  async listVersions(seen: ListVersions | undefined, waitMs: number, signal: AbortSignal): Promise<ListVersions> {
+    const q = new URLSearchParams({ wait_ms: String(Math.max(0, Math.floor(waitMs))) });
+    if (seen) for (const [k, v] of Object.entries(seen)) q.set(k, v);
+    const body = await this.#request('GET', `/v1/agent/lists/version?${q}`, undefined, signal);
+    return ListVersionsResponse.parse(body).versions;
   }
 
   async approvalStatus(id: string, waitMs: number, signal?: AbortSignal): Promise<{ status: ApprovalStatus }> {

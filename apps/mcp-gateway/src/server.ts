@@ -9,7 +9,17 @@ import { BriefcaseError, type ToolCallResponse } from '@briefcase/protocol';
 import { NOOP_TELEMETRY, type Logger, type Telemetry } from '@briefcase/telemetry';
 import type { DaemonClient, DaemonEvent } from './daemon-client.ts';
 import { nonFiniteNumberPath } from './finite.ts';
+import { registerCatalog } from './catalog.ts';
+import { ListWatch } from './list-watch.ts';
 import { ProgressRelay } from './progress-relay.ts';
+
+const watches = new WeakMap<DaemonClient, ListWatch>();
+/** One list watch per daemon connection, shared by every session of this gateway. */
+function listWatchFor(client: DaemonClient, logger: Logger): ListWatch {
+  let w = watches.get(client);
+  if (!w) watches.set(client, (w = new ListWatch(client, logger)));
+  return w;
+}
 
 export const GATEWAY_NAME = 'briefcase';
 export const GATEWAY_VERSION = '0.1.0';
@@ -33,11 +43,23 @@ export function createGatewayServer(client: DaemonClient, logger: Logger, option
   const server = new Server(
     { name: GATEWAY_NAME, version: GATEWAY_VERSION },
     {
-      capabilities: { tools: { listChanged: false }, logging: {} },
+      capabilities: {
+        tools: { listChanged: true },
+        resources: { listChanged: true },
+        prompts: { listChanged: true },
+        logging: {},
+      },
       instructions:
         'Tools here run through the Briefcase: secrets stay in the Briefcase, some calls need a person to approve them, and every call is receipted.',
     },
   );
+
+  const watch = listWatchFor(client, logger);
+  server.oninitialized = () => watch.add(server);
+  // Callers that want onclose too chain to this one (stdio.ts).
+  server.onclose = () => watch.remove(server);
+
+  registerCatalog(server, client, logger);
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     const { tools } = await client.listTools();

@@ -20,7 +20,11 @@ export async function serveStdio(
   const server = createGatewayServer(client, logger, options);
   transport.onerror = (e) => logger.warn('stdio transport error', { error: e });
   const closed = new Promise<void>((resolve) => {
-    server.onclose = () => resolve();
+    const stopWatching = server.onclose;
+    server.onclose = () => {
+      stopWatching?.();
+      resolve();
+    };
     process.stdin.once('end', () => {
       void server.close().then(resolve);
     });
