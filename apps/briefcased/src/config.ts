@@ -158,9 +158,11 @@ export const Config = z
           })
           .strict()
           .optional(),
+        /** The first payment to a payee never paid before needs a person's approval (docs/approvals.md). */
+        approve_new_payees: z.boolean().default(false),
       })
       .strict()
-      .default({ rpc: {} }),
+      .default({ rpc: {}, approve_new_payees: false }),
     keys: z
       .object({
         /** Roles whose key must be non-exportable (on a token): a software key refuses the start. */

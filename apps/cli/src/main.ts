@@ -455,6 +455,7 @@ remote
   .option('--allow-net <host...>', 'grant a network host (host, host:port, *.domain)')
   .option('--allow-private', 'let granted hosts be loopback or private addresses')
   .option('--isolation <mode>', 'sandbox (default) or none (runs as you: needs confirmation, receipted)')
+  .option('--pay <spec...>', 'the most one tool call may pay the server (x402): NETWORK,ASSET,MAX[,DECIMALS]')
   .option('--json', 'print JSON')
   .action(async (name: string, command: string[], o: RemoteAddFlags & { json?: boolean }) =>
     (await load.remote()).remoteAdd(await admin(), name, command, o, o.json === true),

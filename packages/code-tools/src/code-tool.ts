@@ -112,6 +112,9 @@ export class CodeTool {
       outcome = { ok: false, error: e.message };
     }
     run.abort();
+    // A payment refused or waiting for a person ends the call with that error (the pipeline
+    // answers approval_required with the approval), whatever the code did after.
+    if (host.paymentStop) throw host.paymentStop;
     // Whatever the code did with the refusal (caught it, returned something), the call fails closed.
     if (host.violation) {
       throw new BriefcaseError(

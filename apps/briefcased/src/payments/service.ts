@@ -19,6 +19,8 @@ import { walletForHelper } from './wallet.ts';
 export interface PaymentsConfig {
   /** JSON-RPC endpoint per CAIP-2 network the daemon pays on (x402). */
   rpc: Record<string, string>;
+  /** The first payment to a payee never paid before needs approval. */
+  approve_new_payees?: boolean | undefined;
   /** LND for L402 (docs/payments-l402.md); absent: L402 challenges are not paid. */
   l402?:
     | {
@@ -87,6 +89,7 @@ export class Payments {
       ledger: this.ledger,
       grants: () => this.grants.list(),
       trust,
+      approveNewPayees: () => o.config().approve_new_payees === true,
     });
   }
 

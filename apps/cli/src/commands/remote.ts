@@ -53,6 +53,24 @@ export interface RemoteAddFlags {
   allowNet?: string[];
   allowPrivate?: boolean;
   isolation?: string;
+  pay?: string[];
+}
+
+/** `--pay NETWORK,ASSET,MAX[,DECIMALS]`: the most one call may pay (docs/payments.md). */
+function paymentsFromFlags(o: RemoteAddFlags): Record<string, unknown> {
+  if (!o.pay) return {};
+  return {
+    payments: o.pay.map((entry) => {
+      const [network, asset, max, decimals, ...rest] = entry.split(',');
+      if (!network || !asset || !max || rest.length || !/^(0|[1-9][0-9]*)$/.test(max)) {
+        throw new BriefcaseError(
+          'bad_request',
+          `--pay ${entry}: expected NETWORK,ASSET,MAX[,DECIMALS] with MAX in atomic units, e.g. eip155:8453,0x8335…2913,100000,6`,
+        );
+      }
+      return { network, asset: asset.toLowerCase(), max, ...(decimals ? { decimals: Number(decimals) } : {}) };
+    }),
+  };
 }
 
 /** An access manifest from --allow-* flags, or undefined when none is given (the daemon infers one). */
@@ -128,6 +146,7 @@ export async function remoteAdd(
       env_allow: o.envAllow ?? [],
       env_secrets: envSecrets,
       ...(access ? { access } : {}),
+      ...paymentsFromFlags(o),
       ...timeout,
     };
   } else {
@@ -137,7 +156,15 @@ export async function remoteAdd(
       ...(o.clientMetadataUrl ? { client_metadata_url: o.clientMetadataUrl } : {}),
     };
     const access = accessFromFlags(o);
-    body = { name, transport: 'http', url: o.url, oauth, ...(access ? { access } : {}), ...timeout };
+    body = {
+      name,
+      transport: 'http',
+      url: o.url,
+      oauth,
+      ...(access ? { access } : {}),
+      ...paymentsFromFlags(o),
+      ...timeout,
+    };
   }
   const summary = await c.post<RemoteSummary>('/v1/admin/remotes', body);
   if (json) return printJson(summary);
