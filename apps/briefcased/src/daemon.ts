@@ -496,6 +496,7 @@ export class Daemon {
     try {
       receipts.append('daemon', 'daemon', { event: 'stopped', pid: process.pid });
       await receipts.close();
+      await this.services.commits.close();
       db.close();
       // Signed after the last checkpoint, so exports made while the daemon is stopped verify
       // against the device ID (a statement covers checkpoints up to its own time).
