@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BriefcaseError } from '@briefcase/protocol';
 import { seal, writeFileAtomic } from '@briefcase/vault';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 
 const AAD = 'briefcase:payment-wallet:evm:v1';
 
@@ -28,7 +27,9 @@ export function walletAddress(home: string): string | null {
  * Create the EVM payment wallet (secp256k1), sealed under the vault master key like the
  * software keys: it never leaves the daemon's data dir in the clear. Refuses to overwrite.
  */
-export function createWallet(home: string, masterKey: Uint8Array): string {
+export async function createWallet(home: string, masterKey: Uint8Array): Promise<string> {
+  // viem on first use only: it is ~10 MiB of the daemon's memory otherwise (issue 13).
+  const { generatePrivateKey, privateKeyToAccount } = await import('viem/accounts');
   const path = walletPath(home);
   if (existsSync(path)) throw new BriefcaseError('conflict', `a payment wallet exists (${walletAddress(home)})`);
   const key = generatePrivateKey();

@@ -16,6 +16,7 @@ export function paymentStep(d: PipelineDeps, s: CallState, tool: Tool): ToolCont
   return async (challenge, retry) => {
     let outcome;
     try {
+      await payments.loadRails();
       outcome = await payments.flow.pay(
         challenge,
         { purposes: [s.toolName, ...tool.tags], estimate: (offer) => tool.paymentEstimate?.(offer) ?? 0n },
