@@ -327,7 +327,7 @@ export class Daemon {
     // a clean stop's checkpoint are nobody's (receipts-guard.ts).
     await receipts.checkpoint();
 
-    remotes.start();
+    await remotes.start();
     const api = createApiServer(buildRoutes(services), services);
     await listenSocket(api, paths.socket);
     daemon.#servers.push(api);
