@@ -5,6 +5,7 @@ import { daemonAnswers, type DataPaths } from '@briefcase/briefcased/paths';
 import { BriefcaseError } from '@briefcase/protocol/errors';
 import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
 import type { AdminClient } from '../client.ts';
+import { DAEMON_NODE_FLAGS } from '../daemon-flags.ts';
 import { mcpClientConfig } from '../mcp-entry.ts';
 import { print, printJson, warn } from '../output.ts';
 import { oneLine } from '../safe-text.ts';
@@ -53,14 +54,6 @@ function tail(file: string, lines = 30): string {
     return '(no output)';
   }
 }
-
-/**
- * V8 flags for the daemon's process. A young generation capped at 2 MiB per semi-space (V8's
- * default grows to 16) keeps ~50 MiB of resident memory off a daemon that allocates a little
- * per call: 208 → 148 MiB after 1,000 echo calls, CPU per call unchanged within noise
- * (issue 13, docs/benchmarks.md § Memory). V8 reads it only at process start-up.
- */
-export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=2'];
 
 /**
  * `briefcase start --detach`: spawn `briefcase start` (the same flags) in its own session, and
