@@ -169,7 +169,7 @@ export class CommitQueue {
         (error: unknown) => {
           this.#failed = new BriefcaseError(
             'unavailable',
-            'the Briefcase could not make its database durable (fsync of the write-ahead log failed); nothing more is recorded until briefcased restarts: check the disk, then restart it',
+            'the Briefcase could not make its database durable (fsync of the write-ahead log failed); tool calls fail until briefcased restarts: check the disk, then restart it',
             error instanceof Error ? error.message : String(error),
           );
           for (const { job } of [...batch, ...this.#committed]) job.reject(this.#failed);
