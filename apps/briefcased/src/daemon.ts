@@ -364,7 +364,7 @@ export class Daemon {
     await receipts.checkpoint();
 
     daemon.#unwatch = watchConnectors(paths.connectors, () => connectors.scan(), logger).stop;
-    remotes.start();
+    await remotes.start();
     const api = createApiServer(buildRoutes(services), services);
     await listenSocket(api, paths.socket);
     daemon.#servers.push(api);
@@ -542,6 +542,7 @@ export class Daemon {
     try {
       receipts.append('daemon', 'daemon', { event: 'stopped', pid: process.pid });
       await receipts.close();
+      await this.services.commits.close();
       db.close();
       // Signed after the last checkpoint, so exports made while the daemon is stopped verify
       // against the device ID (a statement covers checkpoints up to its own time).

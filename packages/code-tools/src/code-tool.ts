@@ -5,7 +5,7 @@ import { Host, type HostDeps } from './host.ts';
 import { KvStore } from './kv.ts';
 import { LimitExceeded } from './limits.ts';
 import { CodeToolManifest, MAX_CODE_BYTES } from './manifest.ts';
-import { ToolCodeError } from './quickjs.ts';
+import { ToolCodeError } from './tool-code-error.ts';
 import { runQuickJsInWorker } from './quickjs-pool.ts';
 import { checkWasmModule } from './wasm-check.ts';
 import { runWasm } from './wasm.ts';

@@ -1,19 +1,12 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { pinSecretName, type Signer } from '@briefcase/keys';
-import {
-  PaymentError,
-  PaymentFlow,
-  signGrant,
-  type GrantRequest,
-  type PaymentBackend,
-  type SpendingGrant,
-} from '@briefcase/payments';
-import { l402BackendFromConfig } from '@briefcase/payments/l402';
+import { PaymentError, PaymentFlow, signGrant, type GrantRequest, type SpendingGrant } from '@briefcase/payments';
 import { HelperSigner, moduleEnvironment, SqliteSpendLedger } from '@briefcase/payments/node';
-import { X402Backend, type X402Signer } from '@briefcase/payments/x402';
+import type { X402Signer } from '@briefcase/payments/x402';
 import type { ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
 import { GrantStore } from './grants-store.ts';
+import { LazyRail } from './lazy-rail.ts';
 import { walletForHelper } from './wallet.ts';
 
 export interface PaymentsConfig {
@@ -46,6 +39,7 @@ export class Payments {
   readonly ledger: SqliteSpendLedger;
   readonly flow: PaymentFlow;
   readonly #identity: () => Signer;
+  readonly #rails: LazyRail[];
 
   constructor(o: {
     db: DatabaseSync;
@@ -60,30 +54,40 @@ export class Payments {
     this.ledger = new SqliteSpendLedger(o.db);
     this.#identity = o.identity;
     const trust = () => ({ issuers: [o.identity().keyId], gateway: o.identity().keyId });
-    const backends: PaymentBackend[] = [new X402Backend({ rpc: o.config().rpc, signer: this.#walletSigner(o, trust) })];
+    const signer = this.#walletSigner(o, trust);
+    const backends = [
+      new LazyRail('x402', async () => {
+        const { X402Backend } = await import('@briefcase/payments/x402');
+        return new X402Backend({ rpc: o.config().rpc, signer });
+      }),
+    ];
     const l402 = o.config().l402;
     if (l402) {
       const name = l402.macaroon_secret.slice('{{secret:'.length, -2);
       backends.push(
-        l402BackendFromConfig(
-          {
-            restUrl: l402.rest_url,
-            tlsCertPath: l402.tls_cert_path,
-            macaroonSecret: name,
-            network: l402.network,
-            maxFeeMsat: l402.max_fee_msat,
-            payTimeoutSeconds: l402.pay_timeout_seconds,
-          },
-          () => ({
-            expose: () => {
-              const v = o.secret?.(name);
-              if (!v) throw new PaymentError('signing_refused', `the LND macaroon secret ${name} is not in the vault`);
-              return v.expose();
+        new LazyRail('l402', async () =>
+          (await import('@briefcase/payments/l402')).l402BackendFromConfig(
+            {
+              restUrl: l402.rest_url,
+              tlsCertPath: l402.tls_cert_path,
+              macaroonSecret: name,
+              network: l402.network,
+              maxFeeMsat: l402.max_fee_msat,
+              payTimeoutSeconds: l402.pay_timeout_seconds,
             },
-          }),
+            () => ({
+              expose: () => {
+                const v = o.secret?.(name);
+                if (!v)
+                  throw new PaymentError('signing_refused', `the LND macaroon secret ${name} is not in the vault`);
+                return v.expose();
+              },
+            }),
+          ),
         ),
       );
     }
+    this.#rails = backends;
     this.flow = new PaymentFlow({
       backends,
       ledger: this.ledger,
@@ -91,6 +95,11 @@ export class Payments {
       trust,
       approveNewPayees: () => o.config().approve_new_payees === true,
     });
+  }
+
+  /** Imports the rails' code (first payment or recovery only); before `flow.pay`. */
+  async loadRails(): Promise<void> {
+    await Promise.all(this.#rails.map((r) => r.load()));
   }
 
   /** Stop the payment-helper process (daemon shutdown). */

@@ -22,6 +22,7 @@ export function paymentStep(
   return async (challenge, retry) => {
     let outcome;
     try {
+      await payments.loadRails();
       outcome = await payments.flow.pay(
         challenge,
         {
