@@ -1,5 +1,6 @@
 import { KEY_ROLES, readStoredKey } from '@briefcase/keys';
 import { masterKeyExists, type MasterKeySource } from '@briefcase/vault';
+import { cli } from './cli-hint.ts';
 
 // The warnings init, start and doctor share, apart from init.ts (which loads the demo, the policy
 // and the config schemas): `doctor` loads only this (start-up time).
@@ -34,7 +35,7 @@ export function softwareKeysWarning(home: string, source?: MasterKeySource | nul
   if (roles.length === 0 || !from) return null;
   return {
     code: 'software_keys',
-    message: `software keys (${roles.join(', ')}): ${PROTECTED_BY[from]}. Put them on a token with \`briefcase keys create --backend pkcs11\` (see docs/keys.md)`,
+    message: `software keys (${roles.join(', ')}): ${PROTECTED_BY[from]}. Put them on a token with \`${cli('keys', 'create', '--backend', 'pkcs11')}\` (see docs/keys.md)`,
   };
 }
 
@@ -42,6 +43,6 @@ export function softwareKeysWarning(home: string, source?: MasterKeySource | nul
 export function noKeychainWarning(reason: string, source: MasterKeySource): Warning {
   return {
     code: 'no_keychain',
-    message: `no OS keychain answered (${reason}); the vault master key is ${source === 'passphrase' ? 'derived from BRIEFCASE_PASSPHRASE' : 'in a file in the data directory'} instead. Once a keychain is available: \`briefcase keys move-master --to keychain\``,
+    message: `no OS keychain answered (${reason}); the vault master key is ${source === 'passphrase' ? 'derived from BRIEFCASE_PASSPHRASE' : 'in a file in the data directory'} instead. Once a keychain is available: \`${cli('keys', 'move-master', '--to', 'keychain')}\``,
   };
 }

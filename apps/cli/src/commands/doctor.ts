@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
+import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
 import type { DataPaths } from '@briefcase/briefcased/paths';
 import type { AdminClient } from '../client.ts';
 import { print, printJson } from '../output.ts';
@@ -34,7 +35,12 @@ export async function doctorChecks(
   o: DoctorOptions = {},
 ): Promise<Check[]> {
   if (!existsSync(paths.home))
-    return [fail('data_dir_missing', `${paths.home} does not exist: run \`briefcase init\``)];
+    return [
+      fail(
+        'data_dir_missing',
+        `${paths.home} does not exist: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\``,
+      ),
+    ];
   const deep = o.deep === true;
   // Started first: the daemon answers while the local checks run.
   const daemon = daemonChecks(client);
@@ -72,7 +78,12 @@ async function configChecks(paths: DataPaths, deep: boolean): Promise<Check[]> {
 /** Cedar's WebAssembly compiles the policy in ~0.25 s: the result is kept per content hash. */
 async function policyChecks(paths: DataPaths, deep: boolean): Promise<Check[]> {
   if (!existsSync(paths.policy))
-    return [fail('policy_missing', `${paths.policy} does not exist: run \`briefcase init\``)];
+    return [
+      fail(
+        'policy_missing',
+        `${paths.policy} does not exist: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\``,
+      ),
+    ];
   const text = readFileSync(paths.policy, 'utf8');
   const result = await cached(paths.home, 'policy', sha256Hex(text), deep, async () => {
     const { compilePolicy } = await import('@briefcase/policy');
@@ -87,17 +98,22 @@ async function policyChecks(paths: DataPaths, deep: boolean): Promise<Check[]> {
 }
 
 async function keyChecks(paths: DataPaths): Promise<Check[]> {
-  const [{ KEY_ROLES, readPublicKey, readPublicKeys }, { loadMasterKey, masterKeyExists }, { softwareKeysWarning }] =
-    await Promise.all([
-      import('@briefcase/keys'),
-      import('@briefcase/vault'),
-      import('@briefcase/briefcased/key-warnings'),
-    ]);
+  const [
+    { KEY_ROLES, readPaymentKey, readPublicKey, readPublicKeys },
+    { loadMasterKey, masterKeyExists },
+    { softwareKeysWarning },
+  ] = await Promise.all([
+    import('@briefcase/keys'),
+    import('@briefcase/vault'),
+    import('@briefcase/briefcased/key-warnings'),
+  ]);
   const checks: Check[] = [];
   const source = masterKeyExists(paths.home);
   const receiptsKey = readPublicKey(paths.home, 'receipts');
-  if (!source) return [fail('keys_missing', 'no vault master key: run `briefcase init`')];
-  if (!receiptsKey) return [fail('keys_missing', 'no receipt-signing key: run `briefcase init`')];
+  if (!source)
+    return [fail('keys_missing', `no vault master key: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\``)];
+  if (!receiptsKey)
+    return [fail('keys_missing', `no receipt-signing key: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\``)];
   checks.push(pass('keys_present', `vault master key (${source}) and receipt-signing key ${receiptsKey.keyId}`));
   if (source === 'keychain') {
     // The daemon cannot start if the keychain is locked or its entry gone: say so before it tries.
@@ -117,6 +133,14 @@ async function keyChecks(paths: DataPaths): Promise<Check[]> {
         ? 'software, exportable by anyone with the vault master key'
         : `${current.backend}, non-exportable`;
     checks.push(pass(`key_${role}`, `${role}: ${current.algorithm} key ${current.keyId} (${where})`));
+  }
+  const payment = readPaymentKey(paths.home);
+  if (payment) {
+    const where =
+      payment.backend === 'software'
+        ? 'software, exportable by anyone with the vault master key'
+        : `${payment.backend}, non-exportable`;
+    checks.push(pass('key_payment', `payment: ES256K wallet ${payment.address} (${where})`));
   }
   const w = softwareKeysWarning(paths.home, source);
   if (w) checks.push({ code: w.code, ok: true, level: 'warning', message: w.message });
