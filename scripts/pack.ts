@@ -75,6 +75,7 @@ await build({
   absWorkingDir: ROOT,
   entryPoints: {
     main: 'apps/cli/src/main.ts',
+    'help-text': 'apps/cli/src/help-text.ts',
     'quickjs-worker': 'packages/code-tools/src/quickjs-worker.ts',
     'wasm-worker': 'packages/code-tools/src/wasm-worker.ts',
     'native-host-main': 'apps/extension/src/native-host-main.ts',
@@ -111,6 +112,7 @@ writeFileSync(
   join(STAGE, 'bin/briefcase.js'),
   bin
     .replace(SOURCE_ENTRY, "await import('../dist/main.js');")
+    .replace("import('../src/help-text.ts')", "import('../dist/help-text.js')")
     .replace(
       /^\/\/ The `briefcase` command\..*\n.*\n/m,
       '// The `briefcase` command, bundled by scripts/pack.ts (the repository runs the sources).\n',

@@ -84,13 +84,21 @@ export interface DaemonProcess {
   kill9(): Promise<void>;
 }
 
-/** Start `briefcase start` as a real process and wait until its socket answers. */
+/**
+ * Start `briefcase start` as a real process and wait until its socket answers. `inheritFile`:
+ * the daemon inherits a read descriptor of that file (fd 200, not close-on-exec), as a daemon may
+ * from whatever starts it (Node reuses low descriptor numbers for its own, so a high one survives).
+ */
 export async function startDaemon(
   home: string,
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
+  o: { inheritFile?: string } = {},
 ): Promise<DaemonProcess> {
-  const proc = spawn(process.execPath, [BIN, 'start', ...args], {
+  const [command, argv] = o.inheritFile
+    ? ['/bin/bash', ['-c', 'exec 200<"$0"; exec "$@"', o.inheritFile, process.execPath, BIN, 'start', ...args]]
+    : [process.execPath, [BIN, 'start', ...args]];
+  const proc = spawn(command, argv, {
     env: { ...process.env, BRIEFCASE_HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

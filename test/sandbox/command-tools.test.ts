@@ -1,22 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { findExecutable, sandboxAvailable } from '@briefcase/sandbox';
+import { cli, cliJson, healthy, ROOT, startDaemon, stdioClient, tempHome, type DaemonProcess } from '../helpers.ts';
 import {
-  cli,
-  cliJson,
-  healthy,
-  receiptRecords,
-  ROOT,
-  startDaemon,
-  stdioClient,
-  tempHome,
-  type DaemonProcess,
-} from '../helpers.ts';
+  addCommandTool,
+  callTool,
+  countingServer,
+  toolReceipts,
+  type CountingServer,
+} from './lib/command-tool-harness.ts';
 
 const available = sandboxAvailable();
 const skip = !available.ok
@@ -45,55 +41,26 @@ describe('command tools through the gateway (issue 10)', { skip }, () => {
   const person = mkdtempSync(join(home, '..', 'person-'));
   let daemon: DaemonProcess;
   let agent: Client;
-  let granted: { server: Server; port: number };
-  let other: { server: Server; port: number; hits: number };
+  let granted: CountingServer;
+  let other: CountingServer;
 
-  const add = (definition: Record<string, unknown>) => {
-    const file = join(work, `${String(definition.name)}.json`);
-    writeFileSync(file, JSON.stringify(definition));
-    const r = cli(home, ['tools', 'add', file, '--json']);
-    assert.equal(r.code, 0, r.stderr + r.stdout);
-    return JSON.parse(r.stdout) as Record<string, unknown>;
-  };
-  const call = async (name: string, args: Record<string, unknown>) => {
-    const r = await agent.callTool({ name, arguments: args });
-    const text = (r.content as { type: string; text?: string }[]).map((c) => c.text ?? '').join('\n');
-    const meta = (r._meta ?? {}) as Record<string, unknown>;
-    return { r, text, code: (meta['dev.briefcase/error'] as { code?: string } | undefined)?.code };
-  };
-  const receiptsOf = (tool: string) =>
-    receiptRecords(home).filter((x) => x.kind === 'tool_call' && x.body.tool === tool);
+  const add = (definition: Record<string, unknown>) => addCommandTool(home, work, definition);
+  const call = (name: string, args: Record<string, unknown>) => callTool(agent, name, args);
+  const receiptsOf = (tool: string) => toolReceipts(home, tool);
   /** The hostile tool runs a bash script of the agent's choosing: the tool is the attacker. */
   const attack = async (script: string) => {
     const out = await call('attack.sh', { script });
     assert.ok(!out.text.includes(CANARY), `no canary in what the tool returned: ${out.text}`);
     return out;
   };
-  const serve = (handler: (url: string) => string) =>
-    new Promise<{ server: Server; port: number; hits: number }>((resolve) => {
-      const state = { hits: 0 };
-      const server = createServer((req, res) => {
-        state.hits++;
-        res.end(handler(req.url ?? ''));
-      });
-      server.listen(0, '127.0.0.1', () =>
-        resolve({
-          server,
-          port: (server.address() as { port: number }).port,
-          get hits() {
-            return state.hits;
-          },
-        }),
-      );
-    });
 
   before(async () => {
     assert.equal(cli(home, ['init']).code, 0);
     writeFileSync(join(home, 'canary.txt'), CANARY);
     mkdirSync(join(person, '.ssh'), { recursive: true });
     writeFileSync(join(person, '.ssh', 'id_ed25519'), CANARY);
-    granted = await serve(() => 'granted upstream ok');
-    other = await serve(() => `not for tools ${CANARY}`);
+    granted = await countingServer((_req, res) => res.end('granted upstream ok'));
+    other = await countingServer((_req, res) => res.end(`not for tools ${CANARY}`));
     daemon = await startDaemon(home, [], { BC_CMD_CANARY: CANARY, HOME: person });
     add(JSON.parse(readFileSync(join(ROOT, 'examples/tools/json-query/tool.json'), 'utf8')) as Record<string, unknown>);
     add({
@@ -226,9 +193,17 @@ describe('command tools through the gateway (issue 10)', { skip }, () => {
     );
   });
 
-  it('a fork bomb is bounded: the call ends, the daemon stays healthy, the next call works', async () => {
+  it('a fork bomb is bounded: sandbox_violation with one receipt, the daemon stays healthy, the next call works', async () => {
+    const before = receiptsOf('attack.sh').length;
     const out = await call('attack.sh', { script: 'f(){ f | f & }; f; sleep 30' });
-    assert.ok(out.r.isError === true, out.text);
+    assert.equal(out.code, 'sandbox_violation', out.text);
+    const receipts = receiptsOf('attack.sh').slice(before);
+    assert.equal(receipts.length, 1, 'exactly one receipt');
+    // As root the kernel's count of refused forks (a pids cgroup) stops it at once; otherwise its time limit does.
+    assert.match(
+      String(receipts[0]!.body.detail),
+      process.getuid?.() === 0 ? /process limit/ : /process limit|timeout/,
+    );
     assert.ok(await healthy(home));
     const next = await call('json.query', { filter: '.a', input: { a: 7 } });
     assert.equal(next.text.trim(), '7');

@@ -694,10 +694,14 @@ program
 program
   .command('doctor')
   .description('check the installation and the daemon')
+  .option(
+    '--deep',
+    'redo the slow checks (config, connectors, policy, bubblewrap) instead of reusing their last result',
+  )
   .option('--json', 'print JSON')
-  .action(async (o: { json?: boolean }) => {
+  .action(async (o: { json?: boolean; deep?: boolean }) => {
     const client = await adminIfInitialised();
-    exitCode = await (await load.doctor()).doctor(paths(), client, o.json === true);
+    exitCode = await (await load.doctor()).doctor(paths(), client, o.json === true, { deep: o.deep === true });
   });
 
 try {

@@ -32,7 +32,7 @@ function modulesOf(args: string[]): string[] {
 
 /**
  * Start-up time (issue 8 criterion 6) as a property of the module graph rather than of a clock:
- * the help and the daemon commands load neither the daemon, nor the schema library, nor Cedar,
+ * `--version` and the daemon commands load neither the daemon, nor the schema library, nor Cedar,
  * PKCS#11, the keychain or the MCP SDK. (Timings: bench/cli-startup.ts.)
  */
 describe('the CLI loads only what a command uses', () => {
@@ -45,7 +45,6 @@ describe('the CLI loads only what a command uses', () => {
   ];
   for (const args of [
     ['--version'],
-    ['--help'],
     ['approvals', 'list'],
     ['tools', 'list'],
     ['status'],
@@ -65,4 +64,27 @@ describe('the CLI loads only what a command uses', () => {
       }
     });
   }
+});
+
+/**
+ * Issue 11: `briefcase --help` answers from the pre-rendered command table alone — not even
+ * commander — and that text is exactly what commander renders from main.ts, so it cannot drift.
+ */
+describe('briefcase --help is pre-rendered', () => {
+  it('loads nothing of ours but the bin and the help text', () => {
+    for (const flag of ['--help', '-h']) {
+      const ours = modulesOf([flag]).filter((m) => m.startsWith('file:'));
+      assert.deepEqual(
+        ours.map((m) => m.slice(m.indexOf('/apps/') + 1)),
+        ['apps/cli/bin/briefcase.js', 'apps/cli/src/help-text.ts'],
+        `briefcase ${flag} loaded ${ours.join(', ')}`,
+      );
+    }
+  });
+  it("prints exactly commander's rendering of the command table (else: node scripts/cli-help.ts)", async () => {
+    const { renderHelp } = await import('../../../scripts/cli-help.ts');
+    const fast = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
+    assert.equal(fast.status, 0, fast.stderr);
+    assert.equal(fast.stdout, renderHelp(), 'apps/cli/src/help-text.ts is stale: run `node scripts/cli-help.ts`');
+  });
 });

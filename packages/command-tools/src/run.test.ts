@@ -43,3 +43,34 @@ describe('runProcess', () => {
     assert.ok(Buffer.byteLength(r.stdout) <= 10_000);
   });
 });
+
+describe('runProcess: overLimit', () => {
+  it('stops the run once overLimit says so, and says why', async () => {
+    let asked = 0;
+    const r = await runProcess({
+      command: '/bin/sh',
+      args: ['-c', 'sleep 30'],
+      env: { PATH: '/usr/bin:/bin' },
+      stdin: null,
+      timeoutMs: 60_000,
+      maxOutputBytes: 1024,
+      signal: new AbortController().signal,
+      overLimit: () => ++asked >= 3,
+    });
+    assert.equal(r.stopped, 'limit');
+    assert.equal(r.signal, 'SIGKILL');
+  });
+  it('a run that exits before the next poll is still marked when the count says so', async () => {
+    const r = await runProcess({
+      command: '/bin/sh',
+      args: ['-c', 'exit 0'],
+      env: { PATH: '/usr/bin:/bin' },
+      stdin: null,
+      timeoutMs: 60_000,
+      maxOutputBytes: 1024,
+      signal: new AbortController().signal,
+      overLimit: () => true,
+    });
+    assert.equal(r.stopped, 'limit');
+  });
+});

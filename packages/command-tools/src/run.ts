@@ -10,6 +10,11 @@ export interface RunSpec {
   timeoutMs: number;
   maxOutputBytes: number;
   signal: AbortSignal;
+  /**
+   * Whether the run has gone over a limit the kernel counts (a pids cgroup's refused forks):
+   * asked every `LIMIT_POLL_MS` while it runs and once when it ends; true stops it (`limit`).
+   */
+  overLimit?: (() => boolean) | undefined;
 }
 
 /** How one run ended. `stopped` says why the daemon ended it, when it did. */
@@ -19,10 +24,12 @@ export interface RunOutcome {
   stdout: string;
   /** The last few KiB of stderr, for the error message of a failed run. */
   stderrTail: string;
-  stopped: 'timeout' | 'output_limit' | 'aborted' | null;
+  stopped: 'timeout' | 'output_limit' | 'limit' | 'aborted' | null;
 }
 
 const STDERR_TAIL = 4096;
+/** How often `overLimit` is asked (inotify does not report cgroup v1 event files). */
+export const LIMIT_POLL_MS = 100;
 
 /**
  * Run a program once: write its stdin, read stdout up to `maxOutputBytes`, keep the tail of
@@ -55,10 +62,21 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       child.kill('SIGKILL');
       killGroup();
     };
-    const timer = setTimeout(() => stop('timeout'), spec.timeoutMs);
     const onAbort = () => stop('aborted');
     if (spec.signal.aborted) onAbort();
     else spec.signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => stop('timeout'), spec.timeoutMs);
+    const overLimit = spec.overLimit;
+    const poll = overLimit
+      ? setInterval(() => {
+          if (overLimit()) stop('limit');
+        }, LIMIT_POLL_MS)
+      : undefined;
+    const done = () => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      spec.signal.removeEventListener('abort', onAbort);
+    };
 
     child.stdout.on('data', (chunk: Buffer) => {
       if (stopped) return;
@@ -74,15 +92,15 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
     child.stdin.on('error', () => undefined);
     child.stdin.end(spec.stdin ?? undefined);
     child.once('error', (e) => {
-      clearTimeout(timer);
-      spec.signal.removeEventListener('abort', onAbort);
+      done();
       reject(e);
     });
     // When the program exits, whatever it started in its group goes too (and stops holding the pipes).
     child.once('exit', killGroup);
     child.once('close', (exitCode, signal) => {
-      clearTimeout(timer);
-      spec.signal.removeEventListener('abort', onAbort);
+      done();
+      // A program that hit the limit and exited before the next poll: the count says so all the same.
+      if (!stopped && overLimit?.()) stopped = 'limit';
       resolve({
         exitCode,
         signal,

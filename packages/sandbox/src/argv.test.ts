@@ -60,7 +60,7 @@ describe('bwrapCommand', () => {
     assert.deepEqual(args.slice(at + 1, at + 6), [
       `--data=${(100 + 768) * 1024 * 1024}`,
       '--nproc=9',
-      '--cpu=30',
+      '--cpu=30:31',
       '--nofile=64',
       '--core=0',
     ]);

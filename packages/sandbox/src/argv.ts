@@ -160,7 +160,8 @@ export function bwrapCommand(spec: SandboxSpec): SandboxCommand {
     `--data=${(l.memory_mb + RUNTIME_RESERVE_MB) * 1024 * 1024}`,
     // Counted per user namespace: only this sandbox's processes (bwrap's own init among them).
     `--nproc=${l.processes + 1}`,
-    `--cpu=${l.cpu_seconds}`,
+    // Soft below hard: SIGXCPU ends it at the limit (an end the daemon can name), SIGKILL a second later.
+    `--cpu=${l.cpu_seconds}:${l.cpu_seconds + 1}`,
     `--nofile=${l.open_files}`,
     '--core=0',
   ];

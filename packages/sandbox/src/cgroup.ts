@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const V1_PIDS = '/sys/fs/cgroup/pids';
@@ -28,4 +28,18 @@ export function processLimitHolds(): boolean {
   const procs = pidsCgroup('/probe', 'probe', 4096);
   if (procs) rmdirSync(dirname(procs), { recursive: false });
   return procs !== null;
+}
+
+/**
+ * How many forks a sandbox's pids cgroup has refused so far (`pids.events`: `max N`), given its
+ * `cgroup.procs` file; 0 when it cannot be read. The kernel's own count, so a run that reached its
+ * process limit is known for certain, whatever the program printed or how it exited.
+ */
+export function pidsLimitHits(procsFile: string): number {
+  try {
+    const events = readFileSync(join(dirname(procsFile), 'pids.events'), 'utf8');
+    return Number(/^max (\d+)$/m.exec(events)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }

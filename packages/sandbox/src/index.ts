@@ -7,6 +7,6 @@ export {
   type SandboxCommand,
   type SandboxSpec,
 } from './argv.ts';
-export { pidsCgroup, processLimitHolds } from './cgroup.ts';
+export { pidsCgroup, pidsLimitHits, processLimitHolds } from './cgroup.ts';
 export { sandboxExecCommand, sbplProfile, sbplString, type SbplProfile, type SbplSpec } from './sbpl.ts';
 export { isolationSupport, type IsolationSupport } from './platform.ts';

@@ -5,10 +5,12 @@ import type { AccessManifest } from '@briefcase/protocol';
 /**
  * macOS: a `sandbox-exec` (Seatbelt, SBPL) profile generated from an access manifest.
  *
- * NOT YET RUN ON macOS. This file is written from Apple's own profiles (/System/Library/Sandbox/
- * Profiles) and the SBPL used by Chromium and @anthropic-ai/sandbox-runtime; it has only been
- * checked by unit tests on Linux (sbpl.test.ts) that read the profile text. Before relying on it,
- * run the escape suite (test/sandbox/) on a Mac. `sandbox-exec` is deprecated by Apple but works.
+ * THIS HAS NEVER RUN ON macOS. No test, and no person, has executed `sandbox-exec` with a profile
+ * from this file: it is written from Apple's own profiles (/System/Library/Sandbox/Profiles) and
+ * the SBPL used by Chromium and @anthropic-ai/sandbox-runtime, and only unit tests on Linux
+ * (sbpl.test.ts) read the profile's text. Nothing here is known to confine anything. Before
+ * relying on it, run the escape suite (test/sandbox/) on a Mac. `sandbox-exec` is deprecated by
+ * Apple but still present.
  *
  * The profile: deny by default; read-only the system libraries and the runtime; read-write only
  * the tool's own directory (its HOME, and its `tmp/` as TMPDIR: macOS has no private /tmp);

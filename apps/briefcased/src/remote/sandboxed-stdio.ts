@@ -68,7 +68,7 @@ export type LaunchProxy = { socketPath: string; port: number } | { tcpPort: numb
 /**
  * The same sandbox for any process (a stdio server, one run of a command tool): `toolDir` is its
  * own read-write directory inside the data directory, `cgroupKey` names its pids cgroup (a daemon
- * run as root). Linux: bubblewrap; macOS: sandbox-exec (not yet run on a Mac: packages/sandbox
+ * run as root). Linux: bubblewrap; macOS: sandbox-exec (never run on macOS: packages/sandbox
  * sbpl.ts); elsewhere `unsupported_platform`. Throws `unavailable` where the OS sandbox cannot
  * run here (fail closed): only isolation "none", set explicitly and receipted, runs then.
  */

@@ -5,12 +5,15 @@ import {
   buildArgv,
   checkCommandTool,
   DEFINITION_FILE,
+  limitHit,
   runProcess,
   stdinFor,
   type CommandToolManifest,
+  type LimitHit,
 } from '@briefcase/command-tools';
 import { egressRules, startEgressProxy, type EgressProxy, type EgressViolation } from '@briefcase/egress';
 import { BriefcaseError, err, ok, type Result, type ToolResult } from '@briefcase/protocol';
+import { pidsLimitHits } from '@briefcase/sandbox';
 import { removeCgroup, sandboxLaunch } from '../remote/sandboxed-stdio.ts';
 import { launchProxy, proxyListen } from '../remote/sandbox-egress.ts';
 import { textResult, type Tool, type ToolContext, type ToolOutput } from './tool.ts';
@@ -94,6 +97,7 @@ export class CommandToolAdapter implements Tool {
               cgroupKey: `cmd-${m.name}-${callId}`,
               proxy: proxy ? launchProxy(proxy) : undefined,
             });
+      const cgroup = launch.cgroup;
       const outcome = await runProcess({
         command: launch.command,
         args: launch.args,
@@ -103,6 +107,8 @@ export class CommandToolAdapter implements Tool {
         timeoutMs: m.timeout_ms,
         maxOutputBytes: m.max_output_bytes,
         signal: AbortSignal.any([ctx.signal, stopOnViolation.signal]),
+        // Fail closed at the first fork the kernel refused (a pids cgroup: a daemon run as root).
+        overLimit: cgroup ? () => pidsLimitHits(cgroup) > 0 : undefined,
       }).catch((e: Error) => {
         throw new BriefcaseError('unavailable', `${m.name} could not start`, e.message);
       });
@@ -122,6 +128,8 @@ export class CommandToolAdapter implements Tool {
         );
       }
       if (outcome.stopped === 'aborted') throw new BriefcaseError('unavailable', 'the call was cancelled');
+      const hit = outcome.stopped === 'limit' ? 'processes' : limitHit(outcome);
+      if (hit) throw limitViolation(m, hit);
       if (outcome.exitCode !== 0) {
         const why =
           outcome.exitCode === null ? `was killed (${outcome.signal ?? 'signal'})` : `exited with ${outcome.exitCode}`;
@@ -135,6 +143,18 @@ export class CommandToolAdapter implements Tool {
       if (launch?.cgroup) removeCgroup(launch.cgroup);
     }
   }
+}
+
+/** A run that ran into one of its manifest's limits: `sandbox_violation`, the limit in the receipt. */
+function limitViolation(m: CommandToolManifest, hit: LimitHit): BriefcaseError {
+  const l = m.access.limits;
+  const [what, detail] =
+    hit === 'memory'
+      ? ['memory', `memory limit ${l.memory_mb} MiB: an allocation failed`]
+      : hit === 'processes'
+        ? ['process', `process limit ${l.processes}: a fork was refused`]
+        : ['CPU time', `cpu limit ${l.cpu_seconds} s`];
+  return new BriefcaseError('sandbox_violation', `${m.name} ran into its ${what} limit`, detail);
 }
 
 /** An egress proxy for one run alone (so a refusal belongs to this call), when network is granted. */

@@ -1,16 +1,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
+import { release } from 'node:os';
 import { join } from 'node:path';
-// The daemon's modules one by one, not its index (which loads the whole daemon): start-up time.
-import { loadConfig } from '@briefcase/briefcased/config';
-import { softwareKeysWarning } from '@briefcase/briefcased/init';
+import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
 import type { DataPaths } from '@briefcase/briefcased/paths';
-import { KEY_ROLES, readPaymentKey, readPublicKey, readPublicKeys } from '@briefcase/keys';
-import { compilePolicy } from '@briefcase/policy';
-import { isolationSupport, processLimitHolds } from '@briefcase/sandbox';
-import { loadMasterKey, masterKeyExists } from '@briefcase/vault';
 import type { AdminClient } from '../client.ts';
 import { print, printJson } from '../output.ts';
+import { cached, contentKey, sha256Hex } from './doctor-cache.ts';
 
 export interface Check {
   code: string;
@@ -19,118 +14,169 @@ export interface Check {
   message: string;
 }
 
+export interface DoctorOptions {
+  /** Redo the slow checks instead of reusing their cached results (`doctor --deep`). */
+  deep?: boolean;
+}
+
 const pass = (code: string, message: string): Check => ({ code, ok: true, level: 'info', message });
 const fail = (code: string, message: string): Check => ({ code, ok: false, level: 'error', message });
 
-/** Local checks need no daemon; the daemon check runs last. Codes are stable. */
-export async function doctorChecks(paths: DataPaths, client: AdminClient | null): Promise<Check[]> {
-  const checks: Check[] = [];
-  if (!existsSync(paths.home)) {
-    checks.push(
+/**
+ * Every check, run at once (each loads its own modules when it runs: start-up time, issue 11),
+ * listed in a fixed order; every problem is reported, none stops the others. Codes are stable.
+ * The slow ones (loading the config and connector schemas, compiling the policy with Cedar,
+ * running bubblewrap) reuse their last result while what they checked is unchanged
+ * (doctor-cache.ts), unless `deep`.
+ */
+export async function doctorChecks(
+  paths: DataPaths,
+  client: AdminClient | null,
+  o: DoctorOptions = {},
+): Promise<Check[]> {
+  if (!existsSync(paths.home))
+    return [
       fail(
         'data_dir_missing',
         `${paths.home} does not exist: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\``,
       ),
-    );
-    return checks;
-  }
-  checks.push(permissionsCheck(paths.home));
+    ];
+  const deep = o.deep === true;
+  // Started first: the daemon answers while the local checks run.
+  const daemon = daemonChecks(client);
+  const groups = await Promise.all(
+    [
+      async () => [permissionsCheck(paths.home)],
+      () => configChecks(paths, deep),
+      () => policyChecks(paths, deep),
+      () => connectorChecks(paths, deep),
+      () => keyChecks(paths),
+      () => sandboxChecks(paths, deep),
+      async () => [clockCheck()],
+      () => daemon,
+    ].map((check) =>
+      check().catch((e: unknown) => [fail('doctor_check_failed', `a check could not run: ${(e as Error).message}`)]),
+    ),
+  );
+  return groups.flat();
+}
 
-  try {
-    loadConfig(paths.config);
-    checks.push(pass('config_valid', `${paths.config} is valid`));
-  } catch (e) {
-    checks.push(fail('config_invalid', (e as Error).message));
-  }
-  if (existsSync(paths.policy)) {
-    const compiled = compilePolicy(readFileSync(paths.policy, 'utf8'));
-    checks.push(
-      compiled.ok
-        ? pass('policy_valid', `${paths.policy} is valid (${compiled.value.ids.length} policies)`)
-        : fail('policy_invalid', `${paths.policy}: ${compiled.error.join('; ')}`),
-    );
-  } else
-    checks.push(
+/** The config schema is a large part of start-up: the result is kept per the file's contents. */
+async function configChecks(paths: DataPaths, deep: boolean): Promise<Check[]> {
+  const r = await cached(paths.home, 'config', contentKey([paths.config]), deep, async () => {
+    const { loadConfig } = await import('@briefcase/briefcased/config');
+    try {
+      loadConfig(paths.config);
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, error: (e as Error).message };
+    }
+  });
+  return [r.ok ? pass('config_valid', `${paths.config} is valid`) : fail('config_invalid', String(r['error']))];
+}
+
+/** Cedar's WebAssembly compiles the policy in ~0.25 s: the result is kept per content hash. */
+async function policyChecks(paths: DataPaths, deep: boolean): Promise<Check[]> {
+  if (!existsSync(paths.policy))
+    return [
       fail(
         'policy_missing',
         `${paths.policy} does not exist: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\``,
       ),
-    );
-  checks.push(...(await connectorChecks(paths)));
+    ];
+  const text = readFileSync(paths.policy, 'utf8');
+  const result = await cached(paths.home, 'policy', sha256Hex(text), deep, async () => {
+    const { compilePolicy } = await import('@briefcase/policy');
+    const compiled = compilePolicy(text);
+    return compiled.ok ? { ok: true, count: compiled.value.ids.length } : { ok: false, errors: compiled.error };
+  });
+  return [
+    result.ok
+      ? pass('policy_valid', `${paths.policy} is valid (${String(result['count'])} policies)`)
+      : fail('policy_invalid', `${paths.policy}: ${(result['errors'] as string[]).join('; ')}`),
+  ];
+}
 
+async function keyChecks(paths: DataPaths): Promise<Check[]> {
+  const [
+    { KEY_ROLES, readPaymentKey, readPublicKey, readPublicKeys },
+    { loadMasterKey, masterKeyExists },
+    { softwareKeysWarning },
+  ] = await Promise.all([
+    import('@briefcase/keys'),
+    import('@briefcase/vault'),
+    import('@briefcase/briefcased/key-warnings'),
+  ]);
+  const checks: Check[] = [];
   const source = masterKeyExists(paths.home);
   const receiptsKey = readPublicKey(paths.home, 'receipts');
   if (!source)
-    checks.push(fail('keys_missing', `no vault master key: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\``));
-  else if (!receiptsKey)
-    checks.push(
-      fail('keys_missing', `no receipt-signing key: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\``),
-    );
-  else {
-    checks.push(pass('keys_present', `vault master key (${source}) and receipt-signing key ${receiptsKey.keyId}`));
-    if (source === 'keychain') {
-      // The daemon cannot start if the keychain is locked or its entry gone: say so before it tries.
-      try {
-        await loadMasterKey(paths.home);
-        checks.push(pass('master_key_reachable', 'the vault master key is in the OS keychain and opens the vault'));
-      } catch (e) {
-        checks.push(fail('master_key_unreachable', (e as Error).message));
-      }
-    }
-    // One line per role: where its key lives (code `key_<role>`), then the warning if any is software.
-    for (const role of KEY_ROLES) {
-      const [current] = readPublicKeys(paths.home, role);
-      if (!current) continue;
-      const where =
-        current.backend === 'software'
-          ? 'software, exportable by anyone with the vault master key'
-          : `${current.backend}, non-exportable`;
-      checks.push(pass(`key_${role}`, `${role}: ${current.algorithm} key ${current.keyId} (${where})`));
-    }
-    const payment = readPaymentKey(paths.home);
-    if (payment) {
-      const where =
-        payment.backend === 'software'
-          ? 'software, exportable by anyone with the vault master key'
-          : `${payment.backend}, non-exportable`;
-      checks.push(pass('key_payment', `payment: ES256K wallet ${payment.address} (${where})`));
-    }
-    const w = softwareKeysWarning(paths.home, source);
-    if (w) checks.push({ code: w.code, ok: true, level: 'warning', message: w.message });
-  }
-
-  checks.push(...sandboxChecks());
-
-  const year = new Date().getUTCFullYear();
-  checks.push(
-    year >= 2025 && year < 2100
-      ? pass('clock_sane', `system clock reads ${new Date().toISOString()}`)
-      : fail(
-          'clock_insane',
-          `system clock reads ${new Date().toISOString()}: approvals and receipts need a correct clock`,
-        ),
-  );
-
-  if (!client) checks.push(fail('daemon_unreachable', 'not initialised'));
-  else {
+    return [fail('keys_missing', `no vault master key: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\``)];
+  if (!receiptsKey)
+    return [fail('keys_missing', `no receipt-signing key: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\``)];
+  checks.push(pass('keys_present', `vault master key (${source}) and receipt-signing key ${receiptsKey.keyId}`));
+  if (source === 'keychain') {
+    // The daemon cannot start if the keychain is locked or its entry gone: say so before it tries.
     try {
-      const status = await client.get<{ pid: number; version: string; receipts: { seq: number } }>('/v1/admin/status');
-      checks.push(
-        pass(
-          'daemon_reachable',
-          `briefcased ${status.version} (pid ${status.pid}) answers; ${status.receipts.seq} receipts`,
-        ),
-      );
-      // What the running daemon disabled (not approved, a name clash): not visible offline.
-      const { connectors } = await client.get<{ connectors: { file: string; state: string; reason: string | null }[] }>(
-        '/v1/admin/connectors',
-      );
-      for (const k of connectors.filter((x) => x.state !== 'ok')) {
-        checks.push(fail('connector_disabled', `${k.file}: disabled by the daemon: ${k.reason ?? 'no reason given'}`));
-      }
+      await loadMasterKey(paths.home);
+      checks.push(pass('master_key_reachable', 'the vault master key is in the OS keychain and opens the vault'));
     } catch (e) {
-      checks.push(fail('daemon_unreachable', (e as Error).message));
+      checks.push(fail('master_key_unreachable', (e as Error).message));
     }
+  }
+  // One line per role: where its key lives (code `key_<role>`), then the warning if any is software.
+  for (const role of KEY_ROLES) {
+    const [current] = readPublicKeys(paths.home, role);
+    if (!current) continue;
+    const where =
+      current.backend === 'software'
+        ? 'software, exportable by anyone with the vault master key'
+        : `${current.backend}, non-exportable`;
+    checks.push(pass(`key_${role}`, `${role}: ${current.algorithm} key ${current.keyId} (${where})`));
+  }
+  const payment = readPaymentKey(paths.home);
+  if (payment) {
+    const where =
+      payment.backend === 'software'
+        ? 'software, exportable by anyone with the vault master key'
+        : `${payment.backend}, non-exportable`;
+    checks.push(pass('key_payment', `payment: ES256K wallet ${payment.address} (${where})`));
+  }
+  const w = softwareKeysWarning(paths.home, source);
+  if (w) checks.push({ code: w.code, ok: true, level: 'warning', message: w.message });
+  return checks;
+}
+
+function clockCheck(): Check {
+  const year = new Date().getUTCFullYear();
+  return year >= 2025 && year < 2100
+    ? pass('clock_sane', `system clock reads ${new Date().toISOString()}`)
+    : fail(
+        'clock_insane',
+        `system clock reads ${new Date().toISOString()}: approvals and receipts need a correct clock`,
+      );
+}
+
+async function daemonChecks(client: AdminClient | null): Promise<Check[]> {
+  if (!client) return [fail('daemon_unreachable', 'not initialised')];
+  const checks: Check[] = [];
+  try {
+    const status = await client.get<{ pid: number; version: string; receipts: { seq: number } }>('/v1/admin/status');
+    checks.push(
+      pass(
+        'daemon_reachable',
+        `briefcased ${status.version} (pid ${status.pid}) answers; ${status.receipts.seq} receipts`,
+      ),
+    );
+    // What the running daemon disabled (not approved, a name clash): not visible offline.
+    const { connectors } = await client.get<{ connectors: { file: string; state: string; reason: string | null }[] }>(
+      '/v1/admin/connectors',
+    );
+    for (const k of connectors.filter((x) => x.state !== 'ok')) {
+      checks.push(fail('connector_disabled', `${k.file}: disabled by the daemon: ${k.reason ?? 'no reason given'}`));
+    }
+  } catch (e) {
+    checks.push(fail('daemon_unreachable', (e as Error).message));
   }
   return checks;
 }
@@ -139,7 +185,24 @@ export async function doctorChecks(paths: DataPaths, client: AdminClient | null)
  * Every problem of every connector file at once (one check each), and every secret a connector
  * or a remote server's manifest references that the vault does not hold.
  */
-async function connectorChecks(paths: DataPaths): Promise<Check[]> {
+async function connectorChecks(paths: DataPaths, deep: boolean): Promise<Check[]> {
+  // Loading the connector schemas is most of the cost: the result is kept per the contents of
+  // what it reads (the connector files, vault.json's names, remotes.json) and the command line
+  // its messages print.
+  const dir = existsSync(paths.connectors) ? readdirSync(paths.connectors).filter((f) => f.endsWith('.json')) : [];
+  const key = contentKey([
+    process.argv[1] ?? '',
+    ...[join(paths.home, 'vault.json'), join(paths.home, 'remotes.json')],
+    ...dir.sort().map((f) => join(paths.connectors, f)),
+  ]);
+  const kept = await cached(paths.home, 'connectors', key, deep, async () => ({
+    ok: true,
+    checks: await connectorChecksNow(paths),
+  }));
+  return kept['checks'] as Check[];
+}
+
+async function connectorChecksNow(paths: DataPaths): Promise<Check[]> {
   const { checkConnectorDir, remoteSecretProblems, vaultSecretNames } =
     await import('@briefcase/briefcased/connectors-check');
   const names = vaultSecretNames(paths.home);
@@ -168,22 +231,35 @@ async function connectorChecks(paths: DataPaths): Promise<Check[]> {
  * Which OS sandbox stdio MCP servers and command tools get here, and why not (issue 10;
  * docs/sandbox.md): bubblewrap on Linux, sandbox-exec on macOS (untested there), none on Windows.
  */
-function sandboxChecks(): Check[] {
-  const s = isolationSupport();
+async function sandboxChecks(paths: DataPaths, deep: boolean): Promise<Check[]> {
+  const { findExecutable, isolationSupport, processLimitHolds } = await import('@briefcase/sandbox');
+  // Running bubblewrap is the slow part: its answer is kept per binary (path, size, mtime), kernel
+  // and user, and asked again when any of them changes (or with --deep).
+  const override = process.env['BRIEFCASE_BWRAP'];
+  const bwrap = override ?? findExecutable('bwrap');
+  const stat = bwrap ? statSync(bwrap, { throwIfNoEntry: false }) : undefined;
+  const key = [process.platform, release(), process.getuid?.(), bwrap, stat?.size, stat?.mtimeMs, override].join('|');
+  const s = await cached(paths.home, 'sandbox', key, deep || process.platform !== 'linux', async () => {
+    const support = isolationSupport();
+    return { ...support, processLimitHolds: support.mechanism !== 'bubblewrap' || processLimitHolds() };
+  });
   if (!s.ok) {
     return [
       {
-        code: s.mechanism === null ? 'unsupported_platform' : 'sandbox_unavailable',
+        code: s['mechanism'] === null ? 'unsupported_platform' : 'sandbox_unavailable',
         ok: false,
         level: 'warning',
-        message: `${s.detail}: stdio MCP servers and command tools will not start (unless an admin sets their isolation to "none")`,
+        message: `${String(s['detail'])}: stdio MCP servers and command tools will not start (unless an admin sets their isolation to "none")`,
       },
     ];
   }
   const checks = [
-    pass('sandbox_available', `${s.detail}: stdio MCP servers and command tools run in their sandbox (${s.platform})`),
+    pass(
+      'sandbox_available',
+      `${String(s['detail'])}: stdio MCP servers and command tools run in their sandbox (${String(s['platform'])})`,
+    ),
   ];
-  if (s.mechanism === 'bubblewrap' && !processLimitHolds()) {
+  if (s['processLimitHolds'] !== true) {
     checks.push({
       code: 'sandbox_process_limit',
       ok: false,
@@ -221,8 +297,13 @@ function permissionsCheck(home: string): Check {
       );
 }
 
-export async function doctor(paths: DataPaths, client: AdminClient | null, json: boolean): Promise<number> {
-  const checks = await doctorChecks(paths, client);
+export async function doctor(
+  paths: DataPaths,
+  client: AdminClient | null,
+  json: boolean,
+  o: DoctorOptions = {},
+): Promise<number> {
+  const checks = await doctorChecks(paths, client, o);
   const ok = checks.every((c) => c.ok);
   // The contract: a list of checks, each with a stable code; the exit code says whether all passed.
   if (json) printJson(checks);
