@@ -1,43 +1,14 @@
 import { DaemonConnection, startAdvice } from '@briefcase/api-client';
-import {
-  API_PATHS,
-  BriefcaseError,
-  ToolCallResponse,
-  ToolListResponse,
-  type ApprovalStatus,
-} from '@briefcase/protocol';
-import { z } from 'zod';
+import { API_PATHS } from '@briefcase/protocol/api-paths';
+import { BriefcaseError } from '@briefcase/protocol/errors';
+import type { ApprovalStatus, ToolCallResponse, ToolListResponse } from '@briefcase/protocol';
+import { daemonEvent, toolCallResponse, toolListResponse, type DaemonEvent } from './daemon-answers.ts';
 
-export interface ProgressUpdate {
-  progress: number;
-  total?: number | undefined;
-  message?: string | undefined;
-}
-
-/** The lines of the daemon's streamed tool-call answer that come before the response. */
-const EventLine = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('progress'),
-    progress: z.number(),
-    total: z.number().optional(),
-    message: z.string().optional(),
-  }),
-  z.object({
-    type: z.literal('log'),
-    level: z.enum(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']),
-    logger: z.string().optional(),
-    data: z.unknown(),
-  }),
-]);
-
-export type DaemonEvent =
-  ({ type: 'progress' } & ProgressUpdate) | { type: 'log'; log: { level: LogLevel; logger?: string; data: unknown } };
-
-type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';
+export type { DaemonEvent, ProgressUpdate } from './daemon-answers.ts';
 
 /**
  * The gateway's only line to the daemon: the agent surface of the daemon API, with the agent
- * token. Every answer is schema-checked; daemon errors become tool-level codes.
+ * token. Every answer is shape-checked (daemon-answers.ts); daemon errors become tool-level codes.
  */
 export class DaemonClient {
   readonly #conn: DaemonConnection;
@@ -48,7 +19,7 @@ export class DaemonClient {
   }
 
   async listTools(): Promise<ToolListResponse> {
-    return ToolListResponse.parse(await this.#request('GET', API_PATHS.agentTools));
+    return toolListResponse(await this.#request('GET', API_PATHS.agentTools));
   }
 
   /**
@@ -64,7 +35,7 @@ export class DaemonClient {
   ): Promise<ToolCallResponse> {
     const options = { ...(signal ? { signal } : {}), ...(traceparent ? { headers: { traceparent } } : {}) };
     if (!onEvent)
-      return ToolCallResponse.parse(
+      return toolCallResponse(
         await this.#guard(() => this.#conn.request('POST', API_PATHS.agentCall, { tool, args }, options)),
       );
     const last = await this.#guard(() =>
@@ -73,20 +44,13 @@ export class DaemonClient {
         API_PATHS.agentCall,
         { tool, args },
         (line) => {
-          const e = EventLine.safeParse(line);
-          if (!e.success) return;
-          if (e.data.type === 'progress') {
-            const { type: _type, ...p } = e.data;
-            onEvent({ type: 'progress', ...p });
-          } else {
-            const { level, logger, data } = e.data;
-            onEvent({ type: 'log', log: { level, ...(logger !== undefined ? { logger } : {}), data } });
-          }
+          const e = daemonEvent(line);
+          if (e) onEvent(e);
         },
         options,
       ),
     );
-    return ToolCallResponse.parse(last);
+    return toolCallResponse(last);
   }
 
   async approvalStatus(id: string, waitMs: number, signal?: AbortSignal): Promise<{ status: ApprovalStatus }> {

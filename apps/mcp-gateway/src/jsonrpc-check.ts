@@ -1,5 +1,5 @@
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { jsonDepthExceeds } from '@briefcase/protocol';
+import { jsonDepthExceeds } from '@briefcase/protocol/json-depth';
 
 /**
  * How deep a JSON-RPC message may nest. Generous for any real MCP message; far below where the

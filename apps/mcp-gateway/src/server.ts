@@ -5,7 +5,8 @@ import {
   type CallToolResult,
   type ServerNotification,
 } from '@modelcontextprotocol/sdk/types.js';
-import { BriefcaseError, type ToolCallResponse } from '@briefcase/protocol';
+import { BriefcaseError } from '@briefcase/protocol/errors';
+import type { ToolCallResponse } from '@briefcase/protocol';
 import { NOOP_TELEMETRY, type Logger, type Telemetry } from '@briefcase/telemetry';
 import type { DaemonClient, DaemonEvent } from './daemon-client.ts';
 import { nonFiniteNumberPath } from './finite.ts';

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dataPaths } from '@briefcase/briefcased/paths';
-import { DaemonClient, serveHttp, serveStdio } from '@briefcase/mcp-gateway';
+// Every agent host spawns its own gateway, so it loads only its own transport: the stdio path
+// never loads the HTTP transport (issue 13: each module here is resident in every gateway).
+import { DaemonClient } from '@briefcase/mcp-gateway/daemon-client';
+import { serveStdio } from '@briefcase/mcp-gateway/stdio';
 import { Logger, startTelemetry } from '@briefcase/telemetry';
 import { agentSocketFrom, checkAgentSocket, personGatewayToken } from '../agent-socket.ts';
 import { print } from '../output.ts';
@@ -67,6 +70,7 @@ export async function mcp(home: string, flags: McpFlags): Promise<void> {
   const host = flags.http.slice(0, i).replace(/^\[|\]$/g, '');
   const port = Number(flags.http.slice(i + 1));
   const { file, token } = httpToken();
+  const { serveHttp } = await import('@briefcase/mcp-gateway/http');
   const server = await serveHttp(client, logger, { ...options, host, port, token });
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;
