@@ -9,7 +9,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { cpuPerCall, rssMiB } from './proc.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
-export const BIN = join(ROOT, 'apps/cli/bin/briefcase.js');
+/** The `briefcase` under test: this checkout's, or BENCH_BIN's (another checkout, for before/after). */
+export const BIN = process.env.BENCH_BIN ? resolve(process.env.BENCH_BIN) : join(ROOT, 'apps/cli/bin/briefcase.js');
 export const CALLS = Number(process.env.BENCH_CALLS ?? 3000);
 export const WARMUP = 300;
 

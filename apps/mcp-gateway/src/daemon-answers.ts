@@ -58,7 +58,7 @@ export function toolListResponse(v: unknown): ToolListResponse {
   return v as ToolListResponse;
 }
 
-const LOG_LEVELS = new Set(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
+export const LOG_LEVELS = new Set(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
 export type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';
 
 export interface ProgressUpdate {
@@ -67,8 +67,14 @@ export interface ProgressUpdate {
   message?: string | undefined;
 }
 
-export type DaemonEvent =
-  ({ type: 'progress' } & ProgressUpdate) | { type: 'log'; log: { level: LogLevel; logger?: string; data: unknown } };
+/** An MCP log message (notifications/message params) from a running tool. */
+export interface LogMessage {
+  level: LogLevel;
+  logger?: string;
+  data: unknown;
+}
+
+export type DaemonEvent = ({ type: 'progress' } & ProgressUpdate) | { type: 'log'; log: LogMessage };
 
 /** A line of the daemon's streamed answer before the response; null for anything else. */
 export function daemonEvent(v: unknown): DaemonEvent | null {

@@ -4,7 +4,7 @@ import { BriefcaseError } from '@briefcase/protocol/errors';
 import type { ApprovalStatus, ToolCallResponse, ToolListResponse } from '@briefcase/protocol';
 import { daemonEvent, toolCallResponse, toolListResponse, type DaemonEvent } from './daemon-answers.ts';
 
-export type { DaemonEvent, ProgressUpdate } from './daemon-answers.ts';
+export type { DaemonEvent, LogMessage, ProgressUpdate } from './daemon-answers.ts';
 
 /**
  * The gateway's only line to the daemon: the agent surface of the daemon API, with the agent

@@ -52,6 +52,11 @@ async function openLine(home: string, flags: McpFlags): Promise<Line> {
 
 /** `briefcase mcp`: the agent-facing gateway. It reads the agent token and nothing else. */
 export async function mcp(home: string, flags: McpFlags): Promise<void> {
+  // V8 grows its young generation up to 2 × 16 MiB under a steady stream of short-lived call
+  // objects, all of it resident; held at its initial size the gateway stayed ~20 MiB smaller
+  // after the issue-13 benchmark (3,000 calls) for a few more, cheap scavenges (each call's
+  // garbage is short-lived). Every agent host spawns its own gateway, so its size is multiplied.
+  process.getBuiltinModule('node:v8').setFlagsFromString('--semi-space-growth-factor=1');
   const { client, logger, httpToken } = await openLine(home, flags);
   // Off (and the OpenTelemetry SDK not even loaded) unless OTEL_* variables ask for export.
   const telemetry = await startTelemetry('briefcase-mcp-gateway', process.env, { stdoutIsProtocol: !flags.http });
