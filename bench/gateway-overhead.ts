@@ -14,18 +14,7 @@
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import {
-  BIN,
-  CALLS,
-  ROOT,
-  WARMUP,
-  connect,
-  measured,
-  profileFlags,
-  round,
-  startDaemon,
-  type Target,
-} from './lib.ts';
+import { BIN, CALLS, ROOT, WARMUP, connect, measured, profileFlags, round, startDaemon, type Target } from './lib.ts';
 
 const THROUGHPUT_MS = Number(process.env.BENCH_THROUGHPUT_MS ?? 5000);
 const echo = (i: number) => ({ text: `call ${i}` });
