@@ -22,8 +22,13 @@ const outArg = process.argv.indexOf('--out');
 const OUT = resolve(outArg > 0 ? process.argv[outArg + 1]! : join(ROOT, '.tmp/pack'));
 const STAGE = join(OUT, 'package');
 
+/**
+ * Loaded with createRequire() on first use, which esbuild does not follow: `diff`, for the change
+ * `client connect` shows (packages/host-config/src/connect.ts; `client list` never loads it).
+ */
+const LAZY = ['diff'];
 /** Loaded from node_modules at run time: native addons and modules that read their own .wasm files. */
-const REQUIRED = ['@cedar-policy/cedar-wasm', '@napi-rs/keyring', 'quickjs-emscripten'];
+const REQUIRED = ['@cedar-policy/cedar-wasm', '@napi-rs/keyring', 'quickjs-emscripten', ...LAZY];
 /**
  * PKCS#11 (graphene-pk11 over pkcs11js, a C++ addon compiled at install): optional, so that an
  * install where it cannot compile still succeeds; the keys package loads it on first use.
@@ -82,6 +87,9 @@ await build({
   // Every chunk directly in dist/: modules find their siblings (workers) and ../web, ../extension.
   chunkNames: '[name]-[hash]',
   external: EXTERNAL,
+  // jsonc-parser's `main` is a UMD build whose require('./impl/…') calls esbuild cannot follow
+  // (the bundle failed at run time: "Cannot find module './impl/format'"); its ESM build bundles.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   plugins: [siblings],
   // Bundled CommonJS modules call require(); ESM has none of its own.
   banner: {

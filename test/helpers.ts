@@ -28,10 +28,18 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Run the real CLI (`node apps/cli/bin/briefcase.js …`) to completion. */
-export function cli(home: string, args: string[], input?: string): { code: number; stdout: string; stderr: string } {
+/**
+ * Run the real CLI (`node apps/cli/bin/briefcase.js …`) to completion. `env` replaces this
+ * process's environment (a test that must not see the real HOME, XDG_* or APPDATA).
+ */
+export function cli(
+  home: string,
+  args: string[],
+  input?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], {
-    env: { ...process.env, BRIEFCASE_HOME: home },
+    env: { ...env, BRIEFCASE_HOME: home },
     input: input ?? '',
     encoding: 'utf8',
     timeout: 60_000,

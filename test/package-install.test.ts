@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -67,6 +67,39 @@ function briefcase(args: string[]): { code: number; stdout: string; stderr: stri
 function runPrinted(command: string): { code: number; stdout: string; stderr: string } {
   const r = spawnSync('/bin/sh', ['-c', command], { cwd: elsewhere, env, encoding: 'utf8', timeout: 180_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Spawn the `briefcase` entry an agent host's configuration holds, as the host does (the SDK's
+ * stdio client) with only the entry's own environment and a PATH that finds nothing (a desktop
+ * host is not the person's shell), and call one tool through it.
+ */
+async function callThroughEntry(file: string, text: string): Promise<McpEntry> {
+  const { mcpServers } = JSON.parse(readFileSync(file, 'utf8')) as { mcpServers: { briefcase: McpEntry } };
+  const entry = mcpServers.briefcase;
+  const client = new Client({ name: 'host-stand-in', version: '1.0.0' });
+  await client.connect(
+    new StdioClientTransport({
+      command: entry.command,
+      args: entry.args,
+      env: { ...entry.env, PATH: '/nonexistent' },
+      cwd: '/',
+      stderr: 'pipe',
+    }),
+  );
+  try {
+    const r = await client.callTool({ name: 'echo', arguments: { text } });
+    assert.deepEqual(r.content, [{ type: 'text', text }]);
+  } finally {
+    await client.close();
+  }
+  return entry;
+}
+
+interface McpEntry {
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
 }
 
 const alive = (pid: number) => {
@@ -153,6 +186,34 @@ describe('the packed package, installed and run from another directory (issue 11
     } finally {
       await client.close();
     }
+  });
+
+  it('client connect from the installed package writes an entry that starts its gateway (issue 11, connect hosts)', async () => {
+    mkdirSync(join(home, '.cursor'), { recursive: true });
+    const r = briefcase(['client', 'connect', 'cursor']);
+    assert.equal(r.code, 0, r.stderr);
+    const entry = await callThroughEntry(join(home, '.cursor/mcp.json'), 'via the installed package');
+    // The installed package's own entry script (not this checkout's, not a bare name), with this Node.
+    assert.equal(entry.args[0], join(realpathSync(prefix), 'lib/node_modules/briefcase-agent/bin/briefcase.js'));
+    assert.equal(realpathSync(entry.command), realpathSync(process.execPath));
+    assert.deepEqual(entry.env, { BRIEFCASE_HOME: join(home, '.briefcase') });
+    // The same entry `init` prints for pasting by hand.
+    const printed = JSON.parse(briefcase(['init', '--json']).stdout) as {
+      mcp_client_config: { mcpServers: { briefcase: McpEntry } };
+    };
+    assert.deepEqual(entry, printed.mcp_client_config.mcpServers.briefcase);
+  });
+
+  it('client connect run through npx writes an entry that works without npx, node or npm on the PATH', async () => {
+    mkdirSync(join(home, '.codeium/windsurf'), { recursive: true });
+    const r = spawnSync(
+      'npx',
+      ['--yes', '--prefer-offline', '--package', tarball, 'briefcase', 'client', 'connect', 'windsurf'],
+      { cwd: elsewhere, env: { ...env, ...npmConfig, npm_config_cache: npmCache }, encoding: 'utf8', timeout: 300_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const entry = await callThroughEntry(join(home, '.codeium/windsurf/mcp_config.json'), 'via npx');
+    assert.ok(entry.args[0]?.split('/').includes('_npx'), `npx's copy of the package: ${entry.args[0]}`);
   });
 
   it('a QuickJS code tool runs in its worker thread, shipped as a bundle of its own', () => {

@@ -1,2 +1,2 @@
-export { mcpClientConfig, inspectorCommand } from './host-config.ts';
+export { mcpClientConfig, mcpServerEntry, inspectorCommand } from './mcp-entry.ts';
 export { doctorChecks, type Check } from './commands/doctor.ts';

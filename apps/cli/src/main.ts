@@ -4,6 +4,7 @@ import { dataPaths, resolveHome } from '@briefcase/briefcased/paths';
 import { VERSION } from '@briefcase/briefcased/version';
 import { BriefcaseError } from '@briefcase/protocol/errors';
 import type { AdminClient } from './client.ts';
+import type { ClientFlags } from './commands/client.ts';
 import type { ExtensionFlags } from './commands/extension.ts';
 import type { KeysCreateFlags } from './commands/keys.ts';
 import type { McpFlags } from './commands/mcp.ts';
@@ -43,6 +44,7 @@ const load = {
   approvals: () => import('./commands/approvals.ts'),
   approvalsWatch: () => import('./commands/approvals-watch.ts'),
   budget: () => import('./commands/budget.ts'),
+  client: () => import('./commands/client.ts'),
   console: () => import('./commands/console.ts'),
   operations: () => import('./commands/operations.ts'),
   doctor: () => import('./commands/doctor.ts'),
@@ -171,6 +173,38 @@ program
     '--http: the bearer token file (with --socket: ~/.config/briefcase/gateway-http.token)',
   )
   .action(async (o: McpFlags) => (await load.mcp()).mcp(home(), o));
+
+const HOSTS_HELP = 'claude-desktop, claude-code, cursor, vscode or windsurf';
+const client = program
+  .command('client')
+  .description(`connect agent hosts to the Briefcase (${HOSTS_HELP}; docs/clients.md)`);
+client
+  .command('list')
+  .description('each host: installed here?, connected to this Briefcase?, and its configuration file')
+  .option('--project <dir>', "also a project's files (default: the current directory's, where they exist)")
+  .option('--socket <path>', 'compare with the entry for this agent socket instead of --home')
+  .option('--json', 'print JSON')
+  .action(async (o: ClientFlags) => (await load.client()).clientList(home(), o));
+client
+  .command('connect <host>')
+  .description(
+    `add the Briefcase to a host's MCP configuration: ${HOSTS_HELP} (backup first; a second run changes nothing)`,
+  )
+  .option('--scope <scope>', 'user (default: every project) or project (claude-code, cursor, vscode)')
+  .option('--project <dir>', 'with --scope project: the project directory (default: the current one)')
+  .option('--socket <path>', "reach a service user's daemon through its agent socket instead of --home")
+  .option('--dry-run', 'print the change as a diff and write nothing')
+  .option('--force', 'replace an existing, different "briefcase" entry (a backup is kept)')
+  .option('--json', 'print JSON')
+  .action(async (host: string, o: ClientFlags) => (await load.client()).clientConnect(home(), host, o));
+client
+  .command('disconnect <host>')
+  .description('remove the "briefcase" entry (only that) from a host\'s MCP configuration (backup first)')
+  .option('--scope <scope>', 'user (default) or project')
+  .option('--project <dir>', 'with --scope project: the project directory (default: the current one)')
+  .option('--dry-run', 'print the change as a diff and write nothing')
+  .option('--json', 'print JSON')
+  .action(async (host: string, o: ClientFlags) => (await load.client()).clientDisconnect(host, o));
 
 const tools = program.command('tools').description('list and call tools (admin-side, same pipeline)');
 tools

@@ -51,6 +51,7 @@ describe('the CLI loads only what a command uses', () => {
     ['status'],
     ['stop'],
     ['secrets', 'list'],
+    ['client', 'list'],
   ]) {
     it(`briefcase ${args.join(' ')}`, () => {
       const modules = modulesOf(args);

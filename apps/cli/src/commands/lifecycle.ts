@@ -5,7 +5,7 @@ import { daemonAnswers, type DataPaths } from '@briefcase/briefcased/paths';
 import { BriefcaseError } from '@briefcase/protocol/errors';
 import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
 import type { AdminClient } from '../client.ts';
-import { mcpClientConfig } from '../host-config.ts';
+import { mcpClientConfig } from '../mcp-entry.ts';
 import { print, printJson, warn } from '../output.ts';
 import { oneLine } from '../safe-text.ts';
 
@@ -113,6 +113,9 @@ export async function startDetached(paths: DataPaths, startArgs: string[], json:
   print(`  stop            ${again('stop')}`);
   print('\nConnect an agent host (Claude Desktop, Cursor, …) with this MCP configuration:');
   print(JSON.stringify(mcpClientConfig(paths.home), null, 2));
+  print(
+    `(or let \`${again('client', 'connect')} HOST\` write it there; HOST: claude-desktop, claude-code, cursor, vscode, windsurf)`,
+  );
   return 0;
 }
 

@@ -10,12 +10,12 @@ import {
 } from '@briefcase/briefcased';
 import { isKeyRole, KEY_ROLES } from '@briefcase/keys';
 import { BriefcaseError } from '@briefcase/protocol/errors';
-import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
-import { agentSocketClientConfig, inspectorCommand, mcpClientConfig } from '../host-config.ts';
-
-export { agentSocketClientConfig, inspectorCommand, mcpClientConfig };
+import { cliCommand, homeArgsFor, shellQuote } from '@briefcase/protocol/invocation';
+import { agentSocketClientConfig, inspectorCommand, mcpClientConfig } from '../mcp-entry.ts';
 import { print, warn } from '../output.ts';
 import { askHidden } from '../prompt.ts';
+
+export { agentSocketClientConfig, inspectorCommand, mcpClientConfig };
 
 export interface StartFlags {
   port?: string;
@@ -113,8 +113,12 @@ export async function start(home: string, flags: StartFlags): Promise<void> {
     print(`  demo API        http://127.0.0.1:${daemon.demoAddress.port} (key kept in the vault as demo_api_key)`);
   print('\nConnect an agent host (Claude Desktop, Cursor, …) with this MCP configuration:');
   print(JSON.stringify(agentSocketPath ? agentSocketClientConfig(agentSocketPath) : mcpClientConfig(home), null, 2));
-  print(`\nOr try it in the MCP Inspector:\n  ${inspectorCommand(home)}`);
   const cli = (...a: string[]) => cliCommand(...homeArgsFor(home), ...a);
+  const connect = agentSocketPath
+    ? `${cliCommand('client', 'connect')} HOST --socket ${shellQuote(agentSocketPath)}`
+    : `${cli('client', 'connect')} HOST`;
+  print(`(or let \`${connect}\` write it there; HOST: claude-desktop, claude-code, cursor, vscode, windsurf)`);
+  print(`\nOr try it in the MCP Inspector:\n  ${inspectorCommand(home)}`);
   print(
     `\nApprove pending calls in the console (\`${cli('console')}\` prints its link; the first time, it enrols your passkey)`,
   );
