@@ -17,7 +17,8 @@ interface Reference {
 }
 const reference = JSON.parse(readFileSync(join(ROOT, 'bench/reference.json'), 'utf8')) as Reference;
 
-const WARMUP = 100;
+/** Enough for both processes' hot paths to be compiled (V8 tiers up after a few hundred calls). */
+const WARMUP = 300;
 const ROUNDS = 5;
 /**
  * Per round. /proc counts CPU in 10 ms ticks: the direct server spends ~0.1 ms a call, so it gets
