@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -57,14 +57,23 @@ describe('start-up validation', () => {
     assert.equal(cliJson<{ count: number; ok: boolean }>(home, ['receipts', 'verify']).json.count, before);
   });
 
-  it('refuses a policy or connector that does not validate', () => {
+  it('refuses a policy that does not validate (a bad connector disables only itself: connectors-reload.test.ts)', () => {
     const policy = readFileSync(join(home, 'policy.cedar'), 'utf8');
     writeFileSync(join(home, 'policy.cedar'), 'permit(principal, action, resource) when { resource.colour == "red" };');
     assert.match(startFails(), /policy\.cedar: .*colour/);
     writeFileSync(join(home, 'policy.cedar'), policy);
-    writeJson(join(home, 'connectors', 'bad.json'), { kind: 'http', name: 'bad tool!', description: 'x' });
-    assert.match(startFails(), /bad\.json: name: tool names use/);
-    writeJson(join(home, 'connectors', 'bad.json'), {
+  });
+
+  it('`connectors validate` names file, path and reason for each way a connector can be wrong', () => {
+    const bad = join(home, '..', 'bad.json');
+    const fails = () => {
+      const r = cli(home, ['connectors', 'validate', bad]);
+      assert.equal(r.code, 1, r.stdout);
+      return r.stdout;
+    };
+    writeJson(bad, { kind: 'http', name: 'bad tool!', description: 'x' });
+    assert.match(fails(), /bad\.json: \d+ problems?\n(.*\n)*\s+at name: tool names use/);
+    writeJson(bad, {
       kind: 'http',
       name: 'leaky',
       description: 'a literal key in a header',
@@ -77,8 +86,8 @@ describe('start-up validation', () => {
       },
       egress: ['api.example.com'],
     });
-    assert.match(startFails(), /bad\.json: request\.headers\.Authorization: looks like a literal secret/);
-    writeJson(join(home, 'connectors', 'bad.json'), {
+    assert.match(fails(), /at request\.headers\.Authorization: looks like a literal secret/);
+    writeJson(bad, {
       kind: 'http',
       name: 'offlist',
       description: 'URL outside its own allowlist',
@@ -87,10 +96,9 @@ describe('start-up validation', () => {
       request: { method: 'GET', url: 'https://evil.example.net/x' },
       egress: ['api.example.com'],
     });
-    assert.match(startFails(), /egress allowlist/);
-    writeFileSync(join(home, 'connectors', 'bad.json'), '[]');
-    assert.match(startFails(), /bad\.json/);
-    rmSync(join(home, 'connectors', 'bad.json'));
+    assert.match(fails(), /egress allowlist/);
+    writeFileSync(bad, '[]');
+    assert.match(fails(), /bad\.json/);
   });
 
   it('refuses a non-loopback bind and a port in use', async () => {

@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { cli, cliJson, freePort, startDaemon, stdioClient, tempHome, type DaemonProcess } from '../helpers.ts';
+import { cli, cliJson, freePort, sleep, startDaemon, stdioClient, tempHome, type DaemonProcess } from '../helpers.ts';
 import { addHostile, hostileRemote } from './lib/hostile-remote.ts';
 
 /**
@@ -99,7 +99,7 @@ describe('attack: a remote MCP server takes a name that belongs to a connector o
     assert.deepEqual([left['demo.weather'], left.echo, left['h.echo']], ['http', 'builtin', undefined]);
   });
 
-  it('a connector added later in the namespace of a configured remote stops the start with a clear error', async () => {
+  it('a connector added later in the namespace of a configured remote disables itself; the daemon and the remote keep serving', async () => {
     const h = hostileRemote(home, 'later', [{ name: 'weather', description: 'w', effect: 'remote', readOnly: true }]);
     assert.equal((await addHostile(home, 'later')).code, 0);
     await h.until((t) => t.length === 1, 'listing');
@@ -110,19 +110,18 @@ describe('attack: a remote MCP server takes a name that belongs to a connector o
     };
     const file = join(home, 'connectors', 'later-weather.json');
     writeFileSync(file, JSON.stringify({ ...manifest, name: 'later.weather' }));
-    let refused: Error | undefined;
-    try {
-      daemon = await startDaemon(home);
-      agent = await stdioClient(home); // closed by after()
-    } catch (e) {
-      refused = e as Error;
-    }
-    assert.ok(refused, 'the daemon started with a remote server and a connector in one namespace');
-    assert.match(refused.message, /remotes\.json: server "later"/);
-    assert.match(refused.message, /connector later-weather\.json/);
-    rmSync(file);
     daemon = await startDaemon(home);
     agent = await stdioClient(home);
+    const state = cliJson<{ connectors: { file: string; state: string; reason: string }[] }>(home, [
+      'connectors',
+      'list',
+    ]).json.connectors.find((c) => c.file === 'later-weather.json');
+    assert.equal(state?.state, 'disabled');
+    assert.match(state.reason, /"later" is the remote MCP server "later"'s namespace/);
+    await h.until((t) => t.length === 1, 'listing after the restart');
+    for (let i = 0; i < 100 && origins()['later.weather'] !== 'remote_mcp'; i++) await sleep(100);
+    assert.equal(origins()['later.weather'], 'remote_mcp', 'later.weather is the remote server’s tool');
     assert.equal(origins()['demo.weather'], 'http');
+    rmSync(file);
   });
 });

@@ -2,9 +2,14 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { sandboxAvailable } from '@briefcase/sandbox';
 import { cli, cliJson, receiptRecords, ROOT, startDaemon, tempHome, type DaemonProcess } from '../helpers.ts';
 
-const SERVER = join(ROOT, 'test/attacks/lib/hostile-mcp-server.ts');
+/** Needs nothing beyond Node.js and this repository: it runs under the manifest inferred for it. */
+const SERVER = join(ROOT, 'test/fixtures/test-mcp-server.ts');
+const sandbox = sandboxAvailable();
+/** `remote add` now starts the server (an unreachable one is not added): that needs the sandbox. */
+const skip = sandbox.ok ? false : `the OS sandbox is not usable here (Debian package: bubblewrap): ${sandbox.reason}`;
 
 /**
  * Issue 10, manifests: `remote add` infers a starting manifest for its launcher and says what it
@@ -12,26 +17,14 @@ const SERVER = join(ROOT, 'test/attacks/lib/hostile-mcp-server.ts');
  * is a guarded operation once a passkey exists (here: before one, it runs, receipted with before
  * and after), and a narrowing one always runs.
  */
-describe('access manifests of remote MCP servers', () => {
+describe('access manifests of remote MCP servers', { skip }, () => {
   const { home, cleanup } = tempHome();
   let daemon: DaemonProcess;
 
   before(async () => {
     assert.equal(cli(home, ['init']).code, 0);
     daemon = await startDaemon(home);
-    const control = join(home, '..', 'control.json');
-    writeFileSync(control, JSON.stringify({ tools: [{ name: 'list_files', description: 'Lists', effect: 'safe' }] }));
-    const added = cli(home, [
-      'remote',
-      'add',
-      'files',
-      '--stdio',
-      '--',
-      process.execPath,
-      SERVER,
-      control,
-      join(home, '..', 'effects.jsonl'),
-    ]);
+    const added = cli(home, ['remote', 'add', 'files', '--stdio', '--', process.execPath, SERVER]);
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, /It may reach:/);
     assert.match(added.stdout, /granted: node: read-only .* \(Node\.js\) and .* \(the script's project, read-only\)/);

@@ -17,6 +17,7 @@ import { commandToolsDir } from './tools/command-tool.ts';
 import { ApprovalStore } from './approvals/store.ts';
 import { consoleBackend } from './console/backend.ts';
 import { buildRoutes } from './api/handlers.ts';
+import { ListVersionWatch } from './api/list-version.ts';
 import { listenHttp, listenSocket, createApiServer } from './api/server.ts';
 import { listenAgentSocket, prepareAgentSocket, type PreparedAgentSocket } from './api/agent-socket.ts';
 import { SpendLedger } from './budget/ledger.ts';
@@ -28,6 +29,7 @@ import { daemonAnswers, dataPaths, type DataPaths } from './paths.ts';
 import { loadKeys } from './keys/load-keys.ts';
 import { Payments } from './payments/service.ts';
 import { CallPipeline } from './pipeline/pipeline.ts';
+import { loadRemotes } from './remote/config.ts';
 import { RemoteManager } from './remote/manager.ts';
 import { PinStore } from './remote/pins.ts';
 import { OperationStore } from './presence/operations.ts';
@@ -38,6 +40,9 @@ import { CommitQueue } from './store/commit-queue.ts';
 import { openDatabase } from './store/db.ts';
 import { readToken } from './tokens.ts';
 import { loadRegistry, type ToolRegistry } from './tools/registry.ts';
+import { ConnectorApprovals } from './connectors/approvals.ts';
+import { ConnectorDirectory } from './connectors/directory.ts';
+import { watchConnectors } from './connectors/watch.ts';
 import { VERSION } from './version.ts';
 import { setHintHome } from './cli-hint.ts';
 
@@ -117,6 +122,11 @@ export interface Services {
   operations: OperationStore;
   /** Changes the console shows live (operations, passkeys); approvals have their own emitter. */
   events: EventEmitter<{ event: [ConsoleEvent] }>;
+  /** connectors/, each file on its own, hot-reloaded (docs/connectors.md). */
+  connectors: ConnectorDirectory;
+  connectorApprovals: ConnectorApprovals;
+  /** The version of each agent-visible list (tools, resources, prompts), for list_changed. */
+  lists: ListVersionWatch;
   /** The web console, when it is running. */
   /** The daemon API over HTTP, when it listens there (`briefcase status` shows it). */
   httpAddress?: { host: string; port: number };
@@ -132,6 +142,7 @@ export class Daemon {
   readonly services: Services;
   readonly #servers: Server[] = [];
   #sweeper: NodeJS.Timeout | undefined;
+  #unwatch: (() => void) | undefined;
   #paymentSweeper: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
   #stopNotifications: (() => void) | undefined;
@@ -175,7 +186,8 @@ export class Daemon {
     if (!engine.ok) {
       throw new BriefcaseError('invalid_policy', engine.error.map((e) => `${paths.policy}: ${e}`).join('\n'));
     }
-    const registry = loadRegistry(paths.connectors, join(paths.home, 'code-tools'), commandToolsDir(paths.home));
+    // Connectors are loaded once the database is open, each on its own (connectors/directory.ts).
+    const registry = loadRegistry(undefined, join(paths.home, 'code-tools'), commandToolsDir(paths.home));
 
     await ensureNotRunning(paths.socket);
     const agentSocketConfig = options.agentSocket ?? config.daemon.agent_socket;
@@ -258,8 +270,27 @@ export class Daemon {
       dpopKey,
       onSecret: (value) => scrubber.add(value),
       scrub: (text) => scrubber.scrub(text),
+      // Called only once servers run (after `lists` below exists).
+      onListsChanged: () => lists.touch(),
     });
+    const lists = new ListVersionWatch({
+      tools: () => registry.list(),
+      resources: () => remotes.resourceList(),
+      prompts: () => remotes.promptList(),
+    });
+    registry.onChange(() => lists.touch());
 
+    const presence = new PresenceService(new PasskeyStore(db));
+    const connectorApprovals = new ConnectorApprovals(db);
+    const connectors = new ConnectorDirectory({
+      dir: paths.connectors,
+      registry,
+      approvals: connectorApprovals,
+      receipts,
+      logger,
+      guarded: () => presence.enrolled(),
+      remoteNames: () => loadRemotes(paths.home).map((r) => r.name),
+    });
     const services: Services = {
       paths,
       config,
@@ -279,9 +310,12 @@ export class Daemon {
       remotes,
       policy,
       keySource: master.source,
-      presence: new PresenceService(new PasskeyStore(db)),
+      presence,
+      connectors,
+      connectorApprovals,
       operations: new OperationStore(db),
       events: new EventEmitter(),
+      lists,
       tokens: { agent: readToken(paths.agentToken), admin: readToken(paths.adminToken) },
       startedAt: new Date(),
       pipeline: new CallPipeline({
@@ -314,6 +348,8 @@ export class Daemon {
       () => approvals.pendingCount('agent').count + approvals.pendingCount('admin').count,
     );
     daemon.#recover();
+    // Connectors before remote servers: a server named like a connector's namespace is refused.
+    connectors.scan();
     // Payments in doubt after a crash: asked of the rail (the chain), settled or released, receipted.
     await payments.recover(receipts, logger);
     receipts.append('daemon', 'daemon', {
@@ -327,6 +363,7 @@ export class Daemon {
     // a clean stop's checkpoint are nobody's (receipts-guard.ts).
     await receipts.checkpoint();
 
+    daemon.#unwatch = watchConnectors(paths.connectors, () => connectors.scan(), logger).stop;
     remotes.start();
     const api = createApiServer(buildRoutes(services), services);
     await listenSocket(api, paths.socket);
@@ -477,6 +514,7 @@ export class Daemon {
   async #stop(): Promise<void> {
     const { receipts, db, logger, paths } = this.services;
     if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#unwatch?.();
     if (this.#paymentSweeper) clearInterval(this.#paymentSweeper);
     this.#stopNotifications?.();
     await this.#sweeping;

@@ -45,6 +45,7 @@ const load = {
   approvalsWatch: () => import('./commands/approvals-watch.ts'),
   budget: () => import('./commands/budget.ts'),
   client: () => import('./commands/client.ts'),
+  connectors: () => import('./commands/connectors.ts'),
   console: () => import('./commands/console.ts'),
   operations: () => import('./commands/operations.ts'),
   doctor: () => import('./commands/doctor.ts'),
@@ -236,6 +237,39 @@ tools
     (await load.tools()).toolsRemove(await admin(), name, o.json === true),
   );
 
+const connectors = program
+  .command('connectors')
+  .description('declarative HTTP connectors in <data dir>/connectors/ (hot-reloaded; docs/connectors.md)');
+connectors
+  .command('add <file>')
+  .description('add a connector manifest; needs a passkey once one exists (also approves a file already there)')
+  .option('--name <name>', 'its file name in connectors/ (default: the file’s own name)')
+  .option('--json', 'print JSON')
+  .action(async (file: string, o: { name?: string; json?: boolean }) =>
+    (await load.connectors()).connectorsAdd(await admin(), file, o.name, o.json === true),
+  );
+connectors
+  .command('validate <file>')
+  .description('check a connector manifest offline; prints every problem with where and what to do')
+  .option('--json', 'print JSON')
+  .action(async (file: string, o: { json?: boolean }) => {
+    exitCode = await (await load.connectors()).connectorsValidate(file, o.json === true);
+  });
+connectors
+  .command('list')
+  .description('every connector file with its state: ok, or disabled and why (exit 1 if any is disabled)')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => {
+    exitCode = await (await load.connectors()).connectorsList(await admin(), o.json === true);
+  });
+connectors
+  .command('rm <name>')
+  .description('remove a connector: its file, its approval and its tool')
+  .option('--json', 'print JSON')
+  .action(async (name: string, o: { json?: boolean }) =>
+    (await load.connectors()).connectorsRemove(await admin(), name, o.json === true),
+  );
+
 program
   .command('console')
   .description('the web console: its URL, and before the first passkey a one-time enrolment link')
@@ -399,7 +433,9 @@ const remote = program
   .description('MCP servers behind the Briefcase (their tools appear as server.tool)');
 remote
   .command('add <name> [command...]')
-  .description('add a server: --stdio -- COMMAND ARGS… (spawned by the daemon) or --url URL (Streamable HTTP)')
+  .description(
+    'add a server: --stdio -- COMMAND ARGS… (spawned by the daemon) or --url URL (Streamable HTTP); one that cannot be reached is not added (exit 2, with the cause)',
+  )
   .option('--stdio', 'a local server the daemon spawns; the command follows --')
   .option('--url <url>', 'a remote Streamable HTTP server')
   .option(

@@ -128,6 +128,9 @@ export interface RemoteView {
 export interface ConnectorView {
   file: string;
   tools: string[];
+  /** `disabled`: not loaded (invalid, a name clash, or not approved), with the reason. */
+  state: 'ok' | 'disabled';
+  reason: string | null;
   /** What the connector may reach (its `access`, with the deprecated `egress` list folded in). */
   access?: AccessView | undefined;
 }

@@ -58,6 +58,30 @@ export function toolListResponse(v: unknown): ToolListResponse {
   return v as ToolListResponse;
 }
 
+/** `{<key>: [{…}]}` whose items are objects with the given string fields (others pass through). */
+export function listOf(v: unknown, key: string, strings: readonly string[]): Record<string, unknown>[] {
+  const list = isObj(v) ? v[key] : undefined;
+  if (!Array.isArray(list)) throw unexpected(key);
+  for (const item of list as unknown[]) {
+    if (!isObj(item) || !strings.every((k) => isStr(item[k]))) throw unexpected(`an item of ${key}`);
+  }
+  return list as Record<string, unknown>[];
+}
+
+export interface ListVersions {
+  tools: string;
+  resources: string;
+  prompts: string;
+}
+
+export function listVersions(v: unknown): ListVersions {
+  const versions = isObj(v) ? v.versions : undefined;
+  if (!isObj(versions) || !isStr(versions.tools) || !isStr(versions.resources) || !isStr(versions.prompts)) {
+    throw unexpected('versions');
+  }
+  return { tools: versions.tools, resources: versions.resources, prompts: versions.prompts };
+}
+
 export const LOG_LEVELS = new Set(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
 export type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';
 

@@ -2,9 +2,17 @@ import { DaemonConnection, startAdvice } from '@briefcase/api-client';
 import { API_PATHS } from '@briefcase/protocol/api-paths';
 import { BriefcaseError } from '@briefcase/protocol/errors';
 import type { ApprovalStatus, ToolCallResponse, ToolListResponse } from '@briefcase/protocol';
-import { daemonEvent, toolCallResponse, toolListResponse, type DaemonEvent } from './daemon-answers.ts';
+import {
+  daemonEvent,
+  listOf,
+  listVersions,
+  toolCallResponse,
+  toolListResponse,
+  type DaemonEvent,
+  type ListVersions,
+} from './daemon-answers.ts';
 
-export type { DaemonEvent, LogMessage, ProgressUpdate } from './daemon-answers.ts';
+export type { DaemonEvent, ListVersions, LogMessage, ProgressUpdate } from './daemon-answers.ts';
 
 /**
  * The gateway's only line to the daemon: the agent surface of the daemon API, with the agent
@@ -51,6 +59,34 @@ export class DaemonClient {
       ),
     );
     return toolCallResponse(last);
+  }
+
+  async listResources(): Promise<Record<string, unknown>[]> {
+    return listOf(await this.#request('GET', '/v1/agent/resources'), 'resources', ['uri', 'name']);
+  }
+
+  async listPrompts(): Promise<Record<string, unknown>[]> {
+    return listOf(await this.#request('GET', '/v1/agent/prompts'), 'prompts', ['name']);
+  }
+
+  async readResource(uri: string, signal?: AbortSignal): Promise<ToolCallResponse> {
+    return toolCallResponse(await this.#request('POST', '/v1/agent/resources/read', { uri }, signal));
+  }
+
+  async getPrompt(
+    name: string,
+    args: Record<string, string> | undefined,
+    signal?: AbortSignal,
+  ): Promise<ToolCallResponse> {
+    const body = { name, ...(args ? { arguments: args } : {}) };
+    return toolCallResponse(await this.#request('POST', '/v1/agent/prompts/get', body, signal));
+  }
+
+  /** The daemon's list versions; with `seen`, answers once one differs (or after `waitMs`). */
+  async listVersions(seen: ListVersions | undefined, waitMs: number, signal: AbortSignal): Promise<ListVersions> {
+    const q = new URLSearchParams({ wait_ms: String(Math.max(0, Math.floor(waitMs))) });
+    if (seen) for (const [k, v] of Object.entries(seen)) q.set(k, v);
+    return listVersions(await this.#request('GET', `/v1/agent/lists/version?${q}`, undefined, signal));
   }
 
   async approvalStatus(id: string, waitMs: number, signal?: AbortSignal): Promise<{ status: ApprovalStatus }> {

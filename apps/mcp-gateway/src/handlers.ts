@@ -10,6 +10,13 @@ export const GATEWAY_NAME = 'briefcase';
 export const GATEWAY_VERSION = '0.1.0';
 export const GATEWAY_INSTRUCTIONS =
   'Tools here run through the Briefcase: secrets stay in the Briefcase, some calls need a person to approve them, and every call is receipted.';
+/** Both transports declare the same: lists change (list-watch.ts), and the agent may set a log level. */
+export const GATEWAY_CAPABILITIES = {
+  tools: { listChanged: true },
+  resources: { listChanged: true },
+  prompts: { listChanged: true },
+  logging: {},
+};
 /** How long one long-poll for an approval lasts; progress is reported between polls. */
 const POLL_MS = 5_000;
 

@@ -1,18 +1,25 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
   ListToolsRequestSchema,
+  ReadResourceRequestSchema,
   type ServerNotification,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '@briefcase/telemetry';
+import { catalogHandlers } from './catalog.ts';
 import type { DaemonClient } from './daemon-client.ts';
 import {
+  GATEWAY_CAPABILITIES,
   GATEWAY_INSTRUCTIONS,
   GATEWAY_NAME,
   GATEWAY_VERSION,
   gatewayHandlers,
   type GatewayOptions,
 } from './handlers.ts';
+import { listWatchFor } from './list-watch.ts';
 
 export { GATEWAY_NAME, GATEWAY_VERSION, type GatewayOptions } from './handlers.ts';
 
@@ -24,11 +31,24 @@ export { GATEWAY_NAME, GATEWAY_VERSION, type GatewayOptions } from './handlers.t
 export function createGatewayServer(client: DaemonClient, logger: Logger, options: GatewayOptions = {}): Server {
   const server = new Server(
     { name: GATEWAY_NAME, version: GATEWAY_VERSION },
-    { capabilities: { tools: { listChanged: false }, logging: {} }, instructions: GATEWAY_INSTRUCTIONS },
+    { capabilities: GATEWAY_CAPABILITIES, instructions: GATEWAY_INSTRUCTIONS },
   );
   const handlers = gatewayHandlers(client, logger, options);
+  const catalog = catalogHandlers(client, logger);
+
+  const watch = listWatchFor(client, logger);
+  server.oninitialized = () => watch.add(server);
+  server.onclose = () => watch.remove(server);
 
   server.setRequestHandler(ListToolsRequestSchema, () => handlers.listTools());
+  server.setRequestHandler(ListResourcesRequestSchema, () => catalog.listResources() as never);
+  server.setRequestHandler(ListPromptsRequestSchema, () => catalog.listPrompts() as never);
+  server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
+    catalog.readResource(request.params.uri, extra.signal),
+  );
+  server.setRequestHandler(GetPromptRequestSchema, (request, extra) =>
+    catalog.getPrompt(request.params.name, request.params.arguments, extra.signal),
+  );
 
   // logging/setLevel is the SDK's own handler (declared `logging` capability): it records the
   // agent's level, and sendLoggingMessage below honours it.

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { Logger } from '@briefcase/telemetry';
+import type { CatalogHandlers } from './catalog.ts';
 import type { CallContext, GatewayHandlers } from './handlers.ts';
 import { PROTOCOL_VERSIONS, StdioMcpSession } from './stdio-server.ts';
 
@@ -13,8 +14,13 @@ import { PROTOCOL_VERSIONS, StdioMcpSession } from './stdio-server.ts';
 function session(callTool: GatewayHandlers['callTool']) {
   const sent: Record<string, any>[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any -- reading answers in assertions
   const handlers: GatewayHandlers = { listTools: async () => ({ tools: [] }), callTool };
+  const none = async () => {
+    throw new Error('not in this test');
+  };
+  const catalog: CatalogHandlers = { listResources: none, listPrompts: none, readResource: none, getPrompt: none };
   const s = new StdioMcpSession(
     handlers,
+    catalog,
     async (m) => void sent.push(m as Record<string, unknown>),
     new Logger({ component: 'test', level: 'error' }),
   );
@@ -45,14 +51,16 @@ describe('the stdio MCP session', () => {
     const versions = sent.map((m) => m.result.protocolVersion as string);
     assert.deepEqual(versions, ['2025-06-18', PROTOCOL_VERSIONS[0]]);
     assert.deepEqual(sent[0]!.result.capabilities, {
-      tools: { listChanged: false },
+      tools: { listChanged: true },
+      resources: { listChanged: true },
+      prompts: { listChanged: true },
       logging: {},
     });
   });
 
   it('answers an unknown method with -32601 and bad tools/call params with -32602', async () => {
     const { s, sent } = session(async () => ({ content: [] }));
-    s.handle(request(1, 'resources/list'));
+    s.handle(request(1, 'completion/complete'));
     s.handle(request(2, 'tools/call', { name: 7 }));
     s.handle(request(3, 'tools/call', { name: 'echo', arguments: [1] }));
     s.handle(request(4, 'logging/setLevel', { level: 'loud' }));
@@ -83,6 +91,20 @@ describe('the stdio MCP session', () => {
     await settle();
     assert.equal(seen?.aborted, true);
     assert.deepEqual(sent, []);
+  });
+
+  it('tells an initialized client that a list changed', async () => {
+    const { s, sent } = session(async () => ({ content: [] }));
+    let initialized = false;
+    s.oninitialized = () => (initialized = true);
+    s.handle({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    await s.sendToolListChanged();
+    await s.sendPromptListChanged();
+    assert.equal(initialized, true);
+    assert.deepEqual(
+      sent.map((m) => m.method),
+      ['notifications/tools/list_changed', 'notifications/prompts/list_changed'],
+    );
   });
 
   it('sends progress under the client’s token, and log messages at or above the level it set', async () => {

@@ -1,7 +1,15 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '@briefcase/telemetry';
+import { CatalogError, type CatalogHandlers } from './catalog.ts';
 import { LOG_LEVELS, type LogLevel, type LogMessage } from './daemon-answers.ts';
-import { GATEWAY_INSTRUCTIONS, GATEWAY_NAME, GATEWAY_VERSION, type GatewayHandlers } from './handlers.ts';
+import {
+  GATEWAY_CAPABILITIES,
+  GATEWAY_INSTRUCTIONS,
+  GATEWAY_NAME,
+  GATEWAY_VERSION,
+  type GatewayHandlers,
+} from './handlers.ts';
+import type { ListSubscriber } from './list-watch.ts';
 
 /**
  * The protocol revisions this server speaks, newest first: those of the SDK the HTTP gateway
@@ -31,22 +39,32 @@ class RpcError extends Error {
 
 /**
  * One MCP session over stdio: the small part of an MCP server the gateway needs (initialize,
- * ping, tools/list, tools/call with progress and cancellation, logging/setLevel), on the same
- * handlers as the SDK-based HTTP gateway. The SDK's server brings its zod schemas, Ajv and a
+ * ping, tools/list, tools/call with progress and cancellation, resources and prompts,
+ * logging/setLevel, list_changed notifications), on the same handlers as the SDK-based HTTP
+ * gateway. The SDK's server brings its zod schemas, Ajv and a
  * JSON-Schema converter, ~30 MiB resident and a schema parse of every request and result; every
  * agent host spawns its own stdio gateway, so issue 13 asks it to load only what it uses. Each
  * message has already been parsed and checked as JSON-RPC (LineFramer) when it gets here.
  */
-export class StdioMcpSession {
+export class StdioMcpSession implements ListSubscriber {
   readonly #handlers: GatewayHandlers;
+  readonly #catalog: CatalogHandlers;
   readonly #send: (message: JSONRPCMessage) => Promise<void>;
   readonly #logger: Logger;
+  /** Called on notifications/initialized: from then on the client wants list_changed. */
+  oninitialized: (() => void) | undefined;
   /** Requests being answered, so that notifications/cancelled can stop one. */
   readonly #running = new Map<Id, AbortController>();
   #level: LogLevel | undefined;
 
-  constructor(handlers: GatewayHandlers, send: (message: JSONRPCMessage) => Promise<void>, logger: Logger) {
+  constructor(
+    handlers: GatewayHandlers,
+    catalog: CatalogHandlers,
+    send: (message: JSONRPCMessage) => Promise<void>,
+    logger: Logger,
+  ) {
     this.#handlers = handlers;
+    this.#catalog = catalog;
     this.#send = send;
     this.#logger = logger;
   }
@@ -65,10 +83,15 @@ export class StdioMcpSession {
       .then(
         (result) => ({ jsonrpc: '2.0' as const, id, result }),
         (e: unknown) => {
-          const code = e instanceof RpcError ? e.code : INTERNAL_ERROR;
-          if (!(e instanceof RpcError))
-            this.#logger.warn('MCP request failed', { method: message.method.slice(0, 64), error: e });
-          return { jsonrpc: '2.0' as const, id, error: { code, message: e instanceof Error ? e.message : String(e) } };
+          // A refused resource read or prompt get carries its Briefcase code (catalog.ts).
+          const known = e instanceof RpcError || e instanceof CatalogError;
+          if (!known) this.#logger.warn('MCP request failed', { method: message.method.slice(0, 64), error: e });
+          const error = {
+            code: known ? e.code : INTERNAL_ERROR,
+            message: e instanceof Error ? e.message : String(e),
+            ...(e instanceof CatalogError ? { data: e.data } : {}),
+          };
+          return { jsonrpc: '2.0' as const, id, error };
         },
       )
       .then((answer) => {
@@ -84,6 +107,7 @@ export class StdioMcpSession {
       const id = params.requestId;
       if (typeof id === 'string' || typeof id === 'number') this.#running.get(id)?.abort(params.reason);
     }
+    if (method === 'notifications/initialized') this.oninitialized?.();
     // notifications/initialized and anything else: nothing to do.
   }
 
@@ -94,7 +118,7 @@ export class StdioMcpSession {
         return {
           protocolVersion:
             typeof asked === 'string' && PROTOCOL_VERSIONS.includes(asked) ? asked : PROTOCOL_VERSIONS[0],
-          capabilities: { tools: { listChanged: false }, logging: {} },
+          capabilities: GATEWAY_CAPABILITIES,
           serverInfo: { name: GATEWAY_NAME, version: GATEWAY_VERSION },
           instructions: GATEWAY_INSTRUCTIONS,
         };
@@ -129,9 +153,42 @@ export class StdioMcpSession {
           log: (log) => this.#log(log),
         })) as unknown as Obj;
       }
+      case 'resources/list':
+        return (await this.#catalog.listResources()) as Obj;
+      case 'prompts/list':
+        return (await this.#catalog.listPrompts()) as Obj;
+      case 'resources/read': {
+        if (typeof params.uri !== 'string')
+          throw new RpcError(INVALID_PARAMS, 'invalid params: "uri" must be a string');
+        return (await this.#catalog.readResource(params.uri, signal)) as unknown as Obj;
+      }
+      case 'prompts/get': {
+        const { name, arguments: args } = params;
+        if (typeof name !== 'string') throw new RpcError(INVALID_PARAMS, 'invalid params: "name" must be a string');
+        if (args !== undefined && !(isObj(args) && Object.values(args).every((v) => typeof v === 'string'))) {
+          throw new RpcError(INVALID_PARAMS, 'invalid params: "arguments" must map names to strings');
+        }
+        return (await this.#catalog.getPrompt(
+          name,
+          args as Record<string, string> | undefined,
+          signal,
+        )) as unknown as Obj;
+      }
       default:
         throw new RpcError(METHOD_NOT_FOUND, `method not found: ${method.slice(0, 64)}`);
     }
+  }
+
+  sendToolListChanged(): Promise<void> {
+    return this.#send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+  }
+
+  sendResourceListChanged(): Promise<void> {
+    return this.#send({ jsonrpc: '2.0', method: 'notifications/resources/list_changed' });
+  }
+
+  sendPromptListChanged(): Promise<void> {
+    return this.#send({ jsonrpc: '2.0', method: 'notifications/prompts/list_changed' });
   }
 
   /** notifications/message, unless below the level the client set (logging/setLevel). */

@@ -1,8 +1,10 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '@briefcase/telemetry';
+import { catalogHandlers } from './catalog.ts';
 import type { DaemonClient } from './daemon-client.ts';
 import { gatewayHandlers, type GatewayOptions } from './handlers.ts';
 import { LineFramer } from './line-guard.ts';
+import { listWatchFor } from './list-watch.ts';
 import { StdioMcpSession } from './stdio-server.ts';
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -23,17 +25,29 @@ export async function serveStdio(
       if (process.stdout.write(line)) resolve();
       else process.stdout.once('drain', resolve);
     });
-  const session = new StdioMcpSession(gatewayHandlers(client, logger, options), send, logger);
+  const session = new StdioMcpSession(
+    gatewayHandlers(client, logger, options),
+    catalogHandlers(client, logger),
+    send,
+    logger,
+  );
+  const watch = listWatchFor(client, logger);
+  session.oninitialized = () => watch.add(session);
   const framer = new LineFramer(
     options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     (reply) => void send(reply),
     (message) => session.handle(message),
   );
   const closed = new Promise<void>((resolve) => {
-    process.stdin.once('end', resolve);
+    // The list watch's long poll would keep the process alive: the session ends with stdin.
+    const end = () => {
+      watch.remove(session);
+      resolve();
+    };
+    process.stdin.once('end', end);
     process.stdin.once('error', (e) => {
       logger.warn('stdio transport error', { error: e });
-      resolve();
+      end();
     });
   });
   process.stdin.on('data', (chunk: Buffer) => framer.write(chunk));

@@ -81,14 +81,8 @@ export function guardedAdminRoutes(s: Services): Route[] {
       method: 'GET',
       path: /^\/v1\/admin\/connectors$/,
       role: 'admin',
-      handle: ({ res }) => {
-        const byFile = new Map<string, string[]>();
-        for (const t of s.registry.list()) {
-          const owner = s.registry.owner(t.name);
-          if (owner?.kind === 'connector') byFile.set(owner.file, [...(byFile.get(owner.file) ?? []), t.name]);
-        }
-        sendJson(res, 200, { connectors: [...byFile].map(([file, tools]) => ({ file, tools })) });
-      },
+      // Every file in connectors/ with its state: ok, or disabled with the reason.
+      handle: ({ res }) => sendJson(res, 200, { connectors: s.connectors.list() }),
     },
     {
       method: 'POST',

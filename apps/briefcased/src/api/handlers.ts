@@ -20,6 +20,8 @@ import { transaction } from '../store/db.ts';
 import { toolAccessText } from '../tools/access-view.ts';
 import { firewallResponses, viewText, WITHHELD_MESSAGE } from './agent-view.ts';
 import { readJson, sendJson } from './http.ts';
+import { AGENT_LISTS, type AgentList } from './list-version.ts';
+import { catalogRoutes } from './catalog-routes.ts';
 import { guardedAdminRoutes } from './guarded-routes.ts';
 import { paymentRoutes } from './payment-routes.ts';
 import { receiptViewRoutes } from './receipt-routes.ts';
@@ -121,6 +123,7 @@ export function buildRoutes(s: Services): Route[] {
 
   return [
     ...guardedAdminRoutes(s),
+    ...catalogRoutes(s),
     ...paymentRoutes(s),
     ...receiptViewRoutes(s),
     {
@@ -137,6 +140,22 @@ export function buildRoutes(s: Services): Route[] {
       handle: ({ res }) => sendJson(res, 200, { tools: s.registry.list() }),
     },
     { method: 'POST', path: /^\/v1\/agent\/tools\/call$/, role: 'agent', handle: (ctx) => call('agent', ctx) },
+    {
+      // The gateway's list_changed source: answers once a list differs from the versions it has
+      // seen (a long poll, up to wait_ms), or at once without them.
+      method: 'GET',
+      path: /^\/v1\/agent\/lists\/version$/,
+      role: 'agent',
+      handle: async ({ res, query, signal }) => {
+        const seen: Partial<Record<AgentList, string>> = {};
+        for (const l of AGENT_LISTS) {
+          const v = query.get(l);
+          if (v !== null) seen[l] = v.slice(0, 64);
+        }
+        const wait = Math.min(Number(query.get('wait_ms') ?? 0) || 0, MAX_WAIT_MS);
+        sendJson(res, 200, { versions: await s.lists.wait(seen, wait, signal) });
+      },
+    },
     {
       method: 'GET',
       path: new RegExp(`^/v1/agent/approvals/${ID}$`),

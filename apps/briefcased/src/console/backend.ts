@@ -152,17 +152,11 @@ export function consoleBackend(s: Services): ConsoleBackend {
         })),
       })),
 
-    connectors: () => {
-      const byFile = new Map<string, string[]>();
-      for (const t of s.registry.list()) {
-        const owner = s.registry.owner(t.name);
-        if (owner?.kind === 'connector') byFile.set(owner.file, [...(byFile.get(owner.file) ?? []), t.name]);
-      }
-      return [...byFile].map(([file, tools]) => {
+    connectors: () =>
+      s.connectors.list().map(({ file, tools, state, reason }) => {
         const access = tools.map((t) => toolAccess(s, t)?.access).find((a) => a !== undefined);
-        return { file, tools, ...(access ? { access } : {}) };
-      });
-    },
+        return { file, tools, state, reason, ...(access ? { access } : {}) };
+      }),
 
     keys: () =>
       Object.values(s.keys).map((k) => ({

@@ -11,6 +11,7 @@ import { review, type ReviewedTool, type ReviewState } from './review.ts';
 import { RemoteMcpTool } from './remote-tool.ts';
 import { RemoteServer, type RemoteStatus } from './remote-server.ts';
 import { effectiveAccess, inferAccess } from './infer-access.ts';
+import { CatalogReview } from './catalog-review.ts';
 import { cli } from '../cli-hint.ts';
 
 export interface RemoteSummary {
@@ -26,6 +27,8 @@ export interface RemoteSummary {
   access: AccessManifest;
   /** At `remote add`: what was granted and why (the launcher's inferred manifest). */
   access_notes?: string[];
+  /** Its resources and prompts, with their review state (hidden from the agent unless pinned). */
+  catalog: { kind: 'resource' | 'prompt'; name: string; remote_name: string; state: ReviewState }[];
 }
 
 export interface RemoteToolSummary {
@@ -56,6 +59,8 @@ export interface RemoteManagerDeps {
   onSecret(value: string): void;
   /** Removes vault secrets from text kept or shown to a person (a pinned definition). */
   scrub(text: string): string;
+  /** A server's resources or prompts may have changed (the agent's lists). */
+  onListsChanged?(): void;
 }
 
 /**
@@ -69,6 +74,8 @@ export class RemoteManager {
   /** Each server's tools as last listed, against the pins. */
   readonly #state = new Map<string, ReviewedTool[]>();
   readonly #byName = new Map<string, Map<string, ReviewedTool>>();
+  /** Each server's resources and prompts as last listed, against their pins (catalog.ts). */
+  readonly #catalog: CatalogReview;
   /** New or changed tools already receipted, so each such event is receipted once. */
   readonly #reported = new Set<string>();
   /**
@@ -79,6 +86,17 @@ export class RemoteManager {
 
   constructor(deps: RemoteManagerDeps) {
     this.#d = deps;
+    this.#catalog = new CatalogReview(deps);
+  }
+
+  /** resources/list for the agent: every reviewed resource of every server. */
+  resourceList(): Record<string, unknown>[] {
+    return this.#catalog.resourceList();
+  }
+
+  /** prompts/list for the agent: every reviewed prompt of every server. */
+  promptList(): Record<string, unknown>[] {
+    return this.#catalog.promptList();
   }
 
   /**
@@ -116,7 +134,35 @@ export class RemoteManager {
     }
     const owner = this.#d.registry.namespaceOwner(config.name);
     if (owner) throw new BriefcaseError('conflict', this.#conflict(config.name, owner));
-    saveRemotes(this.#d.home, [...this.#configs(), config]);
+    this.#d.pins.removeServer(config.name);
+    this.#catalog.forget(config.name);
+    const server = this.#spawn(config);
+    this.#firstReview.add(config.name);
+    try {
+      await server.connect();
+    } catch (e) {
+      // A server that needs a login is kept (`remote login` follows); one that cannot be reached
+      // at all is not added: nothing is saved, nothing keeps retrying, and the admin sees why.
+      if (server.status !== 'auth_required') {
+        await this.#discard(server);
+        const cause = server.lastError ?? (e as Error).message ?? String(e);
+        this.#d.receipts.append('remote', 'admin', {
+          event: 'add_failed',
+          server: config.name,
+          transport: config.transport,
+          target: target(config),
+          reason: cause.slice(0, 500),
+        });
+        throw new BriefcaseError(
+          'upstream_error',
+          `${config.name} was not added: its server could not be reached: ${cause}`,
+        );
+      }
+    } finally {
+      // An OAuth server is reviewed at `remote login`; any other later listing needs `remote pin`.
+      this.#firstReview.delete(config.name);
+    }
+    saveRemotes(this.#d.home, this.#configs());
     this.#d.receipts.append('remote', 'admin', {
       event: 'added',
       server: config.name,
@@ -124,17 +170,6 @@ export class RemoteManager {
       target: target(config),
       access: effectiveAccess(config),
     });
-    this.#d.pins.removeServer(config.name);
-    const server = this.#spawn(config);
-    this.#firstReview.add(config.name);
-    try {
-      await server.connect();
-    } catch {
-      // Kept and retried in the background; `remote list` shows the error.
-    } finally {
-      // An OAuth server is reviewed at `remote login`; any other later listing needs `remote pin`.
-      this.#firstReview.delete(config.name);
-    }
     return { ...this.summary(config.name), ...(notes ? { access_notes: notes } : {}) };
   }
 
@@ -167,6 +202,18 @@ export class RemoteManager {
     return this.summary(name);
   }
 
+  /** Forget a server that was never added (its first connection failed). */
+  async #discard(server: RemoteServer): Promise<void> {
+    const name = server.config.name;
+    if (this.#servers.get(name) === server) this.#servers.delete(name);
+    await server.close();
+    this.#d.registry.removeOwned(owner(name));
+    this.#state.delete(name);
+    this.#byName.delete(name);
+    this.#d.pins.removeServer(name);
+    this.#catalog.forget(name);
+  }
+
   async remove(name: string): Promise<void> {
     const server = this.#get(name);
     this.#servers.delete(name);
@@ -175,6 +222,7 @@ export class RemoteManager {
     this.#state.delete(name);
     this.#byName.delete(name);
     this.#d.pins.removeServer(name);
+    this.#catalog.forget(name);
     saveRemotes(this.#d.home, this.#configs());
     this.#d.receipts.append('remote', 'admin', { event: 'removed', server: name });
   }
@@ -187,6 +235,8 @@ export class RemoteManager {
     const server = this.#get(name);
     this.#pinAll(name, server.tools, 'admin', undefined);
     this.#sync(server, server.tools);
+    this.#catalog.pin(server, undefined);
+    this.#catalog.sync(server, false);
     return this.summary(name);
   }
 
@@ -268,6 +318,7 @@ export class RemoteManager {
         why: t.why,
         description: t.def.description ?? null,
       })),
+      catalog: this.#catalog.summary(name),
     };
   }
 
@@ -297,6 +348,9 @@ export class RemoteManager {
       onSecret: (v) => this.#d.onSecret(v),
       secret: (n) => this.#d.vault.forTool(n, `the MCP server "${config.name}"`),
       onTools: (tools) => this.#sync(server, tools),
+      onCatalog: () => {
+        if (this.#servers.get(config.name) === server) this.#catalog.sync(server, this.#firstReview.has(config.name));
+      },
       dataDir: this.#d.home,
       scrub: (text) => this.#d.scrub(text),
       onViolation: (target, reason) =>
@@ -319,14 +373,15 @@ export class RemoteManager {
   #sync(server: RemoteServer, tools: McpTool[]): void {
     const name = server.config.name;
     if (this.#servers.get(name) !== server) return;
+    // #firstReview ends with `remote add` / `remote login` (resources and prompts are read next).
     if (this.#firstReview.has(name) && this.#d.pins.forServer(name).size === 0) {
-      this.#firstReview.delete(name);
       this.#pinAll(name, tools, 'admin', 'first listing, shown by remote add / remote login');
     }
     const reviewed = review(name, tools, this.#d.pins.forServer(name));
     this.#state.set(name, reviewed);
     this.#byName.set(name, new Map(reviewed.map((t) => [t.qualified, t])));
     this.#d.registry.removeOwned(owner(name));
+    this.#catalog.registerTools(server);
     for (const t of reviewed) {
       if (t.state === 'pinned' && t.pin?.qualified === null) this.#d.pins.nameOldPin(name, t.original, t.qualified);
       if (t.state !== 'pinned') this.#report(name, t);

@@ -7,8 +7,14 @@ import {
   CallToolResultSchema,
   LoggingMessageNotificationSchema,
   ProgressNotificationSchema,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
+  type GetPromptResult,
+  type Prompt,
+  type ReadResourceResult,
+  type Resource,
   type Tool as McpTool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { EgressViolation } from '@briefcase/egress';
@@ -25,6 +31,7 @@ import { VaultOAuthStore } from './oauth-store.ts';
 import { ProgressRouter } from './progress-router.ts';
 import { effectiveAccess } from './infer-access.ts';
 import { ServerEgress } from './sandbox-egress.ts';
+import { missingCommand } from './command-check.ts';
 import { removeCgroup, stdioLaunch } from './sandboxed-stdio.ts';
 import { tracedFetch, withTraceparent } from './trace-context.ts';
 import { serverLogFile } from '../paths.ts';
@@ -44,6 +51,8 @@ export interface RemoteServerDeps {
   secret(name: string): Secret | undefined;
   /** Called with the server's full tool list whenever it is (re)read. */
   onTools(tools: McpTool[]): void;
+  /** Called with the server's resources and prompts whenever they are (re)read. */
+  onCatalog?(resources: Resource[], prompts: Prompt[]): void;
   /** The data directory: stdio servers get `tools/<name>/` in it and nothing else of it. */
   dataDir: string;
   /** A refused connection while no call was in flight (the manager receipts it). */
@@ -66,6 +75,8 @@ export class RemoteServer {
   status: RemoteStatus = 'disconnected';
   lastError: string | null = null;
   tools: McpTool[] = [];
+  resources: Resource[] = [];
+  prompts: Prompt[] = [];
   readonly #deps: RemoteServerDeps;
   #client: Client | undefined;
   #connecting: Promise<Client> | undefined;
@@ -189,6 +200,41 @@ export class RemoteServer {
     }
   }
 
+  /** resources/read on the pooled session (the pipeline has gated it already). */
+  readResource(uri: string, signal: AbortSignal): Promise<ReadResourceResult> {
+    return this.#request((client) =>
+      client.readResource({ uri }, { signal, timeout: this.config.timeout_ms }),
+    ) as Promise<ReadResourceResult>;
+  }
+
+  /** prompts/get on the pooled session (the pipeline has gated it already). */
+  getPrompt(name: string, args: Record<string, string>, signal: AbortSignal): Promise<GetPromptResult> {
+    return this.#request((client) =>
+      client.getPrompt({ name, arguments: args }, { signal, timeout: this.config.timeout_ms }),
+    ) as Promise<GetPromptResult>;
+  }
+
+  async #request(send: (client: Client) => Promise<unknown>): Promise<unknown> {
+    let client: Client;
+    try {
+      if (this.oauth?.authorized) await this.oauth.ensureFresh();
+      client = await this.connect();
+    } catch (e) {
+      const violation = egressViolationIn(e);
+      if (violation) throw violation;
+      if (this.oauth?.isAuthError(e)) throw new BriefcaseError('oauth_required', this.oauth.loginHint());
+      throw new BriefcaseError('upstream_error', `the MCP server "${this.config.name}" is not available`, String(e));
+    }
+    try {
+      return await send(client);
+    } catch (e) {
+      const violation = egressViolationIn(e);
+      if (violation) throw violation;
+      if (this.oauth?.isAuthError(e)) throw new BriefcaseError('oauth_required', this.oauth.loginHint());
+      throw new BriefcaseError('upstream_error', `the MCP server "${this.config.name}" failed`, String(e));
+    }
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     await this.#egress?.close();
@@ -222,11 +268,18 @@ export class RemoteServer {
         this.#deps.logger.warn('could not re-read tools after list_changed', { server: this.config.name, error: e }),
       );
     });
+    const refreshCatalog = () =>
+      this.#refreshCatalog(client).catch((e) =>
+        this.#deps.logger.warn('could not read resources and prompts', { server: this.config.name, error: e }),
+      );
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, refreshCatalog);
+    client.setNotificationHandler(PromptListChangedNotificationSchema, refreshCatalog);
     try {
       if (this.oauth?.authorized) await this.oauth.ensureFresh();
       await client.connect(transport, { timeout: this.config.timeout_ms });
       if (client.getServerCapabilities()?.logging) await client.setLoggingLevel('debug').catch(() => undefined);
       await this.#refreshTools(client);
+      await refreshCatalog();
     } catch (e) {
       await client.close().catch(() => undefined);
       if (this.oauth?.isAuthError(e)) {
@@ -285,6 +338,32 @@ export class RemoteServer {
     this.#deps.onTools(this.tools);
   }
 
+  /** Resources and prompts, where the server offers them (paged, bounded like tools). */
+  async #refreshCatalog(client: Client): Promise<void> {
+    const caps = client.getServerCapabilities();
+    const resources: Resource[] = [];
+    const prompts: Prompt[] = [];
+    let cursor: string | undefined;
+    if (caps?.resources) {
+      do {
+        const page = await client.listResources(cursor ? { cursor } : {}, { timeout: this.config.timeout_ms });
+        resources.push(...page.resources);
+        cursor = page.nextCursor;
+      } while (cursor && resources.length < 10_000);
+    }
+    cursor = undefined;
+    if (caps?.prompts) {
+      do {
+        const page = await client.listPrompts(cursor ? { cursor } : {}, { timeout: this.config.timeout_ms });
+        prompts.push(...page.prompts);
+        cursor = page.nextCursor;
+      } while (cursor && prompts.length < 10_000);
+    }
+    this.resources = resources;
+    this.prompts = prompts;
+    this.#deps.onCatalog?.(this.resources, this.prompts);
+  }
+
   /**
    * A definition with no canonical form (a lone surrogate in its name, schema or description)
    * has no definition hash, so it can be neither reviewed nor pinned: it is not offered at all.
@@ -322,6 +401,8 @@ export class RemoteServer {
       if (!secret) throw new BriefcaseError('unavailable', `secret "${secretName}" for ${c.name}'s ${name} is not set`);
       env[name] = secret.expose();
     }
+    const missing = missingCommand(c.command, c.cwd, env.PATH);
+    if (missing) throw new BriefcaseError('invalid_config', missing);
     const launch = stdioLaunch({
       server: c.name,
       command: c.command,

@@ -77,6 +77,16 @@ export class ToolRegistry {
   /** Remote servers' schemas are theirs, not ours: unknown keywords are tolerated, coercion never. */
   readonly #lenient07 = new Ajv({ ...NO_COERCION, strict: false });
   readonly #lenient2020 = new Ajv2020({ ...NO_COERCION, strict: false });
+  readonly #onChange = new Set<() => void>();
+
+  /** Called after every change of the registered set (what the agent sees may have changed). */
+  onChange(listener: () => void): void {
+    this.#onChange.add(listener);
+  }
+
+  #changed(): void {
+    for (const l of this.#onChange) l();
+  }
 
   add(tool: Tool, options: { lenient?: boolean; owner?: ToolOwner } = {}): Result<void, string> {
     const name = tool.descriptor.name;
@@ -100,6 +110,7 @@ export class ToolRegistry {
     } catch (e) {
       return err(`input_schema: ${(e as Error).message}`);
     }
+    this.#changed();
     return ok(undefined);
   }
 
@@ -107,12 +118,15 @@ export class ToolRegistry {
   remove(name: string, owner: ToolOwner): boolean {
     const entry = this.#entries.get(name);
     if (!entry || !sameOwner(entry.owner, owner)) return false;
-    return this.#entries.delete(name);
+    this.#entries.delete(name);
+    this.#changed();
+    return true;
   }
 
   /** Remove every name this owner registered, and nothing else. */
   removeOwned(owner: ToolOwner): void {
     for (const [name, entry] of this.#entries) if (sameOwner(entry.owner, owner)) this.#entries.delete(name);
+    this.#changed();
   }
 
   owner(name: string): ToolOwner | undefined {
@@ -137,7 +151,9 @@ export class ToolRegistry {
 
   /** What the agent may see: a tool held back for review (remote, changed) is not listed. */
   list(): ToolDescriptor[] {
-    return [...this.#entries.values()].filter((e) => !e.tool.pinProblem?.()).map((e) => e.tool.descriptor);
+    return [...this.#entries.values()]
+      .filter((e) => !e.tool.unlisted && !e.tool.pinProblem?.())
+      .map((e) => e.tool.descriptor);
   }
 
   /** null when valid; otherwise a message naming the argument and what was wrong with it. */
@@ -159,10 +175,10 @@ export class ToolRegistry {
 }
 
 /**
- * Builtins (always), every connector manifest in `connectorsDir`, every code tool in `toolsDir`
- * and every command tool in `commandDir`; a bad manifest stops the start.
+ * Builtins (always), every connector manifest in `connectorsDir` (when given), every code tool in
+ * `toolsDir` and every command tool in `commandDir`; a bad manifest throws, with every problem.
  */
-export function loadRegistry(connectorsDir: string, toolsDir?: string, commandDir?: string): ToolRegistry {
+export function loadRegistry(connectorsDir: string | undefined, toolsDir?: string, commandDir?: string): ToolRegistry {
   const registry = new ToolRegistry();
   for (const tool of builtinTools()) {
     const added = registry.add(tool);
@@ -185,7 +201,8 @@ export function loadRegistry(connectorsDir: string, toolsDir?: string, commandDi
       if (!added.ok) problems.push(`${join(commandDir, tool.descriptor.name)}: ${added.error}`);
     }
   }
-  if (!existsSync(connectorsDir)) {
+  // The daemon loads connectors itself, each on its own (connectors/directory.ts).
+  if (connectorsDir === undefined || !existsSync(connectorsDir)) {
     if (problems.length > 0) throw new BriefcaseError('invalid_config', problems.join('\n'));
     return registry;
   }

@@ -98,6 +98,8 @@ export interface Tool {
    * the definition matches the pinned one, else why not.
    */
   pinProblem?(): string | null;
+  /** Not offered in tools/list (a remote server's resources/read and prompts/get run as tools). */
+  readonly unlisted?: boolean;
 }
 
 export function textResult(text: string, isError = false): ToolResult {

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { loadConfig } from '@briefcase/briefcased/config';
 import { softwareKeysWarning } from '@briefcase/briefcased/init';
 import type { DataPaths } from '@briefcase/briefcased/paths';
-import { loadRegistry } from '@briefcase/briefcased/registry';
 import { KEY_ROLES, readPublicKey, readPublicKeys } from '@briefcase/keys';
 import { compilePolicy } from '@briefcase/policy';
 import { isolationSupport, processLimitHolds } from '@briefcase/sandbox';
@@ -45,12 +44,7 @@ export async function doctorChecks(paths: DataPaths, client: AdminClient | null)
         : fail('policy_invalid', `${paths.policy}: ${compiled.error.join('; ')}`),
     );
   } else checks.push(fail('policy_missing', `${paths.policy} does not exist: run \`briefcase init\``));
-  try {
-    const registry = loadRegistry(paths.connectors);
-    checks.push(pass('connectors_valid', `${registry.list().length} tools`));
-  } catch (e) {
-    checks.push(fail('connectors_invalid', (e as Error).message));
-  }
+  checks.push(...(await connectorChecks(paths)));
 
   const source = masterKeyExists(paths.home);
   const receiptsKey = readPublicKey(paths.home, 'receipts');
@@ -103,9 +97,45 @@ export async function doctorChecks(paths: DataPaths, client: AdminClient | null)
           `briefcased ${status.version} (pid ${status.pid}) answers; ${status.receipts.seq} receipts`,
         ),
       );
+      // What the running daemon disabled (not approved, a name clash): not visible offline.
+      const { connectors } = await client.get<{ connectors: { file: string; state: string; reason: string | null }[] }>(
+        '/v1/admin/connectors',
+      );
+      for (const k of connectors.filter((x) => x.state !== 'ok')) {
+        checks.push(fail('connector_disabled', `${k.file}: disabled by the daemon: ${k.reason ?? 'no reason given'}`));
+      }
     } catch (e) {
       checks.push(fail('daemon_unreachable', (e as Error).message));
     }
+  }
+  return checks;
+}
+
+/**
+ * Every problem of every connector file at once (one check each), and every secret a connector
+ * or a remote server's manifest references that the vault does not hold.
+ */
+async function connectorChecks(paths: DataPaths): Promise<Check[]> {
+  const { checkConnectorDir, remoteSecretProblems, vaultSecretNames } =
+    await import('@briefcase/briefcased/connectors-check');
+  const names = vaultSecretNames(paths.home);
+  const files = checkConnectorDir(paths.connectors, names);
+  const checks: Check[] = [];
+  for (const f of files) {
+    for (const p of f.problems) {
+      const missing = p.problem.includes('not set in the vault');
+      checks.push(
+        fail(missing ? 'secret_missing' : 'connector_invalid', `${p.file}: at ${p.at}: ${p.problem}; ${p.fix}`),
+      );
+    }
+  }
+  if (names) for (const m of remoteSecretProblems(paths.home, names)) checks.push(fail('secret_missing', m));
+  else checks.push(fail('vault_unreadable', `${paths.home}/vault.json cannot be read: secrets were not checked`));
+  if (checks.length === 0) {
+    const tools = files.reduce((n, f) => n + f.tools.length, 0);
+    checks.push(
+      pass('connectors_valid', `${files.length} connector files, ${tools} tools; every secret they use is set`),
+    );
   }
   return checks;
 }

@@ -50,7 +50,7 @@ const SAMPLE = {
       ],
     },
   ],
-  connectors: [{ file: 'connectors/weather.json', tools: ['weather.forecast'] }],
+  connectors: [{ file: 'connectors/weather.json', tools: ['weather.forecast'], state: 'ok' as const, reason: null }],
   keys: [{ role: 'receipts', algorithm: 'ES256', backend: 'software', non_exportable: false, key_id: 'k_receipts' }],
 };
 

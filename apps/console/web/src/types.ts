@@ -100,6 +100,8 @@ export interface RemoteView {
 export interface ConnectorView {
   file: string;
   tools: string[];
+  state: 'ok' | 'disabled';
+  reason: string | null;
   access?: AccessView | undefined;
 }
 

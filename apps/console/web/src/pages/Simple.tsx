@@ -9,7 +9,7 @@ export function Connectors() {
   return (
     <Page
       title="Connectors"
-      intro="Declarative HTTP connectors, the tools each one provides and what each may reach. Adding one needs a passkey."
+      intro="Declarative HTTP connectors, each with its state, the tools it provides and what it may reach. Adding one needs a passkey; a file that is invalid or was not approved is disabled (only it)."
     >
       <ErrorNote error={s.error} />
       {!s.data ? (
@@ -22,6 +22,7 @@ export function Connectors() {
           <thead>
             <tr>
               <th scope="col">File</th>
+              <th scope="col">State</th>
               <th scope="col">Tools</th>
               <th scope="col">May reach</th>
             </tr>
@@ -32,6 +33,7 @@ export function Connectors() {
                 <td>
                   <code>{visible(c.file)}</code>
                 </td>
+                <td>{c.state === 'ok' ? 'ok' : `disabled: ${visible(c.reason ?? '')}`}</td>
                 <td>{c.tools.map((t) => visible(t)).join(', ')}</td>
                 <td>{c.access ? <AccessList access={c.access} connector /> : 'nothing'}</td>
               </tr>
