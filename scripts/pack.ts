@@ -3,7 +3,7 @@
  * .tmp/pack/. The repository runs its TypeScript directly; an installed package cannot (Node does
  * not strip types under node_modules), so this bundles the CLI (with the daemon and the gateway it
  * runs in-process) into ESM chunks with esbuild, one chunk per lazily imported command, plus the
- * code tools' worker threads and the extension's native host. Native and WebAssembly dependencies
+ * code tools' worker threads, the extension's native host and the payment-helper. Native and WebAssembly dependencies
  * stay real dependencies at the versions the repository's lockfile installs. The console's built
  * page and the unpacked extension are copied as they are. Same sources, same tarball: esbuild's
  * output is deterministic and npm pack fixes every file's time.
@@ -41,6 +41,7 @@ const REWRITES: [RegExp, string, string][] = [
   [/packages\/code-tools\/src\/quickjs-pool\.ts$/, "'./quickjs-worker.ts'", "'./quickjs-worker.js'"],
   [/packages\/code-tools\/src\/wasm\.ts$/, "'./wasm-worker.ts'", "'./wasm-worker.js'"],
   [/apps\/extension\/src\/install\.ts$/, "'native-host-main.ts'", "'native-host-main.js'"],
+  [/packages\/payments\/src\/node\/helper-signer\.ts$/, "'helper-main.ts'", "'helper-main.js'"],
 ];
 
 const siblings: Plugin = {
@@ -77,6 +78,8 @@ await build({
     'quickjs-worker': 'packages/code-tools/src/quickjs-worker.ts',
     'wasm-worker': 'packages/code-tools/src/wasm-worker.ts',
     'native-host-main': 'apps/extension/src/native-host-main.ts',
+    // The payment-helper process (the only signer with the payment key), spawned by path.
+    'helper-main': 'packages/payments/src/node/helper-main.ts',
   },
   outdir: join(STAGE, 'dist'),
   bundle: true,

@@ -55,7 +55,12 @@ describe('the daemon API', () => {
       assert.equal(JSON.parse(r.body).error.code, 'forbidden');
     }
     // The same endpoints do exist for the admin, and nothing else gets in.
-    assert.equal((await daemonRequest(home, 'GET', '/v1/admin/status', admin)).status, 200);
+    const status = await daemonRequest(home, 'GET', '/v1/admin/status', admin);
+    assert.equal(status.status, 200);
+    // Issue 13: the benchmark reads the daemon's own memory and CPU time here.
+    const { rss, cpu_us } = JSON.parse(status.body) as { rss: unknown; cpu_us: { user: unknown; system: unknown } };
+    assert.ok(typeof rss === 'number' && rss > 10 * 1024 * 1024, `rss ${String(rss)}`);
+    assert.ok(typeof cpu_us.user === 'number' && cpu_us.user > 0 && typeof cpu_us.system === 'number');
     assert.equal((await daemonRequest(home, 'GET', '/v1/admin/status', 'bc_admin_wrong')).status, 401);
     assert.equal((await daemonRequest(home, 'GET', '/v1/agent/tools', '')).status, 401);
     // The policy was not replaced by the agent's attempt.

@@ -19,9 +19,22 @@ export interface ConnectorSpec {
   /** Declared payment maximum for the token (atomic units); omitted: none declared. */
   max?: string;
   path?: string;
+  /** The token's decimals, declared with `max` (what a payment approval shows). */
+  decimals?: number;
+  /** Default `payment`; `write` needs a call approval under the default policy. */
+  category?: string;
 }
 
-export async function payingHome(chain: Chain, connectors: ConnectorSpec[], fund = 10_000_000n): Promise<PayingHome> {
+/**
+ * `walletArgs`: the CLI command that makes the wallet (default the software alias; a test of a
+ * token passes `keys create --role payment --backend pkcs11 …`). It prints `{address}` with --json.
+ */
+export async function payingHome(
+  chain: Chain,
+  connectors: ConnectorSpec[],
+  fund = 10_000_000n,
+  walletArgs: string[] = ['payments', 'wallet-create'],
+): Promise<PayingHome> {
   const { home, cleanup } = tempHome();
   assert.equal(cli(home, ['init']).code, 0);
   const configPath = join(home, 'config.json');
@@ -29,7 +42,7 @@ export async function payingHome(chain: Chain, connectors: ConnectorSpec[], fund
   writeJson(configPath, { ...config, payments: { rpc: { [chain.network]: chain.rpcUrl } } });
   for (const c of connectors) writeConnector(home, chain, c);
   const daemon = await startDaemon(home);
-  const created = cliJson<{ address: Hex }>(home, ['payments', 'wallet-create']);
+  const created = cliJson<{ address: Hex }>(home, walletArgs);
   assert.equal(created.code, 0, created.stderr);
   const wallet = created.json.address;
   const funder = createWalletClient({
@@ -63,7 +76,7 @@ export function writeConnector(home: string, chain: Chain, c: ConnectorSpec): vo
     kind: 'http',
     name: c.name,
     description: 'Weather for a city (a paid API: x402)',
-    category: 'payment',
+    category: c.category ?? 'payment',
     input_schema: {
       type: 'object',
       properties: { city: { type: 'string', pattern: '^[a-z]{1,20}$' } },
@@ -75,7 +88,18 @@ export function writeConnector(home: string, chain: Chain, c: ConnectorSpec): vo
     cost: {
       estimate: 25,
       currency: 'USD',
-      ...(c.max ? { payments: [{ network: chain.network, asset: chain.token.toLowerCase(), max: c.max }] } : {}),
+      ...(c.max
+        ? {
+            payments: [
+              {
+                network: chain.network,
+                asset: chain.token.toLowerCase(),
+                max: c.max,
+                ...(c.decimals !== undefined ? { decimals: c.decimals } : {}),
+              },
+            ],
+          }
+        : {}),
     },
   });
 }
@@ -89,6 +113,10 @@ export interface GrantFlags {
   velocityAmount?: string;
   expires?: string;
   asset?: string;
+  /** Payments above this need a person's approval (`--approval-above`). */
+  approvalAbove?: string;
+  /** More payees on the allowlist. */
+  morePayees?: string[];
 }
 
 export function createGrant(home: string, chain: Chain, g: GrantFlags): string {
@@ -110,6 +138,8 @@ export function createGrant(home: string, chain: Chain, g: GrantFlags): string {
     '--window',
     String(g.window ?? 3600),
     ...(g.velocityAmount ? ['--velocity-amount', g.velocityAmount] : []),
+    ...(g.approvalAbove ? ['--approval-above', g.approvalAbove] : []),
+    ...(g.morePayees ?? []).flatMap((p) => ['--payee', p]),
     '--expires',
     g.expires ?? '1d',
   ]);

@@ -108,7 +108,8 @@ describe('x402 payment attacks (AC3)', { skip }, () => {
     );
     assert.equal(expiring.status, 200, expiring.body);
     assert.equal(cliJson(h.home, ['grants', 'revoke', grants.revoked!]).code, 0);
-    agent = await stdioClient(h.home);
+    // A payment that needs approval answers at once (approval_required) instead of the gateway waiting.
+    agent = await stdioClient(h.home, ['--approval-wait', '0']);
     await sleep(2100); // the expiring grant is now past its expiry
   });
   after(async () => {
@@ -141,10 +142,11 @@ describe('x402 payment attacks (AC3)', { skip }, () => {
     refusedBeforePaying('pay.total', 'over_grant_total', 'budget_exceeded'));
   test('a payee not on the allowlist is refused', () => refusedBeforePaying('pay.payee', 'payee_not_allowed'));
   test('an asset the grant does not cover is refused', () => refusedBeforePaying('pay.asset', 'asset_not_allowed'));
+  // Approving them is test/payments/x402-approvals.test.ts.
   test('a 402 above the tool’s declared estimate needs approval', () =>
-    refusedBeforePaying('pay.estimate', 'approval_needed'));
+    refusedBeforePaying('pay.estimate', 'approval_needed', 'approval_required'));
   test('a payment above the grant’s approval threshold needs approval', () =>
-    refusedBeforePaying('pay.approval', 'approval_needed'));
+    refusedBeforePaying('pay.approval', 'approval_needed', 'approval_required'));
   test('an expired grant is refused', () => refusedBeforePaying('pay.expired', 'grant_expired'));
   test('a revoked grant is refused', () => refusedBeforePaying('pay.revoked', 'grant_revoked'));
   test('a purpose no grant allows is refused', () => refusedBeforePaying('pay.nogrant', 'purpose_not_allowed'));
@@ -206,7 +208,8 @@ describe('x402 payment attacks (AC3)', { skip }, () => {
     await agent.close();
     await pending;
     h.daemon = await startDaemon(h.home);
-    agent = await stdioClient(h.home);
+    // A payment that needs approval answers at once (approval_required) instead of the gateway waiting.
+    agent = await stdioClient(h.home, ['--approval-wait', '0']);
     assert.equal((await chain.balanceOf(payTo)) - payee, AMOUNT);
     const receipts = receiptRecords(h.home);
     const recovered = receipts.filter(

@@ -87,11 +87,12 @@ describe('x402 end to end through the gateway and the daemon (AC1)', { skip }, (
     // The secrets, recovered the attacker's way: the sealed wallet opened with the master key, and
     // the proofs as the upstream received them.
     const master = Buffer.from(readFileSync(join(h.home, 'master.key'), 'utf8').trim(), 'base64');
-    const wallet = JSON.parse(readFileSync(join(h.home, 'payments', 'evm-wallet.json'), 'utf8')) as {
+    const wallet = JSON.parse(readFileSync(join(h.home, 'keys', 'payment.json'), 'utf8')) as {
       address: string;
-      sealed: { nonce: string; ct: string; tag: string };
+      sealed_private: { nonce: string; ct: string; tag: string };
     };
-    const key = open(master, wallet.sealed, `briefcase:payment-wallet:evm:v1:${wallet.address}`).toString('hex');
+    assert.equal(wallet.address, h.wallet.toLowerCase());
+    const key = open(master, wallet.sealed_private, 'briefcase.key.v1:payment').toString('hex');
     assert.equal(key.length, 64);
     assert.ok(upstream.signatures.length >= 2, 'the upstream saw the paid retries');
     const canaries = [key, Buffer.from(key, 'hex').toString('base64')];

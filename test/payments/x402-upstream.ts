@@ -23,8 +23,15 @@ export interface UpstreamOptions {
   payTo: Hex;
   amount: bigint;
   lie?: boolean;
+  /** The authorization's lifetime the server asks for (validBefore = now + this); default 120. */
+  maxTimeoutSeconds?: number;
   /** Status the handler answers with after payment (a server that takes the money then errors). */
   failAfterPayment?: number;
+  /**
+   * Price and payee read on every request (a server that changes them between an approval and
+   * the retry); `amount` and `payTo` are then ignored.
+   */
+  live?: { amount: bigint; payTo: Hex };
 }
 
 export interface Upstream {
@@ -61,6 +68,12 @@ export async function startX402Upstream(o: UpstreamOptions): Promise<Upstream> {
     o.chain.network as `${string}:${string}`,
     new ExactEvmServerScheme(),
   );
+  const live = o.live;
+  const price = (amount: bigint) => ({
+    asset: o.chain.token,
+    amount: amount.toString(),
+    extra: { name: o.chain.tokenName, version: '2' },
+  });
   let paid = 0;
   const signatures: string[] = [];
   const app = express();
@@ -76,13 +89,9 @@ export async function startX402Upstream(o: UpstreamOptions): Promise<Upstream> {
           accepts: {
             scheme: 'exact',
             network: o.chain.network as `${string}:${string}`,
-            payTo: o.payTo,
-            price: {
-              asset: o.chain.token,
-              amount: o.amount.toString(),
-              extra: { name: o.chain.tokenName, version: '2' },
-            },
-            maxTimeoutSeconds: 120,
+            payTo: live ? () => live.payTo : o.payTo,
+            price: live ? () => price(live.amount) : price(o.amount),
+            maxTimeoutSeconds: o.maxTimeoutSeconds ?? 120,
           },
           description: 'weather report',
         },

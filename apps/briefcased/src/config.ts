@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { BriefcaseError, err, ok, SECRET_REF, type Result } from '@briefcase/protocol';
+import { cli } from './cli-hint.ts';
 
 export const BudgetCapConfig = z
   .object({
@@ -145,9 +146,23 @@ export const Config = z
           })
           .strict()
           .optional(),
+        /**
+         * Held payments (a settlement that could not be verified) are asked of the rail again every
+         * `interval_seconds`, once older than `min_age_seconds`; one is released only after its
+         * authorization expired unused, so a small age is safe, just more chain look-ups.
+         */
+        sweep: z
+          .object({
+            interval_seconds: z.number().int().min(1).max(3600).default(60),
+            min_age_seconds: z.number().int().min(0).max(86_400).default(600),
+          })
+          .strict()
+          .optional(),
+        /** The first payment to a payee never paid before needs a person's approval (docs/approvals.md). */
+        approve_new_payees: z.boolean().default(false),
       })
       .strict()
-      .default({ rpc: {} }),
+      .default({ rpc: {}, approve_new_payees: false }),
     keys: z
       .object({
         /** Roles whose key must be non-exportable (on a token): a software key refuses the start. */
@@ -201,7 +216,7 @@ export function formatIssues(file: string, error: z.ZodError): string[] {
 
 /** Validate a parsed config; every error carries the file, the path and the reason. */
 export function parseConfig(file: string, raw: unknown): Result<Config, string[]> {
-  const secrets = findSecretValues(raw).map((m) => `${file}: ${m} (store it with \`briefcase secrets set\`)`);
+  const secrets = findSecretValues(raw).map((m) => `${file}: ${m} (store it with \`${cli('secrets', 'set')}\`)`);
   if (secrets.length > 0) return err(secrets);
   const parsed = Config.safeParse(raw);
   if (!parsed.success) return err(formatIssues(file, parsed.error));
@@ -210,7 +225,7 @@ export function parseConfig(file: string, raw: unknown): Result<Config, string[]
 
 export function loadConfig(file: string): Config {
   if (!existsSync(file)) {
-    throw new BriefcaseError('invalid_config', `${file} does not exist: run \`briefcase init\``);
+    throw new BriefcaseError('invalid_config', `${file} does not exist: run \`${cli('init')}\``);
   }
   let raw: unknown;
   try {

@@ -44,7 +44,7 @@ import { ConnectorApprovals } from './connectors/approvals.ts';
 import { ConnectorDirectory } from './connectors/directory.ts';
 import { watchConnectors } from './connectors/watch.ts';
 import { VERSION } from './version.ts';
-import { setHintHome } from './cli-hint.ts';
+import { cli, setHintHome } from './cli-hint.ts';
 
 export { VERSION };
 
@@ -159,7 +159,7 @@ export class Daemon {
     const paths = dataPaths(options.home);
     setHintHome(paths.home);
     if (!existsSync(paths.config) || !existsSync(paths.adminToken)) {
-      throw new BriefcaseError('invalid_config', `${paths.home} is not initialised: run \`briefcase init\` first`);
+      throw new BriefcaseError('invalid_config', `${paths.home} is not initialised: run \`${cli('init')}\` first`);
     }
     const mode = statSync(paths.home).mode & 0o777;
     if ((mode & 0o077) !== 0) {
@@ -223,7 +223,7 @@ export class Daemon {
       if (!keys[role].nonExportable) {
         throw new BriefcaseError(
           'invalid_config',
-          `strict mode: the ${role} key is a ${keys[role].backend} key, which can be copied; put it on a token with \`briefcase keys create --role ${role} --backend pkcs11 …\` or drop "${role}" from keys.strict`,
+          `strict mode: the ${role} key is a ${keys[role].backend} key, which can be copied; put it on a token with \`${cli('keys', 'create', '--role', role, '--backend', 'pkcs11')} …\` or drop "${role}" from keys.strict`,
         );
       }
     }
@@ -364,7 +364,7 @@ export class Daemon {
     await receipts.checkpoint();
 
     daemon.#unwatch = watchConnectors(paths.connectors, () => connectors.scan(), logger).stop;
-    remotes.start();
+    await remotes.start();
     const api = createApiServer(buildRoutes(services), services);
     await listenSocket(api, paths.socket);
     daemon.#servers.push(api);
@@ -417,10 +417,18 @@ export class Daemon {
     daemon.#sweeper = setInterval(() => daemon.#expireApprovals(), 1000);
     daemon.#sweeper.unref();
     // Held payments (a settlement that could not be verified) are asked of the rail again.
-    daemon.#paymentSweeper = setInterval(() => {
-      const { payments, commits, receipts: log, logger: l } = daemon.services;
-      void payments.sweep((body) => commits.run(() => log.append('payment', 'daemon', body)), l);
-    }, 60_000);
+    const sweep = config.payments.sweep;
+    daemon.#paymentSweeper = setInterval(
+      () => {
+        const { payments, commits, receipts: log, logger: l } = daemon.services;
+        void payments.sweep(
+          (body) => commits.run(() => log.append('payment', 'daemon', body)),
+          l,
+          (sweep?.min_age_seconds ?? 600) * 1000,
+        );
+      },
+      (sweep?.interval_seconds ?? 60) * 1000,
+    );
     daemon.#paymentSweeper.unref();
     logger.info('briefcased started', {
       socket: paths.socket,
@@ -534,6 +542,7 @@ export class Daemon {
     try {
       receipts.append('daemon', 'daemon', { event: 'stopped', pid: process.pid });
       await receipts.close();
+      await this.services.commits.close();
       db.close();
       // Signed after the last checkpoint, so exports made while the daemon is stopped verify
       // against the device ID (a statement covers checkpoints up to its own time).

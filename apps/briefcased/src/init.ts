@@ -16,6 +16,7 @@ import { defaultConfig } from './config.ts';
 import { DEMO_API_SECRET, demoConnectorManifest } from './demo/demo-api.ts';
 import { dataPaths } from './paths.ts';
 import { ensureToken } from './tokens.ts';
+import { cli } from './cli-hint.ts';
 
 export interface InitOptions {
   demo?: boolean;
@@ -65,7 +66,7 @@ export function softwareKeysWarning(home: string, source?: MasterKeySource | nul
   if (roles.length === 0 || !from) return null;
   return {
     code: 'software_keys',
-    message: `software keys (${roles.join(', ')}): ${PROTECTED_BY[from]}. Put them on a token with \`briefcase keys create --backend pkcs11\` (see docs/keys.md)`,
+    message: `software keys (${roles.join(', ')}): ${PROTECTED_BY[from]}. Put them on a token with \`${cli('keys', 'create', '--backend', 'pkcs11')}\` (see docs/keys.md)`,
   };
 }
 
@@ -73,7 +74,7 @@ export function softwareKeysWarning(home: string, source?: MasterKeySource | nul
 export function noKeychainWarning(reason: string, source: MasterKeySource): Warning {
   return {
     code: 'no_keychain',
-    message: `no OS keychain answered (${reason}); the vault master key is ${source === 'passphrase' ? 'derived from BRIEFCASE_PASSPHRASE' : 'in a file in the data directory'} instead. Once a keychain is available: \`briefcase keys move-master --to keychain\``,
+    message: `no OS keychain answered (${reason}); the vault master key is ${source === 'passphrase' ? 'derived from BRIEFCASE_PASSPHRASE' : 'in a file in the data directory'} instead. Once a keychain is available: \`${cli('keys', 'move-master', '--to', 'keychain')}\``,
   };
 }
 

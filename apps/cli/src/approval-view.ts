@@ -99,6 +99,14 @@ export function describeApproval(a: ApprovalView): string {
     `  changes    ${oneLine(a.changes ?? '-')}`,
     ...(a.access ? [`  may reach  ${oneLine(a.access)}`] : []),
     `  cost       ${oneLine(a.estimated_cost)} ${oneLine(a.currency)} minor units (estimated)`,
+    ...(a.payment
+      ? [
+          `  PAYMENT    ${oneLine(a.payment.display)}`,
+          `    rail     ${oneLine(a.payment.rail)} on ${oneLine(a.payment.network)}, asset ${oneLine(a.payment.asset)}`,
+          `    payee    ${oneLine(a.payment.payee)}`,
+          `    grant    ${oneLine(a.payment.grant_id)}; approving pays exactly this once (hash ${oneLine(a.payment.hash)})`,
+        ]
+      : []),
     `  why        ${oneLine(a.reason)}`,
     `  expires    ${oneLine(a.expires_at)}`,
     `  call hash  ${oneLine(a.call_hash)}`,

@@ -14,6 +14,7 @@ import { warn } from './output.ts';
 export class AdminClient {
   readonly #conn: DaemonConnection;
   readonly #wait: boolean;
+  readonly #home: string;
 
   constructor(paths: DataPaths, options: { waitForPresence?: boolean } = {}) {
     if (!existsSync(paths.adminToken)) {
@@ -22,10 +23,16 @@ export class AdminClient {
         `${paths.home} is not initialised: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\``,
       );
     }
+    this.#home = paths.home;
     this.#conn = new DaemonConnection(paths.socket, readFileSync(paths.adminToken, 'utf8').trim());
     this.#wait =
       options.waitForPresence ??
       (process.env.BRIEFCASE_WAIT === '1' || (process.env.BRIEFCASE_WAIT !== '0' && process.stdin.isTTY === true));
+  }
+
+  /** `briefcase ARGS…` for this client's data directory, as a command that works here (for messages). */
+  command(...args: string[]): string {
+    return cliCommand(...homeArgsFor(this.#home), ...args);
   }
 
   get<T = unknown>(path: string): Promise<T> {

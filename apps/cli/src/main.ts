@@ -338,7 +338,7 @@ program
   .command('payments')
   .description('the payment wallet')
   .command('wallet-create')
-  .description('create the EVM payment wallet (its key stays sealed in the data dir)')
+  .description('create a software payment key (alias of keys create --role payment --backend software)')
   .option('--json', 'print JSON')
   .action(async (o: { json?: boolean }) => (await load.grants()).walletCreate(await admin(), o.json === true));
 
@@ -455,6 +455,7 @@ remote
   .option('--allow-net <host...>', 'grant a network host (host, host:port, *.domain)')
   .option('--allow-private', 'let granted hosts be loopback or private addresses')
   .option('--isolation <mode>', 'sandbox (default) or none (runs as you: needs confirmation, receipted)')
+  .option('--pay <spec...>', 'the most one tool call may pay the server (x402): NETWORK,ASSET,MAX[,DECIMALS]')
   .option('--json', 'print JSON')
   .action(async (name: string, command: string[], o: RemoteAddFlags & { json?: boolean }) =>
     (await load.remote()).remoteAdd(await admin(), name, command, o, o.json === true),
@@ -517,7 +518,7 @@ keys
 keys
   .command('create')
   .description("make a new key the role's key; the old one is retired, not forgotten (the daemon must be stopped)")
-  .requiredOption('--role <role>', 'identity, receipts or dpop')
+  .requiredOption('--role <role>', 'identity, receipts, dpop or payment (the secp256k1 wallet key, never replaced)')
   .requiredOption('--backend <backend>', 'software or pkcs11 (a TPM is a PKCS#11 module: libtpm2_pkcs11.so)')
   .option('--algorithm <alg>', 'software keys: EdDSA (Ed25519) or ES256 (P-256); default EdDSA, ES256 for dpop')
   .option('--module <path>', 'pkcs11: the module, e.g. /usr/lib/softhsm/libsofthsm2.so')

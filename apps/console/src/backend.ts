@@ -143,6 +143,30 @@ export interface KeyView {
   key_id: string;
 }
 
+/** One limit of a spending grant with what it has settled and holds, in the asset's atomic units. */
+export interface GrantLimitView {
+  rail: string;
+  network: string;
+  asset: string;
+  total: string;
+  velocity: { amount: string; count: number; window_seconds: number };
+  approval_above?: string | undefined;
+  settled: string;
+  reserved: string;
+}
+
+/** A spending grant (docs/payments.md) as the console lists it. */
+export interface GrantView {
+  grant_id: string;
+  state: 'active' | 'revoked' | 'expired';
+  limits: GrantLimitView[];
+  payees: string[];
+  purposes: string[];
+  created_at: string;
+  expires_at: string;
+  revoked_at?: string | undefined;
+}
+
 export interface DoctorCheck {
   name: string;
   ok: boolean;
@@ -197,6 +221,10 @@ export interface ConsoleBackend {
   verify(): Promise<VerifyView>;
 
   spend(): SpendView;
+  /** Spending grants and the payment wallet's address (never its key). */
+  grants(): { wallet: string | null; grants: GrantView[] };
+  /** Narrowing: no passkey needed beyond the signed-in session (receipted). Creating is the grant_create operation. */
+  revokeGrant(id: string): { grant_id: string; revoked_at: string };
   remotes(): RemoteView[];
   connectors(): ConnectorView[];
   keys(): KeyView[];

@@ -333,6 +333,15 @@ export const ROUTES: Route[] = [
     handle: (c) => ({ receipt: found(c.backend.receipt(c.params.id!), 'receipt') }),
   },
   { method: 'GET', pattern: '/api/spend', access: 'signed_in', handle: (c) => ({ spend: c.backend.spend() }) },
+  { method: 'GET', pattern: '/api/grants', access: 'signed_in', handle: (c) => c.backend.grants() },
+  {
+    // Revoking narrows what an agent can do: the signed-in session is enough (like rejecting).
+    // Creating a grant widens it: the guarded grant_create operation, confirmed with a passkey.
+    method: 'POST',
+    pattern: '/api/grants/:id/revoke',
+    access: 'signed_in',
+    handle: (c) => c.backend.revokeGrant(c.params.id!),
+  },
   { method: 'GET', pattern: '/api/remotes', access: 'signed_in', handle: (c) => ({ remotes: c.backend.remotes() }) },
   {
     method: 'GET',

@@ -5,7 +5,7 @@ import { Host, type HostDeps } from './host.ts';
 import { KvStore } from './kv.ts';
 import { LimitExceeded } from './limits.ts';
 import { CodeToolManifest, MAX_CODE_BYTES } from './manifest.ts';
-import { ToolCodeError } from './quickjs.ts';
+import { ToolCodeError } from './tool-code-error.ts';
 import { runQuickJsInWorker } from './quickjs-pool.ts';
 import { checkWasmModule } from './wasm-check.ts';
 import { runWasm } from './wasm.ts';
@@ -112,6 +112,9 @@ export class CodeTool {
       outcome = { ok: false, error: e.message };
     }
     run.abort();
+    // A payment refused or waiting for a person ends the call with that error (the pipeline
+    // answers approval_required with the approval), whatever the code did after.
+    if (host.paymentStop) throw host.paymentStop;
     // Whatever the code did with the refusal (caught it, returned something), the call fails closed.
     if (host.violation) {
       throw new BriefcaseError(

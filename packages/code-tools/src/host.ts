@@ -31,7 +31,28 @@ export interface HostDeps {
   onProgress?:
     ((p: { progress: number; total?: number | undefined; message?: string | undefined }) => void) | undefined;
   onLog?: ((entry: { level: string; logger?: string | undefined; data: unknown }) => void) | undefined;
+  /**
+   * The daemon's payment step, lent only to a tool whose manifest declares `cost.payments`: a
+   * 402 from a granted host is checked, paid and the same request repeated once with the proof
+   * (whose headers the code never sees). Absent: the code gets the 402.
+   */
+  pay?: HostPay | undefined;
 }
+
+/** A 402 as the payment step reads it (the Challenge of @briefcase/payments, structurally). */
+export interface HostChallenge {
+  url: string;
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  body?: string;
+}
+
+export type HostPay = <T>(
+  challenge: HostChallenge,
+  retry: (
+    proof: Readonly<Record<string, string>>,
+  ) => Promise<{ response: { status: number; headers: Readonly<Record<string, string>> }; value: T }>,
+) => Promise<T>;
 
 /** A host call the grant does not cover: the code sees `message`, the call fails as sandbox_violation. */
 export class HostRefusal extends Error {
@@ -60,6 +81,8 @@ export interface HttpReply {
 export class Host {
   readonly #d: HostDeps;
   #violation: string | undefined;
+  /** A payment that was refused or waits for a person: it ends the call, whatever the code does. */
+  #paymentStop: Error | undefined;
   #httpCalls = 0;
 
   constructor(deps: HostDeps) {
@@ -70,12 +93,17 @@ export class Host {
     return this.#violation;
   }
 
+  get paymentStop(): Error | undefined {
+    return this.#paymentStop;
+  }
+
   #refuse(reason: string): never {
     this.#violation ??= reason;
     throw new HostRefusal(`refused by the Briefcase: ${reason}`);
   }
 
   #guard(): void {
+    if (this.#paymentStop) throw new HostRefusal('refused by the Briefcase: a payment this call needs was not made');
     if (this.#violation) throw new HostRefusal(`refused by the Briefcase: an earlier host call was refused`);
   }
 
@@ -114,24 +142,48 @@ export class Host {
         throw new Error(`host.http: header ${JSON.stringify(name)} is not a valid header`);
       }
     }
-    let response: Response;
-    try {
-      response = await this.#d.fetch(url, {
-        method: req.method ?? 'GET',
-        headers,
-        ...(req.body !== undefined ? { body: req.body } : {}),
-        redirect: 'manual',
-        signal: this.#d.signal,
-        rules: { grants: a.network, allowPrivate: a.allow_private, deny: this.#d.egressDeny ?? [] },
-      });
-    } catch (e) {
-      if (isEgressViolation(e)) {
-        const detail = (e as { detail?: unknown }).detail;
-        this.#refuse(typeof detail === 'string' ? detail : `network access refused: ${(e as Error).message}`);
+    const send = async (proof?: Readonly<Record<string, string>>): Promise<{ response: Response; body: string }> => {
+      const sent = new Headers(headers);
+      for (const [k, v] of Object.entries(proof ?? {})) sent.set(k, v);
+      let response: Response;
+      try {
+        response = await this.#d.fetch(url, {
+          method: req.method ?? 'GET',
+          headers: sent,
+          ...(req.body !== undefined ? { body: req.body } : {}),
+          redirect: 'manual',
+          signal: this.#d.signal,
+          rules: { grants: a.network, allowPrivate: a.allow_private, deny: this.#d.egressDeny ?? [] },
+        });
+      } catch (e) {
+        if (isEgressViolation(e)) {
+          const detail = (e as { detail?: unknown }).detail;
+          this.#refuse(typeof detail === 'string' ? detail : `network access refused: ${(e as Error).message}`);
+        }
+        throw new Error(`host.http: ${url.host} could not be reached`, { cause: e });
       }
-      throw new Error(`host.http: ${url.host} could not be reached`, { cause: e });
+      return { response, body: await readCapped(response) };
+    };
+    let { response, body } = await send();
+    const pay = this.#d.pay;
+    if (response.status === 402 && pay) {
+      try {
+        ({ response, body } = await pay(
+          { url: url.href, status: 402, headers: lower(response.headers), body: body.slice(0, 65_536) },
+          async (proof) => {
+            const answer = await send(proof);
+            return {
+              response: { status: answer.response.status, headers: lower(answer.response.headers) },
+              value: answer,
+            };
+          },
+        ));
+      } catch (e) {
+        if (e instanceof HostRefusal) throw e;
+        this.#paymentStop = e as Error;
+        throw new HostRefusal('refused by the Briefcase: the payment this request asks for was not made');
+      }
     }
-    const body = await readCapped(response);
     const scrub = (text: string) => this.#d.scrub(injected.reduce((t, v) => t.split(v).join('[redacted]'), text));
     return {
       status: response.status,
@@ -176,6 +228,10 @@ export class Host {
       data: this.#d.scrub(String(text).slice(0, 4000)),
     });
   }
+}
+
+function lower(h: Headers): Record<string, string> {
+  return Object.fromEntries([...h].map(([k, v]) => [k.toLowerCase(), v]));
 }
 
 const LEVELS = new Set(['debug', 'info', 'notice', 'warning', 'error']);

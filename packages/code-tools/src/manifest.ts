@@ -1,4 +1,4 @@
-import { AccessManifest, ToolCategory, ToolName } from '@briefcase/protocol';
+import { AccessManifest, PaymentDeclarations, ToolCategory, ToolName } from '@briefcase/protocol';
 import { z } from 'zod';
 
 /**
@@ -23,6 +23,14 @@ export const CodeToolManifest = z
     reads: z.string().max(500).optional(),
     changes: z.string().max(500).optional(),
     access: AccessManifest.default(AccessManifest.parse({})),
+    /**
+     * `cost.payments`: the tool may pay a granted host that answers 402, at most `max` per call
+     * and asset (docs/payments.md). Without it a 402 reaches the code as a 402.
+     */
+    cost: z
+      .object({ payments: PaymentDeclarations.min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type CodeToolManifest = z.infer<typeof CodeToolManifest>;

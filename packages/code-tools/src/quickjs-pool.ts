@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Host } from './host.ts';
 import { LimitExceeded, type RunLimits } from './limits.ts';
-import { ToolCodeError } from './quickjs.ts';
+import { ToolCodeError } from './tool-code-error.ts';
 
 /** Warm workers kept between calls; each call still gets a fresh QuickJS runtime. */
 const POOL = 2;

@@ -14,6 +14,7 @@ export interface HostApi {
   log(level: unknown, data: unknown): void;
 }
 import { LimitExceeded, type RunLimits } from './limits.ts';
+import { ToolCodeError } from './tool-code-error.ts';
 
 /** Native stack the script may use: deep recursion ends in a RangeError, not in a daemon crash. */
 const MAX_STACK_BYTES = 512 * 1024;
@@ -114,10 +115,7 @@ function throwIfError(
   throw new ToolCodeError(message);
 }
 
-/** The tool's own code threw: a tool error result, not a daemon failure. */
-export class ToolCodeError extends Error {
-  override readonly name = 'ToolCodeError';
-}
+export { ToolCodeError };
 
 function jsonToHandle(vm: QuickJSContext, value: unknown): QuickJSHandle {
   return vm.unwrapResult(vm.evalCode(`(${JSON.stringify(JSON.stringify(value ?? null))})`)).consume((s) => {

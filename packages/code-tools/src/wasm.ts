@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { HostRefusal, type Host } from './host.ts';
 import { LimitExceeded, type RunLimits } from './limits.ts';
-import { ToolCodeError } from './quickjs.ts';
+import { ToolCodeError } from './tool-code-error.ts';
 
 /** Warm workers kept between runs; each run gets a fresh instance and memory. */
 const POOL = 2;

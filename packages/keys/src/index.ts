@@ -7,6 +7,7 @@ export {
   type KeyBackend,
   type KeyRole,
   type Signer,
+  type StoredRole,
 } from './signer.ts';
 export {
   hasStoredKey,
@@ -20,5 +21,16 @@ export {
   type StoredKey,
 } from './key-store.ts';
 export { SoftwareSigner } from './software-signer.ts';
-export { Pkcs11Signer, pinSecretName } from './pkcs11-signer.ts';
+export { Pkcs11Signer, pinSecretName, type Pkcs11Curve } from './pkcs11-signer.ts';
 export { createKey, loadSigner, type KeySpec, type PinSource } from './key-file.ts';
+export {
+  createPaymentKey,
+  evmAddress,
+  openPaymentSigner,
+  paymentKeyPath,
+  readPaymentKey,
+  recoverable,
+  type PaymentKeyFile,
+  type PaymentKeySpec,
+  type PaymentSigner,
+} from './payment-key.ts';

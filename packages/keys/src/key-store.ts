@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { PublicJwk } from '@briefcase/crypto';
 import { BriefcaseError } from '@briefcase/protocol/errors';
 import { writeFileAtomic, type Sealed } from '@briefcase/vault';
-import type { KeyAlgorithm, KeyBackend, KeyRole } from './signer.ts';
+import type { KeyAlgorithm, KeyBackend, KeyRole, StoredRole } from './signer.ts';
 
 /** A key this role used before a rotation: kept so records it signed still verify. */
 export interface RetiredKey {
@@ -50,11 +50,11 @@ export interface PublicKeyEntry {
   algorithm: KeyAlgorithm;
 }
 
-export function keyFilePath(dataDir: string, role: KeyRole): string {
+export function keyFilePath(dataDir: string, role: StoredRole): string {
   return join(dataDir, 'keys', `${role}.json`);
 }
 
-export function hasStoredKey(dataDir: string, role: KeyRole): boolean {
+export function hasStoredKey(dataDir: string, role: StoredRole): boolean {
   return existsSync(keyFilePath(dataDir, role));
 }
 

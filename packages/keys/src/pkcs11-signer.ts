@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import type * as graphene from 'graphene-pk11';
-import { bytesToHex, jwkThumbprint, sha256, toBase64Url, utf8, type P256PublicJwk } from '@briefcase/crypto';
+import { bytesToHex, jwkThumbprint, sha256, toBase64Url, utf8, type PublicJwk } from '@briefcase/crypto';
 import { BriefcaseError } from '@briefcase/protocol/errors';
 import type { Pkcs11Location } from './key-store.ts';
-import type { KeyRole, Signer } from './signer.ts';
+import type { StoredRole, Signer } from './signer.ts';
 
 /**
  * graphene-pk11 (and its native addon pkcs11js) loads on first use: an installed package whose
@@ -26,6 +26,10 @@ function pkcs11(): typeof graphene {
 
 export type { Pkcs11Location } from './key-store.ts';
 
+/** The curves a token key can be made on: P-256 for JOSE roles, secp256k1 for the payment role. */
+export type Pkcs11Curve = 'P-256' | 'secp256k1';
+const CURVE_NAMES: Record<Pkcs11Curve, string> = { 'P-256': 'secp256r1', secp256k1: 'secp256k1' };
+
 /**
  * A P-256 key that lives on a PKCS#11 token (HSM, smart card, YubiKey; SoftHSM in tests).
  * Generated on the token as sensitive and non-extractable, so its private value never leaves it:
@@ -33,12 +37,16 @@ export type { Pkcs11Location } from './key-store.ts';
  * (ES256) form. The caller brings the PIN (environment, vault or prompt), never a config file.
  */
 export class Pkcs11Signer implements Signer {
-  readonly role: KeyRole;
+  readonly role: StoredRole;
   readonly algorithm = 'ES256' as const;
   readonly backend = 'pkcs11' as const;
   readonly nonExportable = true;
-  readonly publicJwk: P256PublicJwk;
+  /** P-256 keys: their JWK. A secp256k1 key's has crv "secp256k1", outside the JOSE union. */
+  readonly publicJwk: PublicJwk;
   readonly keyId: string;
+  /** The uncompressed public point 04 ‖ X ‖ Y. */
+  readonly point: Uint8Array;
+  readonly curve: Pkcs11Curve;
   readonly location: Pkcs11Location;
   readonly #session: graphene.Session;
   readonly #privateKey: graphene.PrivateKey;
@@ -46,22 +54,36 @@ export class Pkcs11Signer implements Signer {
   #closed = false;
 
   private constructor(
-    role: KeyRole,
+    role: StoredRole,
     location: Pkcs11Location,
     session: graphene.Session,
     privateKey: graphene.PrivateKey,
-    publicJwk: P256PublicJwk,
+    point: Uint8Array,
+    curve: Pkcs11Curve,
   ) {
     this.role = role;
     this.location = location;
     this.#session = session;
     this.#privateKey = privateKey;
-    this.publicJwk = publicJwk;
-    this.keyId = jwkThumbprint(publicJwk);
+    this.point = point;
+    this.curve = curve;
+    this.publicJwk = {
+      kty: 'EC',
+      crv: curve,
+      x: toBase64Url(point.subarray(1, 33)),
+      y: toBase64Url(point.subarray(33)),
+    } as PublicJwk;
+    this.keyId = jwkThumbprint(this.publicJwk);
   }
 
   /** Open the key pair labelled `key_label` on the token; with `create`, generate it first. */
-  static open(role: KeyRole, location: Pkcs11Location, pin: string | undefined, create = false): Pkcs11Signer {
+  static open(
+    role: StoredRole,
+    location: Pkcs11Location,
+    pin: string | undefined,
+    create = false,
+    curve: Pkcs11Curve = 'P-256',
+  ): Pkcs11Signer {
     if (!pin) {
       throw new BriefcaseError(
         'vault_locked',
@@ -80,7 +102,7 @@ export class Pkcs11Signer implements Signer {
       const session = slot.open(pkcs11().SessionFlag.SERIAL_SESSION | pkcs11().SessionFlag.RW_SESSION);
       try {
         login(session, pin, location.token_label);
-        return Pkcs11Signer.#keyPair(role, location, session, create);
+        return Pkcs11Signer.#keyPair(role, location, session, create, curve);
       } catch (e) {
         session.close();
         throw e;
@@ -91,7 +113,13 @@ export class Pkcs11Signer implements Signer {
     }
   }
 
-  static #keyPair(role: KeyRole, location: Pkcs11Location, session: graphene.Session, create: boolean): Pkcs11Signer {
+  static #keyPair(
+    role: StoredRole,
+    location: Pkcs11Location,
+    session: graphene.Session,
+    create: boolean,
+    curve: Pkcs11Curve,
+  ): Pkcs11Signer {
     const found = session.find({ class: pkcs11().ObjectClass.PRIVATE_KEY, label: location.key_label });
     if (found.length === 0 && !create) {
       throw new BriefcaseError('unavailable', `no key labelled "${location.key_label}" on the token`);
@@ -100,25 +128,7 @@ export class Pkcs11Signer implements Signer {
       throw new BriefcaseError('conflict', `a key labelled "${location.key_label}" already exists on the token`);
     }
     if (create) {
-      session.generateKeyPair(
-        pkcs11().KeyGenMechanism.EC,
-        {
-          keyType: pkcs11().KeyType.EC,
-          token: true,
-          verify: true,
-          label: location.key_label,
-          paramsEC: pkcs11().NamedCurve.getByName('secp256r1').value,
-        },
-        {
-          keyType: pkcs11().KeyType.EC,
-          token: true,
-          sign: true,
-          private: true,
-          sensitive: true,
-          extractable: false,
-          label: location.key_label,
-        },
-      );
+      generateOn(session, location, curve);
     }
     const privateKey = session
       .find({ class: pkcs11().ObjectClass.PRIVATE_KEY, label: location.key_label })
@@ -128,7 +138,7 @@ export class Pkcs11Signer implements Signer {
       .find({ class: pkcs11().ObjectClass.PUBLIC_KEY, label: location.key_label })
       .items(0)
       .toType<graphene.PublicKey>();
-    return new Pkcs11Signer(role, location, session, privateKey, publicJwkOf(publicKey));
+    return new Pkcs11Signer(role, location, session, privateKey, pointOf(publicKey), curve);
   }
 
   /**
@@ -139,12 +149,17 @@ export class Pkcs11Signer implements Signer {
    * for parallel requests arrive together.
    */
   sign(message: Uint8Array): Promise<Uint8Array> {
+    return this.signDigest(sha256(message));
+  }
+
+  /** Raw r‖s over a 32-byte digest the caller computed (the payment role signs Keccak-256 digests). */
+  signDigest(digest: Uint8Array): Promise<Uint8Array> {
     const next = this.#queue.then(
       () =>
         new Promise<Uint8Array>((resolve, reject) => {
           this.#session
             .createSign('ECDSA', this.#privateKey)
-            .once(Buffer.from(sha256(message)), (error, signature) =>
+            .once(Buffer.from(digest), (error, signature) =>
               error ? reject(error) : resolve(new Uint8Array(signature)),
             );
         }),
@@ -230,11 +245,42 @@ function login(session: graphene.Session, pin: string, tokenLabel: string): void
 }
 
 /** CKA_EC_POINT is a DER OCTET STRING around the uncompressed point 04 ‖ X ‖ Y. */
-function publicJwkOf(key: graphene.PublicKey): P256PublicJwk {
+function pointOf(key: graphene.PublicKey): Uint8Array {
   const der = key.getAttribute({ pointEC: null }).pointEC as Buffer;
   const point = der[0] === 0x04 && der.length === 67 ? der.subarray(2) : der;
   if (point.length !== 65 || point[0] !== 0x04) {
     throw new BriefcaseError('internal', 'unexpected EC point encoding from the token');
   }
-  return { kty: 'EC', crv: 'P-256', x: toBase64Url(point.subarray(1, 33)), y: toBase64Url(point.subarray(33)) };
+  return new Uint8Array(point);
+}
+
+/** A sensitive, non-extractable EC key pair on the token (CKM_EC_KEY_PAIR_GEN). */
+function generateOn(session: graphene.Session, location: Pkcs11Location, curve: Pkcs11Curve): void {
+  let paramsEC: Buffer;
+  try {
+    paramsEC = pkcs11().NamedCurve.getByName(CURVE_NAMES[curve]).value;
+  } catch {
+    throw new BriefcaseError('unsupported_platform', `the PKCS#11 binding does not know the curve ${curve}`);
+  }
+  try {
+    session.generateKeyPair(
+      pkcs11().KeyGenMechanism.EC,
+      { keyType: pkcs11().KeyType.EC, token: true, verify: true, label: location.key_label, paramsEC },
+      {
+        keyType: pkcs11().KeyType.EC,
+        token: true,
+        sign: true,
+        private: true,
+        sensitive: true,
+        extractable: false,
+        label: location.key_label,
+      },
+    );
+  } catch (e) {
+    const code = /CKR_[A-Z_]+/.exec(String(e))?.[0] ?? String(e);
+    throw new BriefcaseError(
+      'unsupported_platform',
+      `the token "${location.token_label}" cannot make a ${curve} key (${code})${curve === 'secp256k1' ? '; TPMs do not offer secp256k1: use SoftHSM, an HSM that does, or --backend software' : ''}`,
+    );
+  }
 }

@@ -7,6 +7,13 @@ import type { PublicJwk } from '@briefcase/crypto';
 export type KeyRole = 'identity' | 'receipts' | 'dpop';
 export const KEY_ROLES: readonly KeyRole[] = ['identity', 'receipts', 'dpop'];
 
+/**
+ * Every role with a key file, including `payment`: the secp256k1 wallet key (docs/payments.md).
+ * The daemon never loads the payment key; only the payment-helper process opens it
+ * (payment-key.ts), so it is not among the KEY_ROLES the daemon signs with.
+ */
+export type StoredRole = KeyRole | 'payment';
+
 export type KeyAlgorithm = 'EdDSA' | 'ES256';
 export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['EdDSA', 'ES256'];
 
@@ -36,7 +43,7 @@ export function isKeyRole(value: string): value is KeyRole {
  * report `nonExportable: true`; the software backend says plainly that it is exportable.
  */
 export interface Signer {
-  readonly role: KeyRole;
+  readonly role: StoredRole;
   readonly algorithm: KeyAlgorithm;
   readonly backend: KeyBackend;
   readonly nonExportable: boolean;

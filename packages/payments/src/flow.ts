@@ -14,6 +14,11 @@ export interface PaymentFlowDeps {
   trust: () => Omit<GrantTrust, 'now'>;
   now?: () => number;
   newBudgetId?: () => string;
+  /**
+   * Policy (`payments.approve_new_payees`): the first payment to a payee this daemon never paid
+   * (no settled entry on the same rail and network) needs a person's approval.
+   */
+  approveNewPayees?: () => boolean;
 }
 
 /** The call a 402 interrupted: what it is for and what its tool declared it would cost. */
@@ -22,6 +27,20 @@ export interface PaidCall {
   purposes: readonly string[];
   /** Declared estimate in the offer's asset, atomic units, if the tool declares one for it. */
   estimate?: (offer: PaymentRequirement) => bigint | undefined;
+  /**
+   * A payment only a person may let through (above the grant's approval threshold, above the
+   * tool's estimate): consume a person's approval of exactly this offer and return its id, or
+   * throw (the daemon asks for one). Absent: such a payment is refused (`approval_needed`).
+   * Called only for an offer that passed every hard check; the ledger's reserve still follows.
+   */
+  approve?: (request: PaymentApprovalRequest) => Promise<string>;
+}
+
+/** What a person is asked to approve: one offer, under one grant, and why. */
+export interface PaymentApprovalRequest {
+  offer: PaymentRequirement;
+  grantId: string;
+  reasons: readonly string[];
 }
 
 /** What happened, for the receipt and `_meta`: public facts only. */
@@ -29,6 +48,8 @@ export interface PaymentOutcome<T> {
   settlement: Settlement;
   grantId: string;
   budgetId: string;
+  /** The person's approval this payment used, if it needed one. */
+  approvalId?: string;
   /** The retry's answer; absent when the retry itself failed (`retryError`). */
   retry?: T;
   retryError?: unknown;
@@ -47,6 +68,8 @@ export interface PaymentRefusal {
  */
 export class PaymentFlow {
   readonly #d: PaymentFlowDeps;
+  /** Budget ids this process is paying right now (reserved, not yet finished). */
+  readonly #inFlight = new Set<string>();
 
   constructor(deps: PaymentFlowDeps) {
     this.#d = deps;
@@ -80,8 +103,18 @@ export class PaymentFlow {
     const offers = this.offers(challenge);
     if (offers.length === 0)
       throw refusal(new PaymentError('unsupported_offer', `no payable offer in the 402 from ${challenge.url}`));
-    const { offer, grant } = this.#choose(offers, call, now);
+    const { offer, grant, approvalReasons } = this.#choose(offers, call, now);
     const backend = this.#d.backends.find((b) => b.rail === offer.rail)!;
+    // Hard limits were checked in #choose and are checked again by the reserve below: an
+    // approval only ever lifts the approval reasons, never a limit.
+    let approvalId: string | undefined;
+    if (approvalReasons.length) {
+      if (!call.approve) {
+        throw refusal(new PaymentError('approval_needed', approvalReasons.join('; ')), offer, grant.grantId);
+      }
+      approvalId = await call.approve({ offer, grantId: grant.grantId, reasons: approvalReasons });
+    }
+    const approved = approvalId ? { approvalId } : {};
     const budgetId = (this.#d.newBudgetId ?? (() => crypto.randomUUID()))();
     try {
       this.#d.ledger.reserve({
@@ -98,60 +131,68 @@ export class PaymentFlow {
     } catch (e) {
       throw refusal(e as PaymentError, offer, grant.grantId);
     }
-    let proof: PaymentProof;
+    // The sweep leaves a payment in flight alone: its ref may not be recorded yet, or its proof
+    // not yet sent, and the rail would answer "not paid" for a payment about to be made.
+    this.#inFlight.add(budgetId);
     try {
-      proof = await backend.pay(
-        offer,
-        {
-          budgetId,
-          grantId: grant.grantId,
-          rail: offer.rail,
-          network: offer.network,
-          asset: offer.asset,
-          payee: offer.payee,
-          maxAmount: offer.amount,
-          expiresAt: Math.min(Date.parse(grant.expiresAt), now + 5 * 60_000),
-          grant,
-        },
-        (ref) => this.#d.ledger.attachRef(budgetId, ref),
-      );
-    } catch (e) {
-      // Nothing left the daemon (x402), or the rail refused (L402): release, unless a ref was
-      // recorded — then money may have moved, and the rail decides.
-      const entry = this.#entry(budgetId);
-      if (!entry?.ref) {
-        this.#d.ledger.finish(budgetId, notSettled(offer, 'payment was not made'));
-        const error = e instanceof PaymentError ? e : new PaymentError('payment_rejected', String(e));
-        throw refusal(error, offer, grant.grantId);
+      let proof: PaymentProof;
+      try {
+        proof = await backend.pay(
+          offer,
+          {
+            budgetId,
+            grantId: grant.grantId,
+            rail: offer.rail,
+            network: offer.network,
+            asset: offer.asset,
+            payee: offer.payee,
+            maxAmount: offer.amount,
+            expiresAt: Math.min(Date.parse(grant.expiresAt), now + 5 * 60_000),
+            grant,
+          },
+          (ref) => this.#d.ledger.attachRef(budgetId, ref),
+        );
+      } catch (e) {
+        // Nothing left the daemon (x402), or the rail refused (L402): release, unless a ref was
+        // recorded — then money may have moved, and the rail decides.
+        const entry = this.#entry(budgetId);
+        if (!entry?.ref) {
+          this.#d.ledger.finish(budgetId, notSettled(offer, 'payment was not made'));
+          const error = e instanceof PaymentError ? e : new PaymentError('payment_rejected', String(e));
+          throw refusal(error, offer, grant.grantId);
+        }
+        const settlement = await backend.recover({ ...offer, budgetId, ref: entry.ref });
+        this.#d.ledger.finish(budgetId, settlement);
+        return { settlement, grantId: grant.grantId, budgetId, ...approved, retryError: e };
       }
-      const settlement = await backend.recover({ ...offer, budgetId, ref: entry.ref });
+      let answer: { response: RetryResponse; value: T } | undefined;
+      let retryError: unknown;
+      try {
+        answer = await retry(proof.retryHeaders);
+      } catch (e) {
+        retryError = e;
+      }
+      let settlement: Settlement;
+      try {
+        settlement = await backend.confirm(proof, answer?.response ?? { status: 0, headers: {} });
+      } catch (e) {
+        settlement = {
+          ...notSettled(offer, `settlement could not be checked: ${(e as Error).message}`),
+          status: 'unknown',
+        };
+      }
       this.#d.ledger.finish(budgetId, settlement);
-      return { settlement, grantId: grant.grantId, budgetId, retryError: e };
-    }
-    let answer: { response: RetryResponse; value: T } | undefined;
-    let retryError: unknown;
-    try {
-      answer = await retry(proof.retryHeaders);
-    } catch (e) {
-      retryError = e;
-    }
-    let settlement: Settlement;
-    try {
-      settlement = await backend.confirm(proof, answer?.response ?? { status: 0, headers: {} });
-    } catch (e) {
-      settlement = {
-        ...notSettled(offer, `settlement could not be checked: ${(e as Error).message}`),
-        status: 'unknown',
+      return {
+        settlement,
+        grantId: grant.grantId,
+        budgetId,
+        ...approved,
+        ...(answer ? { retry: answer.value } : {}),
+        ...(retryError !== undefined ? { retryError } : {}),
       };
+    } finally {
+      this.#inFlight.delete(budgetId);
     }
-    this.#d.ledger.finish(budgetId, settlement);
-    return {
-      settlement,
-      grantId: grant.grantId,
-      budgetId,
-      ...(answer ? { retry: answer.value } : {}),
-      ...(retryError !== undefined ? { retryError } : {}),
-    };
   }
 
   /**
@@ -163,7 +204,8 @@ export class PaymentFlow {
     // While the daemon runs, only reservations older than any call can be (minAgeMs) are
     // looked at: a younger one may be a payment whose retry is still in flight.
     const before = this.#now() - minAgeMs;
-    for (const entry of this.#d.ledger.pending().filter((e) => e.reservedAt <= before)) {
+    const due = this.#d.ledger.pending().filter((e) => e.reservedAt <= before && !this.#inFlight.has(e.budgetId));
+    for (const entry of due) {
       const backend = this.#d.backends.find((b) => b.rail === entry.rail);
       let settlement: Settlement;
       if (!entry.ref) settlement = notSettled(entry, 'the payment never left the daemon');
@@ -184,9 +226,11 @@ export class PaymentFlow {
     offers: PaymentRequirement[],
     call: PaidCall,
     now: number,
-  ): { offer: PaymentRequirement; grant: SpendingGrant } {
+  ): { offer: PaymentRequirement; grant: SpendingGrant; approvalReasons: string[] } {
     const trust = { ...this.#d.trust(), now };
     let best: PaymentRefusal | undefined;
+    // An offer a person could approve: taken only when no offer passes without one.
+    let approvable: { offer: PaymentRequirement; grant: SpendingGrant; approvalReasons: string[] } | undefined;
     const stored = this.#d.grants();
     for (const offer of offers) {
       for (const s of stored) {
@@ -207,7 +251,11 @@ export class PaymentFlow {
           if (!best || rank(r.error) > rank(best.error)) best = r;
           continue;
         }
+        if (this.#d.approveNewPayees?.() && !this.#paidBefore(offer, grant.grantId)) {
+          decision.approvalReasons.push(`${offer.payee} was never paid before (policy: approve new payees)`);
+        }
         if (decision.approvalReasons.length) {
+          approvable ??= { offer, grant, approvalReasons: decision.approvalReasons };
           const r = {
             error: new PaymentError('approval_needed', decision.approvalReasons.join('; ')),
             offer,
@@ -216,12 +264,26 @@ export class PaymentFlow {
           if (!best || rank(r.error) > rank(best.error)) best = r;
           continue;
         }
-        return { offer, grant };
+        return { offer, grant, approvalReasons: [] };
       }
     }
+    if (approvable) return approvable;
     throw best
       ? refusal(best.error, best.offer, best.grantId)
       : refusal(new PaymentError('no_grant', 'no spending grant exists'), offers[0]);
+  }
+
+  #paidBefore(offer: PaymentRequirement, grantId: string): boolean {
+    try {
+      return this.#d.ledger
+        .entries()
+        .some(
+          (e) =>
+            e.state === 'settled' && e.payee === offer.payee && e.rail === offer.rail && e.network === offer.network,
+        );
+    } catch (e) {
+      throw refusal(e as PaymentError, offer, grantId);
+    }
   }
 
   #entry(budgetId: string): LedgerEntry | undefined {

@@ -37,6 +37,13 @@ export {
   type GrantTrust,
 } from './grant-doc.ts';
 export { checkOffer, type OfferContext, type OfferDecision } from './grant-check.ts';
-export { PaymentFlow, PaymentRefused, type PaidCall, type PaymentFlowDeps, type PaymentOutcome } from './flow.ts';
+export {
+  PaymentFlow,
+  PaymentRefused,
+  type PaidCall,
+  type PaymentApprovalRequest,
+  type PaymentFlowDeps,
+  type PaymentOutcome,
+} from './flow.ts';
 export { checkGrantAuthorizes } from './grant-authorizes.ts';
 export { reconcilePayments, type PaymentReceiptBody } from './reconcile.ts';

@@ -1,14 +1,17 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { fromBase64Url, toBase64Url } from '@briefcase/crypto';
+
+/**
+ * @simplewebauthn/server (and its ASN.1 and X.509 dependencies) on the first ceremony only: the
+ * daemon imports this package at start-up, and most daemons never see a passkey; eagerly it was
+ * ~8 MiB of the daemon's resident memory (issue 13, docs/benchmarks.md § Memory).
+ */
+const webauthn = () => import('@simplewebauthn/server');
 
 /**
  * The WebAuthn ceremonies, through @simplewebauthn/server. User verification is required in both
@@ -45,7 +48,7 @@ export async function registrationOptions(
   exclude: string[],
   challenge: Uint8Array,
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
-  return generateRegistrationOptions({
+  return (await webauthn()).generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
     userID: user.id as Uint8Array<ArrayBuffer>,
@@ -66,7 +69,9 @@ export async function verifyRegistration(
 ): Promise<EnrolledCredential & { uv: boolean }> {
   let result;
   try {
-    result = await verifyRegistrationResponse({
+    result = await (
+      await webauthn()
+    ).verifyRegistrationResponse({
       response: response as RegistrationResponseJSON,
       expectedChallenge: toBase64Url(challenge),
       expectedOrigin: rp.origin,
@@ -93,7 +98,7 @@ export async function assertionOptions(
   allow: string[],
   challenge: Uint8Array,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  return generateAuthenticationOptions({
+  return (await webauthn()).generateAuthenticationOptions({
     rpID: rp.id,
     challenge: challenge as Uint8Array<ArrayBuffer>,
     allowCredentials: allow.map((id) => ({ id })),
@@ -158,7 +163,9 @@ export async function verifyAssertion(
   };
   let result;
   try {
-    result = await verifyAuthenticationResponse({
+    result = await (
+      await webauthn()
+    ).verifyAuthenticationResponse({
       response,
       expectedChallenge: toBase64Url(challenge),
       expectedOrigin: rp.origin,

@@ -21,6 +21,27 @@ export type ApprovalTier = z.infer<typeof ApprovalTier>;
 export const ApprovalStatus = z.enum(['pending', 'approved', 'rejected', 'expired', 'consumed']);
 export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
 
+/**
+ * A payment a person is asked to approve (docs/payments.md): exactly this offer, nothing else.
+ * `hash` is over rail, network, asset, amount and payee; the approval is used only by the same
+ * call meeting an offer with the same hash. Public facts only: never a signature or macaroon.
+ */
+export const PaymentApprovalView = z.object({
+  rail: z.string(),
+  network: z.string(),
+  asset: z.string(),
+  /** Atomic units (token base units, millisatoshi). */
+  amount: z.string(),
+  /** The asset's decimals when known (the tool's manifest, or 3 for msat → sat). */
+  decimals: z.number().int().optional(),
+  /** The amount for a person: "0.25 (250000 atomic units, 6 decimals)". */
+  display: z.string(),
+  payee: z.string(),
+  grant_id: z.string(),
+  hash: z.string(),
+});
+export type PaymentApprovalView = z.infer<typeof PaymentApprovalView>;
+
 /** What a human sees before approving (DESIGN.md §4, AC-2.3). */
 export const ApprovalView = z.object({
   id: z.string(),
@@ -42,6 +63,8 @@ export const ApprovalView = z.object({
   decided_at: z.string().nullable(),
   /** What the tool may reach (its access manifest, in one line), on the admin API only. */
   access: z.string().optional(),
+  /** Present when what is approved is a payment the call's upstream asked for. */
+  payment: PaymentApprovalView.optional(),
 });
 export type ApprovalView = z.infer<typeof ApprovalView>;
 

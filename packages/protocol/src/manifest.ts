@@ -2,6 +2,26 @@ import { z } from 'zod';
 import { AccessManifest } from './access.ts';
 import { ToolCategory, ToolName } from './tool.ts';
 
+/**
+ * The most one call may pay when its upstream asks for payment (docs/payments.md), per asset:
+ * `{network, asset, max}` with `max` in atomic units, and the asset's `decimals` for display.
+ * A payment asking more — or for an asset not listed — needs a person's approval.
+ */
+export const PaymentDeclarations = z
+  .array(
+    z
+      .object({
+        network: z.string().min(1).max(100),
+        asset: z.string().min(1).max(200),
+        max: z.string().regex(/^(0|[1-9][0-9]{0,77})$/, 'atomic units: digits only, no leading zeros'),
+        /** The asset's decimals (6 for USDC): a payment approval shows 0.25, not only 250000. */
+        decimals: z.number().int().min(0).max(36).optional(),
+      })
+      .strict(),
+  )
+  .max(20);
+export type PaymentDeclarations = z.infer<typeof PaymentDeclarations>;
+
 /** `{{secret:NAME}}`: a reference to a vault secret, resolved only at egress. */
 export const SECRET_REF = /\{\{secret:([A-Za-z0-9_.-]{1,64})\}\}/g;
 
@@ -51,21 +71,10 @@ export const HttpConnectorManifest = z
         actual_header: z.string().optional(),
         /**
          * The most one call may pay when the API answers 402 (docs/payments.md), per asset:
-         * `{network, asset, max}` with `max` in atomic units. A 402 asking more — or for an asset
-         * not listed — needs a person's approval, and is refused until that exists.
+         * `{network, asset, max, decimals?}` with `max` in atomic units. A 402 asking more — or
+         * for an asset not listed — needs a person's approval (docs/approvals.md).
          */
-        payments: z
-          .array(
-            z
-              .object({
-                network: z.string().min(1).max(100),
-                asset: z.string().min(1).max(200),
-                max: z.string().regex(/^(0|[1-9][0-9]{0,77})$/, 'atomic units: digits only, no leading zeros'),
-              })
-              .strict(),
-          )
-          .max(20)
-          .optional(),
+        payments: PaymentDeclarations.optional(),
       })
       .strict()
       .default({ estimate: 0, currency: 'USD' }),

@@ -181,6 +181,9 @@ export function buildRoutes(s: Services): Route[] {
         sendJson(res, 200, {
           version: VERSION,
           pid: process.pid,
+          // For `npm run bench` (issue 13): the daemon's resident memory and CPU time so far.
+          rss: process.memoryUsage.rss(),
+          cpu_us: process.cpuUsage(),
           started_at: s.startedAt.toISOString(),
           uptime_s: Math.round((Date.now() - s.startedAt.getTime()) / 1000),
           home: s.paths.home,

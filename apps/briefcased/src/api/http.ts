@@ -55,14 +55,7 @@ export async function readJson<T extends z.ZodType>(
     req.resume();
     throw new BriefcaseError('payload_too_large', `request body is ${declared} bytes; the limit is ${limit}`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BriefcaseError('payload_too_large', `request body is over the ${limit}-byte limit`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await readBody(req, limit);
   if (jsonDepthExceeds(text, MAX_BODY_DEPTH)) {
     throw new BriefcaseError('bad_request', `request body nests deeper than ${MAX_BODY_DEPTH} levels`);
   }
@@ -79,4 +72,30 @@ export async function readJson<T extends z.ZodType>(
     throw new BriefcaseError('bad_request', `${where}: ${issue?.message ?? 'invalid'}`);
   }
   return parsed.data;
+}
+
+/**
+ * The body as text, with listeners rather than `for await`: the stream's async iterator cost
+ * ~25 µs of the daemon's main thread per call (issue 13, docs/benchmarks.md). Over `limit` the
+ * rest of the body is discarded unread, so the 413 answer still reaches the client.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (error?: Error) => {
+      req.off('data', onData).off('end', onEnd).off('error', done).off('close', onClose);
+      if (error) reject(error);
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      done(new BriefcaseError('payload_too_large', `request body is over the ${limit}-byte limit`));
+      req.resume();
+    };
+    const onEnd = () => done();
+    const onClose = () => done(new Error('the request was closed before its body ended'));
+    req.on('data', onData).on('end', onEnd).on('error', done).on('close', onClose);
+  });
 }

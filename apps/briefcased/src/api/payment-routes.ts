@@ -44,8 +44,8 @@ export function paymentRoutes(s: Services): Route[] {
       method: 'POST',
       path: /^\/v1\/admin\/payments\/wallet$/,
       role: 'admin',
-      handle: ({ res }) => {
-        const address = createWallet(s.paths.home, s.masterKey);
+      handle: async ({ res }) => {
+        const address = await createWallet(s.paths.home, s.masterKey);
         s.receipts.append('payment', 'admin', { event: 'wallet_created', address });
         sendJson(res, 200, { ok: true, address });
       },

@@ -3,6 +3,7 @@ import { listReceipts, readReceipt } from '../console/receipts.ts';
 import type { Services } from '../daemon.ts';
 import { sendJson } from './http.ts';
 import type { Route } from './routes.ts';
+import { cli } from '../cli-hint.ts';
 
 const WORD = /^[A-Za-z0-9_.:-]{1,200}$/;
 
@@ -49,7 +50,8 @@ export function receiptViewRoutes(s: Services): Route[] {
       role: 'admin',
       handle: ({ res, params }) => {
         const receipt = readReceipt(s, params[0]!);
-        if (!receipt) throw new BriefcaseError('not_found', `no receipt ${params[0]}: see \`briefcase receipts list\``);
+        if (!receipt)
+          throw new BriefcaseError('not_found', `no receipt ${params[0]}: see \`${cli('receipts', 'list')}\``);
         sendJson(res, 200, receipt);
       },
     },

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { ApprovalStatus, ApprovalTier, ApprovalView } from '@briefcase/protocol';
+import type { ApprovalStatus, ApprovalTier, ApprovalView, PaymentApprovalView } from '@briefcase/protocol';
 import { tierRank } from '@briefcase/policy';
 
 export const APPROVALS_SCHEMA = `
@@ -15,11 +15,15 @@ CREATE TABLE IF NOT EXISTS approvals (
   expires_at TEXT NOT NULL,
   decided_at TEXT,
   view TEXT NOT NULL,
-  budget_caps TEXT NOT NULL DEFAULT '[]'
+  budget_caps TEXT NOT NULL DEFAULT '[]',
+  payment_hash TEXT
 ) STRICT;
 CREATE INDEX IF NOT EXISTS approvals_by_hash ON approvals (call_hash, status);
 CREATE INDEX IF NOT EXISTS approvals_by_status ON approvals (status, requested_by);
 `;
+
+/** `ApprovalNeed.paymentHash` matching an approval of any one payment of the call. */
+export const ANY_PAYMENT = '*';
 
 /** What a call needs from an approval to run now (step 7 of DESIGN.md §2). */
 export interface ApprovalNeed {
@@ -27,6 +31,12 @@ export interface ApprovalNeed {
   tier: ApprovalTier;
   /** Caps (on_exceed "approval") this call would exceed now; the approval must have been given for each. */
   budgetCaps: string[];
+  /**
+   * The payment (PaymentApprovalView.hash) the approval must be for; absent: an approval of the
+   * call itself. `ANY_PAYMENT`: an approval of this call and one of its payments (which also
+   * lets the call run once: pipeline/admission.ts). A call approval never stands in for a payment.
+   */
+  paymentHash?: string;
 }
 
 export interface NewApproval {
@@ -45,6 +55,8 @@ export interface NewApproval {
   ttlSeconds: number;
   /** The budget caps the call would exceed: approving it approves exceeding them. */
   budgetCaps: string[];
+  /** A payment approval: the exact offer approved (its hash binds the approval). */
+  payment?: PaymentApprovalView;
 }
 
 interface Row {
@@ -58,6 +70,7 @@ interface Row {
   decided_at: string | null;
   view: string;
   budget_caps: string;
+  payment_hash: string | null;
 }
 
 /**
@@ -78,6 +91,10 @@ export class ApprovalStore {
     const table = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'approvals'").get();
     if (table && !db.prepare("SELECT 1 FROM pragma_table_info('approvals') WHERE name = 'budget_caps'").get()) {
       db.exec("ALTER TABLE approvals ADD COLUMN budget_caps TEXT NOT NULL DEFAULT '[]'");
+    }
+    // Databases from before payment approvals: every older approval is of a call, not a payment.
+    if (table && !db.prepare("SELECT 1 FROM pragma_table_info('approvals') WHERE name = 'payment_hash'").get()) {
+      db.exec('ALTER TABLE approvals ADD COLUMN payment_hash TEXT');
     }
     db.exec(APPROVALS_SCHEMA);
     this.changed.setMaxListeners(0);
@@ -108,10 +125,11 @@ export class ApprovalStore {
       created_at: now.toISOString(),
       expires_at: expires.toISOString(),
       decided_at: null,
+      ...(input.payment ? { payment: input.payment } : {}),
     };
     this.#db
       .prepare(
-        'INSERT INTO approvals (id, call_hash, status, tier, requested_by, created_at, expires_at, decided_at, view, budget_caps) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)',
+        'INSERT INTO approvals (id, call_hash, status, tier, requested_by, created_at, expires_at, decided_at, view, budget_caps, payment_hash) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)',
       )
       .run(
         id,
@@ -123,10 +141,16 @@ export class ApprovalStore {
         view.expires_at,
         JSON.stringify(view),
         JSON.stringify(input.budgetCaps),
+        input.payment?.hash ?? null,
       );
     // Watchers (the console) hear of it once the creating transaction has committed.
     setImmediate(() => this.changed.emit('change', id));
     return view;
+  }
+
+  /** The payment hash an approval is bound to, or null for an approval of the call. */
+  paymentHash(id: string): string | null {
+    return (this.#byId.get(id) as Row | undefined)?.payment_hash ?? null;
   }
 
   /** The budget caps approving this call approves exceeding. */
@@ -178,11 +202,18 @@ export class ApprovalStore {
     need: ApprovalNeed,
     now: Date,
   ): ApprovalView | undefined {
+    const any = need.paymentHash === ANY_PAYMENT;
     const rows = this.#db
       .prepare(
-        'SELECT * FROM approvals WHERE call_hash = ? AND requested_by = ? AND status = ? AND expires_at > ? ORDER BY created_at',
+        `SELECT * FROM approvals WHERE call_hash = ? AND requested_by = ? AND status = ? AND expires_at > ? AND ${any ? 'payment_hash IS NOT NULL' : 'payment_hash IS ?'} ORDER BY created_at`,
       )
-      .all(callHash, requestedBy, status, now.toISOString()) as unknown as Row[];
+      .all(
+        callHash,
+        requestedBy,
+        status,
+        now.toISOString(),
+        ...(any ? [] : [need.paymentHash ?? null]),
+      ) as unknown as Row[];
     const row = rows.find((r) => {
       if (tierRank(r.tier) < tierRank(need.tier)) return false;
       const covered = JSON.parse(r.budget_caps) as string[];

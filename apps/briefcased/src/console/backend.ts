@@ -19,7 +19,9 @@ import type { Operation } from '../presence/operations.ts';
 import type { RegistrationGrant } from '../presence/presence.ts';
 import { toolAccess, toolAccessText } from '../tools/access-view.ts';
 import { VERSION } from '../version.ts';
+import { revokeGrant } from '../payments/admin.ts';
 import { consoleDoctor } from './doctor.ts';
+import { consoleGrants } from './grants.ts';
 import { listReceipts, readReceipt, verifyLiveLog } from './receipts.ts';
 
 /**
@@ -157,6 +159,12 @@ export function consoleBackend(s: Services): ConsoleBackend {
         const access = tools.map((t) => toolAccess(s, t)?.access).find((a) => a !== undefined);
         return { file, tools, state, reason, ...(access ? { access } : {}) };
       }),
+
+    grants: () => consoleGrants(s),
+    revokeGrant: (id) => {
+      const r = revokeGrant(s, id) as { grant_id: string; revoked_at: string };
+      return { grant_id: r.grant_id, revoked_at: r.revoked_at };
+    },
 
     keys: () =>
       Object.values(s.keys).map((k) => ({

@@ -2,6 +2,7 @@ import { SoftwareSigner, type KeyAlgorithm, type KeyRole } from '@briefcase/keys
 import { BriefcaseError } from '@briefcase/protocol';
 import type { Services } from '../daemon.ts';
 import { refreshDeviceStatement } from './device-statement.ts';
+import { cli } from '../cli-hint.ts';
 
 export interface RotationResult {
   role: KeyRole;
@@ -30,7 +31,7 @@ async function rotate(s: Services, role: KeyRole, algorithm: KeyAlgorithm | unde
   if (old.backend !== 'software') {
     throw new BriefcaseError(
       'conflict',
-      `the ${role} key lives on a ${old.backend} token: stop the daemon and make a new one there with \`briefcase keys create --role ${role} --backend ${old.backend} …\``,
+      `the ${role} key lives on a ${old.backend} token: stop the daemon and make a new one there with \`${cli('keys', 'create', '--role', role, '--backend', old.backend)} …\``,
     );
   }
   // Made first: a wrong master key or a bad algorithm fails here, before anything changes.

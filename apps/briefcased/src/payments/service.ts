@@ -1,24 +1,19 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { Signer } from '@briefcase/keys';
-import {
-  PaymentError,
-  PaymentFlow,
-  signGrant,
-  type GrantRequest,
-  type PaymentBackend,
-  type SpendingGrant,
-} from '@briefcase/payments';
-import { l402BackendFromConfig } from '@briefcase/payments/l402';
-import { HelperSigner, SqliteSpendLedger } from '@briefcase/payments/node';
-import { X402Backend, type X402Signer } from '@briefcase/payments/x402';
+import { pinSecretName, type Signer } from '@briefcase/keys';
+import { PaymentError, PaymentFlow, signGrant, type GrantRequest, type SpendingGrant } from '@briefcase/payments';
+import { HelperSigner, moduleEnvironment, SqliteSpendLedger } from '@briefcase/payments/node';
+import type { X402Signer } from '@briefcase/payments/x402';
 import type { ReceiptLog } from '@briefcase/receipts/node';
 import type { Logger } from '@briefcase/telemetry';
 import { GrantStore } from './grants-store.ts';
-import { sealedWallet } from './wallet.ts';
+import { LazyRail } from './lazy-rail.ts';
+import { walletForHelper } from './wallet.ts';
 
 export interface PaymentsConfig {
   /** JSON-RPC endpoint per CAIP-2 network the daemon pays on (x402). */
   rpc: Record<string, string>;
+  /** The first payment to a payee never paid before needs approval. */
+  approve_new_payees?: boolean | undefined;
   /** LND for L402 (docs/payments-l402.md); absent: L402 challenges are not paid. */
   l402?:
     | {
@@ -30,6 +25,8 @@ export interface PaymentsConfig {
         pay_timeout_seconds: number;
       }
     | undefined;
+  /** The held-payment sweep (defaults: every 60 s, reservations older than 600 s). */
+  sweep?: { interval_seconds: number; min_age_seconds: number } | undefined;
 }
 
 /**
@@ -42,6 +39,7 @@ export class Payments {
   readonly ledger: SqliteSpendLedger;
   readonly flow: PaymentFlow;
   readonly #identity: () => Signer;
+  readonly #rails: LazyRail[];
 
   constructor(o: {
     db: DatabaseSync;
@@ -56,38 +54,52 @@ export class Payments {
     this.ledger = new SqliteSpendLedger(o.db);
     this.#identity = o.identity;
     const trust = () => ({ issuers: [o.identity().keyId], gateway: o.identity().keyId });
-    const backends: PaymentBackend[] = [
-      new X402Backend({ rpc: o.config().rpc, signer: this.#walletSigner(o.home, o.masterKey, trust) }),
+    const signer = this.#walletSigner(o, trust);
+    const backends = [
+      new LazyRail('x402', async () => {
+        const { X402Backend } = await import('@briefcase/payments/x402');
+        return new X402Backend({ rpc: o.config().rpc, signer });
+      }),
     ];
     const l402 = o.config().l402;
     if (l402) {
       const name = l402.macaroon_secret.slice('{{secret:'.length, -2);
       backends.push(
-        l402BackendFromConfig(
-          {
-            restUrl: l402.rest_url,
-            tlsCertPath: l402.tls_cert_path,
-            macaroonSecret: name,
-            network: l402.network,
-            maxFeeMsat: l402.max_fee_msat,
-            payTimeoutSeconds: l402.pay_timeout_seconds,
-          },
-          () => ({
-            expose: () => {
-              const v = o.secret?.(name);
-              if (!v) throw new PaymentError('signing_refused', `the LND macaroon secret ${name} is not in the vault`);
-              return v.expose();
+        new LazyRail('l402', async () =>
+          (await import('@briefcase/payments/l402')).l402BackendFromConfig(
+            {
+              restUrl: l402.rest_url,
+              tlsCertPath: l402.tls_cert_path,
+              macaroonSecret: name,
+              network: l402.network,
+              maxFeeMsat: l402.max_fee_msat,
+              payTimeoutSeconds: l402.pay_timeout_seconds,
             },
-          }),
+            () => ({
+              expose: () => {
+                const v = o.secret?.(name);
+                if (!v)
+                  throw new PaymentError('signing_refused', `the LND macaroon secret ${name} is not in the vault`);
+                return v.expose();
+              },
+            }),
+          ),
         ),
       );
     }
+    this.#rails = backends;
     this.flow = new PaymentFlow({
       backends,
       ledger: this.ledger,
       grants: () => this.grants.list(),
       trust,
+      approveNewPayees: () => o.config().approve_new_payees === true,
     });
+  }
+
+  /** Imports the rails' code (first payment or recovery only); before `flow.pay`. */
+  async loadRails(): Promise<void> {
+    await Promise.all(this.#rails.map((r) => r.load()));
   }
 
   /** Stop the payment-helper process (daemon shutdown). */
@@ -99,14 +111,31 @@ export class Payments {
 
   /**
    * Signatures come from the payment-helper process (AC-6.1), started when the first payment is
-   * signed (a wallet made after start works); the daemon never unseals the wallet key itself.
+   * signed (a wallet made after start works); the daemon never opens the payment key itself. A
+   * PKCS#11 payment key's PIN is found as for the daemon's keys (BRIEFCASE_PKCS11_PIN, else the
+   * vault's `pkcs11.pin.<token>`) and handed to the helper, which opens the token session.
    */
-  #walletSigner(home: string, masterKey: Uint8Array, trust: () => { issuers: string[]; gateway: string }): X402Signer {
+  #walletSigner(
+    o: { home: string; masterKey: Uint8Array; secret?: (name: string) => { expose(): string } | undefined },
+    trust: () => { issuers: string[]; gateway: string },
+  ): X402Signer {
     const get = (): HelperSigner => {
       if (this.#helper) return this.#helper;
-      const wallet = sealedWallet(home);
-      if (!wallet) throw new PaymentError('signing_refused', 'no payment wallet: `briefcase payments wallet-create`');
-      return (this.#helper = new HelperSigner({ masterKey, ...wallet, trust }));
+      const wallet = walletForHelper(o.home);
+      if (!wallet) {
+        throw new PaymentError('signing_refused', 'no payment key: `briefcase keys create --role payment`');
+      }
+      const label = wallet.pkcs11?.token_label;
+      const pin = label ? process.env.BRIEFCASE_PKCS11_PIN || o.secret?.(pinSecretName(label))?.expose() : undefined;
+      return (this.#helper = new HelperSigner({
+        home: o.home,
+        masterKey: o.masterKey,
+        address: wallet.address,
+        legacy: wallet.legacy,
+        pin,
+        env: label ? moduleEnvironment() : {},
+        trust,
+      }));
     };
     return {
       get address() {
@@ -149,11 +178,15 @@ export class Payments {
    * While running: held payments older than any call (a facilitator that claimed a settlement it
    * never made) are asked of the rail again; those now settled or expired are receipted.
    */
-  async sweep(append: (body: Record<string, unknown>) => Promise<unknown>, logger: Logger): Promise<void> {
+  async sweep(
+    append: (body: Record<string, unknown>) => Promise<unknown>,
+    logger: Logger,
+    minAgeMs = SWEEP_MIN_AGE_MS,
+  ): Promise<void> {
     if (this.#sweeping) return;
     this.#sweeping = true;
     try {
-      for (const { entry, settlement } of await this.flow.recover(SWEEP_MIN_AGE_MS)) {
+      for (const { entry, settlement } of await this.flow.recover(minAgeMs)) {
         if (settlement.status === 'unknown') continue;
         await append({ event: 'resolved', ...paymentFacts(entry.grantId, entry.budgetId, settlement) });
         logger.info('held payment resolved from the rail', { budget_id: entry.budgetId, status: settlement.status });

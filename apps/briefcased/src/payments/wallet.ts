@@ -1,53 +1,56 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createPaymentKey, readPaymentKey, type Pkcs11Location } from '@briefcase/keys';
 import { BriefcaseError } from '@briefcase/protocol';
-import { seal, writeFileAtomic } from '@briefcase/vault';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 
-const AAD = 'briefcase:payment-wallet:evm:v1';
+/**
+ * The payment wallet is the `payment` key role (@briefcase/keys, keys/payment.json): software or
+ * PKCS#11. Data dirs from before the role have `payments/evm-wallet.json` (a sealed secp256k1
+ * key); it keeps working while no payment key exists, and `doctor`/`payments grants` name it.
+ */
+const LEGACY_AAD = 'briefcase:payment-wallet:evm:v1';
 
-interface WalletFile {
+interface LegacyWalletFile {
   v: 1;
   address: string;
   sealed: { nonce: string; ct: string; tag: string };
   created_at: string;
 }
 
-export function walletPath(home: string): string {
+export function legacyWalletPath(home: string): string {
   return join(home, 'payments', 'evm-wallet.json');
+}
+
+function readLegacy(home: string): LegacyWalletFile | null {
+  const path = legacyWalletPath(home);
+  if (!existsSync(path)) return null;
+  return JSON.parse(readFileSync(path, 'utf8')) as LegacyWalletFile;
 }
 
 /** The payment wallet's address, or null when none was created. Never the key. */
 export function walletAddress(home: string): string | null {
-  const path = walletPath(home);
-  if (!existsSync(path)) return null;
-  return (JSON.parse(readFileSync(path, 'utf8')) as WalletFile).address;
+  return readPaymentKey(home)?.address ?? readLegacy(home)?.address ?? null;
 }
 
 /**
- * Create the EVM payment wallet (secp256k1), sealed under the vault master key like the
- * software keys: it never leaves the daemon's data dir in the clear. Refuses to overwrite.
+ * `payments wallet-create` (an alias of `keys create --role payment --backend software` that
+ * works while the daemon runs): refuses when any wallet exists.
  */
 export function createWallet(home: string, masterKey: Uint8Array): string {
-  const path = walletPath(home);
-  if (existsSync(path)) throw new BriefcaseError('conflict', `a payment wallet exists (${walletAddress(home)})`);
-  const key = generatePrivateKey();
-  const address = privateKeyToAccount(key).address.toLowerCase();
-  mkdirSync(join(home, 'payments'), { recursive: true, mode: 0o700 });
-  const file: WalletFile = {
-    v: 1,
-    address,
-    sealed: seal(masterKey, Buffer.from(key.slice(2), 'hex'), `${AAD}:${address}`),
-    created_at: new Date().toISOString(),
-  };
-  writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
-  return address;
+  const existing = walletAddress(home);
+  if (existing) throw new BriefcaseError('conflict', `a payment wallet exists (${existing})`);
+  return createPaymentKey(home, { backend: 'software', masterKey }).address;
 }
 
-/** The sealed wallet as the payment-helper needs it (it unseals the key itself). */
-export function sealedWallet(home: string): { address: string; sealed: WalletFile['sealed']; aad: string } | null {
-  const path = walletPath(home);
-  if (!existsSync(path)) return null;
-  const file = JSON.parse(readFileSync(path, 'utf8')) as WalletFile;
-  return { address: file.address, sealed: file.sealed, aad: `${AAD}:${file.address}` };
+/** What the payment-helper needs to open the wallet (it opens the key itself), or null. */
+export function walletForHelper(home: string): {
+  address: string;
+  pkcs11?: Pkcs11Location | undefined;
+  legacy?: { sealed: LegacyWalletFile['sealed']; aad: string } | undefined;
+} | null {
+  const key = readPaymentKey(home);
+  if (key) return { address: key.address, pkcs11: key.pkcs11 };
+  const legacy = readLegacy(home);
+  if (!legacy) return null;
+  return { address: legacy.address, legacy: { sealed: legacy.sealed, aad: `${LEGACY_AAD}:${legacy.address}` } };
 }

@@ -1,6 +1,6 @@
 import { maxTier, type Tier } from '@briefcase/policy';
 import { BriefcaseError, type ApprovalView, type ErrorCode, type ToolCallResponse } from '@briefcase/protocol';
-import type { ApprovalNeed } from '../approvals/store.ts';
+import { ANY_PAYMENT, type ApprovalNeed } from '../approvals/store.ts';
 import type { Reservation } from '../budget/ledger.ts';
 import type { Tool } from '../tools/tool.ts';
 import { clip, elapsed, type CallState } from './call-state.ts';
@@ -49,7 +49,11 @@ export function admit(
   const tier = over.length > 0 ? maxTier(policyTier, 'local') : policyTier;
   if (tier) {
     const need: ApprovalNeed = { tier, budgetCaps: over.map((o) => o.cap.id) };
-    const approval = d.approvals.findUsable(s.hash, s.caller, need, now);
+    // A person who approved one payment of this call approved the call with it (the approval
+    // shows both); it is consumed here and the payment step takes it for that payment only.
+    const approval =
+      d.approvals.findUsable(s.hash, s.caller, need, now) ??
+      d.approvals.findUsable(s.hash, s.caller, { ...need, paymentHash: ANY_PAYMENT }, now);
     if (!approval) {
       const reason = [
         ...policyReasons,
@@ -65,11 +69,14 @@ export function admit(
       throw new BriefcaseError('internal', 'the approval could not be consumed');
     }
     s.approvalId = approval.id;
+    const paymentHash = d.approvals.paymentHash(approval.id);
+    if (paymentHash) s.prepaid = { approvalId: approval.id, paymentHash };
     d.receipts.append('approval', s.caller, {
       event: 'consumed',
       approval_id: approval.id,
       call_hash: s.hash,
       tool: s.toolName,
+      ...(paymentHash ? { payment_hash: paymentHash } : {}),
     });
   }
   const reservation =
@@ -192,6 +199,33 @@ export function refusedResponse(
         `This call to ${s.toolName} needs ${tier} approval (${reason}). ` +
         `A person must approve it with \`${command}\` (approval ${approval.id}, expires ${approval.expires_at}). ` +
         'Once approved, retry the identical call: it will go through. A call with different arguments needs its own approval.',
+      approval: {
+        approval_id: approval.id,
+        expires_at: approval.expires_at,
+        wait_ms: d.settings().approvalWaitMs,
+        approve_command: command,
+      },
+    },
+  };
+}
+
+/** A payment waiting for a person (payment-approval.ts): the same hint as a call's approval. */
+export function paymentApprovalResponse(
+  d: PipelineDeps,
+  s: CallState,
+  receiptId: string,
+  e: { approval: ApprovalView; message: string },
+): ToolCallResponse {
+  const { approval } = e;
+  const command = cli('approvals', 'approve', approval.id);
+  return {
+    ok: false,
+    receipt_id: receiptId,
+    error: {
+      code: 'approval_required',
+      message:
+        `${e.message} A person must approve it with \`${command}\` (approval ${approval.id}, expires ${approval.expires_at}). ` +
+        `Once approved, retry the identical call to ${s.toolName}: it pays exactly this once. If the upstream then asks for a different amount or payee, that needs its own approval.`,
       approval: {
         approval_id: approval.id,
         expires_at: approval.expires_at,

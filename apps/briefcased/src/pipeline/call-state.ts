@@ -16,6 +16,11 @@ export interface CallState {
   estimated?: number;
   budgetOver?: string[];
   approvalId?: string;
+  /**
+   * A payment approval the admission consumed to let this call run (it approved the call and
+   * one exact payment): the payment step uses it for that payment only.
+   */
+  prepaid?: { approvalId: string; paymentHash: string };
   /** Public facts of the payment this call made (docs/payments.md), for its receipt and `_meta`. */
   payment?: Record<string, string>;
   /** Execution started: the call may have had effects (logged if its receipt cannot be written). */

@@ -2,6 +2,7 @@ import { PaymentRefused } from '@briefcase/payments';
 import { paymentFacts } from '../payments/service.ts';
 import type { Tool, ToolContext } from '../tools/tool.ts';
 import type { CallState } from './call-state.ts';
+import { paymentApprover } from './payment-approval.ts';
 import type { PipelineDeps } from './pipeline.ts';
 
 /**
@@ -10,15 +11,25 @@ import type { PipelineDeps } from './pipeline.ts';
  * are the tool's name and tags, the estimate is the tool's declared payment maximum, and every
  * payment — refused, settled or not — gets a `payment` receipt with public facts only.
  */
-export function paymentStep(d: PipelineDeps, s: CallState, tool: Tool): ToolContext['pay'] {
+export function paymentStep(
+  d: PipelineDeps,
+  s: CallState,
+  tool: Tool,
+  args: Record<string, unknown>,
+): ToolContext['pay'] {
   const payments = d.payments;
   if (!payments) return undefined;
   return async (challenge, retry) => {
     let outcome;
     try {
+      await payments.loadRails();
       outcome = await payments.flow.pay(
         challenge,
-        { purposes: [s.toolName, ...tool.tags], estimate: (offer) => tool.paymentEstimate?.(offer) ?? 0n },
+        {
+          purposes: [s.toolName, ...tool.tags],
+          estimate: (offer) => tool.paymentEstimate?.(offer) ?? 0n,
+          approve: paymentApprover(d, s, tool, args),
+        },
         retry,
       );
     } catch (e) {
@@ -38,7 +49,10 @@ export function paymentStep(d: PipelineDeps, s: CallState, tool: Tool): ToolCont
       }
       throw e;
     }
-    const facts = paymentFacts(outcome.grantId, outcome.budgetId, outcome.settlement);
+    const facts = {
+      ...paymentFacts(outcome.grantId, outcome.budgetId, outcome.settlement),
+      ...(outcome.approvalId ? { approval_id: outcome.approvalId } : {}),
+    };
     s.payment = facts;
     await d.commits.run(() =>
       d.receipts.append('payment', s.caller, { event: 'payment', tool: s.toolName, call_hash: s.hash, ...facts }),

@@ -12,7 +12,8 @@ import { StoreBusyError } from '../store/busy.ts';
 import type { CommitQueue } from '../store/commit-queue.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { Tool, ToolLog, ToolProgress } from '../tools/tool.ts';
-import { admit, refusedResponse } from './admission.ts';
+import { admit, paymentApprovalResponse, refusedResponse } from './admission.ts';
+import { PaymentApprovalRequired } from './payment-approval.ts';
 import { firewallOutput } from './firewall.ts';
 import { clip, elapsed, toToolErrorCode, type Caller, type CallState } from './call-state.ts';
 import { callInputProblem } from './call-input.ts';
@@ -214,7 +215,7 @@ export class CallPipeline {
         onProgress: events.onProgress,
         onLog: events.onLog,
         dataDir: d.dataDir,
-        pay: paymentStep(d, s, tool),
+        pay: paymentStep(d, s, tool, args),
         paidCredential: d.payments
           ? {
               get: (url: string) => d.payments?.flow.credentialFor(url),
@@ -236,6 +237,12 @@ export class CallPipeline {
         },
       });
     } catch (e) {
+      if (e instanceof PaymentApprovalRequired) {
+        // Nothing was paid: the 402 cost nothing, and the identical retry pays once approved.
+        s.approvalId = e.approval.id;
+        const failed = await this.#fail(s, 'approval_required', e.message, e.detail, reservation, 0);
+        return failed.ok || failed.receipt_id === null ? failed : paymentApprovalResponse(d, s, failed.receipt_id, e);
+      }
       const error =
         e instanceof BriefcaseError ? e : new BriefcaseError('upstream_error', `${s.toolName} failed`, String(e));
       // The request may have reached the upstream: keep the estimate counted unless it never left.

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AccessManifest, BriefcaseError } from '@briefcase/protocol';
+import { AccessManifest, BriefcaseError, PaymentDeclarations } from '@briefcase/protocol';
 import { writeFileAtomic } from '@briefcase/vault';
 
 export const REMOTES_FILE = 'remotes.json';
@@ -37,6 +37,8 @@ export const StdioRemote = z
      * `env_allow` and `env_secrets` add to its `env` and `secrets`.
      */
     access: AccessManifest.optional(),
+    /** The most one tool call may pay when the server asks for payment (x402's MCP transport). */
+    payments: PaymentDeclarations.optional(),
   })
   .strict();
 
@@ -67,6 +69,8 @@ export const HttpRemote = z
     timeout_ms: z.number().int().min(100).max(600_000).default(60_000),
     /** Hosts beyond the server's own and its authorization server's (issue 10). */
     access: AccessManifest.optional(),
+    /** The most one tool call may pay when the server asks for payment (x402's MCP transport). */
+    payments: PaymentDeclarations.optional(),
   })
   .strict();
 

@@ -9,7 +9,7 @@ import { loadRemotes, RemoteConfig, saveRemotes } from './config.ts';
 import type { Pin, PinStore } from './pins.ts';
 import { review, type ReviewedTool, type ReviewState } from './review.ts';
 import { RemoteMcpTool } from './remote-tool.ts';
-import { RemoteServer, type RemoteStatus } from './remote-server.ts';
+import type { RemoteServer, RemoteStatus } from './remote-server.ts';
 import { effectiveAccess, inferAccess } from './infer-access.ts';
 import { CatalogReview } from './catalog-review.ts';
 import { cli } from '../cli-hint.ts';
@@ -104,13 +104,14 @@ export class RemoteManager {
    * namespace of a builtin or connector tool (a connector added after it) stops the start: its
    * tools would pass for the connector's.
    */
-  start(): void {
+  async start(): Promise<void> {
     const configs = loadRemotes(this.#d.home);
     const problems = configs.flatMap((c) => {
       const owner = this.#d.registry.namespaceOwner(c.name);
       return owner ? [`remotes.json: server "${c.name}": ${this.#conflict(c.name, owner)}`] : [];
     });
     if (problems.length > 0) throw new BriefcaseError('invalid_config', problems.join('\n'));
+    if (configs.length > 0) await this.#load();
     for (const config of configs)
       this.#spawn(config)
         .connect()
@@ -136,6 +137,7 @@ export class RemoteManager {
     if (owner) throw new BriefcaseError('conflict', this.#conflict(config.name, owner));
     this.#d.pins.removeServer(config.name);
     this.#catalog.forget(config.name);
+    await this.#load();
     const server = this.#spawn(config);
     this.#firstReview.add(config.name);
     try {
@@ -340,8 +342,19 @@ export class RemoteManager {
     await Promise.all([...this.#servers.values()].map((s) => s.close()));
   }
 
+  #Server: typeof RemoteServer | undefined;
+
+  /**
+   * The MCP client (the SDK's client, transports and OAuth) on the first remote server only: a
+   * daemon without remotes never needs it, and eagerly it was ~10 MiB of resident memory (issue 13).
+   */
+  async #load(): Promise<void> {
+    this.#Server ??= (await import('./remote-server.ts')).RemoteServer;
+  }
+
+  /** After `#load()`: every caller awaits it first (a server exists only once it ran). */
   #spawn(config: RemoteConfig): RemoteServer {
-    const server: RemoteServer = new RemoteServer(config, {
+    const server: RemoteServer = new this.#Server!(config, {
       logger: this.#d.logger,
       vault: this.#d.vault,
       dpopKey: () => this.#d.dpopKey,

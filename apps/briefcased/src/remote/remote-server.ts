@@ -156,6 +156,8 @@ export class RemoteServer {
     onProgress?: ProgressCallback,
     onLog?: (entry: ToolLog) => void,
     traceparent?: string,
+    /** More `_meta` for this request (x402's `x402/payment` on a paid retry). SECRET: never logged. */
+    extraMeta?: Record<string, unknown>,
   ): Promise<CallToolResult> {
     let client: Client;
     try {
@@ -176,7 +178,7 @@ export class RemoteServer {
     try {
       // Trace context: a `traceparent` header on HTTP (tracedFetch) and, for every transport,
       // in `_meta` as MCP SEP-414 proposes (stdio has no headers).
-      const meta = { progressToken: request.token, ...(traceparent ? { traceparent } : {}) };
+      const meta = { ...extraMeta, progressToken: request.token, ...(traceparent ? { traceparent } : {}) };
       return (await withTraceparent(traceparent, () =>
         client.callTool(
           { name, arguments: args, _meta: meta },

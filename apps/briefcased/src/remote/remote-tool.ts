@@ -76,6 +76,22 @@ export class RemoteMcpTool implements Tool {
     return 0;
   }
 
+  /** The server's declared per-call payment maximum (remotes.json `payments`); 0n: none. */
+  paymentEstimate(offer: { network: string; asset: string }): bigint {
+    const declared = this.#declared(offer);
+    return declared ? BigInt(declared.max) : 0n;
+  }
+
+  paymentDecimals(offer: { network: string; asset: string }): number | undefined {
+    return this.#declared(offer)?.decimals;
+  }
+
+  #declared(offer: { network: string; asset: string }) {
+    return this.#remote.config.payments?.find(
+      (p) => p.network === offer.network && p.asset.toLowerCase() === offer.asset,
+    );
+  }
+
   pinProblem(): string | null {
     return this.#pinProblem();
   }
@@ -99,6 +115,7 @@ export class RemoteMcpTool implements Tool {
       span?.end(undefined, true);
       throw e;
     }
+    if (result.isError && ctx.pay) result = await this.#payIfAsked(result, args, ctx, span?.traceparent);
     const size = Buffer.byteLength(JSON.stringify(result));
     if (size > this.#maxResultBytes) {
       throw new BriefcaseError(
@@ -112,7 +129,40 @@ export class RemoteMcpTool implements Tool {
     return { result: out };
   }
 
-  #call(args: Record<string, unknown>, ctx: ToolContext, traceparent: string | undefined): Promise<CallToolResult> {
+  /**
+   * x402's MCP transport (docs/payments.md): a result asking for payment goes through the
+   * daemon's payment step — grant, ledger, approvals, the helper's signature — and the same
+   * tools/call is repeated once with `_meta["x402/payment"]`. A server that asks again after
+   * being paid is not paid twice: its second ask is an error.
+   */
+  async #payIfAsked(
+    result: CallToolResult,
+    args: Record<string, unknown>,
+    ctx: ToolContext,
+    traceparent: string | undefined,
+  ): Promise<CallToolResult> {
+    const x402 = await import('@briefcase/payments/x402');
+    const challenge = x402.mcpChallenge(`mcp:${this.server}/${this.#original}`, result);
+    if (!challenge || !ctx.pay) return result;
+    const paid = await ctx.pay(challenge, async (proof) => {
+      const retried = await this.#call(args, ctx, traceparent, x402.mcpPaymentMeta(proof));
+      return { response: x402.mcpRetryResponse(retried), value: retried };
+    });
+    if (x402.mcpPaymentRequired(paid)) {
+      throw new BriefcaseError(
+        'upstream_error',
+        `the MCP server "${this.server}" asked for payment again after it was paid; it is not paid twice`,
+      );
+    }
+    return paid;
+  }
+
+  #call(
+    args: Record<string, unknown>,
+    ctx: ToolContext,
+    traceparent: string | undefined,
+    extraMeta?: Record<string, unknown>,
+  ): Promise<CallToolResult> {
     return this.#remote.callTool(
       this.#original,
       args,
@@ -127,6 +177,7 @@ export class RemoteMcpTool implements Tool {
         : undefined,
       ctx.onLog,
       traceparent,
+      extraMeta,
     );
   }
 }

@@ -1,5 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { BriefcaseError } from '@briefcase/protocol';
 import { isBusy, StoreBusyError } from './busy.ts';
+import { fsyncOffThread, WalFile, type SyncFile } from './wal-sync.ts';
 
 interface Job {
   fn: () => unknown;
@@ -14,7 +16,11 @@ export interface CommitQueueOptions {
   afterRollback: () => void;
   /** How long a job waits for a write lock held by another process before it fails (ms). */
   lockWaitMs?: number;
+  /** How the WAL is made durable after a COMMIT (default: fsync off the event loop). */
+  syncFile?: SyncFile;
 }
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** First and largest pause between attempts to take a write lock another process holds. */
 const FIRST_RETRY_MS = 5;
@@ -31,6 +37,17 @@ const MAX_RETRY_MS = 250;
  * processes writing the same file. When another process holds the write lock, the queue waits for
  * it with timers (the event loop keeps serving) and fails a job with `StoreBusyError` once the
  * job has waited `lockWaitMs`.
+ *
+ * Durable before the answer, without fsync on the event loop: on a file database in WAL mode the
+ * queue commits with `synchronous=NORMAL` (SQLite writes the frames, no fsync) and then fsyncs the
+ * WAL on a thread-pool thread (`wal-sync.ts`); callers hear back only after that fsync. Batches
+ * that commit while an fsync is in flight wait for the next one (still one fsync per batch or
+ * fewer). Between its COMMIT and the fsync, a batch's rows are visible to readers of this
+ * database (the next batch's budget check counts a reservation not yet durable, which only
+ * errs on the safe side); no caller acts on them before the fsync. If an fsync fails, the queue
+ * fails closed: every pending and later job is rejected as `unavailable` until the daemon
+ * restarts (after a failed fsync the kernel may have dropped the dirty pages: a later fsync
+ * succeeding would prove nothing).
  */
 export class CommitQueue {
   readonly #db: DatabaseSync;
@@ -39,11 +56,28 @@ export class CommitQueue {
   #jobs: Job[] = [];
   #scheduled = false;
   #retryMs = 0;
+  /** Set on a file database in WAL mode: the queue fsyncs the WAL itself, off the event loop. */
+  readonly #wal: WalFile | undefined;
+  readonly #syncFile: SyncFile;
+  /** Committed, not yet durable: settled after the next fsync. */
+  #committed: { job: Job; outcome: Outcome }[] = [];
+  #syncing: Promise<void> | undefined;
+  #failed: BriefcaseError | undefined;
 
   constructor(db: DatabaseSync, options: CommitQueueOptions) {
     this.#db = db;
     this.#afterRollback = options.afterRollback;
     this.#lockWaitMs = options.lockWaitMs ?? 30_000;
+    this.#syncFile = options.syncFile ?? fsyncOffThread;
+    const location = db.location();
+    const mode = (db.prepare('PRAGMA journal_mode').get() as { journal_mode?: string } | undefined)?.journal_mode;
+    this.#wal = location && mode === 'wal' ? new WalFile(location) : undefined;
+  }
+
+  /** Waits for the fsync in flight, then closes the WAL handle. Call before closing the database. */
+  async close(): Promise<void> {
+    while (this.#syncing) await this.#syncing;
+    this.#wal?.close();
   }
 
   run<T>(fn: () => T): Promise<T> {
@@ -62,6 +96,21 @@ export class CommitQueue {
   }
 
   #flush(): void {
+    if (this.#failed) {
+      for (const job of this.#take()) job.reject(this.#failed);
+      return;
+    }
+    if (!this.#wal) return this.#transaction();
+    this.#db.exec('PRAGMA synchronous = NORMAL');
+    try {
+      this.#transaction();
+    } finally {
+      // Every other write on this connection (admin transactions, autocommit) keeps fsync at COMMIT.
+      this.#db.exec('PRAGMA synchronous = FULL');
+    }
+  }
+
+  #transaction(): void {
     const db = this.#db;
     try {
       db.exec('BEGIN IMMEDIATE');
@@ -76,7 +125,7 @@ export class CommitQueue {
     }
     this.#retryMs = 0;
     const jobs = this.#take();
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const outcomes: Outcome[] = [];
     for (const job of jobs) {
       db.exec('SAVEPOINT job');
       try {
@@ -101,11 +150,36 @@ export class CommitQueue {
       for (const job of jobs) job.reject(error);
       return;
     }
-    jobs.forEach((job, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) job.resolve(o.value);
-      else job.reject(o.error);
-    });
+    const done = jobs.map((job, i) => ({ job, outcome: outcomes[i]! }));
+    if (!this.#wal) return settle(done);
+    this.#committed.push(...done);
+    this.#sync();
+  }
+
+  /** One fsync at a time; what committed meanwhile waits for the next one. */
+  #sync(): void {
+    if (this.#syncing || this.#committed.length === 0) return;
+    const batch = this.#committed;
+    this.#committed = [];
+    const wal = this.#wal!;
+    this.#syncing = Promise.resolve()
+      .then(() => this.#syncFile(wal.fd()))
+      .then(
+        () => settle(batch),
+        (error: unknown) => {
+          this.#failed = new BriefcaseError(
+            'unavailable',
+            'the Briefcase could not make its database durable (fsync of the write-ahead log failed); tool calls fail until briefcased restarts: check the disk, then restart it',
+            error instanceof Error ? error.message : String(error),
+          );
+          for (const { job } of [...batch, ...this.#committed]) job.reject(this.#failed);
+          this.#committed = [];
+        },
+      )
+      .finally(() => {
+        this.#syncing = undefined;
+        this.#sync();
+      });
   }
 
   #take(): Job[] {
@@ -132,5 +206,12 @@ export class CommitQueue {
     }
     this.#retryMs = Math.min(MAX_RETRY_MS, this.#retryMs === 0 ? FIRST_RETRY_MS : this.#retryMs * 2);
     setTimeout(() => this.#flush(), this.#retryMs);
+  }
+}
+
+function settle(done: { job: Job; outcome: Outcome }[]): void {
+  for (const { job, outcome } of done) {
+    if (outcome.ok) job.resolve(outcome.value);
+    else job.reject(outcome.error);
   }
 }

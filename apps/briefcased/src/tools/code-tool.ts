@@ -52,6 +52,22 @@ export class CodeToolAdapter implements Tool {
     return 0;
   }
 
+  /** The manifest's `cost.payments` maximum for this asset; 0n when none is declared. */
+  paymentEstimate(offer: { network: string; asset: string }): bigint {
+    const declared = this.#declared(offer);
+    return declared ? BigInt(declared.max) : 0n;
+  }
+
+  paymentDecimals(offer: { network: string; asset: string }): number | undefined {
+    return this.#declared(offer)?.decimals;
+  }
+
+  #declared(offer: { network: string; asset: string }) {
+    return this.code.manifest.cost?.payments.find(
+      (p) => p.network === offer.network && p.asset.toLowerCase() === offer.asset,
+    );
+  }
+
   async execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutput> {
     const outcome = await this.code.call(args, {
       secret: (name) => ctx.secret(name).expose(),
@@ -60,6 +76,8 @@ export class CodeToolAdapter implements Tool {
       signal: ctx.signal,
       onProgress: ctx.onProgress,
       onLog: ctx.onLog,
+      // Only a tool that declares what it may pay gets the payment step; others see the 402.
+      pay: this.code.manifest.cost?.payments && ctx.pay ? ctx.pay : undefined,
     });
     if (!outcome.ok) return { result: textResult(`the tool failed: ${outcome.error}`, true) };
     return { result: toResult(outcome.value) };

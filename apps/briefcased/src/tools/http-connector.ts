@@ -105,6 +105,12 @@ export class HttpConnectorTool implements Tool {
     return declared ? BigInt(declared.max) : 0n;
   }
 
+  paymentDecimals(offer: { network: string; asset: string }): number | undefined {
+    return this.#manifest.cost.payments?.find(
+      (p) => p.network === offer.network && p.asset.toLowerCase() === offer.asset,
+    )?.decimals;
+  }
+
   /** request.timeout_ms, and with an access manifest its `limits.call_ms`: the lower wins. */
   #timeoutMs(): number {
     const m = this.#manifest;

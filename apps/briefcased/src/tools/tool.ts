@@ -87,6 +87,8 @@ export interface Tool {
    * units); 0n when the tool declares nothing for it. Above it, a person must approve.
    */
   paymentEstimate?(offer: { network: string; asset: string }): bigint;
+  /** The asset's decimals, if the tool's manifest declares them (what a payment approval shows). */
+  paymentDecimals?(offer: { network: string; asset: string }): number | undefined;
   execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutput>;
   /**
    * What a remote MCP tool is (server, original name, definition hash): its call hash covers it,

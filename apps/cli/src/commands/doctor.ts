@@ -1,10 +1,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
 import { join } from 'node:path';
 // The daemon's modules one by one, not its index (which loads the whole daemon): start-up time.
 import { loadConfig } from '@briefcase/briefcased/config';
 import { softwareKeysWarning } from '@briefcase/briefcased/init';
 import type { DataPaths } from '@briefcase/briefcased/paths';
-import { KEY_ROLES, readPublicKey, readPublicKeys } from '@briefcase/keys';
+import { KEY_ROLES, readPaymentKey, readPublicKey, readPublicKeys } from '@briefcase/keys';
 import { compilePolicy } from '@briefcase/policy';
 import { isolationSupport, processLimitHolds } from '@briefcase/sandbox';
 import { loadMasterKey, masterKeyExists } from '@briefcase/vault';
@@ -25,7 +26,12 @@ const fail = (code: string, message: string): Check => ({ code, ok: false, level
 export async function doctorChecks(paths: DataPaths, client: AdminClient | null): Promise<Check[]> {
   const checks: Check[] = [];
   if (!existsSync(paths.home)) {
-    checks.push(fail('data_dir_missing', `${paths.home} does not exist: run \`briefcase init\``));
+    checks.push(
+      fail(
+        'data_dir_missing',
+        `${paths.home} does not exist: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\``,
+      ),
+    );
     return checks;
   }
   checks.push(permissionsCheck(paths.home));
@@ -43,13 +49,23 @@ export async function doctorChecks(paths: DataPaths, client: AdminClient | null)
         ? pass('policy_valid', `${paths.policy} is valid (${compiled.value.ids.length} policies)`)
         : fail('policy_invalid', `${paths.policy}: ${compiled.error.join('; ')}`),
     );
-  } else checks.push(fail('policy_missing', `${paths.policy} does not exist: run \`briefcase init\``));
+  } else
+    checks.push(
+      fail(
+        'policy_missing',
+        `${paths.policy} does not exist: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\``,
+      ),
+    );
   checks.push(...(await connectorChecks(paths)));
 
   const source = masterKeyExists(paths.home);
   const receiptsKey = readPublicKey(paths.home, 'receipts');
-  if (!source) checks.push(fail('keys_missing', 'no vault master key: run `briefcase init`'));
-  else if (!receiptsKey) checks.push(fail('keys_missing', 'no receipt-signing key: run `briefcase init`'));
+  if (!source)
+    checks.push(fail('keys_missing', `no vault master key: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\``));
+  else if (!receiptsKey)
+    checks.push(
+      fail('keys_missing', `no receipt-signing key: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\``),
+    );
   else {
     checks.push(pass('keys_present', `vault master key (${source}) and receipt-signing key ${receiptsKey.keyId}`));
     if (source === 'keychain') {
@@ -70,6 +86,14 @@ export async function doctorChecks(paths: DataPaths, client: AdminClient | null)
           ? 'software, exportable by anyone with the vault master key'
           : `${current.backend}, non-exportable`;
       checks.push(pass(`key_${role}`, `${role}: ${current.algorithm} key ${current.keyId} (${where})`));
+    }
+    const payment = readPaymentKey(paths.home);
+    if (payment) {
+      const where =
+        payment.backend === 'software'
+          ? 'software, exportable by anyone with the vault master key'
+          : `${payment.backend}, non-exportable`;
+      checks.push(pass('key_payment', `payment: ES256K wallet ${payment.address} (${where})`));
     }
     const w = softwareKeysWarning(paths.home, source);
     if (w) checks.push({ code: w.code, ok: true, level: 'warning', message: w.message });

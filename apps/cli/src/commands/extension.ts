@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
 import { resolve } from 'node:path';
 import type { DataPaths } from '@briefcase/briefcased/paths';
 import { BROWSERS, InstallError, installNativeHost, uninstallNativeHost, type Browser } from '@briefcase/extension';
@@ -35,7 +36,9 @@ export function extensionInstall(paths: DataPaths, o: ExtensionFlags, json: bool
     installNativeHost({ browser: browserOf(o.browser), userDataDir: profile(o), home: paths.home }),
   );
   if (!existsSync(paths.adminToken)) {
-    warn(`warning: ${paths.home} is not initialised yet: run \`briefcase init\` and \`briefcase start\``);
+    warn(
+      `warning: ${paths.home} is not initialised yet: run \`${cliCommand(...homeArgsFor(paths.home), 'init')}\` and \`${cliCommand(...homeArgsFor(paths.home), 'start')}\``,
+    );
   }
   if (json) return printJson(report);
   print(`Registered the native messaging host ${report.host_name} for ${report.browser}:`);

@@ -59,7 +59,7 @@ export async function grantsCreate(c: AdminClient, o: GrantCreateFlags): Promise
 export async function grantsList(c: AdminClient, json: boolean): Promise<void> {
   const answer = await c.get<{ wallet: string | null; grants: GrantView[] }>('/v1/admin/grants');
   if (json) return printJson(answer);
-  print(`Wallet: ${answer.wallet ?? 'none (briefcase payments wallet-create)'}`);
+  print(`Wallet: ${answer.wallet ?? 'none (briefcase keys create --role payment --backend software|pkcs11 …)'}`);
   if (answer.grants.length === 0) return print('No spending grants.');
   print(
     table([

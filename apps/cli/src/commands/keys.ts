@@ -10,10 +10,12 @@ import {
   pinSecretName,
   readPublicKey,
   readPublicKeys,
+  readPaymentKey,
   type KeyAlgorithm,
   type KeyRole,
 } from '@briefcase/keys';
 import { BriefcaseError } from '@briefcase/protocol/errors';
+import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
 import { loadMasterKey, moveMasterKey, openKeychain, Secret, Vault } from '@briefcase/vault';
 import type { AdminClient } from '../client.ts';
 import { print, printJson, table } from '../output.ts';
@@ -21,7 +23,17 @@ import { askHidden } from '../prompt.ts';
 
 /** `briefcase keys list`: read from the data directory, so it works without the daemon. */
 export function keysList(paths: DataPaths, json: boolean): void {
-  const keys = KEY_ROLES.flatMap((role) =>
+  const keys: {
+    role: string;
+    algorithm: string;
+    backend: string;
+    non_exportable: boolean;
+    key_id: string;
+    thumbprint: string;
+    created_at: string;
+    retired_at: string | null;
+    address?: string;
+  }[] = KEY_ROLES.flatMap((role) =>
     readPublicKeys(paths.home, role).map((k) => ({
       role,
       algorithm: k.algorithm,
@@ -33,6 +45,20 @@ export function keysList(paths: DataPaths, json: boolean): void {
       retired_at: k.retiredAt,
     })),
   );
+  const payment = readPaymentKey(paths.home);
+  if (payment) {
+    keys.push({
+      role: 'payment',
+      algorithm: payment.algorithm,
+      backend: payment.backend,
+      non_exportable: payment.backend === 'pkcs11',
+      key_id: payment.key_id,
+      thumbprint: payment.key_id,
+      created_at: payment.created_at,
+      retired_at: null,
+      address: payment.address,
+    });
+  }
   const deviceId = readPublicKey(paths.home, 'identity')?.keyId ?? null;
   if (json) return printJson({ device_id: deviceId, keys });
   if (deviceId) print(`device_id ${deviceId} (the identity key's thumbprint)\n`);
@@ -45,7 +71,7 @@ export function keysList(paths: DataPaths, json: boolean): void {
         k.backend,
         String(k.non_exportable),
         k.thumbprint,
-        k.retired_at ? `retired ${k.retired_at}` : 'current',
+        k.retired_at ? `retired ${k.retired_at}` : k.address ? `current, address ${k.address}` : 'current',
       ]),
     ]),
   );
@@ -68,7 +94,7 @@ export async function keysRotate(
   );
   if (r.logged_out.length > 0) {
     print(
-      `Tokens bound to the old DPoP key were revoked; log in again: ${r.logged_out.map((n) => `briefcase remote login ${n}`).join('; ')}`,
+      `Tokens bound to the old DPoP key were revoked; log in again: ${r.logged_out.map((n) => c.command('remote', 'login', n)).join('; ')}`,
     );
   }
 }
@@ -144,6 +170,7 @@ export interface KeysCreateFlags {
  * which holds the current keys, must be stopped.
  */
 export async function keysCreate(paths: DataPaths, o: KeysCreateFlags, json: boolean): Promise<void> {
+  if (o.role === 'payment') return (await import('./payment-key.ts')).paymentKeyCreate(paths, o, json);
   const role = parseRole(o.role);
   if (o.backend !== 'software' && o.backend !== 'pkcs11') {
     throw new BriefcaseError('bad_request', `--backend must be software or pkcs11 (not "${o.backend}")`);
@@ -151,7 +178,7 @@ export async function keysCreate(paths: DataPaths, o: KeysCreateFlags, json: boo
   if (await daemonAnswers(paths.socket)) {
     throw new BriefcaseError(
       'conflict',
-      `stop the daemon first: it holds the current ${role} key (or use \`briefcase keys rotate --role ${role}\` for a software key)`,
+      `stop the daemon first: it holds the current ${role} key (or use \`${cliCommand(...homeArgsFor(paths.home), 'keys', 'rotate', '--role', role)}\` for a software key)`,
     );
   }
   // The master key seals software keys, the saved PIN, and the OAuth tokens a dpop change drops.
@@ -213,7 +240,7 @@ export async function keysCreate(paths: DataPaths, o: KeysCreateFlags, json: boo
   }
   if (loggedOut.length > 0) {
     print(
-      `Tokens bound to the old DPoP key were dropped; log in again: ${loggedOut.map((n) => `briefcase remote login ${n}`).join('; ')}`,
+      `Tokens bound to the old DPoP key were dropped; log in again: ${loggedOut.map((n) => cliCommand(...homeArgsFor(paths.home), 'remote', 'login', n)).join('; ')}`,
     );
   }
 }
@@ -233,7 +260,9 @@ function dropDpopBoundTokens(vault: Vault): string[] {
 }
 
 function parseRole(role: string): KeyRole {
-  if (!isKeyRole(role)) throw new BriefcaseError('bad_request', `--role must be one of ${KEY_ROLES.join(', ')}`);
+  if (!isKeyRole(role)) {
+    throw new BriefcaseError('bad_request', `--role must be one of ${[...KEY_ROLES, 'payment'].join(', ')}`);
+  }
   return role;
 }
 

@@ -5,6 +5,7 @@ import { daemonAnswers, type DataPaths } from '@briefcase/briefcased/paths';
 import { BriefcaseError } from '@briefcase/protocol/errors';
 import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
 import type { AdminClient } from '../client.ts';
+import { DAEMON_NODE_FLAGS } from '../daemon-flags.ts';
 import { mcpClientConfig } from '../mcp-entry.ts';
 import { print, printJson, warn } from '../output.ts';
 import { oneLine } from '../safe-text.ts';
@@ -75,12 +76,16 @@ export async function startDetached(paths: DataPaths, startArgs: string[], json:
   const outFile = join(paths.logs, 'start.log');
   const out = openSync(outFile, 'w', 0o600);
   const entry = process.argv[1]!;
-  const child = spawn(process.execPath, [entry, '--home', paths.home, 'start', ...startArgs, '--detached-child'], {
-    detached: true,
-    stdio: ['ignore', out, out],
-    env: detachedEnv(),
-    cwd: paths.home,
-  });
+  const child = spawn(
+    process.execPath,
+    [...DAEMON_NODE_FLAGS, entry, '--home', paths.home, 'start', ...startArgs, '--detached-child'],
+    {
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: detachedEnv(),
+      cwd: paths.home,
+    },
+  );
   closeSync(out);
   let exited: number | null | undefined;
   child.once('exit', (code, signal) => (exited = code ?? (signal ? 128 : 1)));

@@ -1,4 +1,5 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { cliCommand, homeArgsFor } from '@briefcase/protocol/invocation';
 import { join } from 'node:path';
 import { serverLogFile, type DataPaths } from '@briefcase/briefcased/paths';
 import { BriefcaseError } from '@briefcase/protocol/errors';
@@ -30,7 +31,7 @@ export async function logs(paths: DataPaths, o: LogsFlags): Promise<void> {
     if (!SERVER_NAME.test(o.server)) {
       throw new BriefcaseError(
         'bad_request',
-        `--server ${oneLine(o.server)}: not a server name (1-32 characters of a-z 0-9 _ -); see \`briefcase remote list\``,
+        `--server ${oneLine(o.server)}: not a server name (1-32 characters of a-z 0-9 _ -); see \`${cliCommand(...homeArgsFor(paths.home), 'remote', 'list')}\``,
       );
     }
     file = serverLogFile(paths.home, o.server);
@@ -41,7 +42,7 @@ export async function logs(paths: DataPaths, o: LogsFlags): Promise<void> {
       'not_found',
       o.server !== undefined
         ? `no log for ${o.server} at ${file}: a stdio server's stderr is logged once it has started (HTTP servers have none)`
-        : `no daemon log at ${file}: start the daemon with \`briefcase start\``,
+        : `no daemon log at ${file}: start the daemon with \`${cliCommand(...homeArgsFor(paths.home), 'start')}\``,
     );
   }
   let position = 0;

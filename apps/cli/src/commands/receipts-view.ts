@@ -42,7 +42,7 @@ export async function receiptsList(c: AdminClient, f: ReceiptsListFlags, json: b
   );
   const last = receipts[receipts.length - 1]!;
   if (receipts.length >= Number(f.limit ?? 50) && last.seq > 1)
-    print(`(older: briefcase receipts list --before ${last.seq})`);
+    print(`(older: ${c.command('receipts', 'list', '--before', String(last.seq))})`);
 }
 
 /** `briefcase receipts show ID`: one receipt, its fields one per line. */
@@ -50,7 +50,7 @@ export async function receiptsShow(c: AdminClient, id: string, json: boolean): P
   if (!/^r\d{1,12}-[0-9a-f]{12}$/.test(id)) {
     throw new BriefcaseError(
       'bad_request',
-      `${oneLine(clip(id, 40))} is not a receipt id (r<seq>-<12 hex>, as \`briefcase receipts list\` shows)`,
+      `${oneLine(clip(id, 40))} is not a receipt id (r<seq>-<12 hex>, as \`${c.command('receipts', 'list')}\` shows)`,
     );
   }
   const receipt = await c.get<{

@@ -53,6 +53,24 @@ export interface RemoteAddFlags {
   allowNet?: string[];
   allowPrivate?: boolean;
   isolation?: string;
+  pay?: string[];
+}
+
+/** `--pay NETWORK,ASSET,MAX[,DECIMALS]`: the most one call may pay (docs/payments.md). */
+function paymentsFromFlags(o: RemoteAddFlags): Record<string, unknown> {
+  if (!o.pay) return {};
+  return {
+    payments: o.pay.map((entry) => {
+      const [network, asset, max, decimals, ...rest] = entry.split(',');
+      if (!network || !asset || !max || rest.length || !/^(0|[1-9][0-9]*)$/.test(max)) {
+        throw new BriefcaseError(
+          'bad_request',
+          `--pay ${entry}: expected NETWORK,ASSET,MAX[,DECIMALS] with MAX in atomic units, e.g. eip155:8453,0x8335…2913,100000,6`,
+        );
+      }
+      return { network, asset: asset.toLowerCase(), max, ...(decimals ? { decimals: Number(decimals) } : {}) };
+    }),
+  };
 }
 
 /** An access manifest from --allow-* flags, or undefined when none is given (the daemon infers one). */
@@ -128,6 +146,7 @@ export async function remoteAdd(
       env_allow: o.envAllow ?? [],
       env_secrets: envSecrets,
       ...(access ? { access } : {}),
+      ...paymentsFromFlags(o),
       ...timeout,
     };
   } else {
@@ -137,7 +156,15 @@ export async function remoteAdd(
       ...(o.clientMetadataUrl ? { client_metadata_url: o.clientMetadataUrl } : {}),
     };
     const access = accessFromFlags(o);
-    body = { name, transport: 'http', url: o.url, oauth, ...(access ? { access } : {}), ...timeout };
+    body = {
+      name,
+      transport: 'http',
+      url: o.url,
+      oauth,
+      ...(access ? { access } : {}),
+      ...paymentsFromFlags(o),
+      ...timeout,
+    };
   }
   const summary = await c.post<RemoteSummary>('/v1/admin/remotes', body);
   if (json) return printJson(summary);
@@ -153,7 +180,7 @@ export async function remoteAdd(
     print(toolLines(pinned).join('\n'));
   } else if (summary.status !== 'connected') {
     print(
-      'No tools listed yet: once it connects, review them with `briefcase remote list` and accept with `briefcase remote pin`.',
+      `No tools listed yet: once it connects, review them with \`${c.command('remote', 'list')}\` and accept with \`${c.command('remote', 'pin', name)}\`.`,
     );
   }
 }
@@ -161,7 +188,7 @@ export async function remoteAdd(
 export async function remoteList(c: AdminClient, json: boolean): Promise<void> {
   const { servers } = await c.get<{ servers: RemoteSummary[] }>('/v1/admin/remotes');
   if (json) return printJson({ servers });
-  if (servers.length === 0) return print('No remote MCP servers. Add one with `briefcase remote add`.');
+  if (servers.length === 0) return print(`No remote MCP servers. Add one with \`${c.command('remote', 'add')}\`.`);
   print(
     table([
       ['NAME', 'TRANSPORT', 'STATUS', 'AUTH', 'TOOLS', 'NEW', 'CHANGED', 'TARGET'],
@@ -180,7 +207,9 @@ export async function remoteList(c: AdminClient, json: boolean): Promise<void> {
   for (const s of servers) {
     const held = toolLines(s.tools, (t) => t.state !== 'pinned');
     if (held.length === 0) continue;
-    print(`\n${s.name}: hidden from the agent until reviewed (\`briefcase remote pin ${s.name}\` accepts them):`);
+    print(
+      `\n${s.name}: hidden from the agent until reviewed (\`${c.command('remote', 'pin', s.name)}\` accepts them):`,
+    );
     print(held.join('\n'));
   }
 }
@@ -230,7 +259,7 @@ export async function remoteLogin(c: AdminClient, name: string, wait: boolean, j
     await new Promise((r) => setTimeout(r, 500));
   }
   if (json) printJson({ authorization_url, ok: false });
-  else print('Gave up waiting; `briefcase remote list` shows the state.');
+  else print(`Gave up waiting; \`${c.command('remote', 'list')}\` shows the state.`);
   return 1;
 }
 

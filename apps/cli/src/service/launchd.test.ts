@@ -34,7 +34,14 @@ describe('launchd agent plist', () => {
     assert.match(plist, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<!DOCTYPE plist/);
     const s = strings(plist);
     assert.equal(s[0], LAUNCHD_LABEL);
-    assert.deepEqual(s.slice(1, 6), [layout.node, layout.cli, '--home', layout.home, 'start']);
+    assert.deepEqual(s.slice(1, 7), [
+      layout.node,
+      '--max-semi-space-size=2',
+      layout.cli,
+      '--home',
+      layout.home,
+      'start',
+    ]);
     assert.match(plist, /<key>BRIEFCASE_HOME<\/key><string>\/Users\/ada\/\.briefcase<\/string>/);
     assert.match(plist, /<key>RunAtLoad<\/key><true\/>/);
     assert.match(plist, /<key>KeepAlive<\/key><dict><key>SuccessfulExit<\/key><false\/><\/dict>/);

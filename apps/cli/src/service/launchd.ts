@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { DAEMON_NODE_FLAGS } from '../daemon-flags.ts';
 
 /**
  * The macOS launchd agent of a person's own daemon (`briefcase service install --launchd`,
@@ -42,7 +43,7 @@ export function checkLaunchAgent(l: LaunchAgentLayout): string[] {
 }
 
 export function launchAgentPlist(l: LaunchAgentLayout): string {
-  const args = [l.node, l.cli, '--home', l.home, 'start'];
+  const args = [l.node, ...DAEMON_NODE_FLAGS, l.cli, '--home', l.home, 'start'];
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">',

@@ -37,7 +37,7 @@ describe('service unit (docs/service.md)', () => {
     assert.deepEqual(value(unit, 'Group'), ['briefcase']);
     assert.deepEqual(value(unit, 'SupplementaryGroups'), ['briefcase-agents']);
     assert.deepEqual(value(unit, 'ExecStart'), [
-      '/usr/local/bin/node /opt/briefcase/apps/cli/bin/briefcase.js --home /var/lib/briefcase start --agent-socket /run/briefcase/agent.sock --agent-group briefcase-agents',
+      '/usr/local/bin/node --max-semi-space-size=2 /opt/briefcase/apps/cli/bin/briefcase.js --home /var/lib/briefcase start --agent-socket /run/briefcase/agent.sock --agent-group briefcase-agents',
     ]);
     assert.deepEqual(value(unit, 'RuntimeDirectory'), ['briefcase']);
     assert.deepEqual(value(unit, 'RuntimeDirectoryMode'), ['0750']);
@@ -73,7 +73,14 @@ describe('service unit (docs/service.md)', () => {
 
   it('is the same text for the same layout', () => {
     assert.equal(serviceUnit(LAYOUT), serviceUnit({ ...LAYOUT }));
-    assert.deepEqual(execStart(LAYOUT).slice(2, 5), ['--home', '/var/lib/briefcase', 'start']);
+    // The daemon's V8 flags (issue 13) come before the script, then the command.
+    assert.deepEqual(execStart(LAYOUT).slice(1, 6), [
+      '--max-semi-space-size=2',
+      LAYOUT.cli,
+      '--home',
+      '/var/lib/briefcase',
+      'start',
+    ]);
   });
 
   it('refuses names and paths that would break or widen the unit', () => {

@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { DAEMON_NODE_FLAGS } from '../daemon-flags.ts';
 
 /**
  * The systemd unit of a dedicated-user install (docs/service.md). Pure: the same options give
@@ -82,6 +83,7 @@ function isInside(path: string, dir: string): boolean {
 export function execStart(l: ServiceLayout): string[] {
   return [
     l.node,
+    ...DAEMON_NODE_FLAGS,
     l.cli,
     '--home',
     l.home,

@@ -231,6 +231,10 @@ export function stubBackend(opts: { sample?: boolean } = {}): StubBackend {
     receipt: (id) => (id === 'r1' ? { seq: 1, kind: 'tool_call' } : undefined),
     verify: async () => ({ ok: true, records: 1, checkpoints: 0, assertions: 0, problems: [] }),
     spend: () => (sample ? SAMPLE.spend : { currency: 'USD', caps: [], series: [] }),
+    grants: () => ({ wallet: null, grants: [] }),
+    revokeGrant: (id) => {
+      throw new BriefcaseError('not_found', `no active grant ${id}`);
+    },
     remotes: () => (sample ? SAMPLE.remotes : []),
     connectors: () => (sample ? SAMPLE.connectors : []),
     keys: () => (sample ? SAMPLE.keys : []),

@@ -3,6 +3,7 @@ import { loadSession, onSessionChange, post, type SessionInfo } from './api.ts';
 import { useRoute } from './route.ts';
 import { Approvals } from './pages/Approvals.tsx';
 import { Enrol, Recovery } from './pages/Enrol.tsx';
+import { Grants } from './pages/Grants.tsx';
 import { Operations } from './pages/Operations.tsx';
 import { Passkeys } from './pages/Passkeys.tsx';
 import { Receipt, Receipts } from './pages/Receipts.tsx';
@@ -17,6 +18,7 @@ const NAV: [string, string][] = [
   ['operations', 'Operations'],
   ['receipts', 'Receipts'],
   ['spend', 'Spend'],
+  ['grants', 'Grants'],
   ['remotes', 'Remote servers'],
   ['connectors', 'Connectors'],
   ['keys', 'Keys'],
@@ -35,6 +37,8 @@ function SignedIn({ route }: { route: string[] }) {
       return id ? <Receipt id={id} /> : <Receipts />;
     case 'spend':
       return <Spend />;
+    case 'grants':
+      return <Grants />;
     case 'remotes':
       return <Remotes />;
     case 'connectors':

@@ -113,6 +113,28 @@ export interface KeyView {
   key_id: string;
 }
 
+export interface GrantLimitView {
+  rail: string;
+  network: string;
+  asset: string;
+  total: string;
+  velocity: { amount: string; count: number; window_seconds: number };
+  approval_above?: string;
+  settled: string;
+  reserved: string;
+}
+
+export interface GrantView {
+  grant_id: string;
+  state: 'active' | 'revoked' | 'expired';
+  limits: GrantLimitView[];
+  payees: string[];
+  purposes: string[];
+  created_at: string;
+  expires_at: string;
+  revoked_at?: string;
+}
+
 export interface DoctorCheck {
   name: string;
   ok: boolean;

@@ -1,27 +1,29 @@
 /**
- * The payment-helper process (AC-6.1): holds the wallet key and signs only EIP-3009 transfers
- * that a verifying grant authorizes. Started by the daemon with an empty environment; speaks
- * JSON lines on stdin/stdout. First line: `{init: {masterKey, sealed, address, aad, trust}}`.
- * Then `{id, typed, authorization}` → `{id, signature}` or `{id, error}`.
+ * The payment-helper process (AC-6.1): holds the payment key (@briefcase/keys role `payment`,
+ * software or PKCS#11) and signs only EIP-3009 transfers that a verifying grant authorizes.
+ * Started by the daemon with an empty environment (but for a PKCS#11 module's own variables);
+ * speaks JSON lines on stdin/stdout. First line: `{init: {home, masterKey, pin?, legacy?,
+ * address, trust}}`. Then `{id, typed, authorization}` → `{id, signature}` or `{id, error}`.
  */
 import { createInterface } from 'node:readline';
-import { open } from '@briefcase/vault';
-import { privateKeyToAccount } from 'viem/accounts';
-import type { Hex } from 'viem';
+import { openPaymentSigner, type PaymentSigner } from '@briefcase/keys';
+import { bytesToHex, hashTypedData, hexToBytes, type Hex } from 'viem';
 import type { PaymentAuthorization } from '../backend.ts';
 import { PaymentError } from '../errors.ts';
 import { checkGrantAuthorizes } from '../grant-authorizes.ts';
 import { checkTransferAuthorization, type TypedDataRequest } from '../x402/authorize.ts';
 
 interface Init {
+  home: string;
   masterKey: string;
-  sealed: { nonce: string; ct: string; tag: string };
+  pin?: string;
+  /** The pre-role wallet file's sealed key (payments/evm-wallet.json), while it is still used. */
+  legacy?: { sealed: { nonce: string; ct: string; tag: string }; aad: string };
   address: string;
-  aad: string;
   trust: { issuers: string[]; gateway: string };
 }
 
-let account: ReturnType<typeof privateKeyToAccount> | undefined;
+let signer: PaymentSigner | undefined;
 let trust: Init['trust'] | undefined;
 const send = (m: unknown) => process.stdout.write(`${JSON.stringify(m)}\n`);
 
@@ -33,20 +35,29 @@ for await (const line of createInterface({ input: process.stdin })) {
     continue;
   }
   if (msg.init) {
-    const key = open(Buffer.from(msg.init.masterKey, 'base64'), msg.init.sealed, msg.init.aad).toString('hex');
-    account = privateKeyToAccount(`0x${key}` as Hex);
-    trust = msg.init.trust;
-    send({ ready: account.address.toLowerCase() === msg.init.address ? account.address : null });
+    try {
+      const { home, masterKey, pin, legacy } = msg.init;
+      signer = openPaymentSigner(home, Buffer.from(masterKey, 'base64'), pin, legacy);
+      trust = msg.init.trust;
+      send({ ready: signer.address === msg.init.address.toLowerCase() ? signer.address : null });
+    } catch (e) {
+      send({ ready: null, detail: (e as Error).message.slice(0, 300) });
+    }
     continue;
   }
   const id = msg.id;
   try {
-    if (!account || !trust || !msg.typed || !msg.authorization) throw new PaymentError('signing_refused', 'not ready');
+    if (!signer || !trust || !msg.typed || !msg.authorization) throw new PaymentError('signing_refused', 'not ready');
     const now = Date.now();
     checkGrantAuthorizes(msg.authorization, { ...trust, now });
-    checkTransferAuthorization(msg.typed, msg.authorization, account.address, now);
-    const signature = await account.signTypedData(msg.typed as Parameters<typeof account.signTypedData>[0]);
-    send({ id, signature });
+    checkTransferAuthorization(msg.typed, msg.authorization, signer.address as Hex, now);
+    const digest = hashTypedData(msg.typed as Parameters<typeof hashTypedData>[0]);
+    const sig = await signer.signDigest(hexToBytes(digest));
+    // Ethereum's 65-byte form: r ‖ s ‖ v with v = 27 + recovery id (s is already low).
+    const rsv = new Uint8Array(65);
+    rsv.set(sig.subarray(0, 64));
+    rsv[64] = 27 + sig[64]!;
+    send({ id, signature: bytesToHex(rsv) });
   } catch (e) {
     send({
       id,

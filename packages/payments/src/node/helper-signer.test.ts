@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { jwkThumbprint, type PublicJwk } from '@briefcase/crypto';
+import { createPaymentKey } from '@briefcase/keys';
 import { seal } from '@briefcase/vault';
 import { recoverTypedDataAddress } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
@@ -23,20 +27,17 @@ const issuer = {
   keyId: jwkThumbprint(jwk),
   sign: async (m: Uint8Array) => sign(null, m, privateKey),
 };
-const walletKey = generatePrivateKey();
-const address = privateKeyToAccount(walletKey).address.toLowerCase();
+const home = mkdtempSync(join(tmpdir(), 'bc-helper-'));
 const masterKey = new Uint8Array(32).fill(7);
-const aad = `test:${address}`;
+const { address } = createPaymentKey(home, { backend: 'software', masterKey });
 const asset = `0x${'aa'.repeat(20)}`;
 const payee = `0x${'bb'.repeat(20)}`;
-const helper = new HelperSigner({
-  masterKey,
-  sealed: seal(masterKey, Buffer.from(walletKey.slice(2), 'hex'), aad),
-  address,
-  aad,
-  trust: () => ({ issuers: [issuer.keyId], gateway: issuer.keyId }),
+const trust = () => ({ issuers: [issuer.keyId], gateway: issuer.keyId });
+const helper = new HelperSigner({ home, masterKey, address, trust });
+after(() => {
+  helper.close();
+  rmSync(home, { recursive: true, force: true });
 });
-after(() => helper.close());
 
 const grant = await signGrant(
   {
@@ -72,7 +73,7 @@ const authz = (g: SpendingGrant = grant, over: Partial<PaymentAuthorization> = {
   ...over,
 });
 
-const typed = (to = payee, value = 500n) => ({
+const typed = (to = payee, value = 500n, from = address) => ({
   domain: { name: 'T', version: '2', chainId: 31337, verifyingContract: asset },
   types: {
     TransferWithAuthorization: [
@@ -86,7 +87,7 @@ const typed = (to = payee, value = 500n) => ({
   },
   primaryType: 'TransferWithAuthorization',
   message: {
-    from: address,
+    from,
     to,
     value,
     validAfter: 0n,
@@ -129,4 +130,38 @@ test('refuses typed data or an authorization outside the grant', async () => {
   await refused(helper.signTransfer(typed(payee, 501n), authz())); // more than authorized
   await refused(helper.signTransfer(typed(), authz(grant, { payee: `0x${'cc'.repeat(20)}` }))); // payee not in grant
   await refused(helper.signTransfer(typed(payee, 1500n), authz(grant, { maxAmount: '1500' }))); // above the grant
+});
+
+test('a wallet file from before the payment role still signs (no payment key yet)', async () => {
+  const empty = mkdtempSync(join(tmpdir(), 'bc-helper-legacy-'));
+  const walletKey = generatePrivateKey();
+  const legacyAddress = privateKeyToAccount(walletKey).address.toLowerCase();
+  const aad = `briefcase:payment-wallet:evm:v1:${legacyAddress}`;
+  const legacy = new HelperSigner({
+    home: empty,
+    masterKey,
+    address: legacyAddress,
+    legacy: { sealed: seal(masterKey, Buffer.from(walletKey.slice(2), 'hex'), aad), aad },
+    trust,
+  });
+  try {
+    const t = typed(payee, 500n, legacyAddress);
+    const signature = await legacy.signTransfer(t, authz());
+    const recovered = await recoverTypedDataAddress({ ...t, signature } as unknown as Parameters<
+      typeof recoverTypedDataAddress
+    >[0]);
+    assert.equal(recovered.toLowerCase(), legacyAddress);
+  } finally {
+    legacy.close();
+    rmSync(empty, { recursive: true, force: true });
+  }
+});
+
+test('a helper told another address than the payment key opens refuses to start', async () => {
+  const wrong = new HelperSigner({ home, masterKey, address: `0x${'dd'.repeat(20)}`, trust });
+  try {
+    await refused(wrong.signTransfer(typed(), authz()));
+  } finally {
+    wrong.close();
+  }
 });

@@ -6,17 +6,33 @@ import { PaymentError } from '../errors.ts';
 import type { X402Signer } from '../x402/signer.ts';
 
 export interface HelperInit {
+  /** The data dir whose keys/payment.json the helper opens. */
+  home: string;
   masterKey: Uint8Array;
-  sealed: { nonce: string; ct: string; tag: string };
+  /** A PKCS#11 payment key's token PIN (resolved by the daemon as for its own keys). */
+  pin?: string | undefined;
+  /** The pre-role wallet file's sealed key, used while no payment key exists. */
+  legacy?: { sealed: { nonce: string; ct: string; tag: string }; aad: string } | undefined;
   address: string;
-  aad: string;
+  /** A PKCS#11 module's own variables (SOFTHSM2_CONF, TPM2_PKCS11_*), nothing else. */
+  env?: Record<string, string>;
   trust: () => { issuers: string[]; gateway: string };
+}
+
+/** The variables a PKCS#11 module reads to find its token store; the helper gets only these. */
+export function moduleEnvironment(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(from)) {
+    if (v !== undefined && /^(SOFTHSM2_CONF|TPM2_PKCS11_[A-Z_]+|TSS2_[A-Z_]+)$/.test(k)) env[k] = v;
+  }
+  return env;
 }
 
 /**
  * An X402Signer that asks the payment-helper process (helper-main.ts) for every signature. The
- * helper is spawned on first use with an EMPTY environment; the sealed key and the master key go
- * over its stdin once. A refusal comes back as PaymentError('signing_refused').
+ * helper is spawned on first use with an empty environment (a PKCS#11 module's own variables
+ * aside); the master key and a token PIN go over its stdin once, and it opens the payment key
+ * itself. A refusal comes back as PaymentError('signing_refused').
  */
 export class HelperSigner implements X402Signer {
   readonly address: Hex;
@@ -60,7 +76,7 @@ export class HelperSigner implements X402Signer {
   #start(): Promise<void> {
     if (this.#ready) return this.#ready;
     const proc = spawn(process.execPath, [join(import.meta.dirname, 'helper-main.ts')], {
-      env: {},
+      env: { ...this.#init.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.#proc = proc;
@@ -74,10 +90,24 @@ export class HelperSigner implements X402Signer {
         rej(new PaymentError('signing_refused', 'the payment-helper exited'));
       });
       lines.on('line', (line) => {
-        const m = JSON.parse(line) as { ready?: string | null; id?: number; signature?: Hex; error?: string };
+        const m = JSON.parse(line) as {
+          ready?: string | null;
+          id?: number;
+          signature?: Hex;
+          error?: string;
+          detail?: string;
+        };
         if ('ready' in m) {
           if (m.ready) res();
-          else rej(new PaymentError('signing_refused', 'the payment-helper could not open the wallet'));
+          else {
+            this.close();
+            rej(
+              new PaymentError(
+                'signing_refused',
+                `the payment-helper could not open the payment key: ${m.detail ?? 'another address'}`,
+              ),
+            );
+          }
           return;
         }
         const w = this.#waiting.get(m.id ?? -1);
@@ -85,10 +115,9 @@ export class HelperSigner implements X402Signer {
         w?.(m);
       });
     });
-    const { masterKey, sealed, address, aad } = this.#init;
-    proc.stdin.write(
-      `${JSON.stringify({ init: { masterKey: Buffer.from(masterKey).toString('base64'), sealed, address, aad, trust: this.#init.trust() } })}\n`,
-    );
+    const { home, masterKey, pin, legacy, address } = this.#init;
+    const init = { home, masterKey: Buffer.from(masterKey).toString('base64'), pin, legacy, address };
+    proc.stdin.write(`${JSON.stringify({ init: { ...init, trust: this.#init.trust() } })}\n`);
     return this.#ready;
   }
 }

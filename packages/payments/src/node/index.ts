@@ -1,2 +1,2 @@
 export { SqliteSpendLedger } from './sqlite-ledger.ts';
-export { HelperSigner, type HelperInit } from './helper-signer.ts';
+export { HelperSigner, moduleEnvironment, type HelperInit } from './helper-signer.ts';
