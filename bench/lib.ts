@@ -6,22 +6,29 @@ import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { cpuPerCall, rssMiB } from './proc.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
-export const BIN = join(ROOT, 'apps/cli/bin/briefcase.js');
+/** The `briefcase` under test: this checkout's, or BENCH_BIN's (another checkout, for before/after). */
+export const BIN = process.env.BENCH_BIN ? resolve(process.env.BENCH_BIN) : join(ROOT, 'apps/cli/bin/briefcase.js');
 export const CALLS = Number(process.env.BENCH_CALLS ?? 3000);
 export const WARMUP = 300;
 
 export type Target = { command: string; args: string[]; env: Record<string, string> } | { url: string };
 
 export async function connect(target: Target): Promise<Client> {
+  return (await connectWithPid(target)).client;
+}
+
+/** A connected client and, for a stdio target, the pid of the process it spawned. */
+export async function connectWithPid(target: Target): Promise<{ client: Client; pid: number | null }> {
   const client = new Client({ name: 'bench', version: '1.0.0' });
   const transport =
     'url' in target
       ? new StreamableHTTPClientTransport(new URL(target.url))
       : new StdioClientTransport({ ...target, stderr: 'ignore' });
   await client.connect(transport);
-  return client;
+  return { client, pid: transport instanceof StdioClientTransport ? transport.pid : null };
 }
 
 export const round = (n: number) => Math.round(n * 1000) / 1000;
@@ -47,7 +54,42 @@ export async function latency(target: Target, tool: string, args: (i: number) =>
   return percentiles(samples);
 }
 
+/**
+ * `latency`, and what each process spent: CPU µs per call over the measured calls (not the
+ * warm-up) and resident size after them. `processes` names the pids to watch, given the pid of
+ * the process the client spawned (`spawned`, null for an HTTP target).
+ */
+export async function measured<K extends string>(
+  target: Target,
+  tool: string,
+  args: (i: number) => Record<string, unknown>,
+  processes: (spawned: number | null) => Record<K, number>,
+) {
+  const { client, pid } = await connectWithPid(target);
+  for (let i = 0; i < WARMUP; i++) await client.callTool({ name: tool, arguments: args(i) });
+  const pids = processes(pid);
+  const samples: number[] = [];
+  const cpu = await cpuPerCall(pids, CALLS, async () => {
+    for (let i = 0; i < CALLS; i++) {
+      const t = performance.now();
+      const r = await client.callTool({ name: tool, arguments: args(i) });
+      samples.push(performance.now() - t);
+      if (r.isError) throw new Error(`${tool} failed: ${JSON.stringify(r)}`);
+    }
+  });
+  const rss = Object.fromEntries(Object.entries<number>(pids).map(([k, p]) => [k, rssMiB(p)])) as Record<K, number>;
+  await client.close();
+  return { cpu_us_per_call: cpu, rss_mib: rss, latency_ms: percentiles(samples) };
+}
+
+/** Node flags for the processes under test: BENCH_CPU_PROF=DIR profiles them (`--cpu-prof`). */
+export function profileFlags(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(dir)}`] : [];
+}
+
 export interface BenchDaemon {
+  pid: number;
   home: string;
   env: Record<string, string>;
   cli(args: string[]): ReturnType<typeof spawnSync>;
@@ -65,12 +107,13 @@ export async function startDaemon(
   cli(['init', '--master-key', 'file']);
   prepare?.(home, cli);
   const daemon: ChildProcess = // Any free port for the console: the default one may be taken by another daemon on the machine.
-    spawn(process.execPath, [BIN, 'start', '--console-port', '0'], { env, stdio: 'ignore' });
+    spawn(process.execPath, [...profileFlags(), BIN, 'start', '--console-port', '0'], { env, stdio: 'ignore' });
   for (let i = 0; i < 200; i++) {
     if (spawnSync(process.execPath, [BIN, 'status', '--json'], { env }).status === 0) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
+    pid: daemon.pid!,
     home,
     env,
     cli,

@@ -13,9 +13,29 @@ import { run as sandbox } from './sandbox.ts';
 import { run as signRate } from './sign-rate.ts';
 
 const json = process.argv.includes('--json');
+/** `--only gateway,remote`: just those (JSON only; the summary below needs every benchmark). */
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt === -1 ? null : new Set(process.argv[onlyAt + 1]?.split(','));
 const log = (m: string) => {
   if (!json) process.stderr.write(`${m}\n`);
 };
+const benchmarks = {
+  gateway,
+  remote,
+  sandbox,
+  keys: signRate,
+  cli: cliStartup,
+  codeTools,
+  payments,
+  paymentsL402,
+  commandTool,
+};
+if (only) {
+  const picked: Record<string, unknown> = {};
+  for (const [name, bench] of Object.entries(benchmarks)) if (only.has(name)) picked[name] = await bench(log);
+  process.stdout.write(`${JSON.stringify(picked, null, 2)}\n`);
+  process.exit(0);
+}
 const results = {
   gateway: await gateway(log),
   remote: await remote(log),
@@ -33,6 +53,13 @@ else {
   const r = results.remote;
   const line = (label: string, p: { p50: number; p95: number; p99: number }) =>
     console.log(`${label.padEnd(34)} p50 ${p.p50} ms  p95 ${p.p95} ms  p99 ${p.p99} ms`);
+  const cpu = g.cpu_us_per_call;
+  console.log(
+    `gateway: CPU per call                gateway ${cpu.briefcase.gateway} + daemon ${cpu.briefcase.daemon} = ${cpu.briefcase.sum} µs (direct server ${cpu.direct.server} µs, ×${cpu.ratio_to_direct})`,
+  );
+  console.log(
+    `gateway: resident size               gateway ${g.rss_mib.briefcase.gateway} MiB, daemon ${g.rss_mib.briefcase.daemon} MiB (direct server ${g.rss_mib.direct.server} MiB)`,
+  );
   line('gateway: direct', g.latency_ms.direct);
   line('gateway: through the Briefcase', g.latency_ms.briefcase);
   line('gateway: overhead', g.latency_ms.overhead);

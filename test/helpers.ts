@@ -188,6 +188,15 @@ export async function stdioClient(
   extraArgs: string[] = [],
   env: Record<string, string> = {},
 ): Promise<Client> {
+  return (await stdioClientWithPid(home, extraArgs, env)).client;
+}
+
+/** `stdioClient`, and the pid of the `briefcase mcp` process it spawned. */
+export async function stdioClientWithPid(
+  home: string,
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ client: Client; pid: number }> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BIN, 'mcp', ...extraArgs],
@@ -196,7 +205,7 @@ export async function stdioClient(
   });
   const client = new Client({ name: 'briefcase-test-agent', version: '1.0.0' });
   await client.connect(transport);
-  return client;
+  return { client, pid: transport.pid! };
 }
 
 export function writeJson(path: string, value: unknown): void {

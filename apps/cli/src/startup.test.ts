@@ -88,3 +88,30 @@ describe('briefcase --help is pre-rendered', () => {
     assert.equal(fast.stdout, renderHelp(), 'apps/cli/src/help-text.ts is stale: run `node scripts/cli-help.ts`');
   });
 });
+
+/**
+ * Issue 13: every agent host spawns its own `briefcase mcp`, so the stdio gateway loads only its
+ * call path. The MCP SDK's server (its zod schemas, Ajv, the JSON-Schema converter), the
+ * protocol's zod schemas, the HTTP transport and the daemon cost ~50 MiB resident per gateway.
+ */
+describe('the stdio gateway loads only its call path (issue 13)', () => {
+  it('briefcase mcp', () => {
+    const modules = modulesOf(['mcp']);
+    assert.ok(
+      modules.some((m) => m.endsWith('/apps/mcp-gateway/src/stdio-server.ts')),
+      'the recorder saw the stdio gateway',
+    );
+    for (const heavy of [
+      /node_modules\/zod\//,
+      /@modelcontextprotocol/,
+      /node_modules\/(ajv|zod-to-json-schema|@hono|hono|express)\//,
+      /apps\/mcp-gateway\/src\/(http|server)\.ts/,
+      /packages\/protocol\/src\/(index|api|tool|manifest|access)\.ts/,
+      /apps\/briefcased\/src\/(?!paths\.ts|version\.ts|os-groups\.ts)/,
+      /packages\/(policy|keys|vault|receipts|oauth|crypto)\//,
+    ]) {
+      const hit = modules.find((m) => heavy.test(m));
+      assert.equal(hit, undefined, `briefcase mcp loaded ${hit}`);
+    }
+  });
+});

@@ -1,48 +1,22 @@
 import { DaemonConnection, startAdvice } from '@briefcase/api-client';
+import { API_PATHS } from '@briefcase/protocol/api-paths';
+import { BriefcaseError } from '@briefcase/protocol/errors';
+import type { ApprovalStatus, ToolCallResponse, ToolListResponse } from '@briefcase/protocol';
 import {
-  API_PATHS,
-  BriefcaseError,
-  ToolCallResponse,
-  ToolListResponse,
-  type ApprovalStatus,
-} from '@briefcase/protocol';
-import { z } from 'zod';
+  daemonEvent,
+  listOf,
+  listVersions,
+  toolCallResponse,
+  toolListResponse,
+  type DaemonEvent,
+  type ListVersions,
+} from './daemon-answers.ts';
 
-export interface ProgressUpdate {
-  progress: number;
-  total?: number | undefined;
-  message?: string | undefined;
-}
-
-/** The lines of the daemon's streamed tool-call answer that come before the response. */
-const EventLine = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('progress'),
-    progress: z.number(),
-    total: z.number().optional(),
-    message: z.string().optional(),
-  }),
-  z.object({
-    type: z.literal('log'),
-    level: z.enum(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']),
-    logger: z.string().optional(),
-    data: z.unknown(),
-  }),
-]);
-
-const ListVersionsResponse = z.object({
-  versions: z.object({ tools: z.string(), resources: z.string(), prompts: z.string() }),
-});
-export type ListVersions = z.infer<typeof ListVersionsResponse>['versions'];
-
-export type DaemonEvent =
-  ({ type: 'progress' } & ProgressUpdate) | { type: 'log'; log: { level: LogLevel; logger?: string; data: unknown } };
-
-type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';
+export type { DaemonEvent, ListVersions, LogMessage, ProgressUpdate } from './daemon-answers.ts';
 
 /**
  * The gateway's only line to the daemon: the agent surface of the daemon API, with the agent
- * token. Every answer is schema-checked; daemon errors become tool-level codes.
+ * token. Every answer is shape-checked (daemon-answers.ts); daemon errors become tool-level codes.
  */
 export class DaemonClient {
   readonly #conn: DaemonConnection;
@@ -53,7 +27,7 @@ export class DaemonClient {
   }
 
   async listTools(): Promise<ToolListResponse> {
-    return ToolListResponse.parse(await this.#request('GET', API_PATHS.agentTools));
+    return toolListResponse(await this.#request('GET', API_PATHS.agentTools));
   }
 
   /**
@@ -69,7 +43,7 @@ export class DaemonClient {
   ): Promise<ToolCallResponse> {
     const options = { ...(signal ? { signal } : {}), ...(traceparent ? { headers: { traceparent } } : {}) };
     if (!onEvent)
-      return ToolCallResponse.parse(
+      return toolCallResponse(
         await this.#guard(() => this.#conn.request('POST', API_PATHS.agentCall, { tool, args }, options)),
       );
     const last = await this.#guard(() =>
@@ -78,36 +52,25 @@ export class DaemonClient {
         API_PATHS.agentCall,
         { tool, args },
         (line) => {
-          const e = EventLine.safeParse(line);
-          if (!e.success) return;
-          if (e.data.type === 'progress') {
-            const { type: _type, ...p } = e.data;
-            onEvent({ type: 'progress', ...p });
-          } else {
-            const { level, logger, data } = e.data;
-            onEvent({ type: 'log', log: { level, ...(logger !== undefined ? { logger } : {}), data } });
-          }
+          const e = daemonEvent(line);
+          if (e) onEvent(e);
         },
         options,
       ),
     );
-    return ToolCallResponse.parse(last);
+    return toolCallResponse(last);
   }
 
   async listResources(): Promise<Record<string, unknown>[]> {
-    return z
-      .object({ resources: z.array(z.looseObject({ uri: z.string(), name: z.string() })) })
-      .parse(await this.#request('GET', '/v1/agent/resources')).resources;
+    return listOf(await this.#request('GET', '/v1/agent/resources'), 'resources', ['uri', 'name']);
   }
 
   async listPrompts(): Promise<Record<string, unknown>[]> {
-    return z
-      .object({ prompts: z.array(z.looseObject({ name: z.string() })) })
-      .parse(await this.#request('GET', '/v1/agent/prompts')).prompts;
+    return listOf(await this.#request('GET', '/v1/agent/prompts'), 'prompts', ['name']);
   }
 
   async readResource(uri: string, signal?: AbortSignal): Promise<ToolCallResponse> {
-    return ToolCallResponse.parse(await this.#request('POST', '/v1/agent/resources/read', { uri }, signal));
+    return toolCallResponse(await this.#request('POST', '/v1/agent/resources/read', { uri }, signal));
   }
 
   async getPrompt(
@@ -116,15 +79,14 @@ export class DaemonClient {
     signal?: AbortSignal,
   ): Promise<ToolCallResponse> {
     const body = { name, ...(args ? { arguments: args } : {}) };
-    return ToolCallResponse.parse(await this.#request('POST', '/v1/agent/prompts/get', body, signal));
+    return toolCallResponse(await this.#request('POST', '/v1/agent/prompts/get', body, signal));
   }
 
   /** The daemon's list versions; with `seen`, answers once one differs (or after `waitMs`). */
   async listVersions(seen: ListVersions | undefined, waitMs: number, signal: AbortSignal): Promise<ListVersions> {
     const q = new URLSearchParams({ wait_ms: String(Math.max(0, Math.floor(waitMs))) });
     if (seen) for (const [k, v] of Object.entries(seen)) q.set(k, v);
-    const body = await this.#request('GET', `/v1/agent/lists/version?${q}`, undefined, signal);
-    return ListVersionsResponse.parse(body).versions;
+    return listVersions(await this.#request('GET', `/v1/agent/lists/version?${q}`, undefined, signal));
   }
 
   async approvalStatus(id: string, waitMs: number, signal?: AbortSignal): Promise<{ status: ApprovalStatus }> {

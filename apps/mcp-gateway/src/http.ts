@@ -4,7 +4,8 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Server as McpServer } from '@modelcontextprotocol/sdk/server/index.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { BriefcaseError, jsonDepthExceeds } from '@briefcase/protocol';
+import { BriefcaseError } from '@briefcase/protocol/errors';
+import { jsonDepthExceeds } from '@briefcase/protocol/json-depth';
 import type { Logger } from '@briefcase/telemetry';
 import type { DaemonClient } from './daemon-client.ts';
 import { createGatewayServer, type GatewayOptions } from './server.ts';

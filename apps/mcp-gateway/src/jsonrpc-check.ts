@@ -1,5 +1,5 @@
-import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { jsonDepthExceeds } from '@briefcase/protocol';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { jsonDepthExceeds } from '@briefcase/protocol/json-depth';
 
 /**
  * How deep a JSON-RPC message may nest. Generous for any real MCP message; far below where the
@@ -42,8 +42,7 @@ export function inspectText(text: string): Inspection {
 }
 
 export function inspectValue(value: unknown): Inspection {
-  const parsed = JSONRPCMessageSchema.safeParse(value);
-  if (parsed.success) return { ok: true, message: parsed.data as JSONRPCMessage };
+  if (isJsonRpcMessage(value)) return { ok: true, message: value };
   const m = value as { id?: unknown } | null;
   const badId = m !== null && typeof m === 'object' && 'id' in m && idOf(m) === null;
   return {
@@ -67,4 +66,46 @@ export function idOf(value: unknown): RequestId | null {
 
 export function errorMessage(id: RequestId | null, code: number, reason: string): string {
   return JSON.stringify({ jsonrpc: '2.0', id, error: { code, message: reason } });
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isId = (v: unknown): boolean => typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v));
+const onlyKeys = (o: Obj, keys: readonly string[]) => Object.keys(o).every((k) => keys.includes(k));
+
+/**
+ * A JSON-RPC 2.0 message as MCP reads it: the SDK's JSONRPCMessageSchema (1.32.2, types.ts),
+ * written out by hand so that the gateway need not load the SDK's zod schemas (issue 13: they
+ * were ~20 MiB of every gateway's resident size). Request, notification, result or error; the
+ * envelope is strict (no other keys), params and result are objects, `_meta.progressToken` is a
+ * string or an integer.
+ */
+export function isJsonRpcMessage(v: unknown): v is JSONRPCMessage {
+  if (!isObj(v) || v.jsonrpc !== '2.0') return false;
+  if ('method' in v) {
+    if (typeof v.method !== 'string') return false;
+    if (v.params !== undefined && !(isObj(v.params) && metaOk(v.params._meta))) return false;
+    return 'id' in v
+      ? isId(v.id) && onlyKeys(v, ['jsonrpc', 'id', 'method', 'params'])
+      : onlyKeys(v, ['jsonrpc', 'method', 'params']);
+  }
+  if ('result' in v)
+    return isId(v.id) && isObj(v.result) && metaOk(v.result._meta) && onlyKeys(v, ['jsonrpc', 'id', 'result']);
+  if ('error' in v) {
+    const e = v.error;
+    return (
+      (v.id === undefined || isId(v.id)) &&
+      isObj(e) &&
+      Number.isSafeInteger(e.code) &&
+      typeof e.message === 'string' &&
+      onlyKeys(v, ['jsonrpc', 'id', 'error'])
+    );
+  }
+  return false;
+}
+
+function metaOk(meta: unknown): boolean {
+  if (meta === undefined) return true;
+  if (!isObj(meta)) return false;
+  return meta.progressToken === undefined || isId(meta.progressToken);
 }

@@ -1,27 +1,34 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { errorMessage, inspectText } from './jsonrpc-check.ts';
 
 /**
- * Sits between stdin and the SDK's stdio transport. Each newline-delimited message is checked
- * before the SDK sees it: an oversized line, a line that is not JSON, JSON nested too deep, or
- * JSON that is not a valid JSON-RPC 2.0 message for MCP (including a request whose id is null)
- * is dropped and answered with the JSON-RPC error the spec names (-32600 / -32700), so every
- * line gets exactly one outcome, the agent gets a clear error and the gateway keeps running.
+ * Splits the agent's byte stream into newline-delimited messages and checks each before anything
+ * else sees it: an oversized line, a line that is not JSON, JSON nested too deep, or JSON that is
+ * not a valid JSON-RPC 2.0 message for MCP (including a request whose id is null) is dropped and
+ * answered with the JSON-RPC error the spec names (-32600 / -32700), so every line gets exactly
+ * one outcome, the agent gets a clear error and the gateway keeps running. A valid message goes
+ * on already parsed: it is parsed and checked once, here, not again by a transport.
  */
-export class LineGuard extends Transform {
+export class LineFramer {
   readonly #max: number;
   readonly #reply: (message: string) => void;
+  readonly #deliver: (message: JSONRPCMessage, line: string) => void;
   #parts: Buffer[] = [];
   #size = 0;
   #overflow = false;
 
-  constructor(maxBytes: number, reply: (message: string) => void) {
-    super();
+  constructor(
+    maxBytes: number,
+    reply: (message: string) => void,
+    deliver: (message: JSONRPCMessage, line: string) => void,
+  ) {
     this.#max = maxBytes;
     this.#reply = reply;
+    this.#deliver = deliver;
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+  write(chunk: Buffer): void {
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(0x0a, start);
@@ -37,14 +44,15 @@ export class LineGuard extends Transform {
       this.#endLine();
       start = nl + 1;
     }
-    done();
   }
 
   #endLine(): void {
     if (this.#overflow) {
       this.#reply(`${errorMessage(null, -32600, `message larger than ${this.#max} bytes: not processed`)}\n`);
     } else {
-      const line = Buffer.concat(this.#parts).toString('utf8');
+      // One piece (the usual case: a whole message in one chunk) needs no copy.
+      const whole = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts);
+      const line = whole.toString('utf8');
       if (line.trim() !== '') this.#check(line);
     }
     this.#parts = [];
@@ -58,6 +66,21 @@ export class LineGuard extends Transform {
       this.#reply(`${errorMessage(checked.id, checked.code, checked.reason)}\n`);
       return;
     }
-    this.push(`${line}\n`);
+    this.#deliver(checked.message, line);
+  }
+}
+
+/** LineFramer as a stream: passes each valid line on as it came (the framing property tests). */
+export class LineGuard extends Transform {
+  readonly #framer: LineFramer;
+
+  constructor(maxBytes: number, reply: (message: string) => void) {
+    super();
+    this.#framer = new LineFramer(maxBytes, reply, (_message, line) => this.push(`${line}\n`));
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.#framer.write(chunk);
+    done();
   }
 }

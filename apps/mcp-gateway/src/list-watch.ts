@@ -1,4 +1,3 @@
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Logger } from '@briefcase/telemetry';
 import type { DaemonClient, ListVersions } from './daemon-client.ts';
 
@@ -6,6 +5,14 @@ import type { DaemonClient, ListVersions } from './daemon-client.ts';
 const POLL_MS = 25_000;
 /** After a failed poll (daemon down), wait this long before the next. */
 const RETRY_MS = 2_000;
+
+/** An MCP session that can be told a list changed: the SDK's Server, or StdioMcpSession. */
+export interface ListSubscriber {
+  sendToolListChanged(): Promise<void>;
+  sendResourceListChanged(): Promise<void>;
+  sendPromptListChanged(): Promise<void>;
+}
+type Server = ListSubscriber;
 
 const NOTIFY = {
   tools: (s: Server) => s.sendToolListChanged(),
@@ -71,4 +78,13 @@ export class ListWatch {
       this.#abort = undefined;
     }
   }
+}
+
+const watches = new WeakMap<DaemonClient, ListWatch>();
+
+/** One list watch per daemon connection, shared by every session of this gateway. */
+export function listWatchFor(client: DaemonClient, logger: Logger): ListWatch {
+  let w = watches.get(client);
+  if (!w) watches.set(client, (w = new ListWatch(client, logger)));
+  return w;
 }

@@ -1,235 +1,73 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
   ListToolsRequestSchema,
-  type CallToolResult,
+  ReadResourceRequestSchema,
   type ServerNotification,
 } from '@modelcontextprotocol/sdk/types.js';
-import { BriefcaseError, type ToolCallResponse } from '@briefcase/protocol';
-import { NOOP_TELEMETRY, type Logger, type Telemetry } from '@briefcase/telemetry';
-import type { DaemonClient, DaemonEvent } from './daemon-client.ts';
-import { nonFiniteNumberPath } from './finite.ts';
-import { registerCatalog } from './catalog.ts';
-import { ListWatch } from './list-watch.ts';
-import { ProgressRelay } from './progress-relay.ts';
+import type { Logger } from '@briefcase/telemetry';
+import { catalogHandlers } from './catalog.ts';
+import type { DaemonClient } from './daemon-client.ts';
+import {
+  GATEWAY_CAPABILITIES,
+  GATEWAY_INSTRUCTIONS,
+  GATEWAY_NAME,
+  GATEWAY_VERSION,
+  gatewayHandlers,
+  type GatewayOptions,
+} from './handlers.ts';
+import { listWatchFor } from './list-watch.ts';
 
-const watches = new WeakMap<DaemonClient, ListWatch>();
-/** One list watch per daemon connection, shared by every session of this gateway. */
-function listWatchFor(client: DaemonClient, logger: Logger): ListWatch {
-  let w = watches.get(client);
-  if (!w) watches.set(client, (w = new ListWatch(client, logger)));
-  return w;
-}
-
-export const GATEWAY_NAME = 'briefcase';
-export const GATEWAY_VERSION = '0.1.0';
-/** How long one long-poll for an approval lasts; progress is reported between polls. */
-const POLL_MS = 5_000;
-
-export interface GatewayOptions {
-  /** Cap on how long a call is held open for an approval (the daemon proposes, this caps). */
-  maxApprovalWaitMs?: number;
-  pollMs?: number;
-  /** Traces (off unless OTEL_* variables ask for them): the daemon's spans join the call's trace. */
-  telemetry?: Telemetry;
-}
+export { GATEWAY_NAME, GATEWAY_VERSION, type GatewayOptions } from './handlers.ts';
 
 /**
- * The agent-facing MCP server. It holds the agent token only, proxies tools/list and tools/call
- * to the daemon, and holds a call open while an approval is pending (with progress
- * notifications when the client asked for them). It never sees a secret and logs no arguments.
+ * The gateway on the official SDK's MCP server: the Streamable HTTP gateway (http.ts), one per
+ * session. The stdio gateway, which every agent host spawns, runs the same handlers on a small
+ * server of its own (stdio-server.ts).
  */
 export function createGatewayServer(client: DaemonClient, logger: Logger, options: GatewayOptions = {}): Server {
   const server = new Server(
     { name: GATEWAY_NAME, version: GATEWAY_VERSION },
-    {
-      capabilities: {
-        tools: { listChanged: true },
-        resources: { listChanged: true },
-        prompts: { listChanged: true },
-        logging: {},
-      },
-      instructions:
-        'Tools here run through the Briefcase: secrets stay in the Briefcase, some calls need a person to approve them, and every call is receipted.',
-    },
+    { capabilities: GATEWAY_CAPABILITIES, instructions: GATEWAY_INSTRUCTIONS },
   );
+  const handlers = gatewayHandlers(client, logger, options);
+  const catalog = catalogHandlers(client, logger);
 
   const watch = listWatchFor(client, logger);
   server.oninitialized = () => watch.add(server);
-  // Callers that want onclose too chain to this one (stdio.ts).
   server.onclose = () => watch.remove(server);
 
-  registerCatalog(server, client, logger);
-
-  server.setRequestHandler(ListToolsRequestSchema, async () => {
-    const { tools } = await client.listTools();
-    return {
-      tools: tools.map((t) => ({
-        name: t.name,
-        ...(t.title ? { title: t.title } : {}),
-        description: t.description,
-        inputSchema: t.inputSchema as { type: 'object'; [k: string]: unknown },
-        ...(t.outputSchema ? { outputSchema: t.outputSchema as { type: 'object'; [k: string]: unknown } } : {}),
-        ...(t.annotations ? { annotations: t.annotations } : {}),
-      })),
-    };
-  });
+  server.setRequestHandler(ListToolsRequestSchema, () => handlers.listTools());
+  server.setRequestHandler(ListResourcesRequestSchema, () => catalog.listResources() as never);
+  server.setRequestHandler(ListPromptsRequestSchema, () => catalog.listPrompts() as never);
+  server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
+    catalog.readResource(request.params.uri, extra.signal),
+  );
+  server.setRequestHandler(GetPromptRequestSchema, (request, extra) =>
+    catalog.getPrompt(request.params.name, request.params.arguments, extra.signal),
+  );
 
   // logging/setLevel is the SDK's own handler (declared `logging` capability): it records the
   // agent's level, and sendLoggingMessage below honours it.
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const name = request.params.name;
-    const args = (request.params.arguments ?? {}) as Record<string, unknown>;
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
     const progressToken = request.params._meta?.progressToken;
-    const relay =
-      progressToken === undefined
-        ? undefined
-        : new ProgressRelay((p) =>
-            extra.sendNotification({
-              method: 'notifications/progress',
-              params: { progressToken, ...p },
-            } as ServerNotification),
-          );
-    // Everything a running tool reports: progress (under the agent's token) and log messages.
-    // Sent in order, and all of them before the result: a notification that overtook its
-    // result would be dropped by the client, whose progress handler ends with the request.
-    let sent: Promise<unknown> = Promise.resolve();
-    const onEvent = (e: DaemonEvent) => {
-      sent = sent
-        .then(() => (e.type === 'progress' ? relay?.forward(e) : server.sendLoggingMessage(e.log, extra.sessionId)))
-        .catch(() => undefined);
-    };
-    const started = Date.now();
-    const span = (options.telemetry ?? NOOP_TELEMETRY).startCall('gateway');
-    // Each request to the daemon is a client span whose traceparent the daemon continues.
-    const callDaemon = (): Promise<ToolCallResponse> => {
-      const out = span.outbound('briefcased tools/call');
-      return client.callTool(name, args, extra.signal, onEvent, out.traceparent).finally(() => out.end());
-    };
-    const infinite = nonFiniteNumberPath(args);
-    if (infinite !== null) {
-      logger.info('tool call refused at the gateway', { tool: name.slice(0, 128), code: 'invalid_args' });
-      span.end('invalid_args');
-      return errorResult(
-        'invalid_args',
-        `argument ${infinite.slice(0, 200)} is a number too large for JSON (beyond ±1.8e308): send a smaller number or a string`,
-      );
-    }
-    let response: ToolCallResponse;
-    try {
-      response = await callDaemon();
-      if (!response.ok && response.error.code === 'approval_required' && response.error.approval) {
-        response = await waitForApproval(client, name, callDaemon, response, {
-          signal: extra.signal,
-          maxWaitMs: options.maxApprovalWaitMs ?? Number.POSITIVE_INFINITY,
-          pollMs: options.pollMs ?? POLL_MS,
-          relay,
-        });
-      }
-    } catch (e) {
-      const error =
-        e instanceof BriefcaseError
-          ? e
-          : new BriefcaseError('unavailable', 'the Briefcase daemon could not be reached');
-      logger.warn('tool call failed', { tool: name.slice(0, 128), code: error.code, ms: Date.now() - started });
-      span.end(error.code);
-      return errorResult(error.code, error.message);
-    }
-    await sent;
-    const outcome = response.ok ? (response.result.isError ? 'tool_error' : 'ok') : response.error.code;
-    // A name the daemon does not know is the agent's text, not a tool: it stays out of the trace.
-    if (outcome !== 'unknown_tool') span.setTool(name.slice(0, 128));
-    span.end(outcome, response.receipt_id);
-    (response.ok ? logger.debug : logger.info).call(logger, 'tool call', {
-      tool: name.slice(0, 128),
-      outcome: response.ok ? 'ok' : response.error.code,
-      receipt: response.receipt_id,
-      ms: Date.now() - started,
+    return handlers.callTool(request.params.name, (request.params.arguments ?? {}) as Record<string, unknown>, {
+      signal: extra.signal,
+      progress:
+        progressToken === undefined
+          ? undefined
+          : (p) =>
+              extra.sendNotification({
+                method: 'notifications/progress',
+                params: { progressToken, ...p },
+              } as ServerNotification),
+      log: (log) => server.sendLoggingMessage(log, extra.sessionId),
     });
-    if (!response.ok)
-      return errorResult(
-        response.error.code,
-        response.error.message,
-        response.receipt_id,
-        response.error.approval?.approval_id,
-      );
-    return {
-      ...response.result,
-      _meta: {
-        'dev.briefcase/receipt': response.receipt_id,
-        'dev.briefcase/origin': response.origin,
-        ...(response.payment ? { 'dev.briefcase/payment': response.payment } : {}),
-      },
-    } as CallToolResult;
   });
 
   return server;
-}
-
-interface WaitOptions {
-  signal: AbortSignal;
-  maxWaitMs: number;
-  pollMs: number;
-  relay: ProgressRelay | undefined;
-}
-
-/** Hold the call while a person decides; retry the identical call once it is approved. */
-async function waitForApproval(
-  client: DaemonClient,
-  name: string,
-  retry: () => Promise<ToolCallResponse>,
-  pending: Extract<ToolCallResponse, { ok: false }>,
-  o: WaitOptions,
-): Promise<ToolCallResponse> {
-  const approval = pending.error.approval!;
-  const deadline = Date.now() + Math.min(approval.wait_ms, o.maxWaitMs);
-  const started = Date.now();
-  while (Date.now() < deadline && !o.signal.aborted) {
-    await o.relay?.forward({
-      progress: Math.round((Date.now() - started) / 1000),
-      message: `Waiting for a person to approve ${name}: \`${approval.approve_command}\``,
-    });
-    const { status } = await client.approvalStatus(
-      approval.approval_id,
-      Math.min(o.pollMs, deadline - Date.now()),
-      o.signal,
-    );
-    if (status === 'approved' || status === 'consumed') {
-      o.relay?.phase();
-      return retry();
-    }
-    if (status === 'rejected') {
-      return {
-        ok: false,
-        receipt_id: pending.receipt_id,
-        error: {
-          code: 'approval_rejected',
-          message: `A person rejected this call to ${name} (approval ${approval.approval_id}). Do not retry it unchanged.`,
-        },
-      };
-    }
-    if (status === 'expired') {
-      return {
-        ok: false,
-        receipt_id: pending.receipt_id,
-        error: {
-          code: 'approval_required',
-          message: `The approval for this call to ${name} expired before anyone approved it. Calling again asks for a new approval.`,
-        },
-      };
-    }
-  }
-  return pending;
-}
-
-function errorResult(code: string, message: string, receiptId?: string | null, approvalId?: string): CallToolResult {
-  return {
-    content: [{ type: 'text', text: `${message} [${code}]` }],
-    isError: true,
-    _meta: {
-      'dev.briefcase/error': { code, ...(approvalId ? { approval_id: approvalId } : {}) },
-      ...(receiptId ? { 'dev.briefcase/receipt': receiptId } : {}),
-    },
-  };
 }
