@@ -18,7 +18,10 @@ export function readConnectorFile(path: string, max: number): ConnectorRead {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') {
-      return { ok: false, reason: `${path}: a symbolic link: connectors are read only from regular files in connectors/` };
+      return {
+        ok: false,
+        reason: `${path}: a symbolic link: connectors are read only from regular files in connectors/`,
+      };
     }
     return { ok: false, reason: `${path}: cannot be read (${code ?? 'error'})` };
   }

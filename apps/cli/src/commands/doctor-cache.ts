@@ -100,7 +100,9 @@ function readKept(file: string): Record<string, { key: string; result: CachedRes
     const st = fstatSync(fd);
     if (!st.isFile() || st.size > 1024 * 1024) return undefined;
     const parsed = JSON.parse(readFileSync(fd, 'utf8')) as unknown;
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, never>) : undefined;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, never>)
+      : undefined;
   } catch {
     return undefined; // None yet, a link, or unreadable: computed.
   } finally {
