@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cli, healthy, receiptRecords, startDaemon, tempHome, type DaemonProcess } from '../helpers.ts';
+import { cli, cliJson, healthy, receiptRecords, startDaemon, tempHome, type DaemonProcess } from '../helpers.ts';
 import { until } from '../lib/connectors.ts';
 
 /**
@@ -47,6 +47,17 @@ describe('attack (data-directory writer): links and special files in connectors/
     assert.ok(!receipts.includes(fragment), 'a receipt quotes the linked file');
     const log = readFileSync(join(home, 'logs', 'daemon.log'), 'utf8');
     assert.ok(!log.includes(fragment), 'the daemon log quotes the linked file');
+  });
+
+  it('doctor reports the link without quoting the file, and keeps nothing of it in cache/doctor.json', () => {
+    const checks = cliJson<{ code: string; ok: boolean; message: string }[]>(home, ['doctor']).json;
+    const leak = checks.find((c) => !c.ok && c.message.includes('leak.json'));
+    assert.ok(leak, JSON.stringify(checks));
+    assert.match(leak.message, /symbolic link/);
+    const fragment = SECRET.slice(0, 8);
+    assert.ok(!JSON.stringify(checks).includes(fragment), 'doctor quotes the linked file');
+    const cache = readFileSync(join(home, 'cache', 'doctor.json'), 'utf8');
+    assert.ok(!cache.includes(fragment), 'doctor kept the linked file’s start in the data directory');
   });
 
   it('a FIFO named like a connector is disabled and the daemon keeps answering', async () => {

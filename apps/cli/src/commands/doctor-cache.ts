@@ -26,11 +26,8 @@ export function contentKey(items: string[]): string {
   const h = createHash('sha256');
   for (const item of items) {
     h.update(`${item}\0`);
-    try {
-      h.update(readFileSync(item));
-    } catch {
-      h.update('\0(not a readable file)');
-    }
+    const bytes = readRegular(item);
+    h.update(bytes ?? '\0(not a readable file)');
     h.update('\0');
   }
   return h.digest('hex');
@@ -89,6 +86,22 @@ function cacheDirUsable(dir: string): boolean {
     return st.isDirectory() && (process.getuid === undefined || st.uid === process.getuid());
   } catch {
     return true; // Missing: mkdirSync creates it, and it is checked again before writing.
+  }
+}
+
+/**
+ * A regular file's bytes (through a link too: only their hash is kept), without waiting on a FIFO
+ * planted where a connector or config file should be; undefined otherwise.
+ */
+function readRegular(path: string): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    return fstatSync(fd).isFile() ? readFileSync(fd) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
