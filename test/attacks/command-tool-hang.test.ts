@@ -21,6 +21,7 @@ describe('attack (tool): a process left holding stdout cannot hang the call', ()
         args: ['--norc', '-c', `setsid sleep 600 & echo $! > ${pidFile}; sleep 0.3; exit 0`],
         env: { PATH: '/usr/bin:/bin' },
         timeoutMs: 1_000,
+        stdin: null,
         maxOutputBytes: 10_000,
         signal: new AbortController().signal,
       });
