@@ -25,6 +25,7 @@ import {
   token,
   type DaemonProcess,
 } from './helpers.ts';
+import { rawStdioGateway } from './attacks/lib/raw-gateway.ts';
 
 const MEMORY = join(ROOT, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js');
 const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
@@ -294,14 +295,53 @@ describe('remote MCP servers over stdio', () => {
       { onprogress: (p) => progress.push(p.progress), timeout: 30_000 },
     );
     assert.equal(r.isError, undefined, JSON.stringify(r));
-    // The agent is an official-SDK client, which drops a progress notification that arrives in
-    // the same read as its result (typescript-sdk#2580) — the fourth, now and then, under load.
-    assert.ok(progress.length >= 3, `progress: ${progress.join(',')}`);
+    // The agent is an official-SDK client, which drops every progress notification that arrives
+    // in the same read as its result (typescript-sdk#2580): under load the last two or three do.
+    // So the SDK client shows that progress arrives and only increases; the raw gateway below
+    // shows that the gateway writes every one of them, before the result.
+    assert.ok(progress.length >= 1, `progress: ${progress.join(',')}`);
     assert.deepEqual(
       [...progress].sort((a, b) => a - b),
       progress,
       'progress only increases',
     );
+    const raw = await rawStdioGateway(home);
+    try {
+      const lines: Record<string, unknown>[] = [];
+      let buffered = '';
+      raw.proc.stdout.on('data', (c: Buffer) => {
+        buffered += c.toString('utf8');
+        const parts = buffered.split('\n');
+        buffered = parts.pop()!;
+        for (const l of parts) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+      });
+      raw.send({
+        jsonrpc: '2.0',
+        id: 'long-1',
+        method: 'tools/call',
+        params: {
+          name: 'everything.trigger-long-running-operation',
+          arguments: { duration: 0.4, steps: 4 },
+          _meta: { progressToken: 'p-raw' },
+        },
+      });
+      await raw.reply('long-1', 30_000);
+      const end = lines.findIndex((m) => m.id === 'long-1');
+      const relayed = lines
+        .slice(0, end === -1 ? lines.length : end)
+        .filter((m) => m.method === 'notifications/progress')
+        .map((m) => m.params as { progressToken: unknown; progress: number })
+        .filter((p) => p.progressToken === 'p-raw')
+        .map((p) => p.progress);
+      assert.equal(relayed.length, 4, `the gateway wrote progress ${relayed.join(',')} before the result`);
+      assert.deepEqual(
+        [...relayed].sort((a, b) => a - b),
+        relayed,
+        'progress only increases',
+      );
+    } finally {
+      await raw.close();
+    }
     // The daemon itself relays every one, the last included, before the result: it routes
     // remote progress by its own tokens instead of the SDK's (remote/progress-router.ts), which
     // lost the last one in 7 of 20 direct calls. Five calls on its streamed API, all four each.
