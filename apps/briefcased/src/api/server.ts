@@ -65,6 +65,9 @@ export function createApiServer(routes: Route[], services: Services, options: { 
         else res.destroy();
       });
   });
+  server.on('connection', () => {
+    services.apiConnections.accepted++;
+  });
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
   });
