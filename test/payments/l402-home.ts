@@ -39,7 +39,7 @@ export async function l402Home(
       l402: {
         rest_url: net.alice.restUrl,
         tls_cert_path: join(net.alice.dir, 'tls.cert'),
-        macaroon_secret: '{{secret:lnd.pay}}',
+        macaroon_secret: '{{secret:payments.lnd.pay}}',
         network: 'bcrt',
       },
     },
@@ -63,7 +63,7 @@ export async function l402Home(
     });
   }
   const daemon = await startDaemon(home);
-  const set = cli(home, ['secrets', 'set', 'lnd.pay'], `${macaroon}\n`);
+  const set = cli(home, ['secrets', 'set', 'payments.lnd.pay'], `${macaroon}\n`);
   assert.equal(set.code, 0, set.stderr);
   const grant = cliJson(home, [
     ...['grants', 'create', '--rail', 'l402', '--network', 'lightning:bcrt', '--asset', 'msat'],

@@ -28,7 +28,7 @@ interface LndPaymentRecord {
 }
 
 /** A signed spending grant for l402 on regtest (and, to test the rail's own check, mainnet). */
-async function grantFor(payees: string[]): Promise<{ stored: StoredGrant; kid: string }> {
+async function grantFor(payees: string[], total = '100000000'): Promise<{ stored: StoredGrant; kid: string }> {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const jwk = publicKey.export({ format: 'jwk' }) as PublicJwk & Record<string, string>;
   const publicJwk = { kty: 'OKP', crv: 'Ed25519', x: jwk.x } as PublicJwk & Record<string, string>;
@@ -37,7 +37,7 @@ async function grantFor(payees: string[]): Promise<{ stored: StoredGrant; kid: s
     rail: 'l402' as const,
     network,
     asset: 'msat',
-    total: '100000000',
+    total,
     velocity: { amount: CAP_MSAT.toString(), count: 100, windowSeconds: 3600 },
   });
   const grant = await signGrant(
@@ -285,6 +285,50 @@ describe('L402 on a real LND regtest (issue 12, AC-2)', { skip, timeout: 900_000
       assert.equal((await alicePayments()).length, before + 1, 'exactly one payment');
       assert.equal(fresh.tokens.get(server.url), undefined, 'a token the server did not honour is not cached');
     }
+  });
+
+  it("routing-fee allowance on real LND (direct channel, fee 0): price + allowance reserved, LND's amount + fee settled, the rest released; a grant without room for the allowance refuses before paying", async () => {
+    const allowance = 20_000n;
+    const price = BigInt(PRICE_SAT * 1000);
+    const withFees = () =>
+      new L402Backend({
+        lnd: { restUrl: net.alice.restUrl, tlsCertPem: net.alice.tlsCertPem, macaroon: new Secret(payMacaroon) },
+        network: 'lightning:bcrt',
+        maxFeeMsat: allowance,
+      });
+    // The real ledger; the test only notes what each reservation asked for.
+    const reserved: string[] = [];
+    const flowWith = (b: L402Backend, stored: StoredGrant, kid: string) => {
+      const f = newFlow(b, stored, kid);
+      const reserve = ledger.reserve.bind(ledger);
+      ledger.reserve = (input) => (reserved.push(input.amount), reserve(input));
+      return f;
+    };
+    const fresh = withFees();
+    const { stored, kid } = await grantFor([net.bob.pubkey]);
+    const f = flowWith(fresh, stored, kid);
+    const paid = await l402Fetch(depsOf(fresh, f), server.url);
+    assert.equal(paid.response.status, 200);
+    assert.deepEqual(reserved, [(price + allowance).toString()]);
+    const rec = (await alicePayments()).find((p) => p.payment_hash === paid.payment?.txRef);
+    assert.ok(rec, 'LND has the payment');
+    const lndPaid = BigInt(rec.value_msat) + BigInt(rec.fee_msat);
+    assert.equal(rec.fee_msat, '0', 'a direct channel charges no routing fee');
+    const entries = ledger.entries(stored.grant.grantId);
+    assert.deepEqual(
+      entries.map((e) => [e.state, e.amount]),
+      [['settled', lndPaid.toString()]],
+      'settled = what LND paid; the unused allowance was released',
+    );
+    // Room for the price, not for the price plus the allowance: refused, LND never asked.
+    const before = (await alicePayments()).length;
+    const tight = withFees();
+    const small = await grantFor([net.bob.pubkey], (price + allowance - 1n).toString());
+    await assert.rejects(
+      l402Fetch(depsOf(tight, flowWith(tight, small.stored, small.kid)), server.url),
+      (e: unknown) => e instanceof PaymentError && e.reason === 'over_grant_total',
+    );
+    assert.equal((await alicePayments()).length, before, 'LND made no payment attempt');
   });
 
   it('the baked macaroon pays but cannot read balances, make addresses or create invoices', async () => {

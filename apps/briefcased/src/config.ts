@@ -1,7 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { BriefcaseError, err, ok, SECRET_REF, type Result } from '@briefcase/protocol';
+import { DAEMON_ONLY_PREFIXES } from '@briefcase/vault';
 import { cli } from './cli-hint.ts';
+
+/** Vault names of payment credentials: daemon-only (the vault never gives them to a tool). */
+const PAYMENT_SECRET_PREFIX = 'payments.' satisfies keyof typeof DAEMON_ONLY_PREFIXES;
 
 export const BudgetCapConfig = z
   .object({
@@ -133,10 +137,26 @@ export const Config = z
           .object({
             rest_url: z.url({ protocol: /^https$/ }),
             tls_cert_path: z.string().min(1),
-            /** `{{secret:NAME}}`: the vault secret holding the pay-only macaroon (hex). */
+            /**
+             * `{{secret:payments.NAME}}`: the vault secret holding the pay-only macaroon (hex). A
+             * `payments.` name is daemon-only: no connector or remote server may reference it.
+             */
             macaroon_secret: z
               .string()
-              .regex(/^\{\{secret:[A-Za-z0-9._-]{1,100}\}\}$/, 'a {{secret:NAME}} reference to the vault'),
+              .regex(/^\{\{secret:[A-Za-z0-9._-]{1,100}\}\}$/, 'a {{secret:NAME}} reference to the vault')
+              .superRefine((ref, ctx) => {
+                const name = ref.slice('{{secret:'.length, -2);
+                if (name.startsWith(PAYMENT_SECRET_PREFIX)) return;
+                const renamed = `${PAYMENT_SECRET_PREFIX}${name}`.slice(0, 64);
+                ctx.addIssue({
+                  code: 'custom',
+                  message:
+                    `names "${name}", which a connector or remote server could send out; the LND macaroon must ` +
+                    `have a daemon-only name starting with "${PAYMENT_SECRET_PREFIX}". Store it again with ` +
+                    `\`${cli('secrets', 'set', renamed)}\` (paste the hex), set macaroon_secret to ` +
+                    `"{{secret:${renamed}}}", then \`${cli('secrets', 'rm', name)}\``,
+                });
+              }),
             network: z.enum(['bc', 'tb', 'tbs', 'bcrt', 'sb']),
             max_fee_msat: z
               .string()

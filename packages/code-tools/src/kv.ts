@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Limits of a tool's key-value store: small state (a cursor, a cache), not a database. */
@@ -44,8 +45,15 @@ export class KvStore {
     if (value === null) data.delete(key);
     else data.set(key, value);
     mkdirSync(join(this.#file, '..'), { recursive: true, mode: 0o700 });
-    const tmp = `${this.#file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(Object.fromEntries(data)), { mode: 0o600 });
-    renameSync(tmp, this.#file);
+    // Random and exclusive ('wx' never follows a link): a link planted at a predictable name would
+    // have the daemon write the tool's keys and values into the file it points to.
+    const tmp = `${this.#file}.${randomBytes(8).toString('hex')}.tmp`;
+    try {
+      writeFileSync(tmp, JSON.stringify(Object.fromEntries(data)), { mode: 0o600, flag: 'wx' });
+      renameSync(tmp, this.#file);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw e;
+    }
   }
 }

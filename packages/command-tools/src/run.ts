@@ -61,6 +61,10 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       stopped ??= why;
       child.kill('SIGKILL');
       killGroup();
+      // A process the program left in a session of its own still holds the pipes; without a PID
+      // namespace to end it (isolation "none", macOS) 'close' would wait for it, past the limit.
+      child.stdout.destroy();
+      child.stderr.destroy();
     };
     const onAbort = () => stop('aborted');
     if (spec.signal.aborted) onAbort();

@@ -12,12 +12,13 @@ import type { AtomicAmount, PaymentRequirement, Rail } from './requirement.ts';
  *    (`PaymentError('malformed_challenge')`) means "my rail, but broken" and ends the call.
  * 2. The daemon picks one offer and checks it BEFORE paying: policy, the grant (rail, network,
  *    asset, payee, purpose, expiry, revocation), the tool's declared estimate, budgets, velocity,
- *    approvals. Then it RESERVES the amount in the durable spend ledger under a fresh one-time
+ *    approvals — each with the offer's amount plus its fee allowance (`maxFee`). Then it
+ *    RESERVES that sum in the durable spend ledger under a fresh one-time
  *    `budgetId` (fsync'd before step 3), and builds a `PaymentAuthorization` from the checked
  *    grant.
  * 3. `pay(requirement, authorization)` makes the proof. It MUST refuse (throw
  *    `PaymentError('over_authorization' | 'signing_refused')`) if the requirement does not fit the
- *    authorization exactly (rail, network, asset, payee; amount ≤ maxAmount; not expired). For
+ *    authorization exactly (rail, network, asset, payee; amount + fees ≤ maxAmount; not expired). For
  *    x402 no money moves yet (a signed EIP-3009 authorization); for L402 money moves here (the
  *    invoice is paid) — `proof.moneyMoved` says which. Before money can move, `pay` calls
  *    `record(ref)` and the daemon stores the ref with the reservation.
@@ -75,8 +76,8 @@ export interface Challenge {
 
 /**
  * What the checked grant lets this one payment do — built by the daemon after every check
- * passed, and the only thing the payment-helper signs against. `maxAmount` may be below the
- * grant's remaining budget; it is never above the requirement's amount plus nothing.
+ * passed, and the only thing the payment-helper signs against. `maxAmount` is the requirement's
+ * amount plus its fee allowance (`maxFee`), and is what the grant and the ledger reserved.
  */
 export interface PaymentAuthorization {
   /** One-time id for this payment; the ledger refuses a second use. */
@@ -86,7 +87,10 @@ export interface PaymentAuthorization {
   network: string;
   asset: string;
   payee: string;
+  /** The most this payment may cost, fees included: the requirement's amount + `maxFee`. */
   maxAmount: AtomicAmount;
+  /** Of `maxAmount`, what the rail may spend on fees (L402: LND's `fee_limit_msat`); absent = none. */
+  maxFee?: AtomicAmount;
   /** ms since the epoch; the helper refuses to sign after it. */
   expiresAt: number;
   /** The signed grant it was checked against: the payment-helper verifies it again itself. */
@@ -122,8 +126,10 @@ export interface Settlement {
   network: string;
   asset: string;
   payee: string;
-  /** What was actually paid (atomic units); "0" unless settled. */
+  /** What was actually paid (atomic units), fees included; "0" unless settled. */
   amount: AtomicAmount;
+  /** Of `amount`, the fee the rail reported (L402: LND's `fee_msat`); absent when none applies. */
+  fee?: AtomicAmount;
   /** x402: the transaction hash; L402: the payment hash. Absent unless known. */
   txRef?: string;
   /** Why not settled / unknown, for the receipt (no secrets). */

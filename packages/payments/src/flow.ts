@@ -4,7 +4,7 @@ import { checkOffer, type OfferDecision } from './grant-check.ts';
 import { verifyGrant, type GrantTrust } from './grant-doc.ts';
 import type { SpendingGrant, StoredGrant } from './grant.ts';
 import type { LedgerEntry, SpendLedger } from './ledger.ts';
-import type { PaymentRequirement } from './requirement.ts';
+import { maxCost, toAtomic, type PaymentRequirement } from './requirement.ts';
 
 export interface PaymentFlowDeps {
   backends: readonly PaymentBackend[];
@@ -116,6 +116,9 @@ export class PaymentFlow {
     }
     const approved = approvalId ? { approvalId } : {};
     const budgetId = (this.#d.newBudgetId ?? (() => crypto.randomUUID()))();
+    // Reserved: the most the payment can cost (amount + fee allowance); `finish` settles what
+    // the rail reports as really paid, and the difference is released with it.
+    const maxAmount = toAtomic(maxCost(offer));
     try {
       this.#d.ledger.reserve({
         grant,
@@ -124,7 +127,7 @@ export class PaymentFlow {
         network: offer.network,
         asset: offer.asset,
         payee: offer.payee,
-        amount: offer.amount,
+        amount: maxAmount,
         purpose: call.purposes[0] ?? '',
         now,
       });
@@ -146,7 +149,8 @@ export class PaymentFlow {
             network: offer.network,
             asset: offer.asset,
             payee: offer.payee,
-            maxAmount: offer.amount,
+            maxAmount,
+            maxFee: offer.maxFee ?? '0',
             expiresAt: Math.min(Date.parse(grant.expiresAt), now + 5 * 60_000),
             grant,
           },

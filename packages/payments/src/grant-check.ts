@@ -1,6 +1,6 @@
 import { PaymentError } from './errors.ts';
 import type { GrantLimit, SpendingGrant } from './grant.ts';
-import { atomic, type PaymentRequirement } from './requirement.ts';
+import { atomic, maxCost, toAtomic, type PaymentRequirement } from './requirement.ts';
 
 export interface OfferContext {
   /** What the payment is for: the tool's name (and its tags), matched against grant purposes. */
@@ -20,7 +20,7 @@ export interface OfferDecision {
  * The stateless half of "check before paying": does this (verified) grant cover this offer?
  * Rail, network and asset must match a limit exactly (amounts in different assets never add
  * up); the payee must be on the allowlist; the purpose allowed; the offer not expired; the
- * amount at most the grant's total and velocity amount. The stateful half (cumulative spend,
+ * amount plus its fee allowance at most the grant's total and velocity amount. The stateful half (cumulative spend,
  * velocity, replay) is the ledger's reserve, done atomically.
  */
 export function checkOffer(grant: SpendingGrant, offer: PaymentRequirement, ctx: OfferContext): OfferDecision {
@@ -47,13 +47,19 @@ export function checkOffer(grant: SpendingGrant, offer: PaymentRequirement, ctx:
   }
   const amount = atomic(offer.amount);
   if (amount === 0n) throw new PaymentError('malformed_challenge', 'the offer asks for zero');
-  if (amount > atomic(limit.total) || amount > atomic(limit.velocity.amount)) {
-    throw new PaymentError('over_grant_total', `${offer.amount} is more than grant ${grant.grantId} allows at once`);
+  // Routing fees are spend too: the grant's limits and its approval threshold see the most this
+  // payment can cost. The ledger settles what was really paid and releases the rest.
+  const cost = maxCost(offer);
+  const costText =
+    cost === amount ? offer.amount : `up to ${toAtomic(cost)} (${offer.amount} + fees up to ${offer.maxFee})`;
+  if (cost > atomic(limit.total) || cost > atomic(limit.velocity.amount)) {
+    throw new PaymentError('over_grant_total', `${costText} is more than grant ${grant.grantId} allows at once`);
   }
   const approvalReasons: string[] = [];
-  if (limit.approvalAbove !== undefined && amount > atomic(limit.approvalAbove)) {
-    approvalReasons.push(`payment of ${offer.amount} is above the grant's approval threshold ${limit.approvalAbove}`);
+  if (limit.approvalAbove !== undefined && cost > atomic(limit.approvalAbove)) {
+    approvalReasons.push(`payment of ${costText} is above the grant's approval threshold ${limit.approvalAbove}`);
   }
+  // The estimate is the tool's declared price: compared with the price, not the fee allowance.
   if (ctx.estimate !== undefined && amount > ctx.estimate) {
     approvalReasons.push(`the upstream asks ${offer.amount}, more than the tool's declared estimate ${ctx.estimate}`);
   }

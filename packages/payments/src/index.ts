@@ -9,6 +9,7 @@ export {
   atomic,
   isAtomicAmount,
   toAtomic,
+  maxCost,
   type AtomicAmount,
   type PaymentRequirement,
   type Rail,

@@ -32,6 +32,12 @@ export interface PaymentRequirement {
   amount: AtomicAmount;
   /** Who is paid. x402: the `payTo` address, lowercase. L402: the destination node's pubkey hex. */
   payee: string;
+  /**
+   * Fees the rail may add on top of `amount` (L402: LND's routing fee limit, from
+   * `payments.l402.max_fee_msat`), atomic units of the same asset; absent = none (x402: the
+   * facilitator pays gas). The grant, budgets and approval threshold see `amount + maxFee`.
+   */
+  maxFee?: AtomicAmount;
   /** When the offer stops being payable (ms since the epoch), if the rail says. */
   expiresAt?: number;
   /** The URL (or MCP tool) the payment is for, as the server named it. */
@@ -63,6 +69,11 @@ export function atomic(value: string): bigint {
 export function toAtomic(value: bigint): AtomicAmount {
   if (value < 0n) throw new RangeError('an atomic amount is never negative');
   return value.toString(10);
+}
+
+/** The most an offer can cost: its amount plus the rail's fee allowance. */
+export function maxCost(r: Pick<PaymentRequirement, 'amount' | 'maxFee'>): bigint {
+  return atomic(r.amount) + (r.maxFee === undefined ? 0n : atomic(r.maxFee));
 }
 
 /** The key that separates budgets: amounts under different keys never add up. */

@@ -18,5 +18,5 @@ export { openKeychain, KEYCHAIN_SERVICE, type Keychain, type KeychainProbe } fro
 export { Vault, VAULT_FILE, type SecretInfo } from './vault.ts';
 export { Scrubber, REDACTION } from './scrub.ts';
 export { secretPattern } from './encodings.ts';
-export { estimateStrength, STRONG_BITS, DAEMON_ONLY_PREFIX, type Strength } from './strength.ts';
+export { estimateStrength, STRONG_BITS, DAEMON_ONLY_PREFIXES, daemonOnly, type Strength } from './strength.ts';
 export { moveMasterKey, type MoveResult } from './move-master-key.ts';

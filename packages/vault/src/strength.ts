@@ -21,8 +21,22 @@
 
 export const STRONG_BITS = 64;
 
-/** Vault names of token PINs: the daemon uses them itself and never gives them to a tool. */
-export const DAEMON_ONLY_PREFIX = 'pkcs11.pin.';
+/**
+ * Vault name prefixes of the daemon's own credentials: it uses them itself and never gives them
+ * to a tool (a connector header, a remote server's environment), whatever their strength.
+ */
+export const DAEMON_ONLY_PREFIXES = {
+  /** Token PINs (PKCS#11, TPM): opened by the daemon and the payment-helper. */
+  'pkcs11.pin.': 'a token PIN',
+  /** Payment credentials (the LND macaroon of `payments.l402`): only the payment step sends them. */
+  'payments.': 'a payment credential',
+} as const;
+
+/** What a daemon-only name is ("a token PIN"), or undefined when a tool may reference it. */
+export function daemonOnly(name: string): string | undefined {
+  for (const [prefix, what] of Object.entries(DAEMON_ONLY_PREFIXES)) if (name.startsWith(prefix)) return what;
+  return undefined;
+}
 
 export interface Strength {
   /** Estimated bits of guessing work (floor). */

@@ -45,12 +45,15 @@ describe('Vault', () => {
       const v = Vault.open(d, key);
       v.set('pin', new Secret('482913'));
       v.set('pkcs11.pin.token', new Secret('Zx9Qr7Lm2Kp8Wv3Tn6Yb4Hc'));
+      v.set('payments.lnd.pay', new Secret('0201036c6e6402f801030a10a1b2c3d4e5f60718293a4b5c6d7e8f'));
       const api = v.set('api', new Secret('ghp_xY3kP9qR2mN7vB4tL8wZ1cD6fG5hJ0sA'));
       assert.equal(api.weak, false);
       assert.equal(api.injectable, true);
       assert.equal(v.forTool('api', 'demo.tool')?.expose(), 'ghp_xY3kP9qR2mN7vB4tL8wZ1cD6fG5hJ0sA');
       assert.throws(() => v.forTool('pin', 'demo.tool'), /too guessable/);
       assert.throws(() => v.forTool('pkcs11.pin.token', 'demo.tool'), /token PIN/);
+      // A strong payment credential is still the daemon's own (issue 12: the LND macaroon).
+      assert.throws(() => v.forTool('payments.lnd.pay', 'demo.tool'), /a payment credential.*never gives it to a tool/);
       assert.equal(v.forTool('missing', 'demo.tool'), undefined);
       // A vault written before strengths were recorded gets them when it opens.
       const file = JSON.parse(readFileSync(join(d, 'vault.json'), 'utf8'));
@@ -61,6 +64,7 @@ describe('Vault', () => {
         reopened.list().map((i) => [i.name, i.weak, i.injectable]),
         [
           ['api', false, true],
+          ['payments.lnd.pay', false, false],
           ['pin', true, false],
           ['pkcs11.pin.token', false, false],
         ],

@@ -4,7 +4,7 @@ import { BriefcaseError } from '@briefcase/protocol/errors';
 import { writeFileAtomic } from './files.ts';
 import { open, seal, type Sealed } from './seal.ts';
 import { Secret } from './secret.ts';
-import { DAEMON_ONLY_PREFIX, estimateStrength, STRONG_BITS } from './strength.ts';
+import { DAEMON_ONLY_PREFIXES, daemonOnly, estimateStrength, STRONG_BITS } from './strength.ts';
 
 export const VAULT_FILE = 'vault.json';
 const SECRET_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -104,16 +104,18 @@ export class Vault {
   /**
    * A secret for a tool to send out (a connector header, a remote server's environment). A weak
    * value is refused: the firewall does not scrub it (scrubbing a guessable value is a guessing
-   * oracle), so a tool that reflected it would show it to the agent. Token PINs are the daemon's
-   * own and never leave it, whatever their strength.
+   * oracle), so a tool that reflected it would show it to the agent. Token PINs and payment
+   * credentials (DAEMON_ONLY_PREFIXES) are the daemon's own and never leave it, whatever their strength.
    */
   forTool(name: string, who: string): Secret | undefined {
     const stored = this.#file.secrets[name];
     if (!stored) return undefined;
-    if (name.startsWith(DAEMON_ONLY_PREFIX)) {
+    const own = daemonOnly(name);
+    if (own) {
       throw new BriefcaseError(
         'unavailable',
-        `${who} references the secret "${name}", a token PIN: the Briefcase uses PINs itself and never gives them to a tool`,
+        `${who} references the secret "${name}", ${own}: the Briefcase uses it itself and never gives it to a tool. ` +
+          `Remove the reference from ${who}; a secret a tool must send needs a name outside ${Object.keys(DAEMON_ONLY_PREFIXES).join(', ')}`,
       );
     }
     const bits = stored.strength_bits ?? 0;
@@ -165,6 +167,6 @@ function info(name: string, stored: StoredSecret): SecretInfo {
     length: stored.length,
     strength_bits: stored.strength_bits ?? 0,
     weak: (stored.strength_bits ?? 0) < STRONG_BITS,
-    injectable: (stored.strength_bits ?? 0) >= STRONG_BITS && !name.startsWith(DAEMON_ONLY_PREFIX),
+    injectable: (stored.strength_bits ?? 0) >= STRONG_BITS && daemonOnly(name) === undefined,
   };
 }

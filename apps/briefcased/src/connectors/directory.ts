@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from '@briefcase/crypto';
 import type { ReceiptLog } from '@briefcase/receipts/node';
@@ -6,6 +6,7 @@ import type { Logger } from '@briefcase/telemetry';
 import { connectorFromJson, namespaceOf, type ToolRegistry } from '../tools/registry.ts';
 import type { ConnectorApprovals } from './approvals.ts';
 import { cli } from '../cli-hint.ts';
+import { readConnectorFile } from './read-file.ts';
 
 export interface ConnectorState {
   file: string;
@@ -87,15 +88,10 @@ export class ConnectorDirectory {
 
   #load(file: string): void {
     const path = join(this.#d.dir, file);
-    let bytes: Buffer;
-    try {
-      const st = statSync(path);
-      if (!st.isFile()) return this.#disable(file, '', `${path}: not a regular file`);
-      if (st.size > MAX_BYTES) return this.#disable(file, '', `${path}: larger than ${MAX_BYTES} bytes`);
-      bytes = readFileSync(path);
-    } catch (e) {
-      return this.#disable(file, '', `${path}: cannot be read: ${(e as Error).message}`);
-    }
+    // One open, no links, bounded (read-file.ts): the bytes hashed are the bytes parsed.
+    const read = readConnectorFile(path, MAX_BYTES);
+    if (!read.ok) return this.#disable(file, '', read.reason);
+    const bytes = read.bytes;
     const sha256 = sha256Hex(bytes);
     const current = this.#states.get(file);
     if (current?.sha256 === sha256) return;

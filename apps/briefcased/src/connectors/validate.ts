@@ -8,6 +8,7 @@ import { effectiveAccess } from '../remote/infer-access.ts';
 import { findSecretValues, formatIssues } from '../config.ts';
 import { HttpConnectorTool } from '../tools/http-connector.ts';
 import { connectorFromJson } from '../tools/registry.ts';
+import { readConnectorFile } from './read-file.ts';
 
 /** One thing wrong with a connector file: where (the file, the path inside the JSON), what, what to do. */
 export interface ConnectorProblem {
@@ -32,20 +33,18 @@ export interface ConnectorCheck {
  * offline (no daemon). With `secretNames` (the vault's), a referenced secret that is not set is
  * a problem too.
  */
-export function checkConnectorFile(path: string, secretNames?: readonly string[]): ConnectorCheck {
+export function checkConnectorFile(
+  path: string,
+  secretNames?: readonly string[],
+  o: { inConnectorDir?: boolean } = {},
+): ConnectorCheck {
   const out: ConnectorCheck = { file: path, ok: false, tools: [], secrets: [], problems: [] };
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    out.problems.push({
-      file: path,
-      at: '(file)',
-      problem: `cannot be read: ${(e as Error).message}`,
-      fix: 'check the path',
-    });
+  const read = readText(path, o.inConnectorDir === true);
+  if (!read.ok) {
+    out.problems.push({ file: path, at: '(file)', problem: read.problem, fix: read.fix });
     return out;
   }
+  const text = read.text;
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -91,7 +90,7 @@ export function checkConnectorDir(dir: string, secretNames?: readonly string[]):
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => checkConnectorFile(join(dir, f), secretNames));
+    .map((f) => checkConnectorFile(join(dir, f), secretNames, { inConnectorDir: true }));
 }
 
 /** The names in the vault (vault.json keeps names in clear; values need the master key). */
@@ -154,4 +153,26 @@ function withLine(text: string, message: string): string {
   const before = text.slice(0, Number(m[1]));
   const line = before.split('\n').length;
   return `${message} (line ${line}, column ${before.length - before.lastIndexOf('\n')})`;
+}
+
+/**
+ * A file in connectors/ is read as the daemon reads it (read-file.ts): a link or a FIFO planted
+ * there is reported, never read, so doctor neither quotes another file's bytes nor keeps them in
+ * cache/doctor.json. A path the person names (`connectors validate FILE`) is read as given.
+ */
+function readText(
+  path: string,
+  inConnectorDir: boolean,
+): { ok: true; text: string } | { ok: false; problem: string; fix: string } {
+  if (inConnectorDir) {
+    const read = readConnectorFile(path, 1024 * 1024);
+    return read.ok
+      ? { ok: true, text: read.bytes.toString('utf8') }
+      : { ok: false, problem: read.reason, fix: 'put the connector file itself in connectors/' };
+  }
+  try {
+    return { ok: true, text: readFileSync(path, 'utf8') };
+  } catch (e) {
+    return { ok: false, problem: `cannot be read: ${(e as Error).message}`, fix: 'check the path' };
+  }
 }

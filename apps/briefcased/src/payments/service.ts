@@ -213,6 +213,7 @@ export function paymentFacts(
     asset: string;
     payee: string;
     amount: string;
+    fee?: string;
     txRef?: string;
     note?: string;
   },
@@ -224,6 +225,7 @@ export function paymentFacts(
     asset: s.asset,
     payee: s.payee,
     amount: s.amount,
+    ...(s.fee ? { fee: s.fee } : {}),
     grant_id: grantId,
     budget_id: budgetId,
     ...(s.txRef ? { tx: s.txRef } : {}),

@@ -1,5 +1,5 @@
 import { canonicalize, sha256Hex } from '@briefcase/crypto';
-import type { PaymentApprovalRequest, PaymentRequirement } from '@briefcase/payments';
+import { maxCost, toAtomic, type PaymentApprovalRequest, type PaymentRequirement } from '@briefcase/payments';
 import { maxTier } from '@briefcase/policy';
 import { BriefcaseError, type ApprovalView, type PaymentApprovalView } from '@briefcase/protocol';
 import type { ApprovalNeed } from '../approvals/store.ts';
@@ -58,7 +58,12 @@ export function paymentView(offer: PaymentRequirement, grantId: string, declared
     asset: offer.asset,
     amount: offer.amount,
     ...(decimals !== undefined ? { decimals } : {}),
-    display: displayAmount(offer.amount, decimals, offer.asset),
+    // A person approving sees the most it can cost: routing fees (L402) are spend too.
+    display:
+      offer.maxFee && offer.maxFee !== '0'
+        ? `up to ${displayAmount(toAtomic(maxCost(offer)), decimals, offer.asset)} incl. fees ` +
+          `(${offer.amount} + routing fees up to ${offer.maxFee})`
+        : displayAmount(offer.amount, decimals, offer.asset),
     payee: offer.payee,
     grant_id: grantId,
     hash: paymentHash(offer),

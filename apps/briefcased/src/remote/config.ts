@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AccessManifest, BriefcaseError, PaymentDeclarations } from '@briefcase/protocol';
-import { writeFileAtomic } from '@briefcase/vault';
+import { daemonOnly, writeFileAtomic } from '@briefcase/vault';
 
 export const REMOTES_FILE = 'remotes.json';
 
@@ -54,6 +54,11 @@ export const RemoteOAuthConfig = z
     client_secret_name: z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+      // Sent to the authorization server: never one of the daemon's own credentials.
+      .refine((n) => daemonOnly(n) === undefined, {
+        message:
+          'names a daemon-only secret (a token PIN or payment credential): store the client secret under another name',
+      })
       .optional(),
     client_metadata_url: z.url().optional(),
   })

@@ -2,7 +2,10 @@
  * The L402 rail behind `PaymentBackend` (contract in ../backend.ts). Money moves inside `pay`
  * (LND pays the invoice), so every check happens before `sendPayment`: the offer is re-decoded
  * from the invoice itself, and must match the requirement, the authorization and this node's
- * network, be unexpired, and cost at most `maxAmount` including routing fees.
+ * network, be unexpired, and cost at most `maxAmount` including routing fees. Each requirement
+ * carries the fee allowance (`maxFee`, from `maxFeeMsat`), so the grant and the ledger reserve
+ * amount + fees; LND is told that allowance as its fee limit, and the settlement is LND's
+ * record of what it paid (amount + fee), so the unused allowance is released.
  */
 import type {
   Challenge,
@@ -50,6 +53,10 @@ export class L402Backend implements PaymentBackend {
     this.#now = opts.now ?? Date.now;
   }
 
+  #feeCap(): bigint {
+    return this.#opts.maxFeeMsat ?? 10_000n;
+  }
+
   get network(): string {
     return this.#opts.network;
   }
@@ -81,6 +88,7 @@ export class L402Backend implements PaymentBackend {
         network: inv.network,
         asset: L402_ASSET,
         amount: inv.amountMsat,
+        maxFee: toAtomic(this.#feeCap()),
         payee: inv.payee,
         expiresAt: inv.expiresAt,
         resource: challenge.url,
@@ -114,9 +122,9 @@ export class L402Backend implements PaymentBackend {
     if (amount > max) {
       throw new PaymentError('over_authorization', `invoice asks ${amount} msat, authorized ${max} msat`);
     }
-    // Fees count against the authorization: amount + fee limit never exceeds maxAmount.
-    const feeCap = this.#opts.maxFeeMsat ?? 10_000n;
-    const feeLimit = max - amount < feeCap ? max - amount : feeCap;
+    // Fees count against the authorization: amount + fee limit never exceeds maxAmount, nor the
+    // authorized fee allowance, nor this node's configured cap.
+    const feeLimit = [max - amount, atomic(auth.maxFee ?? '0'), this.#feeCap()].reduce((a, b) => (b < a ? b : a));
     try {
       this.#opts.lnd.macaroon.expose(); // no credential for LND: refuse now, nothing can have moved
     } catch (e) {
@@ -202,6 +210,7 @@ export class L402Backend implements PaymentBackend {
       asset: L402_ASSET,
       payee,
       amount: toAtomic(total),
+      ...(paid.feeMsat === '0' ? {} : { fee: paid.feeMsat }),
       txRef: paid.paymentHash,
       ...(text ? { note: text } : {}),
     };

@@ -105,6 +105,7 @@ describe('L402Backend.pay refuses before paying', () => {
       asset: 'msat',
       payee: r.payee,
       maxAmount,
+      maxFee: '0',
       expiresAt: Date.now() + 60_000,
     });
     return { backend, challenge, auth };
