@@ -116,6 +116,11 @@ export interface Services {
   keySource: MasterKeySource;
   tokens: { agent: string; admin: string };
   startedAt: Date;
+  /**
+   * API connections accepted since start, on every listener (issue 13: the gateway keeps one
+   * connection alive for all its calls; `GET /v1/admin/status` reports this so a test can tell).
+   */
+  apiConnections: { accepted: number };
   /** Passkeys and their ceremonies (issue 9). */
   presence: PresenceService;
   /** Guarded admin changes waiting for a passkey. */
@@ -318,6 +323,7 @@ export class Daemon {
       lists,
       tokens: { agent: readToken(paths.agentToken), admin: readToken(paths.adminToken) },
       startedAt: new Date(),
+      apiConnections: { accepted: 0 },
       pipeline: new CallPipeline({
         db,
         commits,

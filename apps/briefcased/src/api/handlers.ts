@@ -184,6 +184,7 @@ export function buildRoutes(s: Services): Route[] {
           // For `npm run bench` (issue 13): the daemon's resident memory and CPU time so far.
           rss: process.memoryUsage.rss(),
           cpu_us: process.cpuUsage(),
+          api_connections: s.apiConnections.accepted,
           started_at: s.startedAt.toISOString(),
           uptime_s: Math.round((Date.now() - s.startedAt.getTime()) / 1000),
           home: s.paths.home,

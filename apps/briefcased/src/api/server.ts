@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import { BriefcaseError } from '@briefcase/protocol';
 import type { Services } from '../daemon.ts';
-import { tokenMatches } from '../tokens.ts';
+import { TokenCheck } from '../tokens.ts';
 import { firewallResponses } from './agent-view.ts';
 import { sendError, sendJson } from './http.ts';
 import { matchRoute, type Role, type Route } from './routes.ts';
@@ -15,11 +15,12 @@ import { matchRoute, type Role, type Route } from './routes.ts';
  */
 export function createApiServer(routes: Route[], services: Services, options: { fixedRole?: Role } = {}): Server {
   const { logger } = services;
+  const tokens = new TokenCheck();
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://daemon');
     // The agent socket (agent-socket.ts): the socket's group is the credential, and a token sent
     // on it changes nothing, so an admin token that leaked to an agent is no use there either.
-    const role = options.fixedRole ?? authenticate(req.headers.authorization, services);
+    const role = options.fixedRole ?? authenticate(req.headers.authorization, services, tokens);
     if (!role) {
       req.resume();
       sendError(res, new BriefcaseError('unauthorized', 'missing or invalid bearer token'));
@@ -65,18 +66,18 @@ export function createApiServer(routes: Route[], services: Services, options: { 
         else res.destroy();
       });
   });
+  server.on('connection', () => {
+    services.apiConnections.accepted++;
+  });
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
   });
   return server;
 }
 
-function authenticate(header: string | undefined, services: Services): Role | null {
+function authenticate(header: string | undefined, services: Services, check: TokenCheck): Role | null {
   if (!header?.startsWith('Bearer ')) return null;
-  const token = header.slice(7).trim();
-  if (tokenMatches(token, services.tokens.admin)) return 'admin';
-  if (tokenMatches(token, services.tokens.agent)) return 'agent';
-  return null;
+  return check.role(header.slice(7).trim(), services.tokens);
 }
 
 /** Listen on the Unix socket, created with mode 0600 (no window where it is wider). */
