@@ -64,17 +64,47 @@ export interface PipelineDeps {
  */
 export class CallPipeline {
   readonly #d: PipelineDeps;
+  /** Calls not yet answered: the daemon waits for them (aborted) before it closes the database. */
+  readonly #inFlight = new Set<Promise<ToolCallResponse>>();
 
   constructor(deps: PipelineDeps) {
     this.#d = deps;
   }
 
-  async call(
+  call(
     toolName: string,
     args: Record<string, unknown>,
     caller: Caller,
     signal: AbortSignal,
     events: CallEvents = {},
+  ): Promise<ToolCallResponse> {
+    const call = this.#call(toolName, args, caller, signal, events);
+    this.#inFlight.add(call);
+    const forget = () => void this.#inFlight.delete(call);
+    call.then(forget, forget);
+    return call;
+  }
+
+  /**
+   * Resolves once every call in flight has answered (and so written its receipt), or after
+   * `maxMs`. At shutdown the calls' connections are closed first, which aborts them.
+   */
+  async settled(maxMs: number): Promise<void> {
+    if (this.#inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#inFlight]),
+      new Promise<void>((r) => (timer = setTimeout(r, maxMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  async #call(
+    toolName: string,
+    args: Record<string, unknown>,
+    caller: Caller,
+    signal: AbortSignal,
+    events: CallEvents,
   ): Promise<ToolCallResponse> {
     // Input that cannot be hashed (lone surrogates, non-finite numbers, hostile nesting) is
     // refused with one receipt; the receipt carries no arguments and an empty call_hash.

@@ -51,3 +51,27 @@ describe('CommitQueue under another process’s write lock', () => {
     assert.equal(count(), 4);
   });
 });
+
+describe('CommitQueue at shutdown', () => {
+  it('commits what was queued before close, refuses what comes after, and never touches the closed database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bc-cq-close-'));
+    try {
+      const db = openDatabase(join(dir, 'q.db'));
+      db.exec('CREATE TABLE t (n INTEGER NOT NULL) STRICT');
+      const queue = new CommitQueue(db, { afterRollback: () => undefined });
+      const queued = queue.run(() => db.prepare('INSERT INTO t VALUES (1)').run());
+      await queue.close();
+      await queued;
+      assert.equal(Number((db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n), 1);
+      db.close();
+      // A call that ends after the database closed (one aborted at shutdown) is refused; before
+      // this, its job ran against the closed database and the daemon exited with an error.
+      await assert.rejects(
+        queue.run(() => db.prepare('INSERT INTO t VALUES (2)').run()),
+        (e: unknown) => (e as { code?: string }).code === 'unavailable',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

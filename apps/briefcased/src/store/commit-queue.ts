@@ -63,6 +63,8 @@ export class CommitQueue {
   #committed: { job: Job; outcome: Outcome }[] = [];
   #syncing: Promise<void> | undefined;
   #failed: BriefcaseError | undefined;
+  /** Set by `close`: the database is about to close, nothing more is written. */
+  #closed: BriefcaseError | undefined;
 
   constructor(db: DatabaseSync, options: CommitQueueOptions) {
     this.#db = db;
@@ -74,14 +76,25 @@ export class CommitQueue {
     this.#wal = location && mode === 'wal' ? new WalFile(location) : undefined;
   }
 
-  /** Waits for the fsync in flight, then closes the WAL handle. Call before closing the database. */
-  async close(): Promise<void> {
-    while (this.#syncing) await this.#syncing;
+  /**
+   * Commits what is queued (waiting up to `maxMs` for it), waits for the fsync in flight, then
+   * closes the WAL handle; later jobs are refused as `unavailable`. Call before closing the
+   * database: a job that reached a closed database would throw outside any caller.
+   */
+  async close(maxMs = 5_000): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    while ((this.#jobs.length > 0 || this.#syncing) && Date.now() < deadline) {
+      if (this.#syncing) await this.#syncing;
+      else await new Promise((r) => setTimeout(r, 1));
+    }
+    this.#closed = new BriefcaseError('unavailable', 'the Briefcase daemon is stopping: the call was not recorded');
+    for (const job of this.#take()) job.reject(this.#closed);
     this.#wal?.close();
   }
 
   run<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      if (this.#closed) return reject(this.#closed);
       this.#jobs.push({
         fn,
         resolve: resolve as (v: unknown) => void,
@@ -96,8 +109,8 @@ export class CommitQueue {
   }
 
   #flush(): void {
-    if (this.#failed) {
-      for (const job of this.#take()) job.reject(this.#failed);
+    if (this.#failed ?? this.#closed) {
+      for (const job of this.#take()) job.reject(this.#failed ?? this.#closed);
       return;
     }
     if (!this.#wal) return this.#transaction();
