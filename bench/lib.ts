@@ -7,6 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { cpuPerCall, rssMiB } from './proc.ts';
+import { DAEMON_NODE_FLAGS } from '../apps/cli/src/daemon-flags.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 /** The `briefcase` under test: this checkout's, or BENCH_BIN's (another checkout, for before/after). */
@@ -106,8 +107,14 @@ export async function startDaemon(
   const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' });
   cli(['init', '--master-key', 'file']);
   prepare?.(home, cli);
+  // The daemon runs with the Node flags `start --detach` and the service units give it;
+  // BENCH_DAEMON_FLAGS (space-separated) replaces them, to measure another setting.
+  const flags = process.env.BENCH_DAEMON_FLAGS?.split(' ').filter(Boolean) ?? DAEMON_NODE_FLAGS;
   const daemon: ChildProcess = // Any free port for the console: the default one may be taken by another daemon on the machine.
-    spawn(process.execPath, [...profileFlags(), BIN, 'start', '--console-port', '0'], { env, stdio: 'ignore' });
+    spawn(process.execPath, [...flags, ...profileFlags(), BIN, 'start', '--console-port', '0'], {
+      env,
+      stdio: 'ignore',
+    });
   for (let i = 0; i < 200; i++) {
     if (spawnSync(process.execPath, [BIN, 'status', '--json'], { env }).status === 0) break;
     await new Promise((r) => setTimeout(r, 100));
