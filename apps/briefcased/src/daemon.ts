@@ -19,6 +19,7 @@ import { consoleBackend } from './console/backend.ts';
 import { buildRoutes } from './api/handlers.ts';
 import { ListVersionWatch } from './api/list-version.ts';
 import { listenHttp, listenSocket, createApiServer } from './api/server.ts';
+import { destroyCallStreams } from './api/call-stream.ts';
 import { listenAgentSocket, prepareAgentSocket, type PreparedAgentSocket } from './api/agent-socket.ts';
 import { SpendLedger } from './budget/ledger.ts';
 import { loadConfig, type AgentSocketConfig, type Config } from './config.ts';
@@ -117,10 +118,11 @@ export interface Services {
   tokens: { agent: string; admin: string };
   startedAt: Date;
   /**
-   * API connections accepted since start, on every listener (issue 13: the gateway keeps one
-   * connection alive for all its calls; `GET /v1/admin/status` reports this so a test can tell).
+   * API connections accepted since start, on every listener, and call streams open now (issue
+   * 13: the gateway keeps one connection for all its calls; `GET /v1/admin/status` reports both
+   * so a test can tell).
    */
-  apiConnections: { accepted: number };
+  apiConnections: { accepted: number; callStreams: number };
   /** Passkeys and their ceremonies (issue 9). */
   presence: PresenceService;
   /** Guarded admin changes waiting for a passkey. */
@@ -323,7 +325,7 @@ export class Daemon {
       lists,
       tokens: { agent: readToken(paths.agentToken), admin: readToken(paths.adminToken) },
       startedAt: new Date(),
-      apiConnections: { accepted: 0 },
+      apiConnections: { accepted: 0, callStreams: 0 },
       pipeline: new CallPipeline({
         db,
         commits,
@@ -538,9 +540,12 @@ export class Daemon {
           new Promise<void>((resolve) => {
             s.close(() => resolve());
             s.closeAllConnections();
+            destroyCallStreams(s);
           }),
       ),
     );
+    // Closing the connections aborted the calls in flight; each still writes its receipt.
+    await this.services.pipeline.settled(5_000);
     await this.services.remotes.close();
     this.services.payments.close();
     // Before the database closes: the approvals gauge reads it on the last export.

@@ -1,4 +1,4 @@
-import { DaemonConnection, startAdvice } from '@briefcase/api-client';
+import { CallStream, DaemonConnection, NO_STREAM, startAdvice } from '@briefcase/api-client';
 import { API_PATHS } from '@briefcase/protocol/api-paths';
 import { BriefcaseError } from '@briefcase/protocol/errors';
 import type { ApprovalStatus, ToolCallResponse, ToolListResponse } from '@briefcase/protocol';
@@ -20,10 +20,13 @@ export type { DaemonEvent, ListVersions, LogMessage, ProgressUpdate } from './da
  */
 export class DaemonClient {
   readonly #conn: DaemonConnection;
+  /** Tool calls go over the daemon's call stream when it offers one, else over HTTP. */
+  readonly #calls: CallStream;
 
   /** `token` null: the agent socket, on which the connection itself is the agent. */
   constructor(socket: string, token: string | null) {
     this.#conn = new DaemonConnection(socket, token);
+    this.#calls = new CallStream(socket, token, 'agent');
   }
 
   async listTools(): Promise<ToolListResponse> {
@@ -41,22 +44,23 @@ export class DaemonClient {
     onEvent?: (e: DaemonEvent) => void,
     traceparent?: string,
   ): Promise<ToolCallResponse> {
+    const events = onEvent
+      ? (line: unknown) => {
+          const e = daemonEvent(line);
+          if (e) onEvent(e);
+        }
+      : undefined;
+    const streamed = await this.#guard(() =>
+      this.#calls.call({ tool, args }, { signal, traceparent, onEvent: events }),
+    );
+    if (streamed !== NO_STREAM) return toolCallResponse(streamed);
     const options = { ...(signal ? { signal } : {}), ...(traceparent ? { headers: { traceparent } } : {}) };
-    if (!onEvent)
+    if (!events)
       return toolCallResponse(
         await this.#guard(() => this.#conn.request('POST', API_PATHS.agentCall, { tool, args }, options)),
       );
     const last = await this.#guard(() =>
-      this.#conn.stream(
-        'POST',
-        API_PATHS.agentCall,
-        { tool, args },
-        (line) => {
-          const e = daemonEvent(line);
-          if (e) onEvent(e);
-        },
-        options,
-      ),
+      this.#conn.stream('POST', API_PATHS.agentCall, { tool, args }, events, options),
     );
     return toolCallResponse(last);
   }
@@ -95,6 +99,7 @@ export class DaemonClient {
   }
 
   close(): void {
+    this.#calls.close();
     this.#conn.close();
   }
 

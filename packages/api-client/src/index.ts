@@ -5,3 +5,4 @@ export {
   type PendingOperation,
   type RequestOptions,
 } from './connection.ts';
+export { CallStream, NO_STREAM, type StreamCallOptions } from './call-stream.ts';

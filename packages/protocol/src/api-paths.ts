@@ -23,3 +23,10 @@ export const API_PATHS = {
   adminReceiptsExport: '/v1/admin/receipts/export',
   adminReceiptsCheckpoint: '/v1/admin/receipts/checkpoint',
 } as const;
+
+/**
+ * The call stream (docs/api.md): an HTTP Upgrade to JSON lines on which tool calls go and their
+ * progress and answers come back, one kept connection for many calls.
+ */
+export const CALL_STREAM_PROTOCOL = 'briefcase-calls/1';
+export const CALL_STREAM_PATHS = { agent: '/v1/agent/tools/stream', admin: '/v1/admin/tools/stream' } as const;

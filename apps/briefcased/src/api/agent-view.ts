@@ -8,7 +8,7 @@ import type { Scrubber } from '@briefcase/vault';
  * each agent-authenticated response; `sendJson` and `agentLine` turn bodies into text here, so
  * a new agent route is firewalled without anyone remembering to.
  */
-interface View {
+export interface View {
   scrubber: Scrubber;
   onWithheld: () => void;
 }
@@ -27,7 +27,11 @@ export function firewallResponses(res: ServerResponse, scrubber: Scrubber, onWit
  * Clean text (the common case) costs one pass of the scrubber's pattern.
  */
 export function viewText(res: ServerResponse, body: unknown): string | undefined {
-  const view = views.get(res);
+  return firewallText(views.get(res), body);
+}
+
+/** `viewText` for a reader that is not an HTTP response (the call stream, call-stream.ts). */
+export function firewallText(view: View | undefined, body: unknown): string | undefined {
   if (!view) return JSON.stringify(body);
   const { scrubber } = view;
   try {

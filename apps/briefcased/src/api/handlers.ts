@@ -185,6 +185,7 @@ export function buildRoutes(s: Services): Route[] {
           rss: process.memoryUsage.rss(),
           cpu_us: process.cpuUsage(),
           api_connections: s.apiConnections.accepted,
+          call_streams: s.apiConnections.callStreams,
           started_at: s.startedAt.toISOString(),
           uptime_s: Math.round((Date.now() - s.startedAt.getTime()) / 1000),
           home: s.paths.home,

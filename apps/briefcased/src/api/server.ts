@@ -5,6 +5,7 @@ import { BriefcaseError } from '@briefcase/protocol';
 import type { Services } from '../daemon.ts';
 import { TokenCheck } from '../tokens.ts';
 import { firewallResponses } from './agent-view.ts';
+import { acceptCallStreams } from './call-stream.ts';
 import { sendError, sendJson } from './http.ts';
 import { matchRoute, type Role, type Route } from './routes.ts';
 
@@ -66,6 +67,7 @@ export function createApiServer(routes: Route[], services: Services, options: { 
         else res.destroy();
       });
   });
+  acceptCallStreams(server, services, (header) => authenticate(header, services, tokens), options.fixedRole);
   server.on('connection', () => {
     services.apiConnections.accepted++;
   });

@@ -1,0 +1,368 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DaemonClient } from '../apps/mcp-gateway/src/daemon-client.ts';
+import {
+  cli,
+  daemonRequest,
+  freePort,
+  receiptRecords,
+  sleep,
+  startDaemon,
+  stdioClient,
+  tempHome,
+  token,
+  writeJson,
+  type DaemonProcess,
+} from './helpers.ts';
+
+/** A raw call-stream connection to the daemon: the upgrade written by hand, then JSON lines. */
+class RawStream {
+  readonly frames: Array<{
+    id: number | null;
+    event?: unknown;
+    response?: unknown;
+    error?: { code: string; message: string };
+  }> = [];
+  readonly closed: Promise<void>;
+  #buffer = '';
+  #waiters: Array<() => void> = [];
+  readonly socket: Socket;
+  readonly status: number;
+  constructor(socket: Socket, status: number, rest: string) {
+    this.socket = socket;
+    this.status = status;
+    this.closed = new Promise((r) => socket.once('close', () => r()));
+    socket.on('data', (c: Buffer) => this.#take(c.toString('utf8')));
+    socket.on('close', () => this.#wake());
+    this.#take(rest);
+  }
+
+  static open(home: string, path: string, headers: Record<string, string>): Promise<RawStream> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(join(home, 'daemon.sock'));
+      let head = '';
+      const onData = (c: Buffer) => {
+        head += c.toString('latin1');
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        socket.off('data', onData);
+        const status = Number(head.slice(9, 12));
+        resolve(new RawStream(socket, status, status === 101 ? head.slice(end + 4) : ''));
+      };
+      socket.on('data', onData);
+      socket.on('error', reject);
+      const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`);
+      socket.write(`GET ${path} HTTP/1.1\r\nhost: daemon\r\n${lines.join('')}\r\n`);
+    });
+  }
+
+  send(frame: unknown): void {
+    this.socket.write(`${typeof frame === 'string' ? frame : JSON.stringify(frame)}\n`);
+  }
+
+  /** Wait until `done(frames)` holds (or the stream closes, or 10 s pass). */
+  async until(done: (frames: RawStream['frames']) => boolean): Promise<RawStream['frames']> {
+    const deadline = Date.now() + 10_000;
+    while (!done(this.frames) && !this.socket.destroyed && Date.now() < deadline) {
+      await new Promise<void>((r) => {
+        this.#waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+    return this.frames;
+  }
+
+  #take(text: string): void {
+    this.#buffer += text;
+    for (let nl = this.#buffer.indexOf('\n'); nl >= 0; nl = this.#buffer.indexOf('\n')) {
+      this.frames.push(JSON.parse(this.#buffer.slice(0, nl)) as RawStream['frames'][number]);
+      this.#buffer = this.#buffer.slice(nl + 1);
+    }
+    this.#wake();
+  }
+
+  #wake(): void {
+    for (const w of this.#waiters.splice(0)) w();
+  }
+}
+
+const upgrade = (bearer?: string) => ({
+  connection: 'Upgrade',
+  upgrade: 'briefcase-calls/1',
+  ...(bearer !== undefined ? { authorization: `Bearer ${bearer}` } : {}),
+});
+
+/**
+ * Issue 13: tool calls on the daemon's call stream (apps/briefcased/src/api/call-stream.ts), the
+ * one kept connection the gateway now makes its calls on. What HTTP gave each call must hold per
+ * line: the credential, the body's limits, the firewall, one receipt per call; and a stream must
+ * not let one party disturb another's calls or keep the daemon from stopping.
+ */
+describe('the call stream: tool calls as JSON lines on one connection (issue 13)', () => {
+  const { home, cleanup } = tempHome();
+  const canary = `cs-canary-${randomBytes(10).toString('hex')}`;
+  let daemon: DaemonProcess;
+  let upstream: Server;
+  const held: ServerResponse[] = [];
+
+  before(async () => {
+    const port = await freePort();
+    // An upstream that reflects the key it is sent (?mode=echo), or holds the answer until the
+    // test releases it (?mode=hold): a slow tool, to cancel mid-call.
+    upstream = createServer((req, res) => {
+      const mode = new URL(req.url ?? '/', 'http://x').searchParams.get('mode');
+      if (mode === 'hold') return void held.push(res);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ key: String(req.headers['x-api-key'] ?? '') }));
+    });
+    await new Promise<void>((r) => upstream.listen(port, '127.0.0.1', r));
+    assert.equal(cli(home, ['init', '--master-key', 'file']).code, 0);
+    writeJson(join(home, 'connectors', 'reflect.json'), {
+      kind: 'http',
+      name: 'stream.reflect',
+      description: 'An upstream that reflects its API key, or holds its answer (test double)',
+      category: 'read',
+      input_schema: {
+        type: 'object',
+        properties: { mode: { type: 'string', enum: ['echo', 'hold'] } },
+        required: ['mode'],
+        additionalProperties: false,
+      },
+      request: {
+        method: 'GET',
+        url: `http://127.0.0.1:${port}/r?mode={mode}`,
+        headers: { 'X-Api-Key': '{{secret:stream_canary}}' },
+      },
+      egress: [`127.0.0.1:${port}`],
+    });
+    daemon = await startDaemon(home);
+    assert.equal(cli(home, ['secrets', 'set', 'stream_canary'], `${canary}\n`).code, 0);
+  });
+  after(async () => {
+    for (const res of held) res.destroy();
+    await daemon?.stop();
+    upstream?.close();
+    cleanup();
+  });
+
+  const status = async () => {
+    const r = await daemonRequest(home, 'GET', '/v1/admin/status', token(home, 'admin'));
+    return JSON.parse(r.body) as { api_connections: number; call_streams: number };
+  };
+
+  it('opens only with the call endpoint’s own credential (attack: no token, a wrong one, the other role)', async () => {
+    const cases: Array<[string, Record<string, string>, number]> = [
+      ['/v1/agent/tools/stream', upgrade(), 401],
+      ['/v1/agent/tools/stream', upgrade(`bc_agent_${'A'.repeat(43)}`), 401],
+      ['/v1/admin/tools/stream', upgrade(token(home, 'agent')), 403],
+      ['/v1/agent/tools/stream', upgrade(token(home, 'admin')), 403],
+      ['/v1/agent/tools/call', upgrade(token(home, 'agent')), 404],
+      ['/v1/agent/tools/stream', { ...upgrade(token(home, 'agent')), upgrade: 'websocket' }, 404],
+    ];
+    for (const [path, headers, expected] of cases) {
+      const s = await RawStream.open(home, path, headers);
+      assert.equal(s.status, expected, `${path} ${JSON.stringify(headers)}`);
+      await s.closed; // refused: the daemon closes the connection, nothing was upgraded
+    }
+    const ok = await RawStream.open(home, '/v1/agent/tools/stream', upgrade(token(home, 'agent')));
+    assert.equal(ok.status, 101);
+    ok.socket.destroy();
+  });
+
+  it('20 calls sent at once on one stream: each answered under its own id, each with its own receipt', async () => {
+    const s = await RawStream.open(home, '/v1/agent/tools/stream', upgrade(token(home, 'agent')));
+    const calls = () => receiptRecords(home).filter((r) => r.kind === 'tool_call');
+    const before = calls().length;
+    // One write holding all 20 frames: the daemon must split them itself.
+    s.socket.write(
+      Array.from(
+        { length: 20 },
+        (_, i) => `${JSON.stringify({ id: 100 + i, call: { tool: 'echo', args: { text: `n${i}` } } })}\n`,
+      ).join(''),
+    );
+    const frames = await s.until((f) => f.length >= 20);
+    assert.equal(frames.length, 20);
+    const receipts = new Set<string>();
+    for (const f of frames) {
+      assert.ok(typeof f.id === 'number' && f.id >= 100 && f.id < 120, JSON.stringify(f));
+      const r = f.response as { ok: boolean; result: { content: Array<{ text: string }> }; receipt_id: string };
+      assert.equal(r.ok, true, JSON.stringify(f));
+      assert.equal(r.result.content[0]?.text, `n${f.id - 100}`, 'the answer belongs to the call with that id');
+      receipts.add(r.receipt_id);
+    }
+    assert.equal(receipts.size, 20, 'one receipt per call');
+    assert.equal(calls().length - before, 20);
+    s.socket.destroy();
+  });
+
+  it('a bad call is refused on its own and the stream goes on; a duplicate id in flight is refused', async () => {
+    const s = await RawStream.open(home, '/v1/agent/tools/stream', upgrade(token(home, 'agent')));
+    s.send({ id: 1, call: { tool: '' } });
+    s.send({ id: 2, call: { tool: 'echo', args: { text: 'x' }, extra: true } });
+    s.send({ id: 3, call: { tool: 'stream.reflect', args: { mode: 'hold' } } });
+    await s.until(() => held.length > 0);
+    s.send({ id: 3, call: { tool: 'echo', args: { text: 'dup' } } });
+    s.send({ id: 4, call: { tool: 'echo', args: { text: 'after' } } });
+    const frames = await s.until((f) => f.some((x) => x.id === 4));
+    const byId = (id: number) => frames.filter((f) => f.id === id);
+    assert.equal(byId(1)[0]?.error?.code, 'bad_request');
+    assert.match(byId(1)[0]?.error?.message ?? '', /call\.tool/);
+    assert.equal(byId(2)[0]?.error?.code, 'bad_request');
+    assert.equal(byId(3)[0]?.error?.code, 'bad_request', 'the second call with id 3 is refused');
+    assert.match(byId(3)[0]?.error?.message ?? '', /already in flight/);
+    assert.equal((byId(4)[0]?.response as { ok: boolean }).ok, true);
+    // Release the held call: it answers under id 3, once.
+    held.shift()?.end('{"key":"released"}');
+    const done = await s.until((f) => f.some((x) => x.id === 3 && x.response !== undefined));
+    assert.equal((done.find((x) => x.id === 3 && x.response !== undefined)?.response as { ok: boolean }).ok, true);
+    s.socket.destroy();
+  });
+
+  it('a cancel line aborts its call: the upstream request is dropped and the call receipted', async () => {
+    const s = await RawStream.open(home, '/v1/agent/tools/stream', upgrade(token(home, 'agent')));
+    const calls = () => receiptRecords(home).filter((r) => r.kind === 'tool_call');
+    const before = calls().length;
+    s.send({ id: 9, call: { tool: 'stream.reflect', args: { mode: 'hold' } } });
+    await s.until(() => held.length > 0);
+    const upstreamClosed = new Promise<void>((r) => held[0]!.once('close', () => r()));
+    s.send({ id: 9, cancel: true });
+    await upstreamClosed;
+    const deadline = Date.now() + 5000;
+    while (calls().length === before && Date.now() < deadline) await sleep(50);
+    const added = calls().slice(before);
+    assert.equal(added.length, 1, 'the cancelled call has its receipt');
+    assert.equal(added[0]?.body.tool, 'stream.reflect');
+    assert.notEqual(added[0]?.body.outcome, 'ok');
+    held.shift()?.destroy();
+    s.socket.destroy();
+  });
+
+  it('every answer line passes the firewall; a frame id equal to a secret is not a way to probe it (attack)', async () => {
+    const s = await RawStream.open(home, '/v1/agent/tools/stream', upgrade(token(home, 'agent')));
+    s.send({ id: 5, call: { tool: 'stream.reflect', args: { mode: 'echo' } } });
+    const frames = await s.until((f) => f.some((x) => x.id === 5));
+    const text = JSON.stringify(frames);
+    assert.ok(!text.includes(canary), 'the reflected secret is not in the stream');
+    assert.ok(!text.includes(Buffer.from(canary).toString('base64')));
+    assert.equal((frames[0]?.response as { ok: boolean }).ok, true, 'the call itself worked');
+    assert.match(text, /redacted/, 'the upstream did reflect it (the test is live)');
+    s.socket.destroy();
+  });
+
+  it('a broken line ends the stream with a reason; the daemon keeps serving others (attack: hostile framing)', async () => {
+    const cases: Array<[string, string]> = [
+      ['{not json', 'bad_request'],
+      ['[1,2,3]', 'bad_request'],
+      ['{"call":{"tool":"echo"}}', 'bad_request'],
+      ['{"id":-1,"call":{"tool":"echo"}}', 'bad_request'],
+      ['{"id":1.5,"call":{"tool":"echo"}}', 'bad_request'],
+      [`{"id":1,"call":{"tool":"echo","args":${'['.repeat(2000)}${']'.repeat(2000)}}}`, 'bad_request'],
+    ];
+    for (const [line, code] of cases) {
+      const s = await RawStream.open(home, '/v1/agent/tools/stream', upgrade(token(home, 'agent')));
+      s.send(line);
+      await s.closed;
+      assert.equal(s.frames.at(-1)?.id, null, line);
+      assert.equal(s.frames.at(-1)?.error?.code, code, line);
+    }
+    // A line that never ends: refused once it passes the body limit, without waiting for its end.
+    const big = await RawStream.open(home, '/v1/agent/tools/stream', upgrade(token(home, 'agent')));
+    const chunk = `{"id":1,"call":{"tool":"echo","args":{"text":"${'a'.repeat(64 * 1024)}`;
+    for (let i = 0; i < 40 && !big.socket.destroyed; i++) {
+      big.socket.write(chunk.slice(i === 0 ? 0 : 30));
+      await sleep(5);
+    }
+    await big.closed;
+    assert.equal(big.frames.at(-1)?.error?.code, 'payload_too_large');
+    const other = await RawStream.open(home, '/v1/agent/tools/stream', upgrade(token(home, 'agent')));
+    other.send({ id: 1, call: { tool: 'echo', args: { text: 'still here' } } });
+    const frames = await other.until((f) => f.length > 0);
+    const answer = frames[0]?.response as { result: { content: Array<{ text: string }> } };
+    assert.equal(answer.result.content[0]?.text, 'still here');
+    other.socket.destroy();
+  });
+
+  it('the gateway makes its calls on one stream (status counts it), closed with the gateway', async () => {
+    const settled = async () => {
+      const deadline = Date.now() + 5000;
+      while ((await status()).call_streams !== 0 && Date.now() < deadline) await sleep(50);
+      assert.equal((await status()).call_streams, 0, 'no stream is left open');
+    };
+    await settled(); // the earlier tests' streams have closed
+    const client = await stdioClient(home);
+    try {
+      await client.callTool({ name: 'echo', arguments: { text: 'warm' } });
+      const first = await status();
+      assert.equal(first.call_streams, 1, 'the gateway opened one call stream');
+      for (let i = 0; i < 30; i++) {
+        const r = await client.callTool({ name: 'echo', arguments: { text: `c${i}` } });
+        assert.deepEqual(r.content, [{ type: 'text', text: `c${i}` }]);
+      }
+      const last = await status();
+      assert.equal(last.call_streams, 1);
+      assert.ok(last.api_connections - first.api_connections <= 3, 'no connection per call');
+    } finally {
+      await client.close();
+    }
+    await settled(); // the stream closed with its gateway
+  });
+
+  it('the gateway’s client: an aborted call is cancelled on the stream, the stream goes on', async () => {
+    const client = new DaemonClient(join(home, 'daemon.sock'), token(home, 'agent'));
+    try {
+      const abort = new AbortController();
+      const call = client.callTool('stream.reflect', { mode: 'hold' }, abort.signal);
+      while (held.length === 0) await sleep(20);
+      const upstreamClosed = new Promise<void>((r) => held[0]!.once('close', () => r()));
+      abort.abort();
+      await assert.rejects(call, { name: 'AbortError' });
+      await upstreamClosed; // the daemon dropped the upstream request: the cancel reached it
+      held.shift();
+      const r = await client.callTool('echo', { text: 'next' });
+      assert.equal(r.ok, true);
+      assert.equal((await status()).call_streams >= 1, true, 'the same client still uses a stream');
+    } finally {
+      client.close();
+    }
+  });
+
+  it('the gateway’s client: a call in flight when the daemon stops fails as unavailable; after a restart the next call opens a new stream', async () => {
+    const client = new DaemonClient(join(home, 'daemon.sock'), token(home, 'agent'));
+    try {
+      assert.equal((await client.callTool('echo', { text: 'before' })).ok, true);
+      const call = client.callTool('stream.reflect', { mode: 'hold' });
+      while (held.length === 0) await sleep(20);
+      const failed = assert.rejects(call, (e: unknown) => (e as { code?: string }).code === 'unavailable');
+      await daemon.stop();
+      held.shift()?.destroy();
+      await failed;
+      daemon = await startDaemon(home);
+      const r = await client.callTool('echo', { text: 'after' });
+      assert.equal(r.ok, true);
+      assert.equal((await status()).call_streams, 1, 'a new stream was opened');
+    } finally {
+      client.close();
+    }
+  });
+
+  it('a client holding a stream with a call in flight does not keep the daemon from stopping; the call is receipted', async () => {
+    const s = await RawStream.open(home, '/v1/agent/tools/stream', upgrade(token(home, 'agent')));
+    s.send({ id: 1, call: { tool: 'stream.reflect', args: { mode: 'hold' } } });
+    await s.until(() => held.length > 0);
+    const t = Date.now();
+    assert.equal(await daemon.stop(), 0, daemon.output());
+    assert.ok(Date.now() - t < 5000, `the daemon took ${Date.now() - t} ms to stop`);
+    await s.closed;
+    daemon = await startDaemon(home);
+    // The call the stop aborted was still receipted, before the database closed.
+    const last = receiptRecords(home)
+      .filter((r) => r.kind === 'tool_call')
+      .at(-1);
+    assert.equal(last?.body.tool, 'stream.reflect');
+    assert.notEqual(last?.body.outcome, 'ok');
+  });
+});
