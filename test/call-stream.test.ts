@@ -286,6 +286,26 @@ describe('the call stream: tool calls as JSON lines on one connection (issue 13)
     other.socket.destroy();
   });
 
+  it('a client that does not read its answers is not read either: answers cannot pile up in the daemon (attack)', async () => {
+    const s = await RawStream.open(home, '/v1/agent/tools/stream', upgrade(token(home, 'agent')));
+    const calls = () => receiptRecords(home).filter((r) => r.kind === 'tool_call').length;
+    const before = calls();
+    s.socket.pause(); // never reads
+    const text = 'z'.repeat(64 * 1024);
+    const N = 300;
+    for (let i = 0; i < N; i++)
+      s.socket.write(`${JSON.stringify({ id: i, call: { tool: 'echo', args: { text } } })}\n`);
+    await sleep(2000);
+    const served = calls() - before;
+    // Each answer is 64 KiB: a few fill the socket's buffers, then the daemon stops reading.
+    assert.ok(served < 60, `the daemon ran ${served} of ${N} calls for a client that reads nothing`);
+    s.socket.resume();
+    const frames = await s.until((f) => f.length >= N);
+    assert.equal(frames.length, N, 'once read, every call is answered');
+    assert.equal(calls() - before, N);
+    s.socket.destroy();
+  });
+
   it('the gateway makes its calls on one stream (status counts it), closed with the gateway', async () => {
     const settled = async () => {
       const deadline = Date.now() + 5000;

@@ -110,7 +110,12 @@ function serveStream(socket: Socket, head: Buffer, role: Role, stillValid: () =>
           : { code: 'internal', message: WITHHELD_MESSAGE },
       );
     }
-    socket.write(`{"id":${id === null ? 'null' : id},"${key}":${text}}\n`);
+    // A client that does not read its answers stops being read (as HTTP stops parsing the next
+    // request until the answer is taken): answers cannot pile up in the daemon's memory.
+    if (!socket.write(`{"id":${id === null ? 'null' : id},"${key}":${text}}\n`) && !socket.isPaused()) {
+      socket.pause();
+      socket.once('drain', () => socket.resume());
+    }
   };
   const fail = (error: BriefcaseError) => {
     if (broken) return;
