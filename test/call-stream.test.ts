@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DaemonClient } from '../apps/mcp-gateway/src/daemon-client.ts';
@@ -18,83 +17,7 @@ import {
   writeJson,
   type DaemonProcess,
 } from './helpers.ts';
-
-/** A raw call-stream connection to the daemon: the upgrade written by hand, then JSON lines. */
-class RawStream {
-  readonly frames: Array<{
-    id: number | null;
-    event?: unknown;
-    response?: unknown;
-    error?: { code: string; message: string };
-  }> = [];
-  readonly closed: Promise<void>;
-  #buffer = '';
-  #waiters: Array<() => void> = [];
-  readonly socket: Socket;
-  readonly status: number;
-  constructor(socket: Socket, status: number, rest: string) {
-    this.socket = socket;
-    this.status = status;
-    this.closed = new Promise((r) => socket.once('close', () => r()));
-    socket.on('data', (c: Buffer) => this.#take(c.toString('utf8')));
-    socket.on('close', () => this.#wake());
-    this.#take(rest);
-  }
-
-  static open(home: string, path: string, headers: Record<string, string>): Promise<RawStream> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(join(home, 'daemon.sock'));
-      let head = '';
-      const onData = (c: Buffer) => {
-        head += c.toString('latin1');
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        socket.off('data', onData);
-        const status = Number(head.slice(9, 12));
-        resolve(new RawStream(socket, status, status === 101 ? head.slice(end + 4) : ''));
-      };
-      socket.on('data', onData);
-      socket.on('error', reject);
-      const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`);
-      socket.write(`GET ${path} HTTP/1.1\r\nhost: daemon\r\n${lines.join('')}\r\n`);
-    });
-  }
-
-  send(frame: unknown): void {
-    this.socket.write(`${typeof frame === 'string' ? frame : JSON.stringify(frame)}\n`);
-  }
-
-  /** Wait until `done(frames)` holds (or the stream closes, or 10 s pass). */
-  async until(done: (frames: RawStream['frames']) => boolean): Promise<RawStream['frames']> {
-    const deadline = Date.now() + 10_000;
-    while (!done(this.frames) && !this.socket.destroyed && Date.now() < deadline) {
-      await new Promise<void>((r) => {
-        this.#waiters.push(r);
-        setTimeout(r, 200);
-      });
-    }
-    return this.frames;
-  }
-
-  #take(text: string): void {
-    this.#buffer += text;
-    for (let nl = this.#buffer.indexOf('\n'); nl >= 0; nl = this.#buffer.indexOf('\n')) {
-      this.frames.push(JSON.parse(this.#buffer.slice(0, nl)) as RawStream['frames'][number]);
-      this.#buffer = this.#buffer.slice(nl + 1);
-    }
-    this.#wake();
-  }
-
-  #wake(): void {
-    for (const w of this.#waiters.splice(0)) w();
-  }
-}
-
-const upgrade = (bearer?: string) => ({
-  connection: 'Upgrade',
-  upgrade: 'briefcase-calls/1',
-  ...(bearer !== undefined ? { authorization: `Bearer ${bearer}` } : {}),
-});
+import { RawStream, upgrade } from './lib/call-stream-raw.ts';
 
 /**
  * Issue 13: tool calls on the daemon's call stream (apps/briefcased/src/api/call-stream.ts), the

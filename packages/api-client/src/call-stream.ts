@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { CALL_STREAM_PATHS, CALL_STREAM_PROTOCOL } from '@briefcase/protocol/api-paths';
+import { CALL_STREAM_MAX_IN_FLIGHT, CALL_STREAM_PATHS, CALL_STREAM_PROTOCOL } from '@briefcase/protocol/api-paths';
 import { BriefcaseError, isErrorCode } from '@briefcase/protocol/errors';
 import { DaemonError } from './connection.ts';
 
@@ -42,6 +42,8 @@ export class CallStream {
   #unsupported = false;
   #nextId = 1;
   readonly #calls = new Map<number, Pending>();
+  /** Calls this side cancelled whose answer has not come: the daemon still counts them. */
+  readonly #cancelled = new Set<number>();
   #buffer = '';
 
   constructor(socketPath: string, token: string | null, role: 'agent' | 'admin') {
@@ -56,12 +58,19 @@ export class CallStream {
     const socket = this.#socket ?? (await (this.#opening ??= this.#open()));
     if (!socket) return NO_STREAM;
     signal?.throwIfAborted();
+    // The daemon takes so many calls in flight per stream; the rest go over HTTP, as every call
+    // did before the stream. `briefcase mcp --http` shares this stream among all its sessions,
+    // so one session's calls must not crowd out another's.
+    if (this.#calls.size + this.#cancelled.size >= CALL_STREAM_MAX_IN_FLIGHT) return NO_STREAM;
     const id = this.#nextId++;
     const frame = { id, call: body, ...(traceparent ? { traceparent } : {}) };
     return new Promise<unknown>((resolve, reject) => {
       const onAbort = () => {
         if (!this.#calls.delete(id)) return;
-        if (!socket.destroyed) socket.write(`{"id":${id},"cancel":true}\n`);
+        if (!socket.destroyed) {
+          this.#cancelled.add(id);
+          socket.write(`{"id":${id},"cancel":true}\n`);
+        }
         this.#idle(socket);
         reject(Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }));
       };
@@ -119,12 +128,16 @@ export class CallStream {
   #attach(socket: Socket, head: Buffer): void {
     this.#socket = socket;
     this.#buffer = '';
+    this.#cancelled.clear();
     socket.setNoDelay(true);
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.#onData(socket, chunk));
     socket.on('error', () => socket.destroy());
     socket.once('close', () => {
-      if (this.#socket === socket) this.#socket = undefined;
+      if (this.#socket === socket) {
+        this.#socket = undefined;
+        this.#cancelled.clear();
+      }
       this.#failAll(
         new BriefcaseError('daemon_unreachable', 'the Briefcase daemon closed the connection during the call'),
       );
@@ -152,7 +165,11 @@ export class CallStream {
         return;
       }
       const pending = typeof frame.id === 'number' ? this.#calls.get(frame.id) : undefined;
-      if (!pending) continue; // a call this side cancelled
+      if (!pending) {
+        // A call this side cancelled: its answer frees its place on the stream.
+        if (!('event' in frame)) this.#cancelled.delete(frame.id as number);
+        continue;
+      }
       if ('event' in frame) {
         pending.onEvent?.(frame.event);
         continue;

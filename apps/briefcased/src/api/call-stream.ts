@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { BriefcaseError, jsonDepthExceeds, ToolCallRequest, type ToolCallResponse } from '@briefcase/protocol';
-import { CALL_STREAM_PATHS, CALL_STREAM_PROTOCOL } from '@briefcase/protocol/api-paths';
+import { CALL_STREAM_MAX_IN_FLIGHT, CALL_STREAM_PATHS, CALL_STREAM_PROTOCOL } from '@briefcase/protocol/api-paths';
 import type { Services } from '../daemon.ts';
 import { firewallText, WITHHELD_MESSAGE, type View } from './agent-view.ts';
 import { MAX_BODY_DEPTH } from './http.ts';
@@ -31,7 +31,7 @@ import type { Role } from './routes.ts';
  */
 
 /** Calls one stream may have in flight; more are refused one by one (`bad_request`). */
-export const MAX_CALLS_IN_FLIGHT = 256;
+export const MAX_CALLS_IN_FLIGHT = CALL_STREAM_MAX_IN_FLIGHT;
 /** Room for the frame around a call body that may be `max_request_bytes` long. */
 const FRAME_OVERHEAD_BYTES = 1024;
 
