@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { CALL_STREAM_PATHS, CALL_STREAM_PROTOCOL } from '@briefcase/protocol/api-paths';
+import { CALL_STREAM_MAX_IN_FLIGHT, CALL_STREAM_PATHS, CALL_STREAM_PROTOCOL } from '@briefcase/protocol/api-paths';
 import { BriefcaseError, isErrorCode } from '@briefcase/protocol/errors';
 import { DaemonError } from './connection.ts';
 
@@ -42,6 +42,9 @@ export class CallStream {
   #unsupported = false;
   #nextId = 1;
   readonly #calls = new Map<number, Pending>();
+  /** Calls holding one of the stream's in-flight places, and calls waiting for one. */
+  #active = 0;
+  readonly #waiting: Array<() => void> = [];
   #buffer = '';
 
   constructor(socketPath: string, token: string | null, role: 'agent' | 'admin') {
@@ -51,11 +54,44 @@ export class CallStream {
   }
 
   async call(body: { tool: string; args: Record<string, unknown> }, options: StreamCallOptions = {}) {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    // The daemon takes at most CALL_STREAM_MAX_IN_FLIGHT calls at once on a stream; more wait
+    // here, in order (as they waited for a free connection in the HTTP agent before).
+    await this.#slot(signal);
+    try {
+      const socket = this.#socket ?? (await (this.#opening ??= this.#open()));
+      if (!socket) return NO_STREAM;
+      signal?.throwIfAborted();
+      return await this.#send(socket, body, options);
+    } finally {
+      this.#active--;
+      this.#waiting.shift()?.();
+    }
+  }
+
+  #slot(signal: AbortSignal | undefined): Promise<void> {
+    if (this.#active < CALL_STREAM_MAX_IN_FLIGHT) {
+      this.#active++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.#waiting.splice(this.#waiting.indexOf(take), 1);
+        reject(abortError());
+      };
+      const take = () => {
+        signal?.removeEventListener('abort', onAbort);
+        this.#active++;
+        resolve();
+      };
+      this.#waiting.push(take);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #send(socket: Socket, body: { tool: string; args: Record<string, unknown> }, options: StreamCallOptions) {
     const { signal, traceparent, onEvent } = options;
-    signal?.throwIfAborted();
-    const socket = this.#socket ?? (await (this.#opening ??= this.#open()));
-    if (!socket) return NO_STREAM;
-    signal?.throwIfAborted();
     const id = this.#nextId++;
     const frame = { id, call: body, ...(traceparent ? { traceparent } : {}) };
     return new Promise<unknown>((resolve, reject) => {
@@ -63,7 +99,7 @@ export class CallStream {
         if (!this.#calls.delete(id)) return;
         if (!socket.destroyed) socket.write(`{"id":${id},"cancel":true}\n`);
         this.#idle(socket);
-        reject(Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }));
+        reject(abortError());
       };
       const settle =
         <T>(f: (v: T) => void) =>
@@ -181,4 +217,8 @@ function daemonError(e: { code?: unknown; message?: unknown }): BriefcaseError {
     isErrorCode(e.code) ? e.code : 'internal',
     typeof e.message === 'string' ? e.message : 'the Briefcase daemon refused the call',
   );
+}
+
+function abortError(): Error {
+  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
 }
