@@ -14,7 +14,19 @@
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { BIN, CALLS, ROOT, WARMUP, connect, measured, profileFlags, round, startDaemon, type Target } from './lib.ts';
+import {
+  BIN,
+  CALLS,
+  ROOT,
+  WARMUP,
+  connect,
+  gatewayFlags,
+  measured,
+  profileFlags,
+  round,
+  startDaemon,
+  type Target,
+} from './lib.ts';
 
 const THROUGHPUT_MS = Number(process.env.BENCH_THROUGHPUT_MS ?? 5000);
 const echo = (i: number) => ({ text: `call ${i}` });
@@ -44,7 +56,11 @@ export async function run(log: (m: string) => void = () => {}) {
     args: [...profileFlags(), join(ROOT, 'bench/plain-echo-server.ts')],
     env: { PATH: daemon.env.PATH! },
   };
-  const briefcase: Target = { command: process.execPath, args: [...profileFlags(), BIN, 'mcp'], env: daemon.env };
+  const briefcase: Target = {
+    command: process.execPath,
+    args: [...gatewayFlags(), ...profileFlags(), BIN, 'mcp'],
+    env: daemon.env,
+  };
   try {
     log('gateway: latency and CPU direct…');
     const d = await measured(direct, 'echo', echo, (server) => ({ server: server! }));

@@ -131,3 +131,8 @@ export async function startDaemon(
     },
   };
 }
+
+/** Node flags for the gateway under test: BENCH_GATEWAY_FLAGS (space-separated), to try a setting. */
+export function gatewayFlags(): string[] {
+  return process.env.BENCH_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [];
+}

@@ -80,7 +80,7 @@ describe('attack: one party against another party’s calls on call streams', ()
     attacker.socket.destroy();
   });
 
-  it('the gateway’s one stream is shared by every MCP session: a party holding 256 calls does not make another’s call fail', async () => {
+  it('the gateway’s one stream is shared by every MCP session: past 256 in flight another party’s call waits, and a cancel does not make it fail', async () => {
     const { home } = rig;
     // `briefcase mcp --http` serves all its sessions with one DaemonClient (apps/cli/src/commands/mcp.ts).
     const client = new DaemonClient(join(home, 'daemon.sock'), token(home, 'agent'));
@@ -92,14 +92,17 @@ describe('attack: one party against another party’s calls on call streams', ()
         client.callTool('cs.hold', { mode: 'hold' }, i === 255 ? last.signal : hog.signal).catch((e: unknown) => e),
       );
       await rig.until(() => rig.held.length - before >= 256, '256 held calls at the upstream', 60_000);
-      // Another party's call, through the same client: answered as before the stream existed.
-      const other = await client.callTool('echo', { text: 'other party' });
-      assert.equal(other.ok, true, JSON.stringify(other));
-      // A cancelled call whose answer the daemon has not sent yet still takes its place there:
-      // the call made right after the cancel must not be refused by the daemon for it.
+      // Another party's call, through the same client: it waits for a place on the stream.
+      const other = client.callTool('echo', { text: 'other party' });
+      // A cancelled call keeps its place until the daemon has answered it (the daemon counts it
+      // until then): the call that takes the place must not be refused by the daemon for it.
       last.abort();
-      const next = await client.callTool('echo', { text: 'next' });
-      assert.equal(next.ok, true, JSON.stringify(next));
+      const r = await other;
+      assert.equal(r.ok, true, JSON.stringify(r));
+      // And once a held call ends, its place goes to the next call.
+      const third = client.callTool('echo', { text: 'third' });
+      rig.held.shift()?.end('{"released":true}');
+      assert.equal((await third).ok, true);
       hog.abort();
       await Promise.all(hogs);
     } finally {

@@ -12,7 +12,7 @@ import { ReceiptLog } from '@briefcase/receipts/node';
 import { Logger, startTelemetry, type Telemetry } from '@briefcase/telemetry';
 import { loadMasterKey, Scrubber, Vault, type MasterKey, type MasterKeySource } from '@briefcase/vault';
 import { startConsole } from '@briefcase/console';
-import { denyDaemonListener } from '@briefcase/egress';
+import { closeConnectionPools, denyDaemonListener } from '@briefcase/egress';
 import { commandToolsDir } from './tools/command-tool.ts';
 import { ApprovalStore } from './approvals/store.ts';
 import { consoleBackend } from './console/backend.ts';
@@ -547,6 +547,7 @@ export class Daemon {
     // Closing the connections aborted the calls in flight; each still writes its receipt.
     await this.services.pipeline.settled(5_000);
     await this.services.remotes.close();
+    closeConnectionPools();
     this.services.payments.close();
     // Before the database closes: the approvals gauge reads it on the last export.
     await this.services.telemetry.shutdown().catch((e: unknown) => logger.warn('telemetry flush failed', { error: e }));

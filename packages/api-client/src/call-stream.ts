@@ -42,6 +42,9 @@ export class CallStream {
   #unsupported = false;
   #nextId = 1;
   readonly #calls = new Map<number, Pending>();
+  /** Calls holding one of the stream's in-flight places, and calls waiting for one. */
+  #active = 0;
+  readonly #waiting: Array<() => void> = [];
   /** Calls this side cancelled whose answer has not come: the daemon still counts them. */
   readonly #cancelled = new Set<number>();
   #buffer = '';
@@ -53,26 +56,68 @@ export class CallStream {
   }
 
   async call(body: { tool: string; args: Record<string, unknown> }, options: StreamCallOptions = {}) {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    // The daemon takes at most CALL_STREAM_MAX_IN_FLIGHT calls at once on a stream; more wait
+    // here, in order (as they waited for a free connection in the HTTP agent before).
+    await this.#slot(signal);
+    // A cancelled call keeps its place until the daemon answers it (#onData), else the next call
+    // would be sent while the daemon still counts 256 and be refused.
+    const place = { kept: false };
+    try {
+      const socket = this.#socket ?? (await (this.#opening ??= this.#open()));
+      if (!socket) return NO_STREAM;
+      signal?.throwIfAborted();
+      return await this.#send(socket, body, options, place);
+    } finally {
+      if (!place.kept) this.#release();
+    }
+  }
+
+  #release(): void {
+    this.#active--;
+    this.#waiting.shift()?.();
+  }
+
+  #slot(signal: AbortSignal | undefined): Promise<void> {
+    if (this.#active < CALL_STREAM_MAX_IN_FLIGHT) {
+      this.#active++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.#waiting.splice(this.#waiting.indexOf(take), 1);
+        reject(abortError());
+      };
+      const take = () => {
+        signal?.removeEventListener('abort', onAbort);
+        this.#active++;
+        resolve();
+      };
+      this.#waiting.push(take);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #send(
+    socket: Socket,
+    body: { tool: string; args: Record<string, unknown> },
+    options: StreamCallOptions,
+    place: { kept: boolean },
+  ) {
     const { signal, traceparent, onEvent } = options;
-    signal?.throwIfAborted();
-    const socket = this.#socket ?? (await (this.#opening ??= this.#open()));
-    if (!socket) return NO_STREAM;
-    signal?.throwIfAborted();
-    // The daemon takes so many calls in flight per stream; the rest go over HTTP, as every call
-    // did before the stream. `briefcase mcp --http` shares this stream among all its sessions,
-    // so one session's calls must not crowd out another's.
-    if (this.#calls.size + this.#cancelled.size >= CALL_STREAM_MAX_IN_FLIGHT) return NO_STREAM;
     const id = this.#nextId++;
     const frame = { id, call: body, ...(traceparent ? { traceparent } : {}) };
     return new Promise<unknown>((resolve, reject) => {
       const onAbort = () => {
         if (!this.#calls.delete(id)) return;
         if (!socket.destroyed) {
+          place.kept = true;
           this.#cancelled.add(id);
           socket.write(`{"id":${id},"cancel":true}\n`);
         }
         this.#idle(socket);
-        reject(Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }));
+        reject(abortError());
       };
       const settle =
         <T>(f: (v: T) => void) =>
@@ -128,16 +173,15 @@ export class CallStream {
   #attach(socket: Socket, head: Buffer): void {
     this.#socket = socket;
     this.#buffer = '';
-    this.#cancelled.clear();
     socket.setNoDelay(true);
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.#onData(socket, chunk));
     socket.on('error', () => socket.destroy());
     socket.once('close', () => {
-      if (this.#socket === socket) {
-        this.#socket = undefined;
-        this.#cancelled.clear();
-      }
+      if (this.#socket === socket) this.#socket = undefined;
+      // The cancelled calls' answers will not come; the daemon has dropped them with the stream.
+      for (const _ of this.#cancelled) this.#release();
+      this.#cancelled.clear();
       this.#failAll(
         new BriefcaseError('daemon_unreachable', 'the Briefcase daemon closed the connection during the call'),
       );
@@ -166,8 +210,8 @@ export class CallStream {
       }
       const pending = typeof frame.id === 'number' ? this.#calls.get(frame.id) : undefined;
       if (!pending) {
-        // A call this side cancelled: its answer frees its place on the stream.
-        if (!('event' in frame)) this.#cancelled.delete(frame.id as number);
+        // A call this side cancelled: its answer gives its place back.
+        if (!('event' in frame) && this.#cancelled.delete(frame.id as number)) this.#release();
         continue;
       }
       if ('event' in frame) {
@@ -198,4 +242,8 @@ function daemonError(e: { code?: unknown; message?: unknown }): BriefcaseError {
     isErrorCode(e.code) ? e.code : 'internal',
     typeof e.message === 'string' ? e.message : 'the Briefcase daemon refused the call',
   );
+}
+
+function abortError(): Error {
+  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
 }

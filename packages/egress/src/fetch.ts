@@ -3,6 +3,7 @@ import https from 'node:https';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { pinnedLookup } from './connect.ts';
+import { pooledAgent } from './pool.ts';
 import { checkTarget, EgressViolation, resolveAllChecked, type EgressRules, type Lookup } from './rules.ts';
 
 export interface CheckedFetchInit extends RequestInit {
@@ -22,7 +23,7 @@ const NULL_BODY = new Set([101, 204, 205, 304]);
  * fetch for the daemon's own requests. Every hop is checked against `rules` (a name is resolved
  * once, every address checked, and the connection goes to a checked address: node:http with a
  * pinned `lookup`, since the global fetch (undici) takes no lookup hook without the undici
- * package). Redirects are followed by hand, at most `maxRedirects`, each target checked again;
+ * package). Connections are kept alive in pools keyed by the checked addresses (pool.ts). Redirects are followed by hand, at most `maxRedirects`, each target checked again;
  * the credentials of a request (Authorization, Cookie, DPoP) are not carried to another origin.
  * With `redirect: 'manual'` the redirect is returned, but a redirect whose target the rules
  * refuse is a violation all the same: a server that tries to send us elsewhere is reported.
@@ -126,7 +127,7 @@ async function once(
         path: `${url.pathname}${url.search}`,
         headers: out,
         lookup: pinnedLookup(addresses),
-        agent: false,
+        agent: pooledAgent(url.protocol as 'http:' | 'https:', host, port, addresses, ca),
         ...(ca ? { ca } : {}),
       },
       (res) => {

@@ -15,3 +15,4 @@ export {
 export { checkedFetch, type CheckedFetchInit } from './fetch.ts';
 export { startEgressProxy, type EgressProxy, type EgressProxyOptions } from './proxy.ts';
 export { pinnedLookup } from './connect.ts';
+export { closeConnectionPools } from './pool.ts';

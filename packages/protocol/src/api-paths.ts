@@ -30,8 +30,5 @@ export const API_PATHS = {
  */
 export const CALL_STREAM_PROTOCOL = 'briefcase-calls/1';
 export const CALL_STREAM_PATHS = { agent: '/v1/agent/tools/stream', admin: '/v1/admin/tools/stream' } as const;
-/**
- * Calls one stream may have in flight (a call counts until its answer is written, cancelled or
- * not); the daemon refuses more. A client with more to make sends them over HTTP.
- */
+/** Calls one call stream may have in flight; a client queues more (the daemon refuses them). */
 export const CALL_STREAM_MAX_IN_FLIGHT = 256;

@@ -30,8 +30,6 @@ import type { Role } from './routes.ts';
  *   {"id": null, "error": {…}}                           the stream itself is broken; then it closes
  */
 
-/** Calls one stream may have in flight; more are refused one by one (`bad_request`). */
-export const MAX_CALLS_IN_FLIGHT = CALL_STREAM_MAX_IN_FLIGHT;
 /** Room for the frame around a call body that may be `max_request_bytes` long. */
 const FRAME_OVERHEAD_BYTES = 1024;
 
@@ -150,10 +148,10 @@ function serveStream(socket: Socket, head: Buffer, role: Role, stillValid: () =>
     if (!stillValid())
       return fail(new BriefcaseError('unauthorized', 'the token this stream was opened with is no longer valid'));
     if (inFlight.has(id)) return send(id, 'error', { code: 'bad_request', message: `call ${id} is already in flight` });
-    if (inFlight.size >= MAX_CALLS_IN_FLIGHT) {
+    if (inFlight.size >= CALL_STREAM_MAX_IN_FLIGHT) {
       return send(id, 'error', {
         code: 'bad_request',
-        message: `more than ${MAX_CALLS_IN_FLIGHT} calls in flight on one stream`,
+        message: `more than ${CALL_STREAM_MAX_IN_FLIGHT} calls in flight on one stream`,
       });
     }
     const parsed = ToolCallRequest.safeParse(f.call);
