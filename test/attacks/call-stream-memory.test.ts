@@ -63,4 +63,28 @@ describe('attack: many streams, each with 256 calls in flight holding large argu
     for (const s of streams) s.socket.destroy();
     for (const res of rig.held.splice(0)) res.destroy();
   });
+
+  it('a line sent a byte per read (slowloris): the daemon holds about the bytes sent, not an object per read', async (t) => {
+    if (process.platform !== 'linux') return t.skip('reads /proc/<pid>/status (Linux only)');
+    const { home } = rig;
+    const pid = rig.daemon.proc.pid!;
+    const s = await RawStream.open(home, '/v1/agent/tools/stream', upgrade(token(home, 'agent')));
+    await sleep(500);
+    const base = rssMiB(pid);
+    s.socket.write('{"id":1,"call":{"tool":"echo","args":{"text":"');
+    const N = 800_000;
+    for (let i = 0; i < N; i++) {
+      s.socket.write('a');
+      await new Promise((r) => setImmediate(r)); // most bytes reach the daemon in a read of their own
+    }
+    await sleep(1000);
+    const grown = rssMiB(pid) - base;
+    t.diagnostic(`daemon RSS grew ${grown.toFixed(0)} MiB holding a ${N}-byte partial line sent a byte at a time`);
+    // Kept as one Buffer per read it was ~170–250 bytes per byte sent (130+ MiB here).
+    assert.ok(grown < 48, `the daemon grew ${grown.toFixed(0)} MiB for ${N} bytes`);
+    s.send('"}}}');
+    const frames = await s.until((f) => f.length >= 1);
+    assert.equal(frames[0]?.id, 1, 'the line, once ended, is one call (echo refuses text over 100,000 characters)');
+    s.socket.destroy();
+  });
 });
