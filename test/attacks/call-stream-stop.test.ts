@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -63,5 +64,53 @@ describe('attack: call streams held open against a daemon stop', () => {
     partial.destroy();
     for (const r of refused) r.socket.destroy();
     for (const res of rig.held.splice(0)) res.destroy();
+  });
+
+  it('peers that keep their side open after a refused upgrade or a broken stream: their sockets are closed, the daemon stops', async () => {
+    const { home } = rig;
+    const pid = rig.daemon.proc.pid!;
+    const fds = () => (process.platform === 'linux' ? readdirSync(`/proc/${pid}/fd`).length : 0);
+    const base = fds();
+    // A peer that never closes its side, whatever it is told (a Node socket with allowHalfOpen; a
+    // plain one ends its side when the daemon ends).
+    const told: Array<Promise<void>> = [];
+    const peer = (request: string, then?: string) => {
+      const s = connect({ path: join(home, 'daemon.sock'), allowHalfOpen: true });
+      s.on('error', () => {});
+      s.on('data', (c: Buffer) => {
+        if (then && c.toString('latin1').startsWith('HTTP/1.1 101')) s.write(then);
+      });
+      // The daemon has said its last word (a refusal, or the stream's error) and ended its side.
+      told.push(new Promise((r) => s.once('end', () => r())));
+      s.write(request);
+      return s;
+    };
+    const req = (path: string, bearer?: string) =>
+      `GET ${path} HTTP/1.1\r\nhost: d\r\nconnection: Upgrade\r\nupgrade: briefcase-calls/1\r\n` +
+      (bearer ? `authorization: Bearer ${bearer}\r\n` : '') +
+      '\r\n';
+    const peers = [
+      ...Array.from({ length: 10 }, () => peer(req('/v1/agent/tools/stream'))), // 401
+      ...Array.from({ length: 5 }, () => peer(req('/v1/admin/tools/stream', token(home, 'agent')))), // 403
+      ...Array.from({ length: 5 }, () => peer(req('/v1/nowhere', token(home, 'agent')))), // 404
+      // Opened, then a broken line: the daemon ends the stream.
+      ...Array.from({ length: 5 }, () => peer(req('/v1/agent/tools/stream', token(home, 'agent')), '{not json\n')),
+    ];
+    await Promise.all(told);
+    if (process.platform === 'linux') {
+      // The daemon lets go of each of them (file descriptors back to where they were).
+      await rig.until(
+        () => fds() <= base + 2,
+        `the daemon to close the 25 refused or broken sockets (${fds()} fds, ${base} before)`,
+      );
+    }
+    const t = Date.now();
+    const code = await Promise.race([
+      rig.daemon.stop(),
+      new Promise((r) => setTimeout(() => r('still running'), 30_000)),
+    ]);
+    assert.equal(code, 0, `stop with half-open peers: ${String(code)} after ${Date.now() - t} ms`);
+    for (const p of peers) p.destroy();
+    await rig.restart();
   });
 });

@@ -49,10 +49,14 @@ export function acceptCallStreams(
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const refuse = (status: number, error: BriefcaseError) => {
       const body = JSON.stringify({ error: { code: error.code, message: error.message } });
-      socket.end(
+      // Closed once written, whether or not the peer ends its side: the server allows half-open
+      // sockets and no longer tracks an upgraded one, so a peer that kept it open would hold its
+      // descriptor and keep server.close() (the daemon's stop) waiting for ever.
+      socket.write(
         `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Bad Request'}\r\n` +
           `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
       );
+      socket.destroySoon();
     };
     const path = new URL(req.url ?? '/', 'http://daemon').pathname;
     const wanted: Role | undefined =
@@ -133,7 +137,7 @@ function serveStream(socket: Socket, head: Buffer, role: Role, stillValid: () =>
     if (broken) return;
     broken = true;
     send(null, 'error', { code: error.code, message: error.message });
-    socket.end();
+    socket.destroySoon(); // as a refused upgrade: a peer that keeps its side open holds nothing
     for (const abort of inFlight.values()) abort.abort();
   };
 
