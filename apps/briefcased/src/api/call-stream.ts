@@ -58,7 +58,8 @@ export function acceptCallStreams(
       );
       socket.destroySoon();
     };
-    const path = new URL(req.url ?? '/', 'http://daemon').pathname;
+    // Not `new URL`, which throws on a target such as `http://[` (server.ts).
+    const path = URL.parse(req.url ?? '/', 'http://daemon')?.pathname ?? '(not a valid path)';
     const wanted: Role | undefined =
       path === CALL_STREAM_PATHS.agent ? 'agent' : path === CALL_STREAM_PATHS.admin ? 'admin' : undefined;
     if (req.method !== 'GET' || wanted === undefined || req.headers.upgrade !== CALL_STREAM_PROTOCOL) {

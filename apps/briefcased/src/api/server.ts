@@ -18,7 +18,14 @@ export function createApiServer(routes: Route[], services: Services, options: { 
   const { logger } = services;
   const tokens = new TokenCheck();
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://daemon');
+    // `URL.parse`, not `new URL`: a request target such as `http://[` throws, and a throw here
+    // ended the daemon, for a peer with no token at all.
+    const url = URL.parse(req.url ?? '/', 'http://daemon');
+    if (!url) {
+      req.resume();
+      sendError(res, new BriefcaseError('bad_request', 'the request target is not a valid URL path'));
+      return;
+    }
     // The agent socket (agent-socket.ts): the socket's group is the credential, and a token sent
     // on it changes nothing, so an admin token that leaked to an agent is no use there either.
     const role = options.fixedRole ?? authenticate(req.headers.authorization, services, tokens);
