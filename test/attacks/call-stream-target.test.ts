@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { healthy, sleep, token } from '../helpers.ts';
+import { cli, freePort, healthy, sleep, startDaemon, tempHome, token, type DaemonProcess } from '../helpers.ts';
 import { RawStream, upgrade } from '../lib/call-stream-raw.ts';
 import { streamRig, type StreamRig } from './lib/call-stream.ts';
 
@@ -55,4 +55,37 @@ describe('attack: a request target the URL parser refuses, on the daemon socket'
       });
     }
   }
+});
+
+describe('attack: the same target at the demo API the daemon serves (`init --demo`)', () => {
+  const { home, cleanup } = tempHome();
+  let daemon: DaemonProcess;
+  let port: number;
+  before(async () => {
+    port = await freePort();
+    assert.equal(cli(home, ['init', '--master-key', 'file', '--demo', '--demo-port', String(port)]).code, 0);
+    daemon = await startDaemon(home);
+  });
+  after(async () => {
+    await daemon?.stop();
+    cleanup();
+  });
+
+  it('`GET http://[` without the demo key: a 4xx, the daemon keeps serving', async () => {
+    const answer = await new Promise<string>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      let got = '';
+      s.on('data', (c: Buffer) => {
+        got += c.toString('latin1');
+        if (/\r\n\r\n[\s\S]*\}$/.test(got)) s.destroy();
+      });
+      s.on('error', () => resolve(got));
+      s.on('close', () => resolve(got));
+      s.write('GET http://[ HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
+    });
+    await sleep(100);
+    assert.equal(daemon.proc.exitCode, null, `the daemon ended:\n${daemon.output().slice(-800)}`);
+    assert.match(answer, /^HTTP\/1\.1 4\d\d /, answer);
+    assert.ok(await healthy(home));
+  });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { browse, startOAuthWorld, type OAuthWorld } from '../fixtures/oauth-world.ts';
 import {
@@ -51,6 +52,21 @@ describe('attack: a local web page hits the OAuth loopback callback before the b
       `${callback}?error=access_denied&state=guess`,
       `${callback}?code=attacker-code`,
     ];
+    // A local process, not a page: a request target `new URL` refuses (it ended the daemon).
+    const port = Number(new URL(callback).port);
+    const answer = await new Promise<string>((resolve) => {
+      const sock = connect(port, '127.0.0.1');
+      let got = '';
+      sock.on('data', (c: Buffer) => {
+        got += c.toString('latin1');
+        if (got.includes('\r\n\r\n')) sock.destroy();
+      });
+      sock.on('error', () => resolve(got));
+      sock.on('close', () => resolve(got));
+      sock.write('GET http://[ HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
+    });
+    assert.match(answer, /^HTTP\/1\.1 404 /, answer);
+    assert.equal(daemon.proc.exitCode, null, daemon.output().slice(-800));
     for (const f of forged) {
       const res = await fetch(f).catch((e: unknown) => e as Error);
       assert.ok(!(res instanceof Error), `the listener is gone after a forged request: ${String(res)}`);

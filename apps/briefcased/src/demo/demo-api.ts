@@ -14,7 +14,8 @@ const FORECASTS = ['sunny', 'light rain', 'overcast', 'windy', 'snow showers', '
 export function startDemoApi(key: string, port: number): Promise<Server> {
   const expected = Buffer.from(`Bearer ${key}`);
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // `URL.parse`: `new URL` throws on a target such as `http://[`, which ended the daemon.
+    const url = URL.parse(req.url ?? '/', 'http://127.0.0.1');
     const presented = Buffer.from(req.headers.authorization ?? '');
     const authorised = presented.length === expected.length && timingSafeEqual(presented, expected);
     if (!authorised) {
@@ -22,7 +23,7 @@ export function startDemoApi(key: string, port: number): Promise<Server> {
       res.end(JSON.stringify({ error: 'missing or wrong API key' }));
       return;
     }
-    if (url.pathname !== '/v1/forecast') {
+    if (url?.pathname !== '/v1/forecast') {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'not found' }));
       return;

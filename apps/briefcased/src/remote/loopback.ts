@@ -32,8 +32,9 @@ export function loopbackListener(): Promise<LoopbackListener> {
     deliver = resolve;
   });
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname !== '/callback') {
+    // `URL.parse`: `new URL` throws on a target such as `http://[`, which ended the daemon.
+    const url = URL.parse(req.url ?? '/', 'http://127.0.0.1');
+    if (url?.pathname !== '/callback') {
       res.writeHead(404).end();
       return;
     }
