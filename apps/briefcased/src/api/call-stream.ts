@@ -34,6 +34,7 @@ import type { Role } from './routes.ts';
 const FRAME_OVERHEAD_BYTES = 1024;
 
 const streams = new WeakMap<Server, Set<Socket>>();
+const REFUSED = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' } as const;
 
 /** Answer call-stream upgrades on `server` (the daemon API server, server.ts). */
 export function acceptCallStreams(
@@ -45,12 +46,10 @@ export function acceptCallStreams(
   const open = new Set<Socket>();
   streams.set(server, open);
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    const refuse = (status: number, error: BriefcaseError) => {
+    const refuse = (status: keyof typeof REFUSED, error: BriefcaseError) => {
       const body = JSON.stringify({ error: { code: error.code, message: error.message } });
-      socket.end(
-        `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Bad Request'}\r\n` +
-          `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-      );
+      const head = `HTTP/1.1 ${status} ${REFUSED[status]}\r\ncontent-type: application/json\r\n`;
+      socket.end(`${head}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     };
     const path = new URL(req.url ?? '/', 'http://daemon').pathname;
     const wanted: Role | undefined =
