@@ -19,34 +19,17 @@ import {
   CALLS,
   ROOT,
   WARMUP,
-  connect,
   gatewayFlags,
   measured,
   profileFlags,
   round,
   startDaemon,
+  THROUGHPUT_MS,
+  throughput,
   type Target,
 } from './lib.ts';
 
-const THROUGHPUT_MS = Number(process.env.BENCH_THROUGHPUT_MS ?? 5000);
 const echo = (i: number) => ({ text: `call ${i}` });
-
-async function throughput(target: Target, clients: number): Promise<number> {
-  const all = await Promise.all(Array.from({ length: clients }, () => connect(target)));
-  for (const c of all) for (let i = 0; i < 20; i++) await c.callTool({ name: 'echo', arguments: { text: 'w' } });
-  let done = 0;
-  const end = performance.now() + THROUGHPUT_MS;
-  await Promise.all(
-    all.map(async (c, k) => {
-      while (performance.now() < end) {
-        await c.callTool({ name: 'echo', arguments: { text: `c${k}` } });
-        done++;
-      }
-    }),
-  );
-  await Promise.all(all.map((c) => c.close()));
-  return Math.round(done / (THROUGHPUT_MS / 1000));
-}
 
 /** The figures of this benchmark (see the comment at the top). */
 export async function run(log: (m: string) => void = () => {}) {
@@ -69,10 +52,10 @@ export async function run(log: (m: string) => void = () => {}) {
     const dLat = d.latency_ms;
     const bLat = b.latency_ms;
     log('gateway: throughput…');
-    const d1 = await throughput(direct, 1);
-    const b1 = await throughput(briefcase, 1);
-    const d16 = await throughput(direct, 16);
-    const b16 = await throughput(briefcase, 16);
+    const d1 = await throughput(direct, 'echo', 1);
+    const b1 = await throughput(briefcase, 'echo', 1);
+    const d16 = await throughput(direct, 'echo', 16);
+    const b16 = await throughput(briefcase, 'echo', 16);
     const overhead = {
       p50: round(bLat.p50 - dLat.p50),
       p95: round(bLat.p95 - dLat.p95),

@@ -136,3 +136,23 @@ export async function startDaemon(
 export function gatewayFlags(): string[] {
   return process.env.BENCH_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [];
 }
+
+export const THROUGHPUT_MS = Number(process.env.BENCH_THROUGHPUT_MS ?? 5000);
+
+/** Calls completed per second by `clients` clients calling `tool` back to back (after 20 warm-up calls each). */
+export async function throughput(target: Target, tool: string, clients: number): Promise<number> {
+  const all = await Promise.all(Array.from({ length: clients }, () => connect(target)));
+  for (const c of all) for (let i = 0; i < 20; i++) await c.callTool({ name: tool, arguments: { text: 'w' } });
+  let done = 0;
+  const end = performance.now() + THROUGHPUT_MS;
+  await Promise.all(
+    all.map(async (c, k) => {
+      while (performance.now() < end) {
+        await c.callTool({ name: tool, arguments: { text: `c${k}` } });
+        done++;
+      }
+    }),
+  );
+  await Promise.all(all.map((c) => c.close()));
+  return Math.round(done / (THROUGHPUT_MS / 1000));
+}

@@ -8,11 +8,12 @@
  * direct per percentile. Cold start: the time `briefcase remote add` takes for each of three
  * stdio servers (spawn, initialize, first tools/list), and in total. CPU µs per call of the
  * gateway and the daemon (the server's own share is the direct path's) and their resident size,
- * against the direct server's, over the same calls (bench/proc.ts).
+ * against the direct server's, over the same calls (bench/proc.ts). Throughput: 1 and 16 clients
+ * calling back to back for 5 s, each path against its direct server.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { BIN, ROOT, measured, profileFlags, round, startDaemon, type Target } from './lib.ts';
+import { BIN, ROOT, measured, profileFlags, round, startDaemon, throughput, type Target } from './lib.ts';
 
 const echo = (i: number) => ({ text: `call ${i}` });
 const SERVER = join(ROOT, 'bench/plain-echo-server.ts');
@@ -48,6 +49,18 @@ export async function run(log: (m: string) => void = () => {}) {
     const httpD = await measured({ url: `http://127.0.0.1:${port}/mcp` }, 'echo', echo, () => ({ server: http.pid! }));
     log('remote: HTTP through the Briefcase…');
     const httpV = await measured(viaBriefcase, 'web.echo', echo, through);
+    log('remote: throughput…');
+    const stdioDirectTarget: Target = { command: process.execPath, args: [SERVER], env: { PATH: daemon.env.PATH! } };
+    const httpDirectTarget: Target = { url: `http://127.0.0.1:${port}/mcp` };
+    const rate = async (direct: Target, tool: string) => ({
+      direct: { clients_1: await throughput(direct, 'echo', 1), clients_16: await throughput(direct, 'echo', 16) },
+      briefcase: {
+        clients_1: await throughput(viaBriefcase, tool, 1),
+        clients_16: await throughput(viaBriefcase, tool, 16),
+      },
+    });
+    const stdioRate = await rate(stdioDirectTarget, 'one.echo');
+    const httpRate = await rate(httpDirectTarget, 'web.echo');
     const [stdioDirect, stdioVia, httpDirect, httpVia] = [stdioD, stdioV, httpD, httpV].map((m) => m.latency_ms) as [
       typeof stdioD.latency_ms,
       typeof stdioD.latency_ms,
@@ -80,6 +93,7 @@ export async function run(log: (m: string) => void = () => {}) {
         stdio: { direct: stdioDirect, briefcase: stdioVia, added: stdioAdded },
         http: { direct: httpDirect, briefcase: httpVia, added: httpAdded },
       },
+      throughput_calls_per_s: { stdio: stdioRate, http: httpRate },
       cold_start_ms: { per_server: cold, three_servers: round(cold.reduce((a, b) => a + b, 0)) },
       targets: {
         // Issue 13: pooled sessions add at most 1 ms at p50.

@@ -36,6 +36,7 @@ const FRAME_OVERHEAD_BYTES = 1024;
 const EMPTY = Buffer.alloc(0);
 
 const streams = new WeakMap<Server, Set<Socket>>();
+const REFUSED = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' } as const;
 
 /** Answer call-stream upgrades on `server` (the daemon API server, server.ts). */
 export function acceptCallStreams(
@@ -47,15 +48,13 @@ export function acceptCallStreams(
   const open = new Set<Socket>();
   streams.set(server, open);
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    const refuse = (status: number, error: BriefcaseError) => {
+    const refuse = (status: keyof typeof REFUSED, error: BriefcaseError) => {
       const body = JSON.stringify({ error: { code: error.code, message: error.message } });
+      const head = `HTTP/1.1 ${status} ${REFUSED[status]}\r\ncontent-type: application/json\r\n`;
+      socket.write(`${head}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
       // Closed once written, whether or not the peer ends its side: the server allows half-open
       // sockets and no longer tracks an upgraded one, so a peer that kept it open would hold its
       // descriptor and keep server.close() (the daemon's stop) waiting for ever.
-      socket.write(
-        `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Bad Request'}\r\n` +
-          `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-      );
       socket.destroySoon();
     };
     // Not `new URL`, which throws on a target such as `http://[` (server.ts).
