@@ -4,6 +4,7 @@ import { BriefcaseError, jsonDepthExceeds, ToolCallRequest, type ToolCallRespons
 import { CALL_STREAM_MAX_IN_FLIGHT, CALL_STREAM_PATHS, CALL_STREAM_PROTOCOL } from '@briefcase/protocol/api-paths';
 import type { Services } from '../daemon.ts';
 import { firewallText, WITHHELD_MESSAGE, type View } from './agent-view.ts';
+import { ByteBuffer } from './byte-buffer.ts';
 import { MAX_BODY_DEPTH } from './http.ts';
 import type { Role } from './routes.ts';
 
@@ -32,8 +33,6 @@ import type { Role } from './routes.ts';
 
 /** Room for the frame around a call body that may be `max_request_bytes` long. */
 const FRAME_OVERHEAD_BYTES = 1024;
-
-const EMPTY = Buffer.alloc(0);
 
 const streams = new WeakMap<Server, Set<Socket>>();
 const REFUSED = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' } as const;
@@ -96,20 +95,8 @@ function serveStream(socket: Socket, head: Buffer, role: Role, stillValid: () =>
     onWithheld: () => s.logger.warn('call stream: an answer was withheld, it carried a secret', { role }),
   };
   const inFlight = new Map<number, AbortController>();
-  // The start of a line not yet ended, copied into one buffer that grows by doubling: kept as
-  // the chunks it came in, a line sent a byte per read cost ~250 bytes of the daemon's memory
-  // per byte (a Buffer object each).
-  let pending = EMPTY;
-  let pendingBytes = 0;
-  const keep = (piece: Buffer) => {
-    if (pendingBytes + piece.length > pending.length) {
-      const grown = Buffer.allocUnsafe(Math.max(pending.length * 2, pendingBytes + piece.length, 4096));
-      pending.copy(grown, 0, 0, pendingBytes);
-      pending = grown;
-    }
-    piece.copy(pending, pendingBytes);
-    pendingBytes += piece.length;
-  };
+  // The start of a line not yet ended (byte-buffer.ts: not kept as the chunks it came in).
+  const pending = new ByteBuffer();
   let broken = false;
 
   const send = (id: number | null, key: 'event' | 'response' | 'error', payload: unknown) => {
@@ -204,17 +191,15 @@ function serveStream(socket: Socket, head: Buffer, role: Role, stillValid: () =>
     let start = 0;
     for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
       const part = chunk.subarray(start, nl);
-      const line = pendingBytes === 0 ? part : Buffer.concat([pending.subarray(0, pendingBytes), part]);
-      pending = EMPTY;
-      pendingBytes = 0;
+      const line = pending.take(part);
       start = nl + 1;
       if (line.length > limit) return fail(tooLarge(limit));
       onLine(line.toString('utf8'));
       if (broken) return;
     }
     if (start < chunk.length) {
-      if (pendingBytes + chunk.length - start > limit) return fail(tooLarge(limit));
-      keep(chunk.subarray(start));
+      if (pending.length + chunk.length - start > limit) return fail(tooLarge(limit));
+      pending.append(chunk.subarray(start));
     }
   };
 

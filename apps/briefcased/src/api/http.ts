@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { BriefcaseError, jsonDepthExceeds, type AnyErrorCode } from '@briefcase/protocol';
 import { viewText, WITHHELD_MESSAGE } from './agent-view.ts';
+import { ByteBuffer } from './byte-buffer.ts';
 
 const STATUS: Partial<Record<AnyErrorCode, number>> = {
   unauthorized: 401,
@@ -76,21 +77,21 @@ export async function readJson<T extends z.ZodType>(
 
 /**
  * The body as text, with listeners rather than `for await`: the stream's async iterator cost
- * ~25 µs of the daemon's main thread per call (issue 13, docs/benchmarks.md). Over `limit` the
- * rest of the body is discarded unread, so the 413 answer still reaches the client.
+ * ~25 µs of the daemon's main thread per call (issue 13, docs/benchmarks.md). The bytes are copied
+ * into one growing buffer, not kept as the chunks they came in (byte-buffer.ts: a body sent a byte
+ * per read would cost ~250 bytes of memory per byte). Over `limit` the rest of the body is
+ * discarded unread, so the 413 answer still reaches the client.
  */
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const body = new ByteBuffer();
     const done = (error?: Error) => {
       req.off('data', onData).off('end', onEnd).off('error', done).off('close', onClose);
       if (error) reject(error);
-      else resolve(Buffer.concat(chunks).toString('utf8'));
+      else resolve(body.take().toString('utf8'));
     };
     const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) return void chunks.push(chunk);
+      if (body.length + chunk.length <= limit) return void body.append(chunk);
       done(new BriefcaseError('payload_too_large', `request body is over the ${limit}-byte limit`));
       req.resume();
     };
