@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DaemonClient } from '../apps/mcp-gateway/src/daemon-client.ts';
-import {
-  cli,
-  daemonRequest,
-  freePort,
-  receiptRecords,
-  sleep,
-  startDaemon,
-  stdioClient,
-  tempHome,
-  token,
-  writeJson,
-  type DaemonProcess,
-} from './helpers.ts';
+import { streamRig, type StreamRig } from './attacks/lib/call-stream.ts';
+import { daemonRequest, receiptRecords, sleep, stdioClient, token } from './helpers.ts';
 import { RawStream, upgrade } from './lib/call-stream-raw.ts';
 
 /**
@@ -26,51 +14,18 @@ import { RawStream, upgrade } from './lib/call-stream-raw.ts';
  * not let one party disturb another's calls or keep the daemon from stopping.
  */
 describe('the call stream: tool calls as JSON lines on one connection (issue 13)', () => {
-  const { home, cleanup } = tempHome();
-  const canary = `cs-canary-${randomBytes(10).toString('hex')}`;
-  let daemon: DaemonProcess;
-  let upstream: Server;
-  const held: ServerResponse[] = [];
+  // One connector, cs.hold: its upstream reflects the key (mode echo) or holds the answer until
+  // the test releases it (mode hold), a slow tool to cancel mid-call.
+  let rig: StreamRig;
+  let home = '';
+  let held: ServerResponse[] = [];
 
   before(async () => {
-    const port = await freePort();
-    // An upstream that reflects the key it is sent (?mode=echo), or holds the answer until the
-    // test releases it (?mode=hold): a slow tool, to cancel mid-call.
-    upstream = createServer((req, res) => {
-      const mode = new URL(req.url ?? '/', 'http://x').searchParams.get('mode');
-      if (mode === 'hold') return void held.push(res);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ key: String(req.headers['x-api-key'] ?? '') }));
-    });
-    await new Promise<void>((r) => upstream.listen(port, '127.0.0.1', r));
-    assert.equal(cli(home, ['init', '--master-key', 'file']).code, 0);
-    writeJson(join(home, 'connectors', 'reflect.json'), {
-      kind: 'http',
-      name: 'stream.reflect',
-      description: 'An upstream that reflects its API key, or holds its answer (test double)',
-      category: 'read',
-      input_schema: {
-        type: 'object',
-        properties: { mode: { type: 'string', enum: ['echo', 'hold'] } },
-        required: ['mode'],
-        additionalProperties: false,
-      },
-      request: {
-        method: 'GET',
-        url: `http://127.0.0.1:${port}/r?mode={mode}`,
-        headers: { 'X-Api-Key': '{{secret:stream_canary}}' },
-      },
-      egress: [`127.0.0.1:${port}`],
-    });
-    daemon = await startDaemon(home);
-    assert.equal(cli(home, ['secrets', 'set', 'stream_canary'], `${canary}\n`).code, 0);
+    rig = await streamRig();
+    home = rig.home;
+    held = rig.held;
   });
-  after(async () => {
-    for (const res of held) res.destroy();
-    await daemon?.stop();
-    upstream?.close();
-    cleanup();
-  });
+  after(() => rig?.close());
 
   const status = async () => {
     const r = await daemonRequest(home, 'GET', '/v1/admin/status', token(home, 'admin'));
@@ -126,7 +81,7 @@ describe('the call stream: tool calls as JSON lines on one connection (issue 13)
     const s = await RawStream.open(home, '/v1/agent/tools/stream', upgrade(token(home, 'agent')));
     s.send({ id: 1, call: { tool: '' } });
     s.send({ id: 2, call: { tool: 'echo', args: { text: 'x' }, extra: true } });
-    s.send({ id: 3, call: { tool: 'stream.reflect', args: { mode: 'hold' } } });
+    s.send({ id: 3, call: { tool: 'cs.hold', args: { mode: 'hold' } } });
     await s.until(() => held.length > 0);
     s.send({ id: 3, call: { tool: 'echo', args: { text: 'dup' } } });
     s.send({ id: 4, call: { tool: 'echo', args: { text: 'after' } } });
@@ -149,7 +104,7 @@ describe('the call stream: tool calls as JSON lines on one connection (issue 13)
     const s = await RawStream.open(home, '/v1/agent/tools/stream', upgrade(token(home, 'agent')));
     const calls = () => receiptRecords(home).filter((r) => r.kind === 'tool_call');
     const before = calls().length;
-    s.send({ id: 9, call: { tool: 'stream.reflect', args: { mode: 'hold' } } });
+    s.send({ id: 9, call: { tool: 'cs.hold', args: { mode: 'hold' } } });
     await s.until(() => held.length > 0);
     const upstreamClosed = new Promise<void>((r) => held[0]!.once('close', () => r()));
     s.send({ id: 9, cancel: true });
@@ -158,7 +113,7 @@ describe('the call stream: tool calls as JSON lines on one connection (issue 13)
     while (calls().length === before && Date.now() < deadline) await sleep(50);
     const added = calls().slice(before);
     assert.equal(added.length, 1, 'the cancelled call has its receipt');
-    assert.equal(added[0]?.body.tool, 'stream.reflect');
+    assert.equal(added[0]?.body.tool, 'cs.hold');
     assert.notEqual(added[0]?.body.outcome, 'ok');
     held.shift()?.destroy();
     s.socket.destroy();
@@ -166,11 +121,11 @@ describe('the call stream: tool calls as JSON lines on one connection (issue 13)
 
   it('every answer line passes the firewall; a frame id equal to a secret is not a way to probe it (attack)', async () => {
     const s = await RawStream.open(home, '/v1/agent/tools/stream', upgrade(token(home, 'agent')));
-    s.send({ id: 5, call: { tool: 'stream.reflect', args: { mode: 'echo' } } });
+    s.send({ id: 5, call: { tool: 'cs.hold', args: { mode: 'echo' } } });
     const frames = await s.until((f) => f.some((x) => x.id === 5));
     const text = JSON.stringify(frames);
-    assert.ok(!text.includes(canary), 'the reflected secret is not in the stream');
-    assert.ok(!text.includes(Buffer.from(canary).toString('base64')));
+    assert.ok(!text.includes(rig.key), 'the reflected secret is not in the stream');
+    assert.ok(!text.includes(Buffer.from(rig.key).toString('base64')));
     assert.equal((frames[0]?.response as { ok: boolean }).ok, true, 'the call itself worked');
     assert.match(text, /redacted/, 'the upstream did reflect it (the test is live)');
     s.socket.destroy();
@@ -258,7 +213,7 @@ describe('the call stream: tool calls as JSON lines on one connection (issue 13)
     const client = new DaemonClient(join(home, 'daemon.sock'), token(home, 'agent'));
     try {
       const abort = new AbortController();
-      const call = client.callTool('stream.reflect', { mode: 'hold' }, abort.signal);
+      const call = client.callTool('cs.hold', { mode: 'hold' }, abort.signal);
       while (held.length === 0) await sleep(20);
       const upstreamClosed = new Promise<void>((r) => held[0]!.once('close', () => r()));
       abort.abort();
@@ -277,13 +232,13 @@ describe('the call stream: tool calls as JSON lines on one connection (issue 13)
     const client = new DaemonClient(join(home, 'daemon.sock'), token(home, 'agent'));
     try {
       assert.equal((await client.callTool('echo', { text: 'before' })).ok, true);
-      const call = client.callTool('stream.reflect', { mode: 'hold' });
+      const call = client.callTool('cs.hold', { mode: 'hold' });
       while (held.length === 0) await sleep(20);
       const failed = assert.rejects(call, (e: unknown) => (e as { code?: string }).code === 'unavailable');
-      await daemon.stop();
+      await rig.daemon.stop();
       held.shift()?.destroy();
       await failed;
-      daemon = await startDaemon(home);
+      await rig.restart();
       const r = await client.callTool('echo', { text: 'after' });
       assert.equal(r.ok, true);
       assert.equal((await status()).call_streams, 1, 'a new stream was opened');
@@ -294,18 +249,18 @@ describe('the call stream: tool calls as JSON lines on one connection (issue 13)
 
   it('a client holding a stream with a call in flight does not keep the daemon from stopping; the call is receipted', async () => {
     const s = await RawStream.open(home, '/v1/agent/tools/stream', upgrade(token(home, 'agent')));
-    s.send({ id: 1, call: { tool: 'stream.reflect', args: { mode: 'hold' } } });
+    s.send({ id: 1, call: { tool: 'cs.hold', args: { mode: 'hold' } } });
     await s.until(() => held.length > 0);
     const t = Date.now();
-    assert.equal(await daemon.stop(), 0, daemon.output());
+    assert.equal(await rig.daemon.stop(), 0, rig.daemon.output());
     assert.ok(Date.now() - t < 5000, `the daemon took ${Date.now() - t} ms to stop`);
     await s.closed;
-    daemon = await startDaemon(home);
+    await rig.restart();
     // The call the stop aborted was still receipted, before the database closed.
     const last = receiptRecords(home)
       .filter((r) => r.kind === 'tool_call')
       .at(-1);
-    assert.equal(last?.body.tool, 'stream.reflect');
+    assert.equal(last?.body.tool, 'cs.hold');
     assert.notEqual(last?.body.outcome, 'ok');
   });
 });

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { rssMiB } from '../../bench/proc.ts';
 import { sleep, token } from '../helpers.ts';
 import { RawStream, upgrade } from '../lib/call-stream-raw.ts';
 import { streamRig, type StreamRig } from './lib/call-stream.ts';
-
-const rssMiB = (pid: number) => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-};
 
 /**
  * What a holder of the agent token can make the daemon hold with call streams (docs/security.md,

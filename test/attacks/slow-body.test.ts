@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { rssMiB } from '../../bench/proc.ts';
 import { cli, sleep, startDaemon, tempHome, token, type DaemonProcess } from '../helpers.ts';
-
-const rssMiB = (pid: number) => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-};
 
 /**
  * The HTTP twin of call-stream-memory's slowloris: a holder of the agent token sends a call's
