@@ -102,14 +102,16 @@ export async function startRegtest(): Promise<Regtest> {
   if (skip) throw new Error(skip);
   const base = mkdtempSync(join(tmpdir(), 'bc-ln-'));
   const procs: Proc[] = [];
+  const launch = (log: string, bin: string, args: string[]) =>
+    spawn(bin, args, { env: childEnv(base), stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')] });
   const start = (name: string, bin: string, args: string[]): Proc => {
     const log = join(base, `${name}.log`);
-    const fd = openSync(log, 'a');
-    const proc = spawn(bin, args, { env: childEnv(base), stdio: ['ignore', fd, fd] });
-    const p = { name, proc, log };
+    const p = { name, proc: launch(log, bin, args), log };
     procs.push(p);
     return p;
   };
+  /** Stop and start an lnd again on the same directory and ports (its wallet has no password). */
+  const relaunch = new Map<string, () => Promise<void>>();
   const stopProc = async (p: Proc) => {
     if (p.proc.exitCode !== null || p.proc.signalCode !== null) return;
     const exited = new Promise((r) => p.proc.once('exit', r));
@@ -172,7 +174,7 @@ export async function startRegtest(): Promise<Regtest> {
     const node = async (name: string): Promise<LndNode> => {
       const dir = join(base, name);
       const [rpc, rest, p2p] = [await freePort(), await freePort(), await freePort()];
-      start(name, BIN.lnd, [
+      const lndArgs = [
         `--lnddir=${dir}`,
         '--noseedbackup',
         '--bitcoin.regtest',
@@ -188,7 +190,12 @@ export async function startRegtest(): Promise<Regtest> {
         '--debuglevel=info',
         `--alias=${name}`,
         '--trickledelay=50',
-      ]);
+      ];
+      const proc = start(name, BIN.lnd, lndArgs);
+      relaunch.set(name, async () => {
+        await stopProc(proc);
+        proc.proc = launch(proc.log, BIN.lnd, lndArgs);
+      });
       const macDir = join(dir, 'data', 'chain', 'bitcoin', 'regtest');
       const cliText = (...args: string[]) =>
         run(BIN.lncli, [`--lnddir=${dir}`, '--network=regtest', `--rpcserver=127.0.0.1:${rpc}`, ...args], base);
@@ -229,11 +236,25 @@ export async function startRegtest(): Promise<Regtest> {
     // Segwit activates only after ~432 blocks on btcd regtest; before that the funding tx is refused.
     await mine(500);
     // Not just getinfo: lnd answers RPCs before its server is active (RECIPES.md §5).
-    const serverActive = (n: LndNode) =>
-      waitFor(`${n.name} SERVER_ACTIVE`, async () => {
-        const st = await n.cli<{ state: string }>('state');
-        return st.state === 'SERVER_ACTIVE' ? true : undefined;
-      });
+    // Now and then (seen in one fresh-clone CI run) an lnd's wallet stalls in its rescan after
+    // btcd's restart ("Received unexpected reply: null") and never becomes active: start it again.
+    const serverActive = async (n: LndNode) => {
+      const active = (ms: number) =>
+        waitFor(
+          `${n.name} SERVER_ACTIVE`,
+          async () => {
+            const st = await n.cli<{ state: string }>('state');
+            return st.state === 'SERVER_ACTIVE' ? true : undefined;
+          },
+          ms,
+        );
+      try {
+        await active(60_000);
+      } catch {
+        await relaunch.get(n.name)!();
+        await active(120_000);
+      }
+    };
     await Promise.all([serverActive(alice), serverActive(bob)]);
     // lnd reports synced_to_chain once it has seen a block after its server started: nudge.
     let lastNudge = 0;
